@@ -1,0 +1,123 @@
+#include "crypto/cms.h"
+
+namespace concierge::crypto {
+namespace {
+
+constexpr const char* kAnimaJsonVoucherOid = "1.2.840.113549.1.9.16.1.40";
+
+Result<OpenSslPtr<CMS_ContentInfo>> ParseCms(ByteSpan der) {
+  const unsigned char* p = der.data();
+  OpenSslPtr<CMS_ContentInfo> cms(d2i_CMS_ContentInfo(nullptr, &p, static_cast<long>(der.size())));
+  if (!cms) {
+    return std::unexpected(OpenSslError(ErrorCode::kBadFormat, "not a DER CMS structure"));
+  }
+  if (p != der.data() + der.size()) {
+    return MakeError(ErrorCode::kBadFormat, "CMS structure has trailing bytes");
+  }
+  if (OBJ_obj2nid(CMS_get0_type(cms.get())) != NID_pkcs7_signed) {
+    return MakeError(ErrorCode::kBadFormat, "CMS structure is not SignedData");
+  }
+  return cms;
+}
+
+std::vector<Certificate> TakeCertificates(STACK_OF(X509) * certs) {
+  std::vector<Certificate> out;
+  for (int i = 0; i < sk_X509_num(certs); ++i) {
+    X509* cert = sk_X509_value(certs, i);
+    X509_up_ref(cert);
+    out.push_back(Certificate::Adopt(cert));
+  }
+  return out;
+}
+
+Result<Bytes> ToDer(CMS_ContentInfo* cms) {
+  unsigned char* der = nullptr;
+  int size = i2d_CMS_ContentInfo(cms, &der);
+  if (size <= 0) {
+    return std::unexpected(OpenSslError(ErrorCode::kInternal, "encoding CMS"));
+  }
+  Bytes out(der, der + size);
+  OPENSSL_free(der);
+  return out;
+}
+
+}  // namespace
+
+Result<Bytes> CmsSign(ByteSpan content, const Certificate& signer, const PrivateKey& key,
+                      const std::vector<Certificate>& extra_certs) {
+  OpenSslPtr<STACK_OF(X509)> certs(sk_X509_new_null());
+  for (const auto& cert : extra_certs) {
+    X509_up_ref(cert.get());
+    sk_X509_push(certs.get(), cert.get());
+  }
+  OpenSslPtr<BIO> in(BIO_new_mem_buf(content.data(), static_cast<int>(content.size())));
+  OpenSslPtr<CMS_ContentInfo> cms(
+      CMS_sign(signer.get(), key.get(), certs.get(), in.get(), CMS_BINARY | CMS_NOSMIMECAP));
+  if (!cms) {
+    return std::unexpected(OpenSslError(ErrorCode::kInternal, "CMS signing"));
+  }
+  return ToDer(cms.get());
+}
+
+Result<CmsSigned> CmsVerifySignature(ByteSpan der) {
+  ASSIGN_OR_RETURN(auto cms, ParseCms(der));
+  const ASN1_OBJECT* content_type = CMS_get0_eContentType(cms.get());
+  char oid[80];
+  OBJ_obj2txt(oid, sizeof(oid), content_type, 1);
+  if (OBJ_obj2nid(content_type) != NID_pkcs7_data && std::string_view(oid) != kAnimaJsonVoucherOid) {
+    return MakeError(ErrorCode::kBadFormat, std::string("CMS eContentType ") + oid +
+                                                " is neither id-data nor id-ct-animaJSONVoucher");
+  }
+  STACK_OF(CMS_SignerInfo)* signers = CMS_get0_SignerInfos(cms.get());
+  if (sk_CMS_SignerInfo_num(signers) != 1) {
+    return MakeError(ErrorCode::kBadFormat, "CMS SignedData must have exactly one signer");
+  }
+  if (CMS_signed_get_attr_count(sk_CMS_SignerInfo_value(signers, 0)) <= 0) {
+    return MakeError(ErrorCode::kBadFormat, "CMS signer has no signed attributes");
+  }
+  ASN1_OCTET_STRING** content = CMS_get0_content(cms.get());
+  if (content == nullptr || *content == nullptr) {
+    return MakeError(ErrorCode::kBadFormat, "CMS SignedData has no encapsulated content");
+  }
+  OpenSslPtr<BIO> out(BIO_new(BIO_s_mem()));
+  if (CMS_verify(cms.get(), nullptr, nullptr, nullptr, out.get(),
+                 CMS_NO_SIGNER_CERT_VERIFY | CMS_BINARY) != 1) {
+    return std::unexpected(OpenSslError(ErrorCode::kSecurity, "CMS signature does not verify"));
+  }
+  OpenSslPtr<STACK_OF(X509)> signer_certs(CMS_get0_signers(cms.get()));
+  if (!signer_certs || sk_X509_num(signer_certs.get()) != 1) {
+    return MakeError(ErrorCode::kSecurity, "CMS signer certificate not included");
+  }
+  X509* signer = sk_X509_value(signer_certs.get(), 0);
+  X509_up_ref(signer);
+  char* data = nullptr;
+  long size = BIO_get_mem_data(out.get(), &data);
+  OpenSslPtr<STACK_OF(X509)> all(CMS_get1_certs(cms.get()));
+  return CmsSigned{Bytes(data, data + size), Certificate::Adopt(signer),
+                   TakeCertificates(all.get())};
+}
+
+Result<Bytes> CertsOnlyDer(const std::vector<Certificate>& certs) {
+  OpenSslPtr<STACK_OF(X509)> stack(sk_X509_new_null());
+  for (const auto& cert : certs) {
+    X509_up_ref(cert.get());
+    sk_X509_push(stack.get(), cert.get());
+  }
+  OpenSslPtr<CMS_ContentInfo> cms(
+      CMS_sign(nullptr, nullptr, stack.get(), nullptr, CMS_PARTIAL | CMS_BINARY));
+  if (!cms) {
+    return std::unexpected(OpenSslError(ErrorCode::kInternal, "building certs-only CMS"));
+  }
+  return ToDer(cms.get());
+}
+
+Result<std::vector<Certificate>> ParseCertsOnly(ByteSpan der) {
+  ASSIGN_OR_RETURN(auto cms, ParseCms(der));
+  OpenSslPtr<STACK_OF(X509)> certs(CMS_get1_certs(cms.get()));
+  if (!certs || sk_X509_num(certs.get()) == 0) {
+    return MakeError(ErrorCode::kBadFormat, "certs-only CMS holds no certificate");
+  }
+  return TakeCertificates(certs.get());
+}
+
+}  // namespace concierge::crypto

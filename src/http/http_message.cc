@@ -1,0 +1,296 @@
+#include "http/http_message.h"
+
+#include <http_parser.h>
+
+#include <algorithm>
+#include <cctype>
+
+namespace concierge::http {
+namespace {
+
+std::string Lower(std::string_view text) {
+  std::string out(text);
+  std::transform(out.begin(), out.end(), out.begin(),
+                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+  return out;
+}
+
+std::string_view ReasonPhrase(int status) {
+  switch (status) {
+    case 200:
+      return "OK";
+    case 201:
+      return "Created";
+    case 202:
+      return "Accepted";
+    case 204:
+      return "No Content";
+    case 400:
+      return "Bad Request";
+    case 401:
+      return "Unauthorized";
+    case 403:
+      return "Forbidden";
+    case 404:
+      return "Not Found";
+    case 405:
+      return "Method Not Allowed";
+    case 406:
+      return "Not Acceptable";
+    case 409:
+      return "Conflict";
+    case 413:
+      return "Payload Too Large";
+    case 415:
+      return "Unsupported Media Type";
+    case 500:
+      return "Internal Server Error";
+    case 503:
+      return "Service Unavailable";
+    case 504:
+      return "Gateway Timeout";
+    default:
+      return "Status";
+  }
+}
+
+bool SafeHeaderValue(std::string_view value) {
+  return value.find_first_of("\r\n") == std::string_view::npos;
+}
+
+void AppendHeaders(std::string& out, const Headers& headers, size_t body_size) {
+  for (const auto& [name, value] : headers) {
+    if (name == "content-length" || !SafeHeaderValue(value)) {
+      continue;
+    }
+    out += name;
+    out += ": ";
+    out += value;
+    out += "\r\n";
+  }
+  out += "content-length: " + std::to_string(body_size) + "\r\n\r\n";
+}
+
+}  // namespace
+
+std::string HttpRequest::Header(const std::string& name) const {
+  auto it = headers.find(name);
+  return it == headers.end() ? "" : it->second;
+}
+
+std::string HttpResponse::Header(const std::string& name) const {
+  auto it = headers.find(name);
+  return it == headers.end() ? "" : it->second;
+}
+
+HttpResponse MakeResponse(int status, std::string_view content_type, std::string body) {
+  HttpResponse response;
+  response.status = status;
+  if (!content_type.empty()) {
+    response.headers["content-type"] = std::string(content_type);
+  }
+  response.body = std::move(body);
+  return response;
+}
+
+HttpResponse MakeErrorResponse(const Error& error) {
+  // BRSKI asks for a plain UTF-8 human-readable message in error bodies.
+  return MakeResponse(HttpStatusFor(error), "text/plain; charset=utf-8", error.message() + "\n");
+}
+
+std::string SerializeRequest(const HttpRequest& request, std::string_view host) {
+  std::string out = request.method + " " + request.target + " HTTP/1.1\r\nhost: ";
+  out += host;
+  out += "\r\n";
+  if (!request.keep_alive) {
+    out += "connection: close\r\n";
+  }
+  AppendHeaders(out, request.headers, request.body.size());
+  out += request.body;
+  return out;
+}
+
+std::string SerializeResponse(const HttpResponse& response) {
+  std::string out = "HTTP/1.1 " + std::to_string(response.status) + " ";
+  out += ReasonPhrase(response.status);
+  out += "\r\n";
+  if (!response.keep_alive) {
+    out += "connection: close\r\n";
+  }
+  AppendHeaders(out, response.headers, response.body.size());
+  out += response.body;
+  return out;
+}
+
+struct MessageParser::State {
+  http_parser parser{};
+  http_parser_settings settings{};
+  Kind kind;
+  ParserLimits limits;
+  size_t header_bytes = 0;
+  std::string url;
+  std::string field;
+  std::string value;
+  bool in_value = false;
+  Headers headers;
+  std::string body;
+  bool complete = false;
+  bool too_large = false;
+  bool keep_alive = true;
+
+  void FlushHeader() {
+    if (in_value) {
+      headers[Lower(field)] = value;
+      field.clear();
+      value.clear();
+      in_value = false;
+    }
+  }
+
+  bool CountHeader(size_t size) {
+    header_bytes += size;
+    if (header_bytes > limits.max_header_bytes) {
+      too_large = true;
+      return false;
+    }
+    return true;
+  }
+};
+
+namespace {
+
+MessageParser::State* StateOf(http_parser* parser) {
+  return static_cast<MessageParser::State*>(parser->data);
+}
+
+}  // namespace
+
+MessageParser::MessageParser(Kind kind, ParserLimits limits) : state_(std::make_unique<State>()) {
+  state_->kind = kind;
+  state_->limits = limits;
+  auto& s = state_->settings;
+  http_parser_settings_init(&s);
+  s.on_url = [](http_parser* p, const char* at, size_t size) {
+    auto* state = StateOf(p);
+    state->url.append(at, size);
+    return state->CountHeader(size) ? 0 : 1;
+  };
+  s.on_header_field = [](http_parser* p, const char* at, size_t size) {
+    auto* state = StateOf(p);
+    state->FlushHeader();
+    state->field.append(at, size);
+    return state->CountHeader(size) ? 0 : 1;
+  };
+  s.on_header_value = [](http_parser* p, const char* at, size_t size) {
+    auto* state = StateOf(p);
+    state->in_value = true;
+    state->value.append(at, size);
+    return state->CountHeader(size) ? 0 : 1;
+  };
+  s.on_headers_complete = [](http_parser* p) {
+    auto* state = StateOf(p);
+    state->FlushHeader();
+    if (p->content_length != ULLONG_MAX && p->content_length > state->limits.max_body_bytes) {
+      state->too_large = true;
+      return -1;
+    }
+    return 0;
+  };
+  s.on_body = [](http_parser* p, const char* at, size_t size) {
+    auto* state = StateOf(p);
+    if (state->body.size() + size > state->limits.max_body_bytes) {
+      state->too_large = true;
+      return 1;
+    }
+    state->body.append(at, size);
+    return 0;
+  };
+  s.on_message_complete = [](http_parser* p) {
+    auto* state = StateOf(p);
+    state->complete = true;
+    state->keep_alive = http_should_keep_alive(p) != 0;
+    http_parser_pause(p, 1);
+    return 0;
+  };
+  Reset();
+}
+
+MessageParser::~MessageParser() = default;
+
+void MessageParser::Reset() {
+  auto& s = *state_;
+  http_parser_init(&s.parser, s.kind == Kind::kRequest ? HTTP_REQUEST : HTTP_RESPONSE);
+  s.parser.data = state_.get();
+  s.header_bytes = 0;
+  s.url.clear();
+  s.field.clear();
+  s.value.clear();
+  s.in_value = false;
+  s.headers.clear();
+  s.body.clear();
+  s.complete = false;
+  s.too_large = false;
+}
+
+Result<size_t> MessageParser::Feed(const char* data, size_t size) {
+  auto& s = *state_;
+  if (s.complete) {
+    return size_t{0};
+  }
+  size_t used = http_parser_execute(&s.parser, &s.settings, data, size);
+  auto err = HTTP_PARSER_ERRNO(&s.parser);
+  if (err == HPE_PAUSED) {
+    http_parser_pause(&s.parser, 0);
+    return used;
+  }
+  if (s.too_large) {
+    return MakeError(ErrorCode::kTooLarge, "HTTP message exceeds the size limit (headers " +
+                                               std::to_string(s.limits.max_header_bytes) +
+                                               ", body " +
+                                               std::to_string(s.limits.max_body_bytes) + " bytes)");
+  }
+  if (err != HPE_OK) {
+    return MakeError(ErrorCode::kBadFormat,
+                     std::string("malformed HTTP message: ") + http_errno_description(err));
+  }
+  return used;
+}
+
+bool MessageParser::Complete() const { return state_->complete; }
+
+Status MessageParser::FinishOnEof() {
+  if (state_->complete) {
+    return OkStatus();
+  }
+  auto used = Feed(nullptr, 0);
+  if (!used) {
+    return std::unexpected(used.error());
+  }
+  if (!state_->complete) {
+    return MakeError(ErrorCode::kUnavailable, "connection closed before the HTTP message ended");
+  }
+  return OkStatus();
+}
+
+HttpRequest MessageParser::TakeRequest() {
+  auto& s = *state_;
+  HttpRequest request;
+  request.method = http_method_str(static_cast<http_method>(s.parser.method));
+  request.target = std::move(s.url);
+  request.headers = std::move(s.headers);
+  request.body = std::move(s.body);
+  request.keep_alive = s.keep_alive;
+  return request;
+}
+
+HttpResponse MessageParser::TakeResponse() {
+  auto& s = *state_;
+  HttpResponse response;
+  response.status = static_cast<int>(s.parser.status_code);
+  response.headers = std::move(s.headers);
+  response.body = std::move(s.body);
+  response.keep_alive = s.keep_alive;
+  return response;
+}
+
+}  // namespace concierge::http

@@ -1,0 +1,74 @@
+#pragma once
+
+#include <map>
+#include <memory>
+#include <string>
+#include <string_view>
+
+#include "common/error.h"
+
+namespace concierge::http {
+
+// Headers keeps names lower-cased; one value per name (later values replace earlier ones,
+// which no header this project reads repeats).
+using Headers = std::map<std::string, std::string>;
+
+struct HttpRequest {
+  std::string method;
+  std::string target;
+  Headers headers;
+  std::string body;
+  bool keep_alive = true;
+
+  std::string Header(const std::string& name) const;
+};
+
+struct HttpResponse {
+  int status = 200;
+  Headers headers;
+  std::string body;
+  bool keep_alive = true;
+
+  std::string Header(const std::string& name) const;
+};
+
+HttpResponse MakeResponse(int status, std::string_view content_type, std::string body);
+HttpResponse MakeErrorResponse(const Error& error);
+
+std::string SerializeRequest(const HttpRequest& request, std::string_view host);
+std::string SerializeResponse(const HttpResponse& response);
+
+struct ParserLimits {
+  size_t max_header_bytes = 16 * 1024;
+  size_t max_body_bytes = 256 * 1024;
+};
+
+// MessageParser turns bytes into one HTTP/1.1 request or response at a time, with size limits.
+// Errors are kBadFormat (malformed) or kTooLarge (over a limit).
+class MessageParser {
+ public:
+  enum class Kind { kRequest, kResponse };
+  MessageParser(Kind kind, ParserLimits limits);
+  ~MessageParser();
+  MessageParser(const MessageParser&) = delete;
+  MessageParser& operator=(const MessageParser&) = delete;
+
+  // Feed consumes up to size bytes; returns how many were used. Complete() turns true once a
+  // whole message has been read; bytes after it are left unconsumed.
+  Result<size_t> Feed(const char* data, size_t size);
+  bool Complete() const;
+  // ExpectEof tells a response parser the peer closed the connection.
+  Status FinishOnEof();
+
+  HttpRequest TakeRequest();
+  HttpResponse TakeResponse();
+  // Reset prepares for the next message on the same connection.
+  void Reset();
+
+  struct State;  // http_parser callbacks reach it through a C pointer
+
+ private:
+  std::unique_ptr<State> state_;
+};
+
+}  // namespace concierge::http

@@ -1,0 +1,105 @@
+#include "http/https_server.h"
+
+#include <sys/socket.h>
+
+#include <cerrno>
+
+#include "http/tls_stream.h"
+
+namespace concierge::http {
+
+Result<std::unique_ptr<HttpsServer>> HttpsServer::Start(const HostPort& address,
+                                                        crypto::OpenSslPtr<SSL_CTX> ctx,
+                                                        Handler handler, ServerOptions options) {
+  ASSIGN_OR_RETURN(Fd listener, ListenTcp(address, 1024));
+  std::unique_ptr<HttpsServer> server(
+      new HttpsServer(std::move(listener), std::move(ctx), std::move(handler), options));
+  for (int i = 0; i < options.workers; ++i) {
+    server->workers_.emplace_back([raw = server.get()] { raw->WorkerLoop(); });
+  }
+  return server;
+}
+
+HttpsServer::HttpsServer(Fd listener, crypto::OpenSslPtr<SSL_CTX> ctx, Handler handler,
+                         ServerOptions options)
+    : listener_(std::move(listener)),
+      port_(LocalPort(listener_.get())),
+      ctx_(std::move(ctx)),
+      handler_(std::move(handler)),
+      options_(options) {}
+
+HttpsServer::~HttpsServer() { Stop(); }
+
+void HttpsServer::Stop() {
+  if (stopping_.exchange(true)) {
+    return;
+  }
+  ::shutdown(listener_.get(), SHUT_RDWR);  // wakes every worker blocked in accept()
+  for (auto& worker : workers_) {
+    worker.join();
+  }
+}
+
+void HttpsServer::WorkerLoop() {
+  while (!stopping_.load()) {
+    int fd = ::accept4(listener_.get(), nullptr, nullptr, SOCK_CLOEXEC);
+    if (fd < 0) {
+      if (errno == EINTR || errno == ECONNABORTED) {
+        continue;
+      }
+      if (stopping_.load()) {
+        return;
+      }
+      continue;
+    }
+    Serve(Fd(fd));
+  }
+}
+
+void HttpsServer::Serve(Fd connection) {
+  SetIoTimeout(connection.get(), options_.idle_timeout);
+  crypto::OpenSslPtr<SSL> ssl(SSL_new(ctx_.get()));
+  if (!ssl) {
+    crypto::ClearOpenSslErrors();
+    return;
+  }
+  TlsStream stream(std::move(connection), std::move(ssl));
+  if (!stream.Handshake(/*server=*/true)) {
+    crypto::ClearOpenSslErrors();
+    return;
+  }
+  ConnectionInfo info;
+  if (X509* peer = SSL_get1_peer_certificate(stream.ssl())) {
+    info.peer_certificate = crypto::Certificate::Adopt(peer);
+    STACK_OF(X509)* chain = SSL_get_peer_cert_chain(stream.ssl());
+    // On the server side OpenSSL's peer chain excludes the leaf.
+    for (int i = 0; chain != nullptr && i < sk_X509_num(chain); ++i) {
+      X509* cert = sk_X509_value(chain, i);
+      X509_up_ref(cert);
+      info.peer_chain.push_back(crypto::Certificate::Adopt(cert));
+    }
+  }
+  MessageParser parser(MessageParser::Kind::kRequest, options_.limits);
+  while (!stopping_.load()) {
+    auto read = stream.ReadMessage(parser);
+    if (!read) {
+      if (read.error().code() == ErrorCode::kBadFormat ||
+          read.error().code() == ErrorCode::kTooLarge) {
+        HttpResponse response = MakeErrorResponse(read.error());
+        response.keep_alive = false;
+        (void)stream.WriteAll(SerializeResponse(response));
+        stream.Shutdown();
+      }
+      return;
+    }
+    HttpRequest request = parser.TakeRequest();
+    HttpResponse response = handler_(request, info);
+    response.keep_alive = response.keep_alive && request.keep_alive;
+    if (!stream.WriteAll(SerializeResponse(response)) || !response.keep_alive) {
+      stream.Shutdown();
+      return;
+    }
+  }
+}
+
+}  // namespace concierge::http

@@ -1,0 +1,184 @@
+#include "http/socket_io.h"
+
+#include <netdb.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <charconv>
+#include <cstring>
+
+namespace concierge::http {
+
+Fd& Fd::operator=(Fd&& other) noexcept {
+  if (this != &other) {
+    if (fd_ >= 0) {
+      ::close(fd_);
+    }
+    fd_ = other.Release();
+  }
+  return *this;
+}
+
+Fd::~Fd() {
+  if (fd_ >= 0) {
+    ::close(fd_);
+  }
+}
+
+int Fd::Release() {
+  int fd = fd_;
+  fd_ = -1;
+  return fd;
+}
+
+Result<HostPort> ParseHostPort(std::string_view text) {
+  HostPort out;
+  std::string_view port_text;
+  if (!text.empty() && text.front() == '[') {
+    size_t close = text.find(']');
+    if (close == std::string_view::npos || close + 1 >= text.size() || text[close + 1] != ':') {
+      return MakeError(ErrorCode::kInvalidArgument,
+                       "address \"" + std::string(text) + "\": expected [v6]:port");
+    }
+    out.host = std::string(text.substr(1, close - 1));
+    port_text = text.substr(close + 2);
+  } else {
+    size_t colon = text.rfind(':');
+    if (colon == std::string_view::npos) {
+      return MakeError(ErrorCode::kInvalidArgument,
+                       "address \"" + std::string(text) + "\": expected host:port");
+    }
+    out.host = std::string(text.substr(0, colon));
+    port_text = text.substr(colon + 1);
+  }
+  unsigned port = 0;
+  auto [end, ec] = std::from_chars(port_text.data(), port_text.data() + port_text.size(), port);
+  if (ec != std::errc() || end != port_text.data() + port_text.size() || port > 65535 ||
+      out.host.empty()) {
+    return MakeError(ErrorCode::kInvalidArgument,
+                     "address \"" + std::string(text) + "\": bad host or port");
+  }
+  out.port = static_cast<uint16_t>(port);
+  return out;
+}
+
+std::string Url::Authority() const {
+  bool v6 = host.find(':') != std::string::npos;
+  return (v6 ? "[" + host + "]" : host) + ":" + std::to_string(port);
+}
+
+Result<Url> ParseHttpsUrl(std::string_view text) {
+  constexpr std::string_view kScheme = "https://";
+  if (text.substr(0, kScheme.size()) != kScheme) {
+    return MakeError(ErrorCode::kInvalidArgument,
+                     "URL \"" + std::string(text) + "\": only https:// is supported");
+  }
+  std::string_view rest = text.substr(kScheme.size());
+  size_t slash = rest.find('/');
+  std::string_view authority = rest.substr(0, slash);
+  Url url;
+  url.path = slash == std::string_view::npos ? "/" : std::string(rest.substr(slash));
+  bool has_port = authority.rfind(':') != std::string_view::npos &&
+                  (authority.front() != '[' || authority.rfind(']') < authority.rfind(':'));
+  if (has_port) {
+    ASSIGN_OR_RETURN(HostPort hp, ParseHostPort(authority));
+    url.host = hp.host;
+    url.port = hp.port;
+  } else {
+    url.host = std::string(authority);
+    if (url.host.size() > 2 && url.host.front() == '[') {
+      url.host = url.host.substr(1, url.host.size() - 2);
+    }
+  }
+  if (url.host.empty()) {
+    return MakeError(ErrorCode::kInvalidArgument, "URL \"" + std::string(text) + "\": no host");
+  }
+  return url;
+}
+
+namespace {
+
+Result<addrinfo*> Resolve(const HostPort& address, bool passive) {
+  addrinfo hints{};
+  hints.ai_family = AF_UNSPEC;
+  hints.ai_socktype = SOCK_STREAM;
+  hints.ai_flags = passive ? AI_PASSIVE : 0;
+  addrinfo* result = nullptr;
+  std::string port = std::to_string(address.port);
+  int rc = getaddrinfo(address.host.c_str(), port.c_str(), &hints, &result);
+  if (rc != 0) {
+    return MakeError(ErrorCode::kUnavailable,
+                     "cannot resolve " + address.host + ": " + gai_strerror(rc));
+  }
+  return result;
+}
+
+}  // namespace
+
+Result<Fd> ListenTcp(const HostPort& address, int backlog) {
+  ASSIGN_OR_RETURN(addrinfo * list, Resolve(address, true));
+  std::string why = "no address";
+  for (addrinfo* ai = list; ai != nullptr; ai = ai->ai_next) {
+    Fd fd(::socket(ai->ai_family, ai->ai_socktype | SOCK_CLOEXEC, ai->ai_protocol));
+    if (!fd.valid()) {
+      why = std::strerror(errno);
+      continue;
+    }
+    int one = 1;
+    ::setsockopt(fd.get(), SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+    if (::bind(fd.get(), ai->ai_addr, ai->ai_addrlen) == 0 && ::listen(fd.get(), backlog) == 0) {
+      freeaddrinfo(list);
+      return fd;
+    }
+    why = std::strerror(errno);
+  }
+  freeaddrinfo(list);
+  return MakeError(ErrorCode::kUnavailable, "cannot listen on " + address.host + ":" +
+                                                std::to_string(address.port) + ": " + why);
+}
+
+uint16_t LocalPort(int fd) {
+  sockaddr_storage storage{};
+  socklen_t size = sizeof(storage);
+  ::getsockname(fd, reinterpret_cast<sockaddr*>(&storage), &size);
+  if (storage.ss_family == AF_INET6) {
+    return ntohs(reinterpret_cast<sockaddr_in6*>(&storage)->sin6_port);
+  }
+  return ntohs(reinterpret_cast<sockaddr_in*>(&storage)->sin_port);
+}
+
+void SetIoTimeout(int fd, std::chrono::milliseconds timeout) {
+  timeval tv{};
+  tv.tv_sec = static_cast<time_t>(timeout.count() / 1000);
+  tv.tv_usec = static_cast<suseconds_t>((timeout.count() % 1000) * 1000);
+  ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+  ::setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
+  int one = 1;
+  ::setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+}
+
+Result<Fd> ConnectTcp(const HostPort& address, std::chrono::milliseconds timeout) {
+  ASSIGN_OR_RETURN(addrinfo * list, Resolve(address, false));
+  std::string why = "no address";
+  for (addrinfo* ai = list; ai != nullptr; ai = ai->ai_next) {
+    Fd fd(::socket(ai->ai_family, ai->ai_socktype | SOCK_CLOEXEC, ai->ai_protocol));
+    if (!fd.valid()) {
+      why = std::strerror(errno);
+      continue;
+    }
+    SetIoTimeout(fd.get(), timeout);  // bounds connect() too on Linux
+    if (::connect(fd.get(), ai->ai_addr, ai->ai_addrlen) == 0) {
+      freeaddrinfo(list);
+      return fd;
+    }
+    why = std::strerror(errno);
+  }
+  freeaddrinfo(list);
+  return MakeError(ErrorCode::kUnavailable, "cannot connect to " + address.host + ":" +
+                                                std::to_string(address.port) + ": " + why);
+}
+
+}  // namespace concierge::http

@@ -1,0 +1,51 @@
+#pragma once
+
+#include <chrono>
+#include <string>
+#include <string_view>
+
+#include "common/error.h"
+
+namespace concierge::http {
+
+// Fd owns one file descriptor (closed on destruction).
+class Fd {
+ public:
+  Fd() = default;
+  explicit Fd(int fd) : fd_(fd) {}
+  Fd(Fd&& other) noexcept : fd_(other.Release()) {}
+  Fd& operator=(Fd&& other) noexcept;
+  ~Fd();
+
+  int get() const { return fd_; }
+  int Release();
+  bool valid() const { return fd_ >= 0; }
+
+ private:
+  int fd_ = -1;
+};
+
+struct HostPort {
+  std::string host;
+  uint16_t port = 0;
+};
+
+// ParseHostPort reads "host:port", "[v6]:port" (port may be 0 for listening).
+Result<HostPort> ParseHostPort(std::string_view text);
+
+struct Url {
+  std::string host;
+  uint16_t port = 443;
+  std::string path;  // starts with "/"
+  std::string Authority() const;
+};
+
+// ParseHttpsUrl reads "https://host[:port][/path]".
+Result<Url> ParseHttpsUrl(std::string_view text);
+
+Result<Fd> ListenTcp(const HostPort& address, int backlog);
+uint16_t LocalPort(int fd);
+Result<Fd> ConnectTcp(const HostPort& address, std::chrono::milliseconds timeout);
+void SetIoTimeout(int fd, std::chrono::milliseconds timeout);
+
+}  // namespace concierge::http

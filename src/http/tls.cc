@@ -1,0 +1,70 @@
+#include "http/tls.h"
+
+namespace concierge::http {
+namespace {
+
+using crypto::OpenSslError;
+using crypto::OpenSslPtr;
+
+Status UseIdentity(SSL_CTX* ctx, const TlsIdentity& identity) {
+  if (SSL_CTX_use_certificate(ctx, identity.certificate.get()) != 1 ||
+      SSL_CTX_use_PrivateKey(ctx, identity.key.get()) != 1) {
+    return std::unexpected(OpenSslError(ErrorCode::kInvalidArgument, "loading TLS identity"));
+  }
+  for (const auto& cert : identity.chain) {
+    X509_up_ref(cert.get());
+    if (SSL_CTX_add1_chain_cert(ctx, cert.get()) != 1) {
+      X509_free(cert.get());
+      return std::unexpected(OpenSslError(ErrorCode::kInvalidArgument, "adding TLS chain"));
+    }
+    X509_free(cert.get());
+  }
+  return OkStatus();
+}
+
+int AcceptAnyCertificate(int /*preverify_ok*/, X509_STORE_CTX* /*ctx*/) { return 1; }
+
+}  // namespace
+
+Result<OpenSslPtr<SSL_CTX>> MakeServerContext(const TlsIdentity& identity,
+                                              bool request_client_cert) {
+  OpenSslPtr<SSL_CTX> ctx(SSL_CTX_new(TLS_server_method()));
+  if (!ctx) {
+    return std::unexpected(OpenSslError(ErrorCode::kInternal, "creating TLS server context"));
+  }
+  SSL_CTX_set_min_proto_version(ctx.get(), TLS1_2_VERSION);
+  RETURN_IF_ERROR(UseIdentity(ctx.get(), identity));
+  if (request_client_cert) {
+    SSL_CTX_set_verify(ctx.get(), SSL_VERIFY_PEER, AcceptAnyCertificate);
+  }
+  // Session tickets would let a resumed session skip the client certificate the application
+  // checks on every connection.
+  SSL_CTX_set_options(ctx.get(), SSL_OP_NO_TICKET);
+  SSL_CTX_set_session_cache_mode(ctx.get(), SSL_SESS_CACHE_OFF);
+  SSL_CTX_set_num_tickets(ctx.get(), 0);
+  return ctx;
+}
+
+Result<OpenSslPtr<SSL_CTX>> MakeClientContext(const std::optional<TlsIdentity>& identity,
+                                              const std::vector<crypto::Certificate>& anchors) {
+  OpenSslPtr<SSL_CTX> ctx(SSL_CTX_new(TLS_client_method()));
+  if (!ctx) {
+    return std::unexpected(OpenSslError(ErrorCode::kInternal, "creating TLS client context"));
+  }
+  SSL_CTX_set_min_proto_version(ctx.get(), TLS1_2_VERSION);
+  if (identity) {
+    RETURN_IF_ERROR(UseIdentity(ctx.get(), *identity));
+  }
+  if (anchors.empty()) {
+    SSL_CTX_set_verify(ctx.get(), SSL_VERIFY_NONE, nullptr);
+  } else {
+    X509_STORE* store = SSL_CTX_get_cert_store(ctx.get());
+    for (const auto& anchor : anchors) {
+      X509_STORE_add_cert(store, anchor.get());
+    }
+    SSL_CTX_set_verify(ctx.get(), SSL_VERIFY_PEER, nullptr);
+  }
+  return ctx;
+}
+
+}  // namespace concierge::http

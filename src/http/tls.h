@@ -1,0 +1,29 @@
+#pragma once
+
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "crypto/certificate.h"
+#include "crypto/key.h"
+
+namespace concierge::http {
+
+struct TlsIdentity {
+  crypto::Certificate certificate;
+  crypto::PrivateKey key;
+  std::vector<crypto::Certificate> chain;  // intermediates sent after the certificate
+};
+
+// MakeServerContext builds a TLS 1.2+ server context. With request_client_cert the server asks
+// for a client certificate and accepts any: the application decides trust afterwards (a
+// BRSKI registrar must see an IDevID before it knows whether the maker is trusted).
+Result<crypto::OpenSslPtr<SSL_CTX>> MakeServerContext(const TlsIdentity& identity,
+                                                      bool request_client_cert);
+
+// MakeClientContext builds a TLS 1.2+ client context. With anchors empty the server is not
+// authenticated (BRSKI's provisional connection); otherwise its chain must end at one of them.
+Result<crypto::OpenSslPtr<SSL_CTX>> MakeClientContext(
+    const std::optional<TlsIdentity>& identity, const std::vector<crypto::Certificate>& anchors);
+
+}  // namespace concierge::http

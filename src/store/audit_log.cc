@@ -1,0 +1,127 @@
+#include "store/audit_log.h"
+
+#include "crypto/key.h"
+
+namespace concierge::store {
+namespace {
+
+constexpr size_t kHashSize = 32;
+
+void AppendField(Bytes& out, std::string_view field) {
+  uint64_t size = field.size();
+  for (int shift = 56; shift >= 0; shift -= 8) {
+    out.push_back(static_cast<uint8_t>(size >> shift));
+  }
+  out.insert(out.end(), field.begin(), field.end());
+}
+
+}  // namespace
+
+Bytes ComputeAuditHash(const AuditRecord& record) {
+  Bytes input(record.prev_hash);
+  AppendField(input, std::to_string(record.seq));
+  AppendField(input, std::to_string(record.at));
+  AppendField(input, record.kind);
+  AppendField(input, record.subject);
+  AppendField(input, record.detail);
+  return crypto::Sha256(input);
+}
+
+Status VerifyAuditChain(const std::vector<AuditRecord>& records) {
+  Bytes previous(kHashSize, 0);
+  int64_t expected_seq = 1;
+  for (const auto& record : records) {
+    std::string where = "audit record " + std::to_string(record.seq);
+    if (record.seq != expected_seq) {
+      return MakeError(ErrorCode::kSecurity, where + ": expected sequence number " +
+                                                 std::to_string(expected_seq) +
+                                                 " (a record is missing or reordered)");
+    }
+    if (record.prev_hash != previous) {
+      return MakeError(ErrorCode::kSecurity, where + ": does not link to the previous record");
+    }
+    if (ComputeAuditHash(record) != record.hash) {
+      return MakeError(ErrorCode::kSecurity, where + ": content does not match its hash");
+    }
+    previous = record.hash;
+    ++expected_seq;
+  }
+  return OkStatus();
+}
+
+Json AuditRecordToJson(const AuditRecord& record) {
+  Json detail = Json::parse(record.detail, nullptr, false);
+  return Json{{"seq", record.seq},
+              {"at", FormatRfc3339(FromUnixSeconds(record.at))},
+              {"at_unix", record.at},
+              {"kind", record.kind},
+              {"subject", record.subject},
+              {"detail", detail.is_discarded() ? Json(record.detail) : detail},
+              {"detail_text", record.detail},
+              {"prev_hash", HexEncode(record.prev_hash)},
+              {"hash", HexEncode(record.hash)}};
+}
+
+Result<AuditRecord> AuditRecordFromJson(std::string_view text) {
+  ASSIGN_OR_RETURN(Json json, ParseJsonObject(text, "audit record"));
+  JsonObjectReader reader(json, "audit");
+  AuditRecord record;
+  ASSIGN_OR_RETURN(record.seq, reader.RequiredInt("seq"));
+  ASSIGN_OR_RETURN(record.at, reader.RequiredInt("at_unix"));
+  ASSIGN_OR_RETURN(record.kind, reader.RequiredString("kind"));
+  ASSIGN_OR_RETURN(record.subject, reader.RequiredString("subject"));
+  ASSIGN_OR_RETURN(record.detail, reader.RequiredString("detail_text"));
+  ASSIGN_OR_RETURN(std::string prev_hex, reader.RequiredString("prev_hash"));
+  ASSIGN_OR_RETURN(std::string hash_hex, reader.RequiredString("hash"));
+  ASSIGN_OR_RETURN_CTX(record.prev_hash, HexDecode(prev_hex), "audit.prev_hash");
+  ASSIGN_OR_RETURN_CTX(record.hash, HexDecode(hash_hex), "audit.hash");
+  if (record.prev_hash.size() != kHashSize || record.hash.size() != kHashSize) {
+    return MakeError(ErrorCode::kBadFormat, "audit record hashes must be 32 bytes");
+  }
+  return record;
+}
+
+Status AppendAuditEvent(Database& db, const Clock& clock, std::string_view kind,
+                        std::string_view subject, const Json& detail) {
+  AuditRecord record;
+  ASSIGN_OR_RETURN(auto last, db.Prepare("SELECT seq, hash FROM audit_events ORDER BY seq DESC LIMIT 1"));
+  ASSIGN_OR_RETURN(bool has_last, last.Step());
+  record.seq = has_last ? last.Int(0) + 1 : 1;
+  record.prev_hash = has_last ? last.Blob(1) : Bytes(kHashSize, 0);
+  record.at = ToUnixSeconds(clock.Now());
+  record.kind = kind;
+  record.subject = subject;
+  record.detail = detail.dump();
+  record.hash = ComputeAuditHash(record);
+  ASSIGN_OR_RETURN(auto insert,
+                   db.Prepare("INSERT INTO audit_events(seq, at, kind, subject, detail, "
+                              "prev_hash, hash) VALUES (?,?,?,?,?,?,?)"));
+  insert.BindAll(record.seq, record.at, record.kind, record.subject, record.detail,
+                 record.prev_hash, record.hash);
+  return insert.Run();
+}
+
+Result<std::vector<AuditRecord>> ReadAuditEvents(Database& db, std::string_view subject) {
+  std::string sql =
+      "SELECT seq, at, kind, subject, detail, prev_hash, hash FROM audit_events";
+  if (!subject.empty()) {
+    sql += " WHERE subject = ?";
+  }
+  sql += " ORDER BY seq";
+  ASSIGN_OR_RETURN(auto stmt, db.Prepare(sql));
+  if (!subject.empty()) {
+    stmt.Bind(1, subject);
+  }
+  std::vector<AuditRecord> records;
+  while (true) {
+    ASSIGN_OR_RETURN(bool row, stmt.Step());
+    if (!row) {
+      break;
+    }
+    records.push_back(AuditRecord{stmt.Int(0), stmt.Int(1), stmt.Text(2), stmt.Text(3),
+                                  stmt.Text(4), stmt.Blob(5), stmt.Blob(6)});
+  }
+  return records;
+}
+
+}  // namespace concierge::store

@@ -1,0 +1,55 @@
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "common/clock.h"
+#include "common/json.h"
+#include "store/sqlite.h"
+
+namespace concierge::store {
+
+// AuditRecord is one event in a hash chain: hash = SHA-256 over the previous record's hash and
+// this record's fields, so changing, dropping or reordering any record breaks every later hash.
+struct AuditRecord {
+  int64_t seq = 0;  // 1, 2, 3, ... without gaps
+  int64_t at = 0;   // unix seconds
+  std::string kind;
+  std::string subject;
+  std::string detail;  // a JSON object, as text
+  Bytes prev_hash;
+  Bytes hash;
+};
+
+// The audit_events table, for a store's migrations.
+inline constexpr std::string_view kAuditSchema = R"sql(
+CREATE TABLE audit_events (
+  seq INTEGER PRIMARY KEY,
+  at INTEGER NOT NULL,
+  kind TEXT NOT NULL,
+  subject TEXT NOT NULL,
+  detail TEXT NOT NULL,
+  prev_hash BLOB NOT NULL,
+  hash BLOB NOT NULL UNIQUE
+);
+CREATE INDEX audit_events_subject ON audit_events(subject);
+)sql";
+
+Bytes ComputeAuditHash(const AuditRecord& record);
+
+// VerifyAuditChain checks sequence, links and hashes from the first record; the error names
+// the first broken record.
+Status VerifyAuditChain(const std::vector<AuditRecord>& records);
+
+Json AuditRecordToJson(const AuditRecord& record);
+Result<AuditRecord> AuditRecordFromJson(std::string_view text);
+
+// AppendAuditEvent adds one event. Call it inside the Transaction that makes the change it
+// describes, so the change and its record commit or vanish together.
+Status AppendAuditEvent(Database& db, const Clock& clock, std::string_view kind,
+                        std::string_view subject, const Json& detail);
+
+// ReadAuditEvents returns events in order; with a non-empty subject, only that subject's.
+Result<std::vector<AuditRecord>> ReadAuditEvents(Database& db, std::string_view subject = "");
+
+}  // namespace concierge::store

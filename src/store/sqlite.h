@@ -1,0 +1,102 @@
+#pragma once
+
+#include <sqlite3.h>
+
+#include <filesystem>
+#include <memory>
+#include <span>
+#include <string>
+#include <string_view>
+
+#include "common/bytes.h"
+
+namespace concierge::store {
+
+struct SqliteCloser {
+  void operator()(sqlite3* db) const { sqlite3_close_v2(db); }
+};
+
+struct StatementFinalizer {
+  void operator()(sqlite3_stmt* stmt) const { sqlite3_finalize(stmt); }
+};
+
+// Statement is one prepared statement. Bind indexes start at 1, column indexes at 0.
+class Statement {
+ public:
+  explicit Statement(sqlite3_stmt* stmt) : stmt_(stmt) {}
+
+  Statement& Bind(int index, int64_t value);
+  Statement& Bind(int index, std::string_view value);
+  Statement& Bind(int index, ByteSpan value);
+  Statement& BindNull(int index);
+
+  template <typename... Args>
+  Statement& BindAll(const Args&... args) {
+    int index = 1;
+    (BindOne(index++, args), ...);
+    return *this;
+  }
+
+  // Step advances; true when a row is available, false when done.
+  Result<bool> Step();
+  // Run steps to completion, for statements that return no rows.
+  Status Run();
+
+  int64_t Int(int column) const { return sqlite3_column_int64(stmt_.get(), column); }
+  std::string Text(int column) const;
+  Bytes Blob(int column) const;
+  bool IsNull(int column) const { return sqlite3_column_type(stmt_.get(), column) == SQLITE_NULL; }
+
+ private:
+  void BindOne(int index, int64_t value) { Bind(index, value); }
+  void BindOne(int index, int value) { Bind(index, int64_t{value}); }
+  void BindOne(int index, bool value) { Bind(index, int64_t{value ? 1 : 0}); }
+  void BindOne(int index, const std::string& value) { Bind(index, std::string_view(value)); }
+  void BindOne(int index, const char* value) { Bind(index, std::string_view(value)); }
+  void BindOne(int index, std::string_view value) { Bind(index, value); }
+  void BindOne(int index, const Bytes& value) { Bind(index, ByteSpan(value)); }
+  void BindOne(int index, std::nullptr_t) { BindNull(index); }
+
+  std::unique_ptr<sqlite3_stmt, StatementFinalizer> stmt_;
+};
+
+// Database is one SQLite connection in WAL mode with foreign keys on. Not thread-safe: callers
+// serialise access (the stores hold a mutex).
+class Database {
+ public:
+  // Open opens (or, with create, creates) the database file; ":memory:" works for tests.
+  static Result<Database> Open(const std::filesystem::path& path, bool create);
+
+  Status Exec(std::string_view sql);
+  Result<Statement> Prepare(std::string_view sql);
+  int64_t LastInsertRowId() const { return sqlite3_last_insert_rowid(db_.get()); }
+  int Changes() const { return sqlite3_changes(db_.get()); }
+
+  // Migrate applies migrations[user_version..] in one transaction each, bumping user_version.
+  Status Migrate(std::span<const std::string_view> migrations);
+
+  sqlite3* get() const { return db_.get(); }
+
+ private:
+  explicit Database(sqlite3* db) : db_(db) {}
+  std::unique_ptr<sqlite3, SqliteCloser> db_;
+};
+
+// Transaction takes the write lock at once (BEGIN IMMEDIATE) so that read-then-write sequences,
+// like appending to the audit chain, cannot interleave with another process. Rolls back unless
+// Commit succeeded.
+class Transaction {
+ public:
+  static Result<Transaction> Begin(Database& db);
+  Transaction(Transaction&& other) noexcept : db_(other.db_) { other.db_ = nullptr; }
+  Transaction& operator=(Transaction&&) = delete;
+  ~Transaction();
+
+  Status Commit();
+
+ private:
+  explicit Transaction(Database* db) : db_(db) {}
+  Database* db_;
+};
+
+}  // namespace concierge::store

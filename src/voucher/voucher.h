@@ -1,0 +1,72 @@
+#pragma once
+
+#include <optional>
+#include <string>
+
+#include "common/bytes.h"
+#include "common/clock.h"
+#include "crypto/cms.h"
+
+namespace concierge::voucher {
+
+inline constexpr std::string_view kVoucherCmsMediaType = "application/voucher-cms+json";
+inline constexpr size_t kMinNonceSize = 8;
+inline constexpr size_t kMaxNonceSize = 32;
+// Bounds on signed artifacts: an RVR carries the PVR and two certificate chains.
+inline constexpr size_t kMaxVoucherRequestSize = 64 * 1024;
+inline constexpr size_t kMaxVoucherSize = 32 * 1024;
+
+enum class Assertion { kVerified, kLogged, kProximity, kAgentProximity };
+
+std::string_view AssertionName(Assertion assertion);
+
+// Voucher is the RFC 8366 / 8366bis voucher (container "ietf-voucher:voucher").
+struct Voucher {
+  Assertion assertion = Assertion::kLogged;
+  SystemTime created_on;
+  std::optional<SystemTime> expires_on;
+  std::string serial_number;
+  Bytes nonce;               // empty for a nonceless voucher
+  Bytes pinned_domain_cert;  // DER
+  Bytes idevid_issuer;       // empty to omit
+  bool domain_cert_revocation_checks = false;
+};
+
+// VoucherRequest is a pledge (PVR) or registrar (RVR) voucher-request
+// (container "ietf-voucher-request:voucher").
+struct VoucherRequest {
+  Assertion assertion = Assertion::kProximity;
+  std::optional<SystemTime> created_on;
+  std::string serial_number;
+  Bytes nonce;
+  Bytes proximity_registrar_cert;      // PVR: the registrar's TLS certificate, DER
+  Bytes idevid_issuer;                 // RVR
+  Bytes prior_signed_voucher_request;  // RVR: the whole CMS PVR
+};
+
+std::string EncodeVoucherJson(const Voucher& voucher);
+Result<Voucher> DecodeVoucherJson(std::string_view json);
+
+std::string EncodeVoucherRequestJson(const VoucherRequest& request);
+Result<VoucherRequest> DecodeVoucherRequestJson(std::string_view json);
+
+// Signed<T> is an artifact whose CMS signature verified against the certificate it carries.
+// The caller still decides whether that signer is trusted.
+template <typename T>
+struct Signed {
+  T value;
+  crypto::CmsSigned cms;
+};
+
+Result<Bytes> SignVoucher(const Voucher& voucher, const crypto::Certificate& signer,
+                          const crypto::PrivateKey& key,
+                          const std::vector<crypto::Certificate>& chain);
+Result<Signed<Voucher>> OpenVoucher(ByteSpan cms_der);
+
+Result<Bytes> SignVoucherRequest(const VoucherRequest& request,
+                                 const crypto::Certificate& signer,
+                                 const crypto::PrivateKey& key,
+                                 const std::vector<crypto::Certificate>& chain);
+Result<Signed<VoucherRequest>> OpenVoucherRequest(ByteSpan cms_der);
+
+}  // namespace concierge::voucher
