@@ -32,7 +32,10 @@ std::string NameEntry(const X509_NAME* name, int nid) {
 SystemTime AsnTime(const ASN1_TIME* time) {
   std::tm tm{};
   ASN1_TIME_to_tm(time, &tm);
-  return FromUnixSeconds(static_cast<int64_t>(timegm(&tm)));
+  // SystemTime counts nanoseconds and ends in 2262; later dates (such as 802.1AR's 9999)
+  // are clamped to 2200, which is "never" for every decision made here.
+  constexpr int64_t kLatest = 7258118400;  // 2200-01-01T00:00:00Z
+  return FromUnixSeconds(std::min<int64_t>(timegm(&tm), kLatest));
 }
 
 }  // namespace

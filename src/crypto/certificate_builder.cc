@@ -75,7 +75,11 @@ Result<Certificate> IssueCertificate(const CertificateSpec& spec, const Certific
   X509_set_issuer_name(cert.get(), issuer != nullptr ? X509_get_subject_name(issuer->get())
                                                      : subject);
   ASN1_TIME_set(X509_getm_notBefore(cert.get()), ToUnixSeconds(spec.not_before));
-  ASN1_TIME_set(X509_getm_notAfter(cert.get()), ToUnixSeconds(spec.not_after));
+  if (spec.no_expiration) {
+    ASN1_TIME_set_string(X509_getm_notAfter(cert.get()), "99991231235959Z");
+  } else {
+    ASN1_TIME_set(X509_getm_notAfter(cert.get()), ToUnixSeconds(spec.not_after));
+  }
   X509_set_pubkey(cert.get(), spec.public_key);
 
   X509V3_CTX ctx;

@@ -24,6 +24,9 @@ struct CertificateSpec {
   Bytes serial;  // big-endian, from the injected Random; made positive here
   SystemTime not_before;
   SystemTime not_after;
+  // no_expiration writes notAfter 99991231235959Z, RFC 5280's "no well-defined expiration
+  // date", which IEEE 802.1AR IDevIDs use; not_after is then ignored.
+  bool no_expiration = false;
   bool is_ca = false;
   int path_length = -1;  // -1: no pathLenConstraint
   std::string key_usage;

@@ -43,10 +43,14 @@ Result<HttpsClient> HttpsClient::Connect(const HostPort& address, SSL_CTX* ctx,
   }
   const std::string& name = options.server_name.empty() ? address.host : options.server_name;
   if (IsIpLiteral(name)) {
-    X509_VERIFY_PARAM_set1_ip_asc(SSL_get0_param(ssl.get()), name.c_str());
-  } else {
+    if (options.check_server_name) {
+      X509_VERIFY_PARAM_set1_ip_asc(SSL_get0_param(ssl.get()), name.c_str());
+    }
+  } else if (!name.empty()) {
     SSL_set_tlsext_host_name(ssl.get(), name.c_str());
-    SSL_set1_host(ssl.get(), name.c_str());
+    if (options.check_server_name) {
+      SSL_set1_host(ssl.get(), name.c_str());
+    }
   }
   TlsStream stream(std::move(fd), std::move(ssl));
   RETURN_IF_ERROR_CTX(stream.Handshake(/*server=*/false),

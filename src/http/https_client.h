@@ -17,6 +17,9 @@ struct ClientOptions {
   // server_name is sent as SNI (unless it is an IP literal) and, when the context verifies
   // the server, checked against the certificate's names.
   std::string server_name;
+  // check_server_name off leaves authentication to the anchors alone, as a BRSKI pledge that
+  // reaches its registrar by address must (the voucher's pin names the domain instead).
+  bool check_server_name = true;
 };
 
 // HttpsClient is one keep-alive HTTPS connection. Not thread-safe; move-only.

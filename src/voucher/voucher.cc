@@ -203,3 +203,16 @@ Result<Signed<VoucherRequest>> OpenVoucherRequest(ByteSpan cms_der) {
 }
 
 }  // namespace concierge::voucher
+
+namespace concierge::voucher {
+
+std::string DomainId(const crypto::Certificate& domain_cert) {
+  Bytes ski = domain_cert.SubjectKeyId();
+  if (!ski.empty()) {
+    return Base64Encode(ski);
+  }
+  auto spki = domain_cert.PublicKeyDer();
+  return spki ? Base64Encode(crypto::Sha256(*spki)) : std::string();
+}
+
+}  // namespace concierge::voucher

@@ -70,3 +70,11 @@ Result<Bytes> SignVoucherRequest(const VoucherRequest& request,
 Result<Signed<VoucherRequest>> OpenVoucherRequest(ByteSpan cms_der);
 
 }  // namespace concierge::voucher
+
+namespace concierge::voucher {
+
+// DomainId names a domain by its pinned certificate as RFC 8995 §5.8.2 does: the base64
+// SubjectKeyIdentifier, or the base64 SHA-256 of the SubjectPublicKeyInfo when there is none.
+std::string DomainId(const crypto::Certificate& domain_cert);
+
+}  // namespace concierge::voucher

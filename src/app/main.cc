@@ -1,0 +1,73 @@
+#include <signal.h>
+
+#include <iostream>
+
+#include "app/cli.h"
+
+namespace concierge::app {
+
+void Output::Print(const Json& document, const std::string& text) const {
+  if (json) {
+    std::cout << document.dump(2) << "\n";
+  } else {
+    std::cout << text;
+    if (!text.empty() && text.back() != '\n') {
+      std::cout << "\n";
+    }
+  }
+  std::cout.flush();
+}
+
+void WaitForTermination() {
+  sigset_t set;
+  sigemptyset(&set);
+  sigaddset(&set, SIGINT);
+  sigaddset(&set, SIGTERM);
+  int signal_number = 0;
+  sigwait(&set, &signal_number);
+}
+
+}  // namespace concierge::app
+
+int main(int argc, char** argv) {
+  using concierge::app::Action;
+  // Servers wait for these with sigwait; blocking them first keeps every thread started later
+  // from taking them.
+  sigset_t set;
+  sigemptyset(&set);
+  sigaddset(&set, SIGINT);
+  sigaddset(&set, SIGTERM);
+  pthread_sigmask(SIG_BLOCK, &set, nullptr);
+  signal(SIGPIPE, SIG_IGN);
+
+  CLI::App app{"Concierge: the trust manager for a site's IoT devices"};
+  app.require_subcommand(1);
+  app.set_help_all_flag("--help-all", "Show help for every subcommand");
+  Action action;
+  concierge::app::Output output;
+  concierge::app::AddMakerCommands(app, action, output);
+  concierge::app::AddSiteCommands(app, action, output);
+  concierge::app::AddDeviceCommands(app, action, output);
+  concierge::app::AddLabCommands(app, action, output);
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    int code = app.exit(e);
+    return code == 0 ? 0 : 2;
+  }
+  if (!action) {
+    std::cerr << "concierge: no command given (see --help)\n";
+    return 2;
+  }
+  try {
+    auto status = action();
+    if (!status) {
+      std::cerr << "concierge: error: " << status.error().message() << "\n";
+      return concierge::ExitCodeFor(status.error());
+    }
+  } catch (const std::exception& e) {
+    std::cerr << "concierge: internal error: " << e.what() << "\n";
+    return 1;
+  }
+  return 0;
+}

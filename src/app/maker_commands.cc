@@ -1,0 +1,178 @@
+#include <cstdio>
+#include <iostream>
+#include <memory>
+
+#include "app/cli.h"
+#include "common/files.h"
+#include "http/https_server.h"
+#include "masa/maker_directory.h"
+#include "masa/masa_http.h"
+#include "pledge/device_directory.h"
+#include "voucher/voucher.h"
+
+namespace concierge::app {
+namespace {
+
+struct MakerArgs {
+  std::string dir;
+  std::string name;
+  std::string masa_url = "localhost:9443";
+  std::string serial;
+  int count = 1;
+  std::string mud_url;
+  std::string out;
+  int valid_days = 0;
+  std::string listen = "127.0.0.1:9443";
+  int workers = 16;
+  std::string domain_ca;
+};
+
+std::string CountedSerial(const std::string& base, int index, int count) {
+  if (count == 1) {
+    return base;
+  }
+  char suffix[16];
+  std::snprintf(suffix, sizeof(suffix), "-%04d", index + 1);
+  return base + suffix;
+}
+
+Status Init(const MakerArgs& args, const Output& output) {
+  SystemClock clock;
+  CryptoRandom random;
+  ASSIGN_OR_RETURN(auto maker,
+                   masa::InitMakerDirectory(args.dir, args.name, args.masa_url, clock, random));
+  ASSIGN_OR_RETURN(auto store, masa::MakerStore::Open(maker.DatabasePath(), clock));
+  output.Print(Json{{"dir", args.dir}, {"name", maker.name}, {"masa_url", maker.masa_url},
+                    {"ca", (maker.dir / "ca.pem").string()}},
+               "maker \"" + maker.name + "\" initialised in " + args.dir + "\n  CA: " +
+                   (maker.dir / "ca.pem").string() + "\n  MASA URL in IDevIDs: " +
+                   maker.masa_url);
+  return OkStatus();
+}
+
+Status Mint(const MakerArgs& args, const Output& output) {
+  if (args.count < 1 || args.count > 100000) {
+    return MakeError(ErrorCode::kInvalidArgument, "--count must be 1 to 100000");
+  }
+  SystemClock clock;
+  CryptoRandom random;
+  ASSIGN_OR_RETURN(auto maker, masa::LoadMakerDirectory(args.dir));
+  if (!args.masa_url.empty()) {
+    maker.masa_url = args.masa_url;
+  }
+  ASSIGN_OR_RETURN(auto store, masa::MakerStore::Open(maker.DatabasePath(), clock));
+  Json minted = Json::array();
+  std::string text;
+  for (int i = 0; i < args.count; ++i) {
+    masa::MintRequest request{CountedSerial(args.serial, i, args.count), args.mud_url,
+                              std::nullopt};
+    if (args.valid_days > 0) {
+      request.validity = std::chrono::hours(24 * args.valid_days);
+    }
+    ASSIGN_OR_RETURN(auto identity, masa::MintIdevid(maker, *store, request, clock, random));
+    std::filesystem::path dir = args.count == 1 ? std::filesystem::path(args.out)
+                                                : std::filesystem::path(args.out) / request.serial;
+    RETURN_IF_ERROR(pledge::WriteDeviceDirectory(dir, identity.idevid, identity.key,
+                                                 identity.provenance, maker.masa.maker_ca));
+    minted.push_back({{"serial", request.serial}, {"dir", dir.string()},
+                      {"certificate_serial", identity.idevid.SerialHex()}});
+    text += "minted " + request.serial + " -> " + dir.string() + "\n";
+  }
+  output.Print(Json{{"minted", minted}}, text);
+  return OkStatus();
+}
+
+Status Serve(const MakerArgs& args) {
+  SystemClock clock;
+  ASSIGN_OR_RETURN(auto maker, masa::LoadMakerDirectory(args.dir));
+  ASSIGN_OR_RETURN(auto store, masa::MakerStore::Open(maker.DatabasePath(), clock));
+  masa::MasaService service(*store, clock, maker.masa);
+  ASSIGN_OR_RETURN(auto ctx, http::MakeServerContext(maker.tls, /*request_client_cert=*/true));
+  ASSIGN_OR_RETURN(auto address, http::ParseHostPort(args.listen));
+  http::ServerOptions options;
+  options.workers = args.workers;
+  auto handler = [&service](const http::HttpRequest& request,
+                            const http::ConnectionInfo& connection) {
+    auto response = masa::HandleMasaRequest(service, request, connection);
+    if (response.status >= 400) {
+      std::cerr << "masa: " << request.target << " -> " << response.status << " " << response.body;
+    }
+    return response;
+  };
+  ASSIGN_OR_RETURN(auto server,
+                   http::HttpsServer::Start(address, std::move(ctx), handler, options));
+  RETURN_IF_ERROR(WriteListenAddress(args.dir, address.host, server->port()));
+  std::cout << "MASA for \"" << maker.name << "\" listening on https://" << address.host << ":"
+            << server->port() << std::endl;
+  WaitForTermination();
+  server->Stop();
+  std::cout << "MASA stopped" << std::endl;
+  return OkStatus();
+}
+
+Status Sell(const MakerArgs& args, const Output& output) {
+  SystemClock clock;
+  ASSIGN_OR_RETURN(auto maker, masa::LoadMakerDirectory(args.dir));
+  ASSIGN_OR_RETURN(auto store, masa::MakerStore::Open(maker.DatabasePath(), clock));
+  ASSIGN_OR_RETURN(std::string pem, ReadFile(args.domain_ca));
+  ASSIGN_OR_RETURN_CTX(auto ca, crypto::Certificate::FromPem(pem), args.domain_ca);
+  std::string domain = voucher::DomainId(ca);
+  RETURN_IF_ERROR(store->RecordSale(args.serial, domain));
+  output.Print(Json{{"serial", args.serial}, {"sold_to", domain}},
+               "sale recorded: " + args.serial + " may next be claimed by domain " + domain);
+  return OkStatus();
+}
+
+}  // namespace
+
+Status WriteListenAddress(const std::string& dir, const std::string& host, uint16_t port) {
+  bool v6 = host.find(':') != std::string::npos;
+  return WriteFileAtomic(std::filesystem::path(dir) / "listen.addr",
+                         (v6 ? "[" + host + "]" : host) + ":" + std::to_string(port) + "\n");
+}
+
+void AddMakerCommands(CLI::App& app, Action& action, Output& output) {
+  auto args = std::make_shared<MakerArgs>();
+  CLI::App* maker = app.add_subcommand("maker", "The maker's side: IDevIDs and the MASA");
+  maker->require_subcommand(1);
+
+  CLI::App* init = maker->add_subcommand("init", "Create a maker CA and MASA identities");
+  init->add_option("--dir", args->dir, "Maker state directory")->required();
+  init->add_option("--name", args->name, "Maker name")->required();
+  init->add_option("--masa-url", args->masa_url,
+                   "MASA authority or URL that IDevIDs will carry")->capture_default_str();
+  init->add_flag("--json", output.json, "Print JSON");
+  init->callback([&action, &output, args] { action = [&output, args] { return Init(*args, output); }; });
+
+  CLI::App* mint = maker->add_subcommand("mint", "Make device identities (IDevIDs)");
+  mint->add_option("--dir", args->dir, "Maker state directory")->required();
+  mint->add_option("--serial", args->serial, "Serial number (a prefix with --count)")->required();
+  mint->add_option("--count", args->count, "How many devices");
+  mint->add_option("--mud-url", args->mud_url, "MUD URL to put in the IDevID");
+  mint->add_option("--masa-url", args->masa_url, "Override the maker's MASA URL");
+  mint->add_option("--valid-days", args->valid_days, "IDevID lifetime (default: never expires)");
+  mint->add_option("--out", args->out, "Device directory (parent directory with --count)")
+      ->required();
+  mint->add_flag("--json", output.json, "Print JSON");
+  mint->callback([&action, &output, args, mint] {
+    if (mint->count("--masa-url") == 0) {
+      args->masa_url.clear();
+    }
+    action = [&output, args] { return Mint(*args, output); };
+  });
+
+  CLI::App* serve = maker->add_subcommand("serve", "Run the MASA over HTTPS");
+  serve->add_option("--dir", args->dir, "Maker state directory")->required();
+  serve->add_option("--listen", args->listen, "HOST:PORT (port 0 picks one)")->capture_default_str();
+  serve->add_option("--workers", args->workers, "Connection worker threads")->capture_default_str();
+  serve->callback([&action, args] { action = [args] { return Serve(*args); }; });
+
+  CLI::App* sell = maker->add_subcommand("sell", "Record a sale: the device may be claimed by this domain next");
+  sell->add_option("--dir", args->dir, "Maker state directory")->required();
+  sell->add_option("--serial", args->serial, "Device serial number")->required();
+  sell->add_option("--domain-ca", args->domain_ca, "The buyer's domain CA (PEM)")->required();
+  sell->add_flag("--json", output.json, "Print JSON");
+  sell->callback([&action, &output, args] { action = [&output, args] { return Sell(*args, output); }; });
+}
+
+}  // namespace concierge::app

@@ -1,0 +1,245 @@
+#include <iomanip>
+#include <iostream>
+#include <memory>
+#include <sstream>
+
+#include "app/cli.h"
+#include "common/files.h"
+#include "http/https_server.h"
+#include "registrar/https_masa_client.h"
+#include "registrar/registrar_http.h"
+#include "registrar/site_directory.h"
+#include "store/audit_log.h"
+
+namespace concierge::app {
+namespace {
+
+using registrar::SiteStore;
+
+struct SiteArgs {
+  std::string dir;
+  std::string name;
+  std::string registrar_names;
+  std::string ca;
+  std::string approval = "auto";
+  std::string listen = "127.0.0.1:8443";
+  int workers = 32;
+  int64_t device_id = 0;
+  std::string device;
+};
+
+Status Init(const SiteArgs& args, const Output& output) {
+  SystemClock clock;
+  CryptoRandom random;
+  ASSIGN_OR_RETURN(auto site, registrar::InitSiteDirectory(args.dir, args.name,
+                                                           args.registrar_names, clock, random));
+  output.Print(Json{{"dir", args.dir}, {"name", site.identity.site_name},
+                    {"domain_ca", (site.dir / "domain-ca.pem").string()}},
+               "site \"" + site.identity.site_name + "\" initialised in " + args.dir +
+                   "\n  domain CA: " + (site.dir / "domain-ca.pem").string());
+  return OkStatus();
+}
+
+Status TrustMaker(const SiteArgs& args, const Output& output) {
+  if (args.approval != "auto" && args.approval != "manual") {
+    return MakeError(ErrorCode::kInvalidArgument, "--approval must be auto or manual");
+  }
+  SystemClock clock;
+  ASSIGN_OR_RETURN(auto site, registrar::LoadSiteDirectory(args.dir));
+  ASSIGN_OR_RETURN(std::string pem, ReadFile(args.ca));
+  ASSIGN_OR_RETURN_CTX(auto ca, crypto::Certificate::FromPem(pem), args.ca);
+  if (!ca.IsCa()) {
+    return MakeError(ErrorCode::kInvalidArgument, args.ca + " is not a CA certificate");
+  }
+  std::string name = args.name.empty() ? ca.SubjectCommonName() : args.name;
+  ASSIGN_OR_RETURN(auto store, SiteStore::Open(site.DatabasePath(), clock));
+  ASSIGN_OR_RETURN(int64_t id, store->AddTrustedMaker(
+                                   name, ca,
+                                   args.approval == "auto" ? registrar::Approval::kAuto
+                                                           : registrar::Approval::kManual));
+  output.Print(Json{{"maker_id", id}, {"name", name}, {"approval", args.approval}},
+               "trusting maker \"" + name + "\" (id " + std::to_string(id) + ", approval " +
+                   args.approval + ")");
+  return OkStatus();
+}
+
+Status Serve(const SiteArgs& args) {
+  SystemClock clock;
+  CryptoRandom random;
+  ASSIGN_OR_RETURN(auto site, registrar::LoadSiteDirectory(args.dir));
+  ASSIGN_OR_RETURN(auto store, SiteStore::Open(site.DatabasePath(), clock));
+  registrar::HttpsMasaClient masa(site.Tls(), [&store]() {
+    std::vector<crypto::Certificate> anchors;
+    if (auto makers = store->ListMakers()) {
+      for (const auto& maker : *makers) {
+        anchors.push_back(maker.ca);
+      }
+    }
+    return anchors;
+  });
+  registrar::RegistrarService service(*store, masa, clock, random, site.identity);
+  ASSIGN_OR_RETURN(auto ctx, http::MakeServerContext(site.Tls(), /*request_client_cert=*/true));
+  ASSIGN_OR_RETURN(auto address, http::ParseHostPort(args.listen));
+  http::ServerOptions options;
+  options.workers = args.workers;
+  auto handler = [&service](const http::HttpRequest& request,
+                            const http::ConnectionInfo& connection) {
+    auto response = registrar::HandleRegistrarRequest(service, request, connection);
+    if (response.status >= 400) {
+      std::string who = connection.peer_certificate ? connection.peer_certificate->SubjectText()
+                                                    : "(no client certificate)";
+      std::cerr << "registrar: " << request.target << " from " << who << " -> "
+                << response.status << " " << response.body;
+    }
+    return response;
+  };
+  ASSIGN_OR_RETURN(auto server,
+                   http::HttpsServer::Start(address, std::move(ctx), handler, options));
+  RETURN_IF_ERROR(WriteListenAddress(args.dir, address.host, server->port()));
+  std::cout << "site controller \"" << site.identity.site_name
+            << "\": registrar listening on https://" << address.host << ":" << server->port()
+            << std::endl;
+  WaitForTermination();
+  server->Stop();
+  std::cout << "site controller stopped" << std::endl;
+  return OkStatus();
+}
+
+Json DeviceJson(const registrar::DeviceRecord& d) {
+  return Json{{"id", d.id},
+              {"serial", d.serial},
+              {"maker", d.maker_name},
+              {"state", d.state},
+              {"masa_url", d.masa_url},
+              {"mud_url", d.mud_url},
+              {"ldevid_serial", d.ldevid_serial},
+              {"ldevid_not_after",
+               d.ldevid_not_after ? FormatRfc3339(FromUnixSeconds(d.ldevid_not_after)) : ""},
+              {"enroll_status", d.enroll_status},
+              {"first_seen", FormatRfc3339(FromUnixSeconds(d.created_at))},
+              {"updated", FormatRfc3339(FromUnixSeconds(d.updated_at))}};
+}
+
+Status ListDevices(const SiteArgs& args, const Output& output) {
+  SystemClock clock;
+  ASSIGN_OR_RETURN(auto site, registrar::LoadSiteDirectory(args.dir));
+  ASSIGN_OR_RETURN(auto store, SiteStore::Open(site.DatabasePath(), clock));
+  ASSIGN_OR_RETURN(auto devices, store->ListDevices());
+  Json list = Json::array();
+  std::ostringstream text;
+  text << std::left << std::setw(5) << "ID" << std::setw(22) << "SERIAL" << std::setw(22)
+       << "MAKER" << std::setw(11) << "STATE" << std::setw(22) << "LDEVID EXPIRES"
+       << "ENROLL STATUS\n";
+  for (const auto& device : devices) {
+    Json row = DeviceJson(device);
+    list.push_back(row);
+    text << std::setw(5) << device.id << std::setw(22) << device.serial << std::setw(22)
+         << device.maker_name.substr(0, 21) << std::setw(11) << device.state << std::setw(22)
+         << row["ldevid_not_after"].get<std::string>()
+         << (device.enroll_status.empty() ? "-" : device.enroll_status) << "\n";
+  }
+  text << devices.size() << " device(s)";
+  output.Print(list, text.str());
+  return OkStatus();
+}
+
+Status Approve(const SiteArgs& args, const Output& output) {
+  SystemClock clock;
+  ASSIGN_OR_RETURN(auto site, registrar::LoadSiteDirectory(args.dir));
+  ASSIGN_OR_RETURN(auto store, SiteStore::Open(site.DatabasePath(), clock));
+  RETURN_IF_ERROR(store->ApproveDevice(args.device_id));
+  output.Print(Json{{"approved", args.device_id}},
+               "device " + std::to_string(args.device_id) + " approved");
+  return OkStatus();
+}
+
+Status AuditVerify(const SiteArgs& args, const Output& output) {
+  SystemClock clock;
+  ASSIGN_OR_RETURN(auto site, registrar::LoadSiteDirectory(args.dir));
+  ASSIGN_OR_RETURN(auto store, SiteStore::Open(site.DatabasePath(), clock));
+  ASSIGN_OR_RETURN(auto records, store::ReadAuditEvents(store->database()));
+  RETURN_IF_ERROR(store::VerifyAuditChain(records));
+  std::string head = records.empty() ? "" : HexEncode(records.back().hash);
+  output.Print(Json{{"events", records.size()}, {"head", head}, {"intact", true}},
+               "audit chain intact: " + std::to_string(records.size()) + " events, head " +
+                   (head.empty() ? "(empty)" : head));
+  return OkStatus();
+}
+
+Status AuditShow(const SiteArgs& args, const Output& output) {
+  SystemClock clock;
+  ASSIGN_OR_RETURN(auto site, registrar::LoadSiteDirectory(args.dir));
+  ASSIGN_OR_RETURN(auto store, SiteStore::Open(site.DatabasePath(), clock));
+  std::string subject = args.device.empty() ? "" : "device:" + args.device;
+  ASSIGN_OR_RETURN(auto records, store::ReadAuditEvents(store->database(), subject));
+  Json list = Json::array();
+  std::string text;
+  for (const auto& record : records) {
+    list.push_back(store::AuditRecordToJson(record));
+    text += std::to_string(record.seq) + "  " + FormatRfc3339(FromUnixSeconds(record.at)) + "  " +
+            record.kind + "  " + record.subject + "  " + record.detail + "\n";
+  }
+  output.Print(list, text.empty() ? "no audit events" : text);
+  return OkStatus();
+}
+
+}  // namespace
+
+void AddSiteCommands(CLI::App& app, Action& action, Output& output) {
+  auto args = std::make_shared<SiteArgs>();
+  auto bind = [&action, &output, args](CLI::App* command, Status (*body)(const SiteArgs&, const Output&)) {
+    command->callback([&action, &output, args, body] {
+      action = [&output, args, body] { return body(*args, output); };
+    });
+  };
+
+  CLI::App* site = app.add_subcommand("site", "The site: domain CA and trusted makers");
+  site->require_subcommand(1);
+  CLI::App* init = site->add_subcommand("init", "Create a site: domain CA, registrar, store");
+  init->add_option("--dir", args->dir, "Site state directory")->required();
+  init->add_option("--name", args->name, "Site name")->required();
+  init->add_option("--registrar-names", args->registrar_names,
+                   "Extra registrar certificate names, e.g. DNS:gw.home.arpa,IP:192.0.2.1");
+  init->add_flag("--json", output.json, "Print JSON");
+  bind(init, Init);
+  CLI::App* trust = site->add_subcommand("trust-maker", "Allow a maker's devices to join");
+  trust->add_option("--dir", args->dir, "Site state directory")->required();
+  trust->add_option("--ca", args->ca, "The maker's CA certificate (PEM)")->required();
+  trust->add_option("--name", args->name, "Display name (default: the CA's common name)");
+  trust->add_option("--approval", args->approval, "auto: join at once; manual: wait for approval")
+                    ->capture_default_str();
+  trust->add_flag("--json", output.json, "Print JSON");
+  bind(trust, TrustMaker);
+
+  CLI::App* serve = app.add_subcommand("serve", "Run the site controller (BRSKI registrar + EST)");
+  serve->add_option("--dir", args->dir, "Site state directory")->required();
+  serve->add_option("--listen", args->listen, "HOST:PORT (port 0 picks one)")->capture_default_str();
+  serve->add_option("--workers", args->workers, "Connection worker threads")->capture_default_str();
+  serve->callback([&action, args] { action = [args] { return Serve(*args); }; });
+
+  CLI::App* devices = app.add_subcommand("devices", "The site's device inventory");
+  devices->require_subcommand(1);
+  CLI::App* list = devices->add_subcommand("list", "List devices");
+  list->add_option("--dir", args->dir, "Site state directory")->required();
+  list->add_flag("--json", output.json, "Print JSON");
+  bind(list, ListDevices);
+  CLI::App* approve = devices->add_subcommand("approve", "Let a pending device join");
+  approve->add_option("--dir", args->dir, "Site state directory")->required();
+  approve->add_option("id", args->device_id, "Device id (from devices list)")->required();
+  approve->add_flag("--json", output.json, "Print JSON");
+  bind(approve, Approve);
+
+  CLI::App* audit = app.add_subcommand("audit", "The tamper-evident audit chain");
+  audit->require_subcommand(1);
+  CLI::App* verify = audit->add_subcommand("verify", "Walk the hash chain; non-zero on any break");
+  verify->add_option("--dir", args->dir, "Site state directory")->required();
+  verify->add_flag("--json", output.json, "Print JSON");
+  bind(verify, AuditVerify);
+  CLI::App* show = audit->add_subcommand("show", "Print audit events");
+  show->add_option("--dir", args->dir, "Site state directory")->required();
+  show->add_option("--device", args->device, "Only this device id");
+  show->add_flag("--json", output.json, "Print JSON");
+  bind(show, AuditShow);
+}
+
+}  // namespace concierge::app

@@ -1,0 +1,59 @@
+#pragma once
+
+#include <filesystem>
+#include <optional>
+#include <string>
+
+#include "common/clock.h"
+#include "common/random.h"
+#include "http/tls.h"
+#include "masa/masa_service.h"
+
+namespace concierge::masa {
+
+// A maker directory holds the maker CA, the MASA's voucher-signing and TLS identities, and
+// maker.db. Keys are files (mode 0600) made by OpenSSL on this host.
+struct MakerDirectory {
+  std::filesystem::path dir;
+  std::string name;
+  std::string masa_url;  // what minted IDevIDs carry in 1.3.6.1.5.5.7.1.32
+  crypto::PrivateKey ca_key;
+  MasaIdentity masa;
+  http::TlsIdentity tls;
+
+  std::filesystem::path DatabasePath() const { return dir / "maker.db"; }
+};
+
+// InitMakerDirectory creates a new maker in dir (which must not hold one already).
+// masa_url is an authority ("host:port") or an https URL; tls_names are extra DNS/IP names
+// for the MASA's TLS certificate beyond localhost and 127.0.0.1.
+Result<MakerDirectory> InitMakerDirectory(const std::filesystem::path& dir,
+                                          const std::string& name, const std::string& masa_url,
+                                          const Clock& clock, Random& random);
+
+Result<MakerDirectory> LoadMakerDirectory(const std::filesystem::path& dir);
+
+// SetMasaUrl changes the URL later IDevIDs carry (the MASA's address may be known only once
+// it listens).
+Status SetMasaUrl(MakerDirectory& maker, const std::string& masa_url);
+
+struct MintRequest {
+  std::string serial;
+  std::string mud_url;
+  // IEEE 802.1AR IDevIDs normally never expire (notAfter 99991231235959Z); a validity makes
+  // one that does.
+  std::optional<std::chrono::hours> validity;
+};
+
+struct MintedIdentity {
+  crypto::Certificate idevid;
+  crypto::PrivateKey key;
+  crypto::KeyProvenance provenance;
+};
+
+// MintIdevid makes a device identity: a P-256 key, an IDevID with subject serialNumber, the
+// MASA URL and (optionally) MUD URL extensions, recorded in the maker's store.
+Result<MintedIdentity> MintIdevid(const MakerDirectory& maker, MakerStore& store,
+                                  const MintRequest& request, const Clock& clock, Random& random);
+
+}  // namespace concierge::masa

@@ -1,0 +1,120 @@
+#include "masa/masa_service.h"
+
+#include "voucher/voucher.h"
+
+namespace concierge::masa {
+namespace {
+
+using crypto::Certificate;
+
+// FindDomainCa returns the CA among the RVR's certificates that issued the registrar's
+// certificate: the domain the MASA pins.
+Result<Certificate> FindDomainCa(const Certificate& registrar,
+                                 const std::vector<Certificate>& certificates, SystemTime now) {
+  for (const auto& candidate : certificates) {
+    if (!candidate.IsCa() || candidate == registrar) {
+      continue;
+    }
+    if (crypto::VerifyChain(registrar, {}, {candidate}, {.at = now, .allow_partial = true})) {
+      return candidate;
+    }
+  }
+  return MakeError(ErrorCode::kSecurity,
+                   "registrar voucher-request does not carry the CA that issued the registrar "
+                   "certificate \"" + registrar.SubjectText() + "\"");
+}
+
+}  // namespace
+
+MasaService::MasaService(MakerStore& store, const Clock& clock, MasaIdentity identity)
+    : store_(store), clock_(clock), identity_(std::move(identity)) {}
+
+Result<MasaService::CheckedRequest> MasaService::CheckRequest(
+    ByteSpan rvr_cms, const std::optional<Certificate>& registrar_tls_cert) {
+  SystemTime now = clock_.Now();
+  ASSIGN_OR_RETURN(auto rvr, voucher::OpenVoucherRequest(rvr_cms));
+  const Certificate& registrar = rvr.cms.signer;
+  if (registrar_tls_cert && !(*registrar_tls_cert == registrar)) {
+    return MakeError(ErrorCode::kSecurity,
+                     "voucher-request is not signed by the registrar's TLS client certificate");
+  }
+  ASSIGN_OR_RETURN(Certificate domain_ca, FindDomainCa(registrar, rvr.cms.certificates, now));
+  const auto& request = rvr.value;
+  if (request.prior_signed_voucher_request.empty()) {
+    return MakeError(ErrorCode::kBadFormat,
+                     "voucher-request.prior-signed-voucher-request: missing (nonceless vouchers "
+                     "are not offered)");
+  }
+  ASSIGN_OR_RETURN_CTX(auto pvr, voucher::OpenVoucherRequest(request.prior_signed_voucher_request),
+                       "prior-signed-voucher-request");
+  const Certificate& idevid = pvr.cms.signer;
+  RETURN_IF_ERROR_CTX(crypto::VerifyChain(idevid, pvr.cms.certificates, {identity_.maker_ca},
+                                          {.at = now}),
+                      "pledge IDevID");
+  std::string serial = idevid.SubjectSerialNumber();
+  if (serial.empty() || serial != pvr.value.serial_number || serial != request.serial_number) {
+    return MakeError(ErrorCode::kSecurity,
+                     "serial-number mismatch: IDevID \"" + serial + "\", pledge request \"" +
+                         pvr.value.serial_number + "\", registrar request \"" +
+                         request.serial_number + "\"");
+  }
+  ASSIGN_OR_RETURN(auto minted, store_.FindDevice(serial));
+  if (!minted || minted->idevid_der != idevid.Der()) {
+    return MakeError(ErrorCode::kNotFound, "device " + serial + " was not minted by this MASA");
+  }
+  if (pvr.value.nonce.empty() || pvr.value.nonce != request.nonce) {
+    return MakeError(ErrorCode::kSecurity,
+                     "registrar voucher-request nonce differs from the pledge's");
+  }
+  if (pvr.value.assertion != voucher::Assertion::kProximity ||
+      pvr.value.proximity_registrar_cert != registrar.Der()) {
+    return MakeError(ErrorCode::kSecurity,
+                     "pledge request's proximity-registrar-cert is not the certificate that "
+                     "signed the registrar voucher-request");
+  }
+  if (!request.idevid_issuer.empty() &&
+      request.idevid_issuer != idevid.AuthorityKeyIdExtnValue()) {
+    return MakeError(ErrorCode::kSecurity, "idevid-issuer does not match the IDevID");
+  }
+  return CheckedRequest{serial, request.nonce, domain_ca, voucher::DomainId(domain_ca)};
+}
+
+Result<Bytes> MasaService::RequestVoucher(ByteSpan rvr_cms,
+                                          const std::optional<Certificate>& registrar_tls_cert) {
+  ASSIGN_OR_RETURN(CheckedRequest checked, CheckRequest(rvr_cms, registrar_tls_cert));
+  voucher::Voucher v;
+  v.assertion = voucher::Assertion::kProximity;
+  v.created_on = clock_.Now();
+  v.serial_number = checked.serial;
+  v.nonce = checked.nonce;
+  v.pinned_domain_cert = checked.domain_ca.Der();
+  ASSIGN_OR_RETURN(Bytes signed_voucher,
+                   voucher::SignVoucher(v, identity_.signer, identity_.signer_key,
+                                        {identity_.maker_ca}));
+  // Logged only once signed, so the log never names a voucher that was not issued.
+  RETURN_IF_ERROR(store_.RecordVoucher(checked.serial, checked.domain_id, checked.nonce,
+                                       std::string(voucher::AssertionName(v.assertion))));
+  return signed_voucher;
+}
+
+Result<Json> MasaService::RequestAuditLog(ByteSpan rvr_cms) {
+  // The log is for the device's owner: a replayed RVR is acceptable here, the nonce is not
+  // consumed; the ownership check is what protects it.
+  ASSIGN_OR_RETURN(CheckedRequest checked, CheckRequest(rvr_cms, std::nullopt));
+  ASSIGN_OR_RETURN(auto minted, store_.FindDevice(checked.serial));
+  if (!minted || minted->owner_domain != checked.domain_id) {
+    return MakeError(ErrorCode::kNotFound,
+                     "no audit log for " + checked.serial + " is available to this domain");
+  }
+  ASSIGN_OR_RETURN(auto entries, store_.VoucherLog(checked.serial));
+  Json events = Json::array();
+  for (const auto& entry : entries) {
+    events.push_back({{"date", FormatRfc3339(FromUnixSeconds(entry.at))},
+                      {"domainID", entry.domain_id},
+                      {"nonce", entry.nonce.empty() ? Json(nullptr) : Json(Base64Encode(entry.nonce))},
+                      {"assertion", entry.assertion}});
+  }
+  return Json{{"version", "1"}, {"events", events}, {"truncation", Json::object()}};
+}
+
+}  // namespace concierge::masa

@@ -1,0 +1,50 @@
+#pragma once
+
+#include <optional>
+
+#include "common/clock.h"
+#include "common/json.h"
+#include "crypto/certificate.h"
+#include "crypto/key.h"
+#include "masa/maker_store.h"
+
+namespace concierge::masa {
+
+// MasaIdentity is what the MASA signs with and what it trusts IDevIDs by.
+struct MasaIdentity {
+  crypto::Certificate maker_ca;
+  crypto::Certificate signer;
+  crypto::PrivateKey signer_key;
+};
+
+// MasaService decides and signs vouchers (RFC 8995 §5.5). It verifies the registrar
+// voucher-request and the pledge request inside it, applies the ownership policy kept in
+// MakerStore, and logs every voucher. No I/O besides the store; thread-safe.
+class MasaService {
+ public:
+  MasaService(MakerStore& store, const Clock& clock, MasaIdentity identity);
+
+  // RequestVoucher returns a CMS-signed voucher for a valid RVR, or an error naming the first
+  // check that failed. registrar_tls_cert, when given, must be the RVR's signer.
+  Result<Bytes> RequestVoucher(ByteSpan rvr_cms,
+                               const std::optional<crypto::Certificate>& registrar_tls_cert);
+
+  // RequestAuditLog answers /requestauditlog for the device's current owner (RFC 8995 §5.8.1).
+  Result<Json> RequestAuditLog(ByteSpan rvr_cms);
+
+ private:
+  struct CheckedRequest {
+    std::string serial;
+    Bytes nonce;
+    crypto::Certificate domain_ca;
+    std::string domain_id;
+  };
+  Result<CheckedRequest> CheckRequest(ByteSpan rvr_cms,
+                                      const std::optional<crypto::Certificate>& registrar_tls_cert);
+
+  MakerStore& store_;
+  const Clock& clock_;
+  MasaIdentity identity_;
+};
+
+}  // namespace concierge::masa

@@ -1,0 +1,103 @@
+#include "registrar/https_masa_client.h"
+
+#include "voucher/voucher.h"
+
+namespace concierge::registrar {
+
+Error ErrorFromPeerStatus(std::string_view peer, const http::HttpResponse& response) {
+  ErrorCode code = ErrorCode::kUnavailable;
+  switch (response.status) {
+    case 400:
+    case 406:
+    case 415:
+      code = ErrorCode::kBadFormat;
+      break;
+    case 401:
+    case 403:
+      code = ErrorCode::kPermissionDenied;
+      break;
+    case 404:
+      code = ErrorCode::kNotFound;
+      break;
+    case 409:
+      code = ErrorCode::kFailedPrecondition;
+      break;
+    case 413:
+      code = ErrorCode::kTooLarge;
+      break;
+    default:
+      break;
+  }
+  std::string body = response.body.substr(0, 512);
+  while (!body.empty() && (body.back() == '\n' || body.back() == '\r')) {
+    body.pop_back();
+  }
+  return Error(code, std::string(peer) + " answered " + std::to_string(response.status) +
+                         (body.empty() ? "" : ": " + body));
+}
+
+HttpsMasaClient::HttpsMasaClient(http::TlsIdentity identity,
+                                 std::function<std::vector<crypto::Certificate>()> anchors,
+                                 std::chrono::milliseconds timeout)
+    : identity_(std::move(identity)), anchors_(std::move(anchors)), timeout_(timeout) {}
+
+Result<http::HttpsClient> HttpsMasaClient::Checkout(const http::Url& url) {
+  {
+    std::lock_guard lock(mutex_);
+    auto& idle = idle_[url.Authority()];
+    if (!idle.empty()) {
+      http::HttpsClient client = std::move(idle.back());
+      idle.pop_back();
+      return client;
+    }
+  }
+  std::vector<crypto::Certificate> anchors = anchors_();
+  if (anchors.empty()) {
+    return MakeError(ErrorCode::kFailedPrecondition, "no trust anchors for MASA connections");
+  }
+  ASSIGN_OR_RETURN(auto ctx, http::MakeClientContext(identity_, anchors));
+  http::ClientOptions options;
+  options.timeout = timeout_;
+  options.server_name = url.host;
+  return http::HttpsClient::Connect({url.host, url.port}, ctx.get(), options);
+}
+
+void HttpsMasaClient::Return(const http::Url& url, http::HttpsClient client) {
+  std::lock_guard lock(mutex_);
+  auto& idle = idle_[url.Authority()];
+  if (idle.size() < 64) {
+    idle.push_back(std::move(client));
+  }
+}
+
+Result<Bytes> HttpsMasaClient::RequestVoucher(const std::string& masa_base_url,
+                                              ByteSpan rvr_cms) {
+  ASSIGN_OR_RETURN(http::Url url, http::ParseHttpsUrl(masa_base_url));
+  std::string path = url.path;
+  if (!path.ends_with('/')) {
+    path += '/';
+  }
+  path += "requestvoucher";
+  // A pooled connection may have been closed by the MASA; one fresh retry covers that.
+  for (int attempt = 0; attempt < 2; ++attempt) {
+    ASSIGN_OR_RETURN(http::HttpsClient client, Checkout(url));
+    auto response = http::Post(client, path, voucher::kVoucherCmsMediaType, ToString(rvr_cms),
+                               voucher::kVoucherCmsMediaType);
+    if (!response) {
+      if (attempt == 0 && response.error().code() == ErrorCode::kUnavailable) {
+        continue;
+      }
+      return std::unexpected(response.error());
+    }
+    if (response->keep_alive) {
+      Return(url, std::move(client));
+    }
+    if (response->status != 200) {
+      return std::unexpected(ErrorFromPeerStatus("MASA", *response));
+    }
+    return ToBytes(response->body);
+  }
+  return MakeError(ErrorCode::kUnavailable, "MASA connection failed twice");
+}
+
+}  // namespace concierge::registrar

@@ -1,0 +1,39 @@
+#pragma once
+
+#include <functional>
+#include <map>
+#include <mutex>
+#include <vector>
+
+#include "http/https_client.h"
+#include "http/tls.h"
+#include "registrar/registrar_service.h"
+
+namespace concierge::registrar {
+
+// HttpsMasaClient talks to MASAs over HTTPS with the registrar's certificate as TLS client
+// identity, authenticating each MASA by DNS-ID/IP against anchors() and sending SNI. Idle
+// connections are kept per authority and reused. Thread-safe.
+class HttpsMasaClient final : public MasaClient {
+ public:
+  HttpsMasaClient(http::TlsIdentity identity,
+                  std::function<std::vector<crypto::Certificate>()> anchors,
+                  std::chrono::milliseconds timeout = std::chrono::seconds(30));
+
+  Result<Bytes> RequestVoucher(const std::string& masa_base_url, ByteSpan rvr_cms) override;
+
+ private:
+  Result<http::HttpsClient> Checkout(const http::Url& url);
+  void Return(const http::Url& url, http::HttpsClient client);
+
+  http::TlsIdentity identity_;
+  std::function<std::vector<crypto::Certificate>()> anchors_;
+  std::chrono::milliseconds timeout_;
+  std::mutex mutex_;
+  std::map<std::string, std::vector<http::HttpsClient>> idle_;
+};
+
+// ErrorFromPeerStatus turns a peer's non-success HTTP answer into an Error with its message.
+Error ErrorFromPeerStatus(std::string_view peer, const http::HttpResponse& response);
+
+}  // namespace concierge::registrar

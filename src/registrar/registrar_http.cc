@@ -1,0 +1,133 @@
+#include "registrar/registrar_http.h"
+
+#include "crypto/cms.h"
+#include "voucher/voucher.h"
+
+namespace concierge::registrar {
+namespace {
+
+using http::HttpRequest;
+using http::HttpResponse;
+using http::MakeErrorResponse;
+using http::MakeResponse;
+
+constexpr std::string_view kBrski = "/.well-known/brski/";
+constexpr std::string_view kEst = "/.well-known/est/";
+constexpr std::string_view kCertsOnly = "application/pkcs7-mime; smime-type=certs-only";
+// CsrAttrs ::= SEQUENCE { ecdsa-with-SHA256 }: sign the CSR with ECDSA over SHA-256.
+constexpr uint8_t kCsrAttrs[] = {0x30, 0x0a, 0x06, 0x08, 0x2a, 0x86, 0x48,
+                                 0xce, 0x3d, 0x04, 0x03, 0x02};
+
+bool MediaTypeIs(const HttpRequest& request, std::string_view expected) {
+  std::string type = request.Header("content-type");
+  type = type.substr(0, type.find(';'));
+  while (!type.empty() && type.back() == ' ') {
+    type.pop_back();
+  }
+  return type == expected;
+}
+
+// BodyBytes accepts DER as sent on the wire, or base64 as RFC 7030 (and some BRSKI pledges)
+// send it; DER always starts with a SEQUENCE tag, which is not a base64 character.
+Result<Bytes> BodyBytes(const HttpRequest& request) {
+  if (!request.body.empty() && static_cast<uint8_t>(request.body[0]) == 0x30) {
+    return ToBytes(request.body);
+  }
+  return Base64DecodeLenient(request.body);
+}
+
+HttpResponse Base64Response(std::string_view content_type, ByteSpan der) {
+  HttpResponse response = MakeResponse(200, content_type, Base64Encode(der));
+  response.headers["content-transfer-encoding"] = "base64";
+  return response;
+}
+
+HttpResponse UnsupportedMediaType(std::string_view expected) {
+  return MakeResponse(415, "text/plain; charset=utf-8",
+                      "expected content-type " + std::string(expected) + "\n");
+}
+
+PeerIdentity PeerOf(const http::ConnectionInfo& connection) {
+  return PeerIdentity{connection.peer_certificate, connection.peer_chain};
+}
+
+HttpResponse HandleBrski(RegistrarService& service, std::string_view resource,
+                         const HttpRequest& request, const PeerIdentity& peer) {
+  if (resource == "requestvoucher") {
+    if (!MediaTypeIs(request, voucher::kVoucherCmsMediaType)) {
+      return UnsupportedMediaType(voucher::kVoucherCmsMediaType);
+    }
+    auto pvr = BodyBytes(request);
+    if (!pvr) {
+      return MakeErrorResponse(pvr.error().WithContext("requestvoucher body"));
+    }
+    auto outcome = service.RequestVoucher(*pvr, peer);
+    if (!outcome) {
+      return MakeErrorResponse(outcome.error());
+    }
+    if (outcome->retry_after) {
+      HttpResponse response = MakeResponse(202, "text/plain; charset=utf-8",
+                                           "waiting for an operator to approve this device\n");
+      response.headers["retry-after"] = std::to_string(outcome->retry_after->count());
+      return response;
+    }
+    return MakeResponse(200, voucher::kVoucherCmsMediaType, ToString(outcome->voucher_cms));
+  }
+  if (resource == "voucher_status" || resource == "enrollstatus") {
+    if (!MediaTypeIs(request, "application/json")) {
+      return UnsupportedMediaType("application/json");
+    }
+    auto status = service.ReportStatus(resource, request.body, peer);
+    return status ? MakeResponse(200, "", "") : MakeErrorResponse(status.error());
+  }
+  return MakeResponse(404, "text/plain; charset=utf-8", "no such BRSKI resource\n");
+}
+
+HttpResponse HandleEst(RegistrarService& service, std::string_view resource,
+                       const HttpRequest& request, const PeerIdentity& peer) {
+  if (resource == "cacerts" && request.method == "GET") {
+    auto der = crypto::CertsOnlyDer(service.CaCertificates());
+    return der ? Base64Response(kCertsOnly, *der) : MakeErrorResponse(der.error());
+  }
+  if (resource == "csrattrs" && request.method == "GET") {
+    return Base64Response("application/csrattrs", kCsrAttrs);
+  }
+  if ((resource == "simpleenroll" || resource == "simplereenroll") && request.method == "POST") {
+    if (!MediaTypeIs(request, "application/pkcs10")) {
+      return UnsupportedMediaType("application/pkcs10");
+    }
+    auto csr = BodyBytes(request);
+    if (!csr) {
+      return MakeErrorResponse(csr.error().WithContext("PKCS#10 body"));
+    }
+    auto cert = resource == "simpleenroll" ? service.SimpleEnroll(*csr, peer)
+                                           : service.SimpleReenroll(*csr, peer);
+    if (!cert) {
+      return MakeErrorResponse(cert.error());
+    }
+    auto der = crypto::CertsOnlyDer({*cert});
+    return der ? Base64Response(kCertsOnly, *der) : MakeErrorResponse(der.error());
+  }
+  return MakeResponse(404, "text/plain; charset=utf-8", "no such EST resource\n");
+}
+
+}  // namespace
+
+HttpResponse HandleRegistrarRequest(RegistrarService& service, const HttpRequest& request,
+                                    const http::ConnectionInfo& connection) {
+  std::string_view target = request.target;
+  target = target.substr(0, target.find('?'));
+  PeerIdentity peer = PeerOf(connection);
+  if (target.starts_with(kBrski)) {
+    if (request.method != "POST") {
+      return MakeResponse(405, "text/plain; charset=utf-8", "BRSKI resources take POST\n");
+    }
+    return HandleBrski(service, target.substr(kBrski.size()), request, peer);
+  }
+  if (target.starts_with(kEst)) {
+    return HandleEst(service, target.substr(kEst.size()), request, peer);
+  }
+  return MakeResponse(404, "text/plain; charset=utf-8", "not found\n");
+}
+
+}  // namespace concierge::registrar

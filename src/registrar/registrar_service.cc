@@ -1,0 +1,232 @@
+#include "registrar/registrar_service.h"
+
+#include "crypto/certificate_builder.h"
+#include "voucher/voucher.h"
+
+namespace concierge::registrar {
+namespace {
+
+using crypto::Certificate;
+
+constexpr std::chrono::minutes kClockSkew{5};
+
+}  // namespace
+
+Result<std::string> MasaBaseUrl(const Certificate& idevid) {
+  ASSIGN_OR_RETURN(std::string masa, idevid.Ia5Extension(crypto::kOidMasaUrl));
+  if (masa.empty()) {
+    return MakeError(ErrorCode::kBadFormat,
+                     "IDevID has no MASA URL extension (1.3.6.1.5.5.7.1.32)");
+  }
+  if (masa.find("://") == std::string::npos) {
+    masa = "https://" + masa;
+  }
+  if (masa.find('/', masa.find("://") + 3) == std::string::npos) {
+    masa += "/.well-known/brski";
+  }
+  return masa;
+}
+
+RegistrarService::RegistrarService(SiteStore& store, MasaClient& masa, const Clock& clock,
+                                   Random& random, RegistrarIdentity identity,
+                                   RegistrarPolicy policy)
+    : store_(store),
+      masa_(masa),
+      clock_(clock),
+      random_(random),
+      identity_(std::move(identity)),
+      policy_(policy) {}
+
+Result<RegistrarService::Pledge> RegistrarService::IdentifyPledge(const PeerIdentity& peer) {
+  if (!peer.certificate) {
+    return MakeError(ErrorCode::kPermissionDenied, "no TLS client certificate (IDevID) presented");
+  }
+  const Certificate& idevid = *peer.certificate;
+  ASSIGN_OR_RETURN(auto makers, store_.ListMakers());
+  std::optional<Error> issuer_error;
+  for (const auto& maker : makers) {
+    auto verified = crypto::VerifyChain(idevid, peer.chain, {maker.ca}, {.at = clock_.Now()});
+    if (verified) {
+      return Pledge{maker, idevid};
+    }
+    if (maker.ca.SubjectText() == idevid.IssuerText()) {
+      issuer_error = verified.error();
+    }
+  }
+  if (issuer_error) {
+    return std::unexpected(issuer_error->WithContext("IDevID refused"));
+  }
+  return MakeError(ErrorCode::kPermissionDenied, "unknown maker: IDevID issuer \"" +
+                                                     idevid.IssuerText() +
+                                                     "\" is not a trusted maker");
+}
+
+Result<VoucherOutcome> RegistrarService::RequestVoucher(ByteSpan pvr_cms,
+                                                        const PeerIdentity& peer) {
+  ASSIGN_OR_RETURN(Pledge pledge, IdentifyPledge(peer));
+  ASSIGN_OR_RETURN(auto pvr, voucher::OpenVoucherRequest(pvr_cms));
+  if (!(pvr.cms.signer == pledge.idevid)) {
+    return MakeError(ErrorCode::kSecurity,
+                     "pledge voucher-request is not signed by the IDevID of this TLS connection");
+  }
+  std::string serial = pledge.idevid.SubjectSerialNumber();
+  if (serial.empty() || pvr.value.serial_number != serial) {
+    return MakeError(ErrorCode::kSecurity, "pledge voucher-request serial-number \"" +
+                                               pvr.value.serial_number +
+                                               "\" is not the IDevID's \"" + serial + "\"");
+  }
+  if (pvr.value.assertion != voucher::Assertion::kProximity ||
+      pvr.value.proximity_registrar_cert != identity_.registrar_cert.Der()) {
+    return MakeError(ErrorCode::kSecurity,
+                     "pledge voucher-request does not assert proximity to this registrar");
+  }
+  if (pvr.value.nonce.empty()) {
+    return MakeError(ErrorCode::kBadFormat, "pledge voucher-request has no nonce");
+  }
+  ASSIGN_OR_RETURN(std::string masa_url, MasaBaseUrl(pledge.idevid));
+  ASSIGN_OR_RETURN(std::string mud_url, pledge.idevid.Ia5Extension(crypto::kOidMudUrl));
+  ASSIGN_OR_RETURN(DeviceRecord device,
+                   store_.SeeDevice(SeenDevice{pledge.maker.id, serial, pledge.idevid.Der(),
+                                               masa_url, mud_url},
+                                    pledge.maker.approval));
+  if (device.state == kStatePending) {
+    return VoucherOutcome{{}, policy_.pending_retry_after};
+  }
+  RETURN_IF_ERROR(store_.UsePledgeNonce(device.id, pvr.value.nonce));
+
+  voucher::VoucherRequest rvr;
+  rvr.assertion = pvr.value.assertion;
+  rvr.created_on = clock_.Now();
+  rvr.serial_number = serial;
+  rvr.nonce = pvr.value.nonce;
+  rvr.idevid_issuer = pledge.idevid.AuthorityKeyIdExtnValue();
+  rvr.prior_signed_voucher_request.assign(pvr_cms.begin(), pvr_cms.end());
+  ASSIGN_OR_RETURN(Bytes rvr_cms,
+                   voucher::SignVoucherRequest(rvr, identity_.registrar_cert,
+                                               identity_.registrar_key, {identity_.domain_ca}));
+  ASSIGN_OR_RETURN_CTX(Bytes voucher_cms, masa_.RequestVoucher(masa_url, rvr_cms),
+                       "MASA " + masa_url);
+
+  ASSIGN_OR_RETURN_CTX(auto v, voucher::OpenVoucher(voucher_cms), "MASA reply");
+  RETURN_IF_ERROR_CTX(crypto::VerifyChain(v.cms.signer, v.cms.certificates, {pledge.maker.ca},
+                                          {.at = clock_.Now()}),
+                      "MASA voucher signer");
+  if (v.value.serial_number != serial || v.value.nonce != pvr.value.nonce) {
+    return MakeError(ErrorCode::kSecurity, "MASA voucher is for another request");
+  }
+  if (v.value.pinned_domain_cert != identity_.domain_ca.Der() &&
+      v.value.pinned_domain_cert != identity_.registrar_cert.Der()) {
+    return MakeError(ErrorCode::kSecurity, "MASA voucher pins another domain");
+  }
+  RETURN_IF_ERROR(store_.RecordVoucher(device.id, voucher_cms, pvr.value.nonce));
+  return VoucherOutcome{std::move(voucher_cms), std::nullopt};
+}
+
+Result<DeviceRecord> RegistrarService::IdentifyDevice(const PeerIdentity& peer) {
+  if (!peer.certificate) {
+    return MakeError(ErrorCode::kPermissionDenied, "no TLS client certificate presented");
+  }
+  const Certificate& cert = *peer.certificate;
+  if (crypto::VerifyChain(cert, peer.chain, {identity_.domain_ca}, {.at = clock_.Now()})) {
+    ASSIGN_OR_RETURN(auto device, store_.FindDeviceByCertificate(cert.SerialHex()));
+    if (!device) {
+      return MakeError(ErrorCode::kPermissionDenied,
+                       "certificate " + cert.SerialHex() + " was not issued to a device");
+    }
+    return *device;
+  }
+  ASSIGN_OR_RETURN(Pledge pledge, IdentifyPledge(peer));
+  ASSIGN_OR_RETURN(auto device,
+                   store_.FindDevice(pledge.maker.id, pledge.idevid.SubjectSerialNumber()));
+  if (!device) {
+    return MakeError(ErrorCode::kPermissionDenied,
+                     "device " + pledge.idevid.SubjectSerialNumber() + " has not asked for a voucher");
+  }
+  return *device;
+}
+
+Status RegistrarService::ReportStatus(std::string_view kind, std::string_view json_body,
+                                      const PeerIdentity& peer) {
+  ASSIGN_OR_RETURN(Json body, ParseJsonObject(json_body, kind));
+  JsonObjectReader reader(body, std::string(kind));
+  ASSIGN_OR_RETURN(int64_t version, reader.RequiredInt("version"));
+  if (version != 1) {
+    return MakeError(ErrorCode::kBadFormat,
+                     std::string(kind) + ".version: unsupported " + std::to_string(version));
+  }
+  if (!reader.Has("status") || !body["status"].is_boolean()) {
+    return MakeError(ErrorCode::kBadFormat, std::string(kind) + ".status: expected true or false");
+  }
+  ASSIGN_OR_RETURN(std::string reason, reader.OptionalString("reason"));
+  ASSIGN_OR_RETURN(DeviceRecord device, IdentifyDevice(peer));
+  return store_.RecordTelemetry(device.id, kind, body["status"].get<bool>(),
+                                reason.substr(0, 1024));
+}
+
+std::vector<Certificate> RegistrarService::CaCertificates() const {
+  return {identity_.domain_ca};
+}
+
+Result<Certificate> RegistrarService::IssueLdevid(const DeviceRecord& device, ByteSpan csr_der,
+                                                  const std::string& expected_serial) {
+  ASSIGN_OR_RETURN(crypto::Csr csr, crypto::Csr::FromDer(csr_der));
+  RETURN_IF_ERROR(csr.VerifySelfSignature());
+  if (csr.SubjectSerialNumber() != expected_serial) {
+    return MakeError(ErrorCode::kPermissionDenied,
+                     "CSR subject serialNumber \"" + csr.SubjectSerialNumber() +
+                         "\" does not match the device's \"" + expected_serial + "\"");
+  }
+  SystemTime now = clock_.Now();
+  crypto::CertificateSpec spec;
+  spec.subject = {expected_serial, expected_serial, identity_.site_name};
+  spec.public_key = csr.PublicKey();
+  spec.not_before = now - kClockSkew;
+  spec.not_after = now + policy_.ldevid_validity;
+  spec.key_usage = "critical,digitalSignature,keyAgreement";
+  spec.extended_key_usage = "clientAuth,serverAuth";
+  if (!device.mud_url.empty()) {
+    spec.ia5_extensions.emplace_back(crypto::kOidMudUrl, device.mud_url);
+  }
+  // 128 random bits make a collision negligible; the certificates table's primary key makes
+  // one impossible, and a retry draws a fresh serial.
+  for (int attempt = 0; attempt < 3; ++attempt) {
+    spec.serial = random_.Generate(16);
+    ASSIGN_OR_RETURN(Certificate cert,
+                     crypto::IssueCertificate(spec, &identity_.domain_ca, identity_.domain_ca_key));
+    auto recorded = store_.RecordCertificate(device.id, cert, "ldevid");
+    if (recorded) {
+      return cert;
+    }
+    if (recorded.error().code() != ErrorCode::kAlreadyExists) {
+      return std::unexpected(recorded.error());
+    }
+  }
+  return MakeError(ErrorCode::kInternal, "could not draw an unused certificate serial");
+}
+
+Result<Certificate> RegistrarService::SimpleEnroll(ByteSpan csr_der, const PeerIdentity& peer) {
+  ASSIGN_OR_RETURN(Pledge pledge, IdentifyPledge(peer));
+  std::string serial = pledge.idevid.SubjectSerialNumber();
+  ASSIGN_OR_RETURN(auto device, store_.FindDevice(pledge.maker.id, serial));
+  if (!device || (device->state != kStateVouchered && device->state != kStateEnrolled)) {
+    return MakeError(ErrorCode::kPermissionDenied,
+                     "EST enroll refused: device " + serial + " has no successful voucher");
+  }
+  return IssueLdevid(*device, csr_der, serial);
+}
+
+Result<Certificate> RegistrarService::SimpleReenroll(ByteSpan csr_der, const PeerIdentity& peer) {
+  if (!peer.certificate) {
+    return MakeError(ErrorCode::kPermissionDenied, "no TLS client certificate (LDevID) presented");
+  }
+  RETURN_IF_ERROR_CTX(crypto::VerifyChain(*peer.certificate, peer.chain, {identity_.domain_ca},
+                                          {.at = clock_.Now()}),
+                      "re-enroll needs a current LDevID");
+  ASSIGN_OR_RETURN(auto device, store_.FindDeviceByCertificate(peer.certificate->SerialHex()));
+  if (!device) {
+    return MakeError(ErrorCode::kPermissionDenied, "LDevID was not issued to a known device");
+  }
+  return IssueLdevid(*device, csr_der, device->serial);
+}
+
+}  // namespace concierge::registrar

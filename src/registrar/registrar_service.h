@@ -1,0 +1,93 @@
+#pragma once
+
+#include <chrono>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "common/clock.h"
+#include "common/json.h"
+#include "common/random.h"
+#include "crypto/certificate.h"
+#include "crypto/key.h"
+#include "registrar/site_store.h"
+
+namespace concierge::registrar {
+
+struct RegistrarIdentity {
+  std::string site_name;
+  crypto::Certificate domain_ca;
+  crypto::PrivateKey domain_ca_key;
+  crypto::Certificate registrar_cert;
+  crypto::PrivateKey registrar_key;
+};
+
+// MasaClient is the registrar's seam to a MASA: production speaks HTTPS, tests answer in
+// memory. RequestVoucher returns the voucher bytes, or an error carrying the MASA's message.
+class MasaClient {
+ public:
+  virtual ~MasaClient() = default;
+  virtual Result<Bytes> RequestVoucher(const std::string& masa_base_url, ByteSpan rvr_cms) = 0;
+};
+
+// PeerIdentity is the TLS client certificate the request arrived with.
+struct PeerIdentity {
+  std::optional<crypto::Certificate> certificate;
+  std::vector<crypto::Certificate> chain;
+};
+
+// VoucherOutcome is either a voucher for the pledge or "ask again later" (HTTP 202).
+struct VoucherOutcome {
+  Bytes voucher_cms;
+  std::optional<std::chrono::seconds> retry_after;
+};
+
+struct RegistrarPolicy {
+  std::chrono::hours ldevid_validity{24 * 365};
+  std::chrono::seconds pending_retry_after{5};
+};
+
+// MasaBaseUrl turns an IDevID's MASA URL extension into the base URL of the BRSKI resources
+// (RFC 8995 §2.3.2: an authority alone gets "https://" and "/.well-known/brski").
+Result<std::string> MasaBaseUrl(const crypto::Certificate& idevid);
+
+// RegistrarService is the BRSKI registrar and EST CA (RFC 8995 §5, RFC 7030) without I/O:
+// each call takes the decoded body and the peer's certificate and returns what to answer.
+// Thread-safe.
+class RegistrarService {
+ public:
+  RegistrarService(SiteStore& store, MasaClient& masa, const Clock& clock, Random& random,
+                   RegistrarIdentity identity, RegistrarPolicy policy = {});
+
+  Result<VoucherOutcome> RequestVoucher(ByteSpan pvr_cms, const PeerIdentity& peer);
+  Status ReportStatus(std::string_view kind, std::string_view json_body,
+                      const PeerIdentity& peer);
+  std::vector<crypto::Certificate> CaCertificates() const;
+  // SimpleEnroll issues an LDevID to a pledge whose voucher succeeded.
+  Result<crypto::Certificate> SimpleEnroll(ByteSpan csr_der, const PeerIdentity& peer);
+  // SimpleReenroll renews the LDevID the peer authenticates with.
+  Result<crypto::Certificate> SimpleReenroll(ByteSpan csr_der, const PeerIdentity& peer);
+
+  const RegistrarIdentity& identity() const { return identity_; }
+
+ private:
+  struct Pledge {
+    TrustedMaker maker;
+    crypto::Certificate idevid;
+  };
+  // IdentifyPledge finds the trusted maker whose CA the IDevID chains to, at the clock's now.
+  Result<Pledge> IdentifyPledge(const PeerIdentity& peer);
+  // IdentifyDevice accepts an IDevID (of a known device) or an LDevID this site issued.
+  Result<DeviceRecord> IdentifyDevice(const PeerIdentity& peer);
+  Result<crypto::Certificate> IssueLdevid(const DeviceRecord& device, ByteSpan csr_der,
+                                          const std::string& expected_serial);
+
+  SiteStore& store_;
+  MasaClient& masa_;
+  const Clock& clock_;
+  Random& random_;
+  RegistrarIdentity identity_;
+  RegistrarPolicy policy_;
+};
+
+}  // namespace concierge::registrar

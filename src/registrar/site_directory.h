@@ -1,0 +1,33 @@
+#pragma once
+
+#include <filesystem>
+#include <string>
+
+#include "common/clock.h"
+#include "common/random.h"
+#include "http/tls.h"
+#include "registrar/registrar_service.h"
+
+namespace concierge::registrar {
+
+// A site directory holds the domain CA, the registrar's identity and site.db.
+struct SiteDirectory {
+  std::filesystem::path dir;
+  RegistrarIdentity identity;
+
+  std::filesystem::path DatabasePath() const { return dir / "site.db"; }
+  http::TlsIdentity Tls() const {
+    return {identity.registrar_cert, identity.registrar_key, {identity.domain_ca}};
+  }
+};
+
+// InitSiteDirectory creates the domain CA (a root for this site) and the registrar's
+// certificate (serverAuth, clientAuth and cmcRA, as RFC 8995 §2.4 asks), plus site.db.
+// extra_names adds DNS or IP names to the registrar certificate ("DNS:x", "IP:y").
+Result<SiteDirectory> InitSiteDirectory(const std::filesystem::path& dir, const std::string& name,
+                                        const std::string& extra_names, const Clock& clock,
+                                        Random& random);
+
+Result<SiteDirectory> LoadSiteDirectory(const std::filesystem::path& dir);
+
+}  // namespace concierge::registrar

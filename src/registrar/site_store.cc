@@ -1,0 +1,315 @@
+#include "registrar/site_store.h"
+
+#include <array>
+
+#include "store/audit_log.h"
+
+namespace concierge::registrar {
+namespace {
+
+constexpr std::string_view kSchemaV1 = R"sql(
+CREATE TABLE makers (
+  id INTEGER PRIMARY KEY,
+  name TEXT NOT NULL,
+  ca_der BLOB NOT NULL UNIQUE,
+  approval TEXT NOT NULL CHECK (approval IN ('auto', 'manual')),
+  added_at INTEGER NOT NULL
+);
+CREATE TABLE devices (
+  id INTEGER PRIMARY KEY,
+  maker_id INTEGER NOT NULL REFERENCES makers(id),
+  serial TEXT NOT NULL,
+  idevid_der BLOB NOT NULL,
+  masa_url TEXT NOT NULL,
+  mud_url TEXT NOT NULL DEFAULT '',
+  state TEXT NOT NULL CHECK (state IN ('pending', 'approved', 'vouchered', 'enrolled')),
+  created_at INTEGER NOT NULL,
+  updated_at INTEGER NOT NULL,
+  UNIQUE (maker_id, serial)
+);
+CREATE TABLE pledge_nonces (
+  device_id INTEGER NOT NULL REFERENCES devices(id),
+  nonce BLOB NOT NULL,
+  PRIMARY KEY (device_id, nonce)
+);
+CREATE TABLE vouchers (
+  id INTEGER PRIMARY KEY,
+  device_id INTEGER NOT NULL REFERENCES devices(id),
+  voucher_cms BLOB NOT NULL,
+  nonce BLOB NOT NULL,
+  received_at INTEGER NOT NULL
+);
+CREATE TABLE certificates (
+  serial TEXT PRIMARY KEY,
+  device_id INTEGER NOT NULL REFERENCES devices(id),
+  kind TEXT NOT NULL,
+  der BLOB NOT NULL,
+  not_after INTEGER NOT NULL,
+  issued_at INTEGER NOT NULL
+);
+CREATE INDEX certificates_device ON certificates(device_id);
+CREATE TABLE telemetry (
+  id INTEGER PRIMARY KEY,
+  device_id INTEGER NOT NULL REFERENCES devices(id),
+  kind TEXT NOT NULL,
+  status INTEGER NOT NULL,
+  reason TEXT NOT NULL,
+  at INTEGER NOT NULL
+);
+)sql";
+
+const std::array<std::string_view, 2> kMigrations = {store::kAuditSchema, kSchemaV1};
+
+constexpr std::string_view kDeviceColumns = R"sql(
+  SELECT d.id, d.maker_id, m.name, d.serial, d.state, d.masa_url, d.mud_url, d.created_at,
+         d.updated_at,
+         (SELECT serial FROM certificates c WHERE c.device_id = d.id
+            ORDER BY issued_at DESC, rowid DESC LIMIT 1),
+         (SELECT not_after FROM certificates c WHERE c.device_id = d.id
+            ORDER BY issued_at DESC, rowid DESC LIMIT 1),
+         (SELECT CASE WHEN status THEN 'ok' ELSE 'failed: ' || reason END FROM telemetry t
+            WHERE t.device_id = d.id AND t.kind = 'enrollstatus' ORDER BY id DESC LIMIT 1)
+  FROM devices d JOIN makers m ON m.id = d.maker_id
+)sql";
+
+DeviceRecord ReadDevice(const store::Statement& row) {
+  DeviceRecord device;
+  device.id = row.Int(0);
+  device.maker_id = row.Int(1);
+  device.maker_name = row.Text(2);
+  device.serial = row.Text(3);
+  device.state = row.Text(4);
+  device.masa_url = row.Text(5);
+  device.mud_url = row.Text(6);
+  device.created_at = row.Int(7);
+  device.updated_at = row.Int(8);
+  device.ldevid_serial = row.Text(9);
+  device.ldevid_not_after = row.Int(10);
+  device.enroll_status = row.Text(11);
+  return device;
+}
+
+std::string ApprovalName(Approval approval) {
+  return approval == Approval::kAuto ? "auto" : "manual";
+}
+
+}  // namespace
+
+Result<std::unique_ptr<SiteStore>> SiteStore::Open(const std::filesystem::path& path,
+                                                   const Clock& clock) {
+  ASSIGN_OR_RETURN(store::Database db, store::Database::Open(path, /*create=*/true));
+  RETURN_IF_ERROR_CTX(db.Migrate(kMigrations), path.string());
+  return std::unique_ptr<SiteStore>(new SiteStore(std::move(db), clock));
+}
+
+Result<int64_t> SiteStore::AddTrustedMaker(const std::string& name, const crypto::Certificate& ca,
+                                           Approval approval) {
+  std::lock_guard lock(mutex_);
+  ASSIGN_OR_RETURN(auto tx, store::Transaction::Begin(db_));
+  ASSIGN_OR_RETURN(auto insert, db_.Prepare("INSERT INTO makers(name, ca_der, approval, added_at)"
+                                            " VALUES (?,?,?,?)"));
+  insert.BindAll(name, ca.Der(), ApprovalName(approval), ToUnixSeconds(clock_.Now()));
+  if (auto status = insert.Run(); !status) {
+    if (status.error().code() == ErrorCode::kAlreadyExists) {
+      return MakeError(ErrorCode::kAlreadyExists, "maker CA \"" + ca.SubjectText() +
+                                                      "\" is already trusted");
+    }
+    return std::unexpected(status.error());
+  }
+  int64_t id = db_.LastInsertRowId();
+  RETURN_IF_ERROR(store::AppendAuditEvent(
+      db_, clock_, "maker.trusted", "maker:" + std::to_string(id),
+      Json{{"name", name}, {"ca_subject", ca.SubjectText()}, {"approval", ApprovalName(approval)},
+           {"ca_sha256", HexEncode(crypto::Sha256(ca.Der()))}}));
+  RETURN_IF_ERROR(tx.Commit());
+  return id;
+}
+
+Result<std::vector<TrustedMaker>> SiteStore::ListMakers() {
+  std::lock_guard lock(mutex_);
+  ASSIGN_OR_RETURN(auto query, db_.Prepare("SELECT id, name, ca_der, approval FROM makers"));
+  std::vector<TrustedMaker> makers;
+  while (true) {
+    ASSIGN_OR_RETURN(bool row, query.Step());
+    if (!row) {
+      return makers;
+    }
+    ASSIGN_OR_RETURN(auto ca, crypto::Certificate::FromDer(query.Blob(2)));
+    makers.push_back(TrustedMaker{query.Int(0), query.Text(1), ca,
+                                  query.Text(3) == "auto" ? Approval::kAuto : Approval::kManual});
+  }
+}
+
+Result<std::optional<DeviceRecord>> SiteStore::QueryOneDevice(std::string_view where,
+                                                              int64_t key,
+                                                              std::string_view text_key) {
+  ASSIGN_OR_RETURN(auto query, db_.Prepare(std::string(kDeviceColumns) + std::string(where)));
+  if (!text_key.empty()) {
+    query.BindAll(key, text_key);
+  } else {
+    query.BindAll(key);
+  }
+  ASSIGN_OR_RETURN(bool row, query.Step());
+  if (!row) {
+    return std::optional<DeviceRecord>();
+  }
+  return ReadDevice(query);
+}
+
+Result<DeviceRecord> SiteStore::SeeDevice(const SeenDevice& seen, Approval approval) {
+  std::lock_guard lock(mutex_);
+  ASSIGN_OR_RETURN(auto existing,
+                   QueryOneDevice(" WHERE d.maker_id = ? AND d.serial = ?", seen.maker_id,
+                                  seen.serial));
+  if (existing) {
+    return *existing;
+  }
+  ASSIGN_OR_RETURN(auto tx, store::Transaction::Begin(db_));
+  std::string_view state = approval == Approval::kAuto ? kStateApproved : kStatePending;
+  int64_t now = ToUnixSeconds(clock_.Now());
+  ASSIGN_OR_RETURN(auto insert,
+                   db_.Prepare("INSERT INTO devices(maker_id, serial, idevid_der, masa_url, "
+                               "mud_url, state, created_at, updated_at) VALUES (?,?,?,?,?,?,?,?)"));
+  RETURN_IF_ERROR(insert.BindAll(seen.maker_id, seen.serial, seen.idevid_der, seen.masa_url,
+                                 seen.mud_url, state, now, now).Run());
+  int64_t id = db_.LastInsertRowId();
+  RETURN_IF_ERROR(store::AppendAuditEvent(
+      db_, clock_, "device.seen", "device:" + std::to_string(id),
+      Json{{"serial", seen.serial}, {"maker_id", seen.maker_id}, {"state", state},
+           {"masa_url", seen.masa_url}, {"mud_url", seen.mud_url}}));
+  RETURN_IF_ERROR(tx.Commit());
+  ASSIGN_OR_RETURN(auto created, QueryOneDevice(" WHERE d.id = ?", id, ""));
+  return *created;
+}
+
+Status SiteStore::SetState(int64_t device_id, std::string_view state) {
+  ASSIGN_OR_RETURN(auto update,
+                   db_.Prepare("UPDATE devices SET state = ?, updated_at = ? WHERE id = ?"));
+  return update.BindAll(state, ToUnixSeconds(clock_.Now()), device_id).Run();
+}
+
+Status SiteStore::ApproveDevice(int64_t device_id) {
+  std::lock_guard lock(mutex_);
+  ASSIGN_OR_RETURN(auto tx, store::Transaction::Begin(db_));
+  ASSIGN_OR_RETURN(auto device, QueryOneDevice(" WHERE d.id = ?", device_id, ""));
+  if (!device) {
+    return MakeError(ErrorCode::kNotFound, "no device with id " + std::to_string(device_id));
+  }
+  if (device->state != kStatePending) {
+    return MakeError(ErrorCode::kFailedPrecondition, "device " + std::to_string(device_id) +
+                                                         " is " + device->state +
+                                                         ", not pending");
+  }
+  RETURN_IF_ERROR(SetState(device_id, kStateApproved));
+  RETURN_IF_ERROR(store::AppendAuditEvent(db_, clock_, "device.approved",
+                                          "device:" + std::to_string(device_id),
+                                          Json{{"serial", device->serial}}));
+  return tx.Commit();
+}
+
+Status SiteStore::UsePledgeNonce(int64_t device_id, const Bytes& nonce) {
+  std::lock_guard lock(mutex_);
+  ASSIGN_OR_RETURN(auto insert,
+                   db_.Prepare("INSERT INTO pledge_nonces(device_id, nonce) VALUES (?,?)"));
+  if (auto status = insert.BindAll(device_id, nonce).Run(); !status) {
+    if (status.error().code() == ErrorCode::kAlreadyExists) {
+      return MakeError(ErrorCode::kSecurity,
+                       "replayed pledge voucher-request: this nonce was already used");
+    }
+    return status;
+  }
+  return OkStatus();
+}
+
+Status SiteStore::RecordVoucher(int64_t device_id, const Bytes& voucher_cms, const Bytes& nonce) {
+  std::lock_guard lock(mutex_);
+  ASSIGN_OR_RETURN(auto tx, store::Transaction::Begin(db_));
+  ASSIGN_OR_RETURN(auto insert, db_.Prepare("INSERT INTO vouchers(device_id, voucher_cms, nonce,"
+                                            " received_at) VALUES (?,?,?,?)"));
+  RETURN_IF_ERROR(
+      insert.BindAll(device_id, voucher_cms, nonce, ToUnixSeconds(clock_.Now())).Run());
+  RETURN_IF_ERROR(SetState(device_id, kStateVouchered));
+  RETURN_IF_ERROR(store::AppendAuditEvent(
+      db_, clock_, "voucher.received", "device:" + std::to_string(device_id),
+      Json{{"nonce", Base64Encode(nonce)},
+           {"voucher_sha256", HexEncode(crypto::Sha256(voucher_cms))}}));
+  return tx.Commit();
+}
+
+Status SiteStore::RecordCertificate(int64_t device_id, const crypto::Certificate& certificate,
+                                    std::string_view kind) {
+  std::lock_guard lock(mutex_);
+  ASSIGN_OR_RETURN(auto tx, store::Transaction::Begin(db_));
+  ASSIGN_OR_RETURN(auto insert, db_.Prepare("INSERT INTO certificates(serial, device_id, kind, "
+                                            "der, not_after, issued_at) VALUES (?,?,?,?,?,?)"));
+  RETURN_IF_ERROR(insert
+                      .BindAll(certificate.SerialHex(), device_id, kind, certificate.Der(),
+                               ToUnixSeconds(certificate.NotAfter()), ToUnixSeconds(clock_.Now()))
+                      .Run());
+  RETURN_IF_ERROR(SetState(device_id, kStateEnrolled));
+  RETURN_IF_ERROR(store::AppendAuditEvent(
+      db_, clock_, "certificate.issued", "device:" + std::to_string(device_id),
+      Json{{"kind", kind}, {"serial", certificate.SerialHex()},
+           {"subject", certificate.SubjectText()},
+           {"not_after", FormatRfc3339(certificate.NotAfter())}}));
+  return tx.Commit();
+}
+
+Status SiteStore::RecordTelemetry(int64_t device_id, std::string_view kind, bool status,
+                                  const std::string& reason) {
+  std::lock_guard lock(mutex_);
+  ASSIGN_OR_RETURN(auto tx, store::Transaction::Begin(db_));
+  ASSIGN_OR_RETURN(auto insert, db_.Prepare("INSERT INTO telemetry(device_id, kind, status, "
+                                            "reason, at) VALUES (?,?,?,?,?)"));
+  RETURN_IF_ERROR(
+      insert.BindAll(device_id, kind, status, reason, ToUnixSeconds(clock_.Now())).Run());
+  RETURN_IF_ERROR(store::AppendAuditEvent(db_, clock_, "telemetry." + std::string(kind),
+                                          "device:" + std::to_string(device_id),
+                                          Json{{"status", status}, {"reason", reason}}));
+  return tx.Commit();
+}
+
+Result<std::optional<DeviceRecord>> SiteStore::FindDevice(int64_t maker_id,
+                                                          const std::string& serial) {
+  std::lock_guard lock(mutex_);
+  return QueryOneDevice(" WHERE d.maker_id = ? AND d.serial = ?", maker_id, serial);
+}
+
+Result<std::optional<DeviceRecord>> SiteStore::FindDeviceById(int64_t device_id) {
+  std::lock_guard lock(mutex_);
+  return QueryOneDevice(" WHERE d.id = ?", device_id, "");
+}
+
+Result<std::optional<DeviceRecord>> SiteStore::FindDeviceByCertificate(
+    const std::string& serial_hex) {
+  std::lock_guard lock(mutex_);
+  ASSIGN_OR_RETURN(auto query, db_.Prepare("SELECT device_id FROM certificates WHERE serial = ?"));
+  query.BindAll(serial_hex);
+  ASSIGN_OR_RETURN(bool row, query.Step());
+  if (!row) {
+    return std::optional<DeviceRecord>();
+  }
+  return QueryOneDevice(" WHERE d.id = ?", query.Int(0), "");
+}
+
+Result<std::vector<DeviceRecord>> SiteStore::ListDevices() {
+  std::lock_guard lock(mutex_);
+  ASSIGN_OR_RETURN(auto query, db_.Prepare(std::string(kDeviceColumns) + " ORDER BY d.id"));
+  std::vector<DeviceRecord> devices;
+  while (true) {
+    ASSIGN_OR_RETURN(bool row, query.Step());
+    if (!row) {
+      return devices;
+    }
+    devices.push_back(ReadDevice(query));
+  }
+}
+
+Result<bool> SiteStore::CertificateSerialExists(const std::string& serial_hex) {
+  std::lock_guard lock(mutex_);
+  ASSIGN_OR_RETURN(auto query, db_.Prepare("SELECT 1 FROM certificates WHERE serial = ?"));
+  query.BindAll(serial_hex);
+  return query.Step();
+}
+
+}  // namespace concierge::registrar

@@ -1,0 +1,101 @@
+#pragma once
+
+#include <filesystem>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "common/clock.h"
+#include "crypto/certificate.h"
+#include "store/sqlite.h"
+
+namespace concierge::registrar {
+
+enum class Approval { kAuto, kManual };
+
+struct TrustedMaker {
+  int64_t id = 0;
+  std::string name;
+  crypto::Certificate ca;
+  Approval approval = Approval::kAuto;
+};
+
+// Device states, in the order a device moves through them.
+inline constexpr std::string_view kStatePending = "pending";    // waits for an operator
+inline constexpr std::string_view kStateApproved = "approved";  // may ask for a voucher
+inline constexpr std::string_view kStateVouchered = "vouchered";  // has a voucher, no LDevID
+inline constexpr std::string_view kStateEnrolled = "enrolled";  // holds an LDevID
+
+struct DeviceRecord {
+  int64_t id = 0;
+  int64_t maker_id = 0;
+  std::string maker_name;
+  std::string serial;
+  std::string state;
+  std::string masa_url;
+  std::string mud_url;
+  int64_t created_at = 0;
+  int64_t updated_at = 0;
+  std::string ldevid_serial;       // latest certificate, "" if none
+  int64_t ldevid_not_after = 0;
+  std::string enroll_status;       // "", "ok" or "failed: reason"
+};
+
+struct SeenDevice {
+  int64_t maker_id = 0;
+  std::string serial;
+  Bytes idevid_der;
+  std::string masa_url;
+  std::string mud_url;
+};
+
+// SiteStore is the site's SQLite state: trusted makers, devices, vouchers, certificates,
+// telemetry, and the audit chain. Each method is one transaction that appends the audit
+// events describing it. Thread-safe.
+class SiteStore {
+ public:
+  static Result<std::unique_ptr<SiteStore>> Open(const std::filesystem::path& path,
+                                                 const Clock& clock);
+
+  Result<int64_t> AddTrustedMaker(const std::string& name, const crypto::Certificate& ca,
+                                  Approval approval);
+  Result<std::vector<TrustedMaker>> ListMakers();
+
+  // SeeDevice returns the device's record, creating it (pending or approved, by the maker's
+  // approval policy) on first sight.
+  Result<DeviceRecord> SeeDevice(const SeenDevice& seen, Approval approval);
+  Status ApproveDevice(int64_t device_id);
+
+  // UsePledgeNonce records a pledge nonce; kSecurity if this device used it before (replay).
+  Status UsePledgeNonce(int64_t device_id, const Bytes& nonce);
+  Status RecordVoucher(int64_t device_id, const Bytes& voucher_cms, const Bytes& nonce);
+
+  // RecordCertificate stores an issued LDevID and marks the device enrolled.
+  Status RecordCertificate(int64_t device_id, const crypto::Certificate& certificate,
+                           std::string_view kind);
+  Status RecordTelemetry(int64_t device_id, std::string_view kind, bool status,
+                         const std::string& reason);
+
+  Result<std::optional<DeviceRecord>> FindDevice(int64_t maker_id, const std::string& serial);
+  Result<std::optional<DeviceRecord>> FindDeviceById(int64_t device_id);
+  // FindDeviceByCertificate finds the device an issued certificate belongs to.
+  Result<std::optional<DeviceRecord>> FindDeviceByCertificate(const std::string& serial_hex);
+  Result<std::vector<DeviceRecord>> ListDevices();
+  Result<bool> CertificateSerialExists(const std::string& serial_hex);
+
+  store::Database& database() { return db_; }
+  std::mutex& mutex() { return mutex_; }
+
+ private:
+  SiteStore(store::Database db, const Clock& clock) : db_(std::move(db)), clock_(clock) {}
+  Result<std::optional<DeviceRecord>> QueryOneDevice(std::string_view where, int64_t key,
+                                                     std::string_view text_key);
+  Status SetState(int64_t device_id, std::string_view state);
+
+  std::mutex mutex_;
+  store::Database db_;
+  const Clock& clock_;
+};
+
+}  // namespace concierge::registrar
