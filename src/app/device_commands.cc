@@ -32,7 +32,8 @@ Status Enroll(const DeviceArgs& args, const Output& output) {
     auto result = device.Enroll();
     if (result) {
       RETURN_IF_ERROR(pledge::WriteEnrollment(args.identity, *result));
-      double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+      double seconds =
+          std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
       output.Print(Json{{"serial", identity.idevid.SubjectSerialNumber()},
                         {"ldevid_serial", result->ldevid.SerialHex()},
                         {"ldevid_subject", result->ldevid.SubjectText()},
@@ -68,9 +69,8 @@ void AddDeviceCommands(CLI::App& app, Action& action, Output& output) {
   enroll->add_option("--retry-for", args->retry_for,
                      "Keep retrying transport failures for this many seconds");
   enroll->add_flag("--json", output.json, "Print JSON");
-  enroll->callback([&action, &output, args] {
-    action = [&output, args] { return Enroll(*args, output); };
-  });
+  enroll->callback(
+      [&action, &output, args] { action = [&output, args] { return Enroll(*args, output); }; });
 }
 
 void AddLabCommands(CLI::App& /*app*/, Action& /*action*/, Output& /*output*/) {}

@@ -42,11 +42,12 @@ Status Init(const MakerArgs& args, const Output& output) {
   ASSIGN_OR_RETURN(auto maker,
                    masa::InitMakerDirectory(args.dir, args.name, args.masa_url, clock, random));
   ASSIGN_OR_RETURN(auto store, masa::MakerStore::Open(maker.DatabasePath(), clock));
-  output.Print(Json{{"dir", args.dir}, {"name", maker.name}, {"masa_url", maker.masa_url},
+  output.Print(Json{{"dir", args.dir},
+                    {"name", maker.name},
+                    {"masa_url", maker.masa_url},
                     {"ca", (maker.dir / "ca.pem").string()}},
                "maker \"" + maker.name + "\" initialised in " + args.dir + "\n  CA: " +
-                   (maker.dir / "ca.pem").string() + "\n  MASA URL in IDevIDs: " +
-                   maker.masa_url);
+                   (maker.dir / "ca.pem").string() + "\n  MASA URL in IDevIDs: " + maker.masa_url);
   return OkStatus();
 }
 
@@ -74,7 +75,8 @@ Status Mint(const MakerArgs& args, const Output& output) {
                                                 : std::filesystem::path(args.out) / request.serial;
     RETURN_IF_ERROR(pledge::WriteDeviceDirectory(dir, identity.idevid, identity.key,
                                                  identity.provenance, maker.masa.maker_ca));
-    minted.push_back({{"serial", request.serial}, {"dir", dir.string()},
+    minted.push_back({{"serial", request.serial},
+                      {"dir", dir.string()},
                       {"certificate_serial", identity.idevid.SerialHex()}});
     text += "minted " + request.serial + " -> " + dir.string() + "\n";
   }
@@ -139,10 +141,11 @@ void AddMakerCommands(CLI::App& app, Action& action, Output& output) {
   CLI::App* init = maker->add_subcommand("init", "Create a maker CA and MASA identities");
   init->add_option("--dir", args->dir, "Maker state directory")->required();
   init->add_option("--name", args->name, "Maker name")->required();
-  init->add_option("--masa-url", args->masa_url,
-                   "MASA authority or URL that IDevIDs will carry")->capture_default_str();
+  init->add_option("--masa-url", args->masa_url, "MASA authority or URL that IDevIDs will carry")
+      ->capture_default_str();
   init->add_flag("--json", output.json, "Print JSON");
-  init->callback([&action, &output, args] { action = [&output, args] { return Init(*args, output); }; });
+  init->callback(
+      [&action, &output, args] { action = [&output, args] { return Init(*args, output); }; });
 
   CLI::App* mint = maker->add_subcommand("mint", "Make device identities (IDevIDs)");
   mint->add_option("--dir", args->dir, "Maker state directory")->required();
@@ -163,16 +166,19 @@ void AddMakerCommands(CLI::App& app, Action& action, Output& output) {
 
   CLI::App* serve = maker->add_subcommand("serve", "Run the MASA over HTTPS");
   serve->add_option("--dir", args->dir, "Maker state directory")->required();
-  serve->add_option("--listen", args->listen, "HOST:PORT (port 0 picks one)")->capture_default_str();
+  serve->add_option("--listen", args->listen, "HOST:PORT (port 0 picks one)")
+      ->capture_default_str();
   serve->add_option("--workers", args->workers, "Connection worker threads")->capture_default_str();
   serve->callback([&action, args] { action = [args] { return Serve(*args); }; });
 
-  CLI::App* sell = maker->add_subcommand("sell", "Record a sale: the device may be claimed by this domain next");
+  CLI::App* sell =
+      maker->add_subcommand("sell", "Record a sale: the device may be claimed by this domain next");
   sell->add_option("--dir", args->dir, "Maker state directory")->required();
   sell->add_option("--serial", args->serial, "Device serial number")->required();
   sell->add_option("--domain-ca", args->domain_ca, "The buyer's domain CA (PEM)")->required();
   sell->add_flag("--json", output.json, "Print JSON");
-  sell->callback([&action, &output, args] { action = [&output, args] { return Sell(*args, output); }; });
+  sell->callback(
+      [&action, &output, args] { action = [&output, args] { return Sell(*args, output); }; });
 }
 
 }  // namespace concierge::app

@@ -33,7 +33,8 @@ Status Init(const SiteArgs& args, const Output& output) {
   CryptoRandom random;
   ASSIGN_OR_RETURN(auto site, registrar::InitSiteDirectory(args.dir, args.name,
                                                            args.registrar_names, clock, random));
-  output.Print(Json{{"dir", args.dir}, {"name", site.identity.site_name},
+  output.Print(Json{{"dir", args.dir},
+                    {"name", site.identity.site_name},
                     {"domain_ca", (site.dir / "domain-ca.pem").string()}},
                "site \"" + site.identity.site_name + "\" initialised in " + args.dir +
                    "\n  domain CA: " + (site.dir / "domain-ca.pem").string());
@@ -53,10 +54,10 @@ Status TrustMaker(const SiteArgs& args, const Output& output) {
   }
   std::string name = args.name.empty() ? ca.SubjectCommonName() : args.name;
   ASSIGN_OR_RETURN(auto store, SiteStore::Open(site.DatabasePath(), clock));
-  ASSIGN_OR_RETURN(int64_t id, store->AddTrustedMaker(
-                                   name, ca,
-                                   args.approval == "auto" ? registrar::Approval::kAuto
-                                                           : registrar::Approval::kManual));
+  ASSIGN_OR_RETURN(int64_t id,
+                   store->AddTrustedMaker(name, ca,
+                                          args.approval == "auto" ? registrar::Approval::kAuto
+                                                                  : registrar::Approval::kManual));
   output.Print(Json{{"maker_id", id}, {"name", name}, {"approval", args.approval}},
                "trusting maker \"" + name + "\" (id " + std::to_string(id) + ", approval " +
                    args.approval + ")");
@@ -88,8 +89,8 @@ Status Serve(const SiteArgs& args) {
     if (response.status >= 400) {
       std::string who = connection.peer_certificate ? connection.peer_certificate->SubjectText()
                                                     : "(no client certificate)";
-      std::cerr << "registrar: " << request.target << " from " << who << " -> "
-                << response.status << " " << response.body;
+      std::cerr << "registrar: " << request.target << " from " << who << " -> " << response.status
+                << " " << response.body;
     }
     return response;
   };
@@ -127,8 +128,8 @@ Status ListDevices(const SiteArgs& args, const Output& output) {
   ASSIGN_OR_RETURN(auto devices, store->ListDevices());
   Json list = Json::array();
   std::ostringstream text;
-  text << std::left << std::setw(5) << "ID" << std::setw(22) << "SERIAL" << std::setw(22)
-       << "MAKER" << std::setw(11) << "STATE" << std::setw(22) << "LDEVID EXPIRES"
+  text << std::left << std::setw(5) << "ID" << std::setw(22) << "SERIAL" << std::setw(22) << "MAKER"
+       << std::setw(11) << "STATE" << std::setw(22) << "LDEVID EXPIRES"
        << "ENROLL STATUS\n";
   for (const auto& device : devices) {
     Json row = DeviceJson(device);
@@ -187,7 +188,8 @@ Status AuditShow(const SiteArgs& args, const Output& output) {
 
 void AddSiteCommands(CLI::App& app, Action& action, Output& output) {
   auto args = std::make_shared<SiteArgs>();
-  auto bind = [&action, &output, args](CLI::App* command, Status (*body)(const SiteArgs&, const Output&)) {
+  auto bind = [&action, &output, args](CLI::App* command,
+                                       Status (*body)(const SiteArgs&, const Output&)) {
     command->callback([&action, &output, args, body] {
       action = [&output, args, body] { return body(*args, output); };
     });
@@ -207,13 +209,14 @@ void AddSiteCommands(CLI::App& app, Action& action, Output& output) {
   trust->add_option("--ca", args->ca, "The maker's CA certificate (PEM)")->required();
   trust->add_option("--name", args->name, "Display name (default: the CA's common name)");
   trust->add_option("--approval", args->approval, "auto: join at once; manual: wait for approval")
-                    ->capture_default_str();
+      ->capture_default_str();
   trust->add_flag("--json", output.json, "Print JSON");
   bind(trust, TrustMaker);
 
   CLI::App* serve = app.add_subcommand("serve", "Run the site controller (BRSKI registrar + EST)");
   serve->add_option("--dir", args->dir, "Site state directory")->required();
-  serve->add_option("--listen", args->listen, "HOST:PORT (port 0 picks one)")->capture_default_str();
+  serve->add_option("--listen", args->listen, "HOST:PORT (port 0 picks one)")
+      ->capture_default_str();
   serve->add_option("--workers", args->workers, "Connection worker threads")->capture_default_str();
   serve->callback([&action, args] { action = [args] { return Serve(*args); }; });
 

@@ -23,7 +23,9 @@ constexpr std::array<int8_t, 256> MakeBase64Table() {
 
 constexpr auto kBase64Table = MakeBase64Table();
 
-bool IsSpace(char c) { return c == ' ' || c == '\n' || c == '\r' || c == '\t'; }
+bool IsSpace(char c) {
+  return c == ' ' || c == '\n' || c == '\r' || c == '\t';
+}
 
 }  // namespace
 

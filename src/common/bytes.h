@@ -13,9 +13,13 @@ namespace concierge {
 using Bytes = std::vector<uint8_t>;
 using ByteSpan = std::span<const uint8_t>;
 
-inline Bytes ToBytes(std::string_view text) { return Bytes(text.begin(), text.end()); }
+inline Bytes ToBytes(std::string_view text) {
+  return Bytes(text.begin(), text.end());
+}
 
-inline std::string ToString(ByteSpan bytes) { return std::string(bytes.begin(), bytes.end()); }
+inline std::string ToString(ByteSpan bytes) {
+  return std::string(bytes.begin(), bytes.end());
+}
 
 // Base64Encode uses the standard alphabet with padding (RFC 4648 §4).
 std::string Base64Encode(ByteSpan bytes);

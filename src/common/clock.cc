@@ -56,13 +56,11 @@ Result<SystemTime> ParseRfc3339(std::string_view text) {
   int second = 0;
   if (!ReadDigits(text, 0, 4, year) || text.size() < 19 || text[4] != '-' ||
       !ReadDigits(text, 5, 2, month) || text[7] != '-' || !ReadDigits(text, 8, 2, day) ||
-      (text[10] != 'T' && text[10] != 't') || !ReadDigits(text, 11, 2, hour) ||
-      text[13] != ':' || !ReadDigits(text, 14, 2, minute) || text[16] != ':' ||
-      !ReadDigits(text, 17, 2, second)) {
+      (text[10] != 'T' && text[10] != 't') || !ReadDigits(text, 11, 2, hour) || text[13] != ':' ||
+      !ReadDigits(text, 14, 2, minute) || text[16] != ':' || !ReadDigits(text, 17, 2, second)) {
     return bad("expected YYYY-MM-DDTHH:MM:SS");
   }
-  if (month < 1 || month > 12 || day < 1 || day > 31 || hour > 23 || minute > 59 ||
-      second > 60) {
+  if (month < 1 || month > 12 || day < 1 || day > 31 || hour > 23 || minute > 59 || second > 60) {
     return bad("field out of range");
   }
   size_t pos = 19;
@@ -84,9 +82,8 @@ Result<SystemTime> ParseRfc3339(std::string_view text) {
     int sign = text[pos] == '+' ? 1 : -1;
     int off_hour = 0;
     int off_minute = 0;
-    if (!ReadDigits(text, pos + 1, 2, off_hour) || pos + 3 >= text.size() ||
-        text[pos + 3] != ':' || !ReadDigits(text, pos + 4, 2, off_minute) || off_hour > 23 ||
-        off_minute > 59) {
+    if (!ReadDigits(text, pos + 1, 2, off_hour) || pos + 3 >= text.size() || text[pos + 3] != ':' ||
+        !ReadDigits(text, pos + 4, 2, off_minute) || off_hour > 23 || off_minute > 59) {
       return bad("bad time zone offset");
     }
     offset_seconds = sign * (off_hour * 3600 + off_minute * 60);

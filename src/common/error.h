@@ -31,6 +31,7 @@ class [[nodiscard]] Error {
   Error(ErrorCode code, std::string message) : code_(code), message_(std::move(message)) {}
 
   ErrorCode code() const { return code_; }
+
   const std::string& message() const { return message_; }
 
   // WithContext returns this error with "context: " prepended to the message.
@@ -52,7 +53,9 @@ inline std::unexpected<Error> MakeError(ErrorCode code, std::string message) {
   return std::unexpected<Error>(Error(code, std::move(message)));
 }
 
-inline Status OkStatus() { return {}; }
+inline Status OkStatus() {
+  return {};
+}
 
 // ExitCodeFor is the CLI contract: 2 for bad usage or input, 1 for any other failure.
 int ExitCodeFor(const Error& error);
@@ -66,11 +69,11 @@ int HttpStatusFor(const Error& error);
 #define CONCIERGE_CONCAT(a, b) CONCIERGE_CONCAT_INNER(a, b)
 
 // RETURN_IF_ERROR(expr) returns expr's error from the enclosing function, if it has one.
-#define RETURN_IF_ERROR(expr)                                    \
-  do {                                                           \
-    if (auto concierge_status_ = (expr); !concierge_status_) {   \
+#define RETURN_IF_ERROR(expr)                                       \
+  do {                                                              \
+    if (auto concierge_status_ = (expr); !concierge_status_) {      \
       return std::unexpected(std::move(concierge_status_).error()); \
-    }                                                            \
+    }                                                               \
   } while (false)
 
 // RETURN_IF_ERROR_CTX(expr, context) does the same, prefixing the message with context.
@@ -81,21 +84,22 @@ int HttpStatusFor(const Error& error);
     }                                                                         \
   } while (false)
 
-#define CONCIERGE_ASSIGN_OR_RETURN_IMPL(tmp, lhs, expr, wrap)  \
-  auto tmp = (expr);                                           \
-  if (!tmp) {                                                  \
-    return std::unexpected(wrap(std::move(tmp).error()));      \
-  }                                                            \
+#define CONCIERGE_ASSIGN_OR_RETURN_IMPL(tmp, lhs, expr, wrap) \
+  auto tmp = (expr);                                          \
+  if (!tmp) {                                                 \
+    return std::unexpected(wrap(std::move(tmp).error()));     \
+  }                                                           \
   lhs = std::move(*tmp)
 
 #define CONCIERGE_NO_CONTEXT(e) (e)
 
 // ASSIGN_OR_RETURN(lhs, expr) evaluates a Result; on error returns it, else moves the value
 // into lhs (which may be a declaration).
-#define ASSIGN_OR_RETURN(lhs, expr)                                                              \
+#define ASSIGN_OR_RETURN(lhs, expr)                                                         \
   CONCIERGE_ASSIGN_OR_RETURN_IMPL(CONCIERGE_CONCAT(concierge_result_, __LINE__), lhs, expr, \
                                   CONCIERGE_NO_CONTEXT)
 
-#define ASSIGN_OR_RETURN_CTX(lhs, expr, context)                                              \
-  CONCIERGE_ASSIGN_OR_RETURN_IMPL(CONCIERGE_CONCAT(concierge_result_, __LINE__), lhs, expr, \
-                                  [&](const ::concierge::Error& e) { return e.WithContext(context); })
+#define ASSIGN_OR_RETURN_CTX(lhs, expr, context)                \
+  CONCIERGE_ASSIGN_OR_RETURN_IMPL(                              \
+      CONCIERGE_CONCAT(concierge_result_, __LINE__), lhs, expr, \
+      [&](const ::concierge::Error& e) { return e.WithContext(context); })

@@ -12,7 +12,9 @@
 namespace concierge {
 namespace {
 
-std::string Errno() { return std::strerror(errno); }
+std::string Errno() {
+  return std::strerror(errno);
+}
 
 }  // namespace
 
@@ -24,8 +26,8 @@ Result<std::string> ReadFile(const std::filesystem::path& path, size_t max_size)
   }
   if (size > max_size) {
     return MakeError(ErrorCode::kTooLarge, path.string() + " is " + std::to_string(size) +
-                                               " bytes, more than the " +
-                                               std::to_string(max_size) + " allowed");
+                                               " bytes, more than the " + std::to_string(max_size) +
+                                               " allowed");
   }
   std::ifstream in(path, std::ios::binary);
   if (!in) {
@@ -36,8 +38,7 @@ Result<std::string> ReadFile(const std::filesystem::path& path, size_t max_size)
   return content.str();
 }
 
-Status WriteFileAtomic(const std::filesystem::path& path, std::string_view content,
-                       unsigned mode) {
+Status WriteFileAtomic(const std::filesystem::path& path, std::string_view content, unsigned mode) {
   std::string temp = path.string() + ".tmp";
   int fd = ::open(temp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode);
   if (fd < 0) {

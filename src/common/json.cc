@@ -28,7 +28,9 @@ std::unexpected<Error> JsonObjectReader::Bad(std::string_view key, std::string_v
                    path_ + "." + std::string(key) + ": " + std::string(what));
 }
 
-bool JsonObjectReader::Has(std::string_view key) const { return Find(key) != nullptr; }
+bool JsonObjectReader::Has(std::string_view key) const {
+  return Find(key) != nullptr;
+}
 
 Result<std::string> JsonObjectReader::RequiredString(std::string_view key) const {
   const Json* value = Find(key);

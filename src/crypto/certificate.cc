@@ -91,9 +91,13 @@ std::string Certificate::Pem() const {
   return std::string(data, static_cast<size_t>(size));
 }
 
-std::string Certificate::SubjectText() const { return NameText(X509_get_subject_name(get())); }
+std::string Certificate::SubjectText() const {
+  return NameText(X509_get_subject_name(get()));
+}
 
-std::string Certificate::IssuerText() const { return NameText(X509_get_issuer_name(get())); }
+std::string Certificate::IssuerText() const {
+  return NameText(X509_get_issuer_name(get()));
+}
 
 std::string Certificate::SubjectSerialNumber() const {
   return NameEntry(X509_get_subject_name(get()), NID_serialNumber);
@@ -114,11 +118,17 @@ std::string Certificate::SerialHex() const {
   return out;
 }
 
-SystemTime Certificate::NotBefore() const { return AsnTime(X509_get0_notBefore(get())); }
+SystemTime Certificate::NotBefore() const {
+  return AsnTime(X509_get0_notBefore(get()));
+}
 
-SystemTime Certificate::NotAfter() const { return AsnTime(X509_get0_notAfter(get())); }
+SystemTime Certificate::NotAfter() const {
+  return AsnTime(X509_get0_notAfter(get()));
+}
 
-bool Certificate::IsCa() const { return X509_check_ca(get()) > 0; }
+bool Certificate::IsCa() const {
+  return X509_check_ca(get()) > 0;
+}
 
 Result<std::string> Certificate::Ia5Extension(const char* oid) const {
   OpenSslPtr<ASN1_OBJECT> object(OBJ_txt2obj(oid, 1));
@@ -131,8 +141,8 @@ Result<std::string> Certificate::Ia5Extension(const char* oid) const {
   long length = ASN1_STRING_length(value);
   ASN1_IA5STRING* ia5 = d2i_ASN1_IA5STRING(nullptr, &p, length);
   if (ia5 == nullptr) {
-    return std::unexpected(
-        OpenSslError(ErrorCode::kBadFormat, std::string("extension ") + oid + " is not an IA5String"));
+    return std::unexpected(OpenSslError(ErrorCode::kBadFormat,
+                                        std::string("extension ") + oid + " is not an IA5String"));
   }
   std::string out(reinterpret_cast<const char*>(ASN1_STRING_get0_data(ia5)),
                   static_cast<size_t>(ASN1_STRING_length(ia5)));
@@ -162,7 +172,9 @@ Bytes Certificate::SubjectKeyId() const {
   return Bytes(data, data + ASN1_STRING_length(ski));
 }
 
-Result<Bytes> Certificate::PublicKeyDer() const { return crypto::PublicKeyDer(PublicKey()); }
+Result<Bytes> Certificate::PublicKeyDer() const {
+  return crypto::PublicKeyDer(PublicKey());
+}
 
 bool Certificate::operator==(const Certificate& other) const {
   return X509_cmp(get(), other.get()) == 0;

@@ -48,6 +48,7 @@ class Certificate {
   Bytes SubjectKeyId() const;  // empty if absent
 
   Result<Bytes> PublicKeyDer() const;
+
   EVP_PKEY* PublicKey() const { return X509_get0_pubkey(x509_.get()); }
 
   bool operator==(const Certificate& other) const;
@@ -56,6 +57,7 @@ class Certificate {
 
  private:
   explicit Certificate(std::shared_ptr<X509> x509) : x509_(std::move(x509)) {}
+
   std::shared_ptr<X509> x509_;
 };
 

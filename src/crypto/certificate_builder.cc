@@ -9,9 +9,9 @@ Status AddConfExtension(X509* cert, X509V3_CTX* ctx, int nid, const std::string&
   }
   OpenSslPtr<X509_EXTENSION> ext(X509V3_EXT_conf_nid(nullptr, ctx, nid, value.c_str()));
   if (!ext || X509_add_ext(cert, ext.get(), -1) != 1) {
-    return std::unexpected(OpenSslError(ErrorCode::kInvalidArgument,
-                                        std::string("certificate extension ") +
-                                            OBJ_nid2sn(nid) + "=" + value));
+    return std::unexpected(
+        OpenSslError(ErrorCode::kInvalidArgument,
+                     std::string("certificate extension ") + OBJ_nid2sn(nid) + "=" + value));
   }
   return OkStatus();
 }
@@ -72,8 +72,8 @@ Result<Certificate> IssueCertificate(const CertificateSpec& spec, const Certific
     subject = built.get();
   }
   X509_set_subject_name(cert.get(), subject);
-  X509_set_issuer_name(cert.get(), issuer != nullptr ? X509_get_subject_name(issuer->get())
-                                                     : subject);
+  X509_set_issuer_name(cert.get(),
+                       issuer != nullptr ? X509_get_subject_name(issuer->get()) : subject);
   ASN1_TIME_set(X509_getm_notBefore(cert.get()), ToUnixSeconds(spec.not_before));
   if (spec.no_expiration) {
     ASN1_TIME_set_string(X509_getm_notAfter(cert.get()), "99991231235959Z");
@@ -83,8 +83,8 @@ Result<Certificate> IssueCertificate(const CertificateSpec& spec, const Certific
   X509_set_pubkey(cert.get(), spec.public_key);
 
   X509V3_CTX ctx;
-  X509V3_set_ctx(&ctx, issuer != nullptr ? issuer->get() : cert.get(), cert.get(), nullptr,
-                 nullptr, 0);
+  X509V3_set_ctx(&ctx, issuer != nullptr ? issuer->get() : cert.get(), cert.get(), nullptr, nullptr,
+                 0);
   std::string constraints = spec.is_ca ? "critical,CA:TRUE" : "critical,CA:FALSE";
   if (spec.is_ca && spec.path_length >= 0) {
     constraints += ",pathlen:" + std::to_string(spec.path_length);

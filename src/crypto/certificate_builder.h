@@ -52,11 +52,14 @@ class Csr {
   Status VerifySelfSignature() const;
   std::string SubjectSerialNumber() const;
   std::string SubjectText() const;
+
   const X509_NAME* SubjectName() const { return X509_REQ_get_subject_name(req_.get()); }
+
   EVP_PKEY* PublicKey() const { return X509_REQ_get0_pubkey(req_.get()); }
 
  private:
   explicit Csr(OpenSslPtr<X509_REQ> req) : req_(std::move(req)) {}
+
   std::shared_ptr<X509_REQ> req_;
 };
 

@@ -64,7 +64,8 @@ Result<CmsSigned> CmsVerifySignature(ByteSpan der) {
   const ASN1_OBJECT* content_type = CMS_get0_eContentType(cms.get());
   char oid[80];
   OBJ_obj2txt(oid, sizeof(oid), content_type, 1);
-  if (OBJ_obj2nid(content_type) != NID_pkcs7_data && std::string_view(oid) != kAnimaJsonVoucherOid) {
+  if (OBJ_obj2nid(content_type) != NID_pkcs7_data &&
+      std::string_view(oid) != kAnimaJsonVoucherOid) {
     return MakeError(ErrorCode::kBadFormat, std::string("CMS eContentType ") + oid +
                                                 " is neither id-data nor id-ct-animaJSONVoucher");
   }

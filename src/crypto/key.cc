@@ -24,8 +24,7 @@ Result<PrivateKey> PrivateKey::FromPem(std::string_view pem) {
 
 Result<std::string> PrivateKey::ToPem() const {
   OpenSslPtr<BIO> bio(BIO_new(BIO_s_mem()));
-  if (PEM_write_bio_PrivateKey(bio.get(), key_.get(), nullptr, nullptr, 0, nullptr, nullptr) !=
-      1) {
+  if (PEM_write_bio_PrivateKey(bio.get(), key_.get(), nullptr, nullptr, 0, nullptr, nullptr) != 1) {
     return std::unexpected(OpenSslError(ErrorCode::kInternal, "writing a PEM private key"));
   }
   char* data = nullptr;
@@ -33,7 +32,9 @@ Result<std::string> PrivateKey::ToPem() const {
   return std::string(data, static_cast<size_t>(size));
 }
 
-Result<Bytes> PrivateKey::PublicKeyDer() const { return crypto::PublicKeyDer(key_.get()); }
+Result<Bytes> PrivateKey::PublicKeyDer() const {
+  return crypto::PublicKeyDer(key_.get());
+}
 
 Result<Bytes> PublicKeyDer(EVP_PKEY* key) {
   unsigned char* der = nullptr;

@@ -22,7 +22,7 @@ class PrivateKey {
   static Result<PrivateKey> GenerateP256();
   static Result<PrivateKey> FromPem(std::string_view pem);
 
-  Result<std::string> ToPem() const;  // unencrypted PKCS#8
+  Result<std::string> ToPem() const;   // unencrypted PKCS#8
   Result<Bytes> PublicKeyDer() const;  // SubjectPublicKeyInfo
 
   // Sign returns a DER ECDSA signature over SHA-256(data).
@@ -32,6 +32,7 @@ class PrivateKey {
 
  private:
   explicit PrivateKey(std::shared_ptr<EVP_PKEY> key) : key_(std::move(key)) {}
+
   std::shared_ptr<EVP_PKEY> key_;
 };
 

@@ -18,6 +18,8 @@ Error OpenSslError(ErrorCode code, std::string_view what) {
   return Error(code, std::move(message));
 }
 
-void ClearOpenSslErrors() { ERR_clear_error(); }
+void ClearOpenSslErrors() {
+  ERR_clear_error();
+}
 
 }  // namespace concierge::crypto

@@ -19,9 +19,9 @@ namespace concierge::crypto {
 template <typename T>
 struct OpenSslDeleter;
 
-#define CONCIERGE_OPENSSL_DELETER(type, free_fn) \
-  template <>                                    \
-  struct OpenSslDeleter<type> {                  \
+#define CONCIERGE_OPENSSL_DELETER(type, free_fn)   \
+  template <>                                      \
+  struct OpenSslDeleter<type> {                    \
     void operator()(type* p) const { free_fn(p); } \
   }
 

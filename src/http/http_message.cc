@@ -98,6 +98,38 @@ HttpResponse MakeErrorResponse(const Error& error) {
   return MakeResponse(HttpStatusFor(error), "text/plain; charset=utf-8", error.message() + "\n");
 }
 
+Error ErrorFromPeerStatus(std::string_view peer, const http::HttpResponse& response) {
+  ErrorCode code = ErrorCode::kUnavailable;
+  switch (response.status) {
+    case 400:
+    case 406:
+    case 415:
+      code = ErrorCode::kBadFormat;
+      break;
+    case 401:
+    case 403:
+      code = ErrorCode::kPermissionDenied;
+      break;
+    case 404:
+      code = ErrorCode::kNotFound;
+      break;
+    case 409:
+      code = ErrorCode::kFailedPrecondition;
+      break;
+    case 413:
+      code = ErrorCode::kTooLarge;
+      break;
+    default:
+      break;
+  }
+  std::string body = response.body.substr(0, 512);
+  while (!body.empty() && (body.back() == '\n' || body.back() == '\r')) {
+    body.pop_back();
+  }
+  return Error(code, std::string(peer) + " answered " + std::to_string(response.status) +
+                         (body.empty() ? "" : ": " + body));
+}
+
 std::string SerializeRequest(const HttpRequest& request, std::string_view host) {
   std::string out = request.method + " " + request.target + " HTTP/1.1\r\nhost: ";
   out += host;
@@ -246,8 +278,8 @@ Result<size_t> MessageParser::Feed(const char* data, size_t size) {
   if (s.too_large) {
     return MakeError(ErrorCode::kTooLarge, "HTTP message exceeds the size limit (headers " +
                                                std::to_string(s.limits.max_header_bytes) +
-                                               ", body " +
-                                               std::to_string(s.limits.max_body_bytes) + " bytes)");
+                                               ", body " + std::to_string(s.limits.max_body_bytes) +
+                                               " bytes)");
   }
   if (err != HPE_OK) {
     return MakeError(ErrorCode::kBadFormat,
@@ -256,7 +288,9 @@ Result<size_t> MessageParser::Feed(const char* data, size_t size) {
   return used;
 }
 
-bool MessageParser::Complete() const { return state_->complete; }
+bool MessageParser::Complete() const {
+  return state_->complete;
+}
 
 Status MessageParser::FinishOnEof() {
   if (state_->complete) {

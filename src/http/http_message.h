@@ -35,6 +35,10 @@ struct HttpResponse {
 HttpResponse MakeResponse(int status, std::string_view content_type, std::string body);
 HttpResponse MakeErrorResponse(const Error& error);
 
+// ErrorFromPeerStatus turns a peer's non-success answer into an Error carrying the peer's
+// message, with the code HttpStatusFor would have mapped to that status.
+Error ErrorFromPeerStatus(std::string_view peer, const HttpResponse& response);
+
 std::string SerializeRequest(const HttpRequest& request, std::string_view host);
 std::string SerializeResponse(const HttpResponse& response);
 

@@ -18,6 +18,7 @@ bool IsIpLiteral(const std::string& host) {
 struct HttpsClient::Impl {
   Impl(TlsStream s, ParserLimits limits, std::string h)
       : stream(std::move(s)), parser(MessageParser::Kind::kResponse, limits), host(std::move(h)) {}
+
   TlsStream stream;
   MessageParser parser;
   std::string host;
@@ -26,8 +27,10 @@ struct HttpsClient::Impl {
 };
 
 HttpsClient::HttpsClient(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+
 HttpsClient::HttpsClient(HttpsClient&&) noexcept = default;
 HttpsClient& HttpsClient::operator=(HttpsClient&&) noexcept = default;
+
 HttpsClient::~HttpsClient() {
   if (impl_) {
     impl_->stream.Shutdown();
@@ -80,13 +83,16 @@ Result<HttpResponse> HttpsClient::Send(const HttpRequest& request) {
   return impl_->parser.TakeResponse();
 }
 
-const crypto::Certificate& HttpsClient::PeerCertificate() const { return impl_->peer; }
+const crypto::Certificate& HttpsClient::PeerCertificate() const {
+  return impl_->peer;
+}
 
-const std::vector<crypto::Certificate>& HttpsClient::PeerChain() const { return impl_->chain; }
+const std::vector<crypto::Certificate>& HttpsClient::PeerChain() const {
+  return impl_->chain;
+}
 
-Result<HttpResponse> Post(HttpsClient& client, std::string_view path,
-                          std::string_view content_type, std::string body,
-                          std::string_view accept) {
+Result<HttpResponse> Post(HttpsClient& client, std::string_view path, std::string_view content_type,
+                          std::string body, std::string_view accept) {
   HttpRequest request;
   request.method = "POST";
   request.target = std::string(path);

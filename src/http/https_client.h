@@ -45,10 +45,8 @@ class HttpsClient {
 };
 
 // Post is the common one-shot form: POST body with content_type to path.
-Result<HttpResponse> Post(HttpsClient& client, std::string_view path,
-                          std::string_view content_type, std::string body,
-                          std::string_view accept = "");
-Result<HttpResponse> Get(HttpsClient& client, std::string_view path,
-                         std::string_view accept = "");
+Result<HttpResponse> Post(HttpsClient& client, std::string_view path, std::string_view content_type,
+                          std::string body, std::string_view accept = "");
+Result<HttpResponse> Get(HttpsClient& client, std::string_view path, std::string_view accept = "");
 
 }  // namespace concierge::http

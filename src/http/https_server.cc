@@ -28,7 +28,9 @@ HttpsServer::HttpsServer(Fd listener, crypto::OpenSslPtr<SSL_CTX> ctx, Handler h
       handler_(std::move(handler)),
       options_(options) {}
 
-HttpsServer::~HttpsServer() { Stop(); }
+HttpsServer::~HttpsServer() {
+  Stop();
+}
 
 void HttpsServer::Stop() {
   if (stopping_.exchange(true)) {

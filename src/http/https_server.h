@@ -40,11 +40,11 @@ class HttpsServer {
   HttpsServer& operator=(const HttpsServer&) = delete;
 
   uint16_t port() const { return port_; }
+
   void Stop();
 
  private:
-  HttpsServer(Fd listener, crypto::OpenSslPtr<SSL_CTX> ctx, Handler handler,
-              ServerOptions options);
+  HttpsServer(Fd listener, crypto::OpenSslPtr<SSL_CTX> ctx, Handler handler, ServerOptions options);
   void WorkerLoop();
   void Serve(Fd connection);
 

@@ -12,13 +12,18 @@ namespace concierge::http {
 class Fd {
  public:
   Fd() = default;
+
   explicit Fd(int fd) : fd_(fd) {}
+
   Fd(Fd&& other) noexcept : fd_(other.Release()) {}
+
   Fd& operator=(Fd&& other) noexcept;
   ~Fd();
 
   int get() const { return fd_; }
+
   int Release();
+
   bool valid() const { return fd_ >= 0; }
 
  private:

@@ -22,7 +22,9 @@ Status UseIdentity(SSL_CTX* ctx, const TlsIdentity& identity) {
   return OkStatus();
 }
 
-int AcceptAnyCertificate(int /*preverify_ok*/, X509_STORE_CTX* /*ctx*/) { return 1; }
+int AcceptAnyCertificate(int /*preverify_ok*/, X509_STORE_CTX* /*ctx*/) {
+  return 1;
+}
 
 }  // namespace
 

@@ -32,9 +32,8 @@ Status TlsStream::Handshake(bool server) {
     if (error.code() == ErrorCode::kUnavailable && !server) {
       long verify = SSL_get_verify_result(ssl_.get());
       if (verify != X509_V_OK) {
-        return MakeError(ErrorCode::kSecurity,
-                         std::string("TLS server certificate not trusted: ") +
-                             X509_verify_cert_error_string(verify));
+        return MakeError(ErrorCode::kSecurity, std::string("TLS server certificate not trusted: ") +
+                                                   X509_verify_cert_error_string(verify));
       }
     }
     return std::unexpected(error);

@@ -49,9 +49,9 @@ bool LooksLikeIp(const std::string& host) {
 
 }  // namespace
 
-Result<MakerDirectory> InitMakerDirectory(const std::filesystem::path& dir,
-                                          const std::string& name, const std::string& masa_url,
-                                          const Clock& clock, Random& random) {
+Result<MakerDirectory> InitMakerDirectory(const std::filesystem::path& dir, const std::string& name,
+                                          const std::string& masa_url, const Clock& clock,
+                                          Random& random) {
   if (std::filesystem::exists(dir / "maker.json")) {
     return MakeError(ErrorCode::kAlreadyExists, dir.string() + " already holds a maker");
   }
@@ -133,8 +133,7 @@ Status SetMasaUrl(MakerDirectory& maker, const std::string& masa_url) {
 }
 
 Result<MintedIdentity> MintIdevid(const MakerDirectory& maker, MakerStore& store,
-                                  const MintRequest& request, const Clock& clock,
-                                  Random& random) {
+                                  const MintRequest& request, const Clock& clock, Random& random) {
   if (request.serial.empty() || request.serial.size() > 64) {
     return MakeError(ErrorCode::kInvalidArgument, "serial must be 1 to 64 characters");
   }

@@ -27,9 +27,9 @@ struct MakerDirectory {
 // InitMakerDirectory creates a new maker in dir (which must not hold one already).
 // masa_url is an authority ("host:port") or an https URL; tls_names are extra DNS/IP names
 // for the MASA's TLS certificate beyond localhost and 127.0.0.1.
-Result<MakerDirectory> InitMakerDirectory(const std::filesystem::path& dir,
-                                          const std::string& name, const std::string& masa_url,
-                                          const Clock& clock, Random& random);
+Result<MakerDirectory> InitMakerDirectory(const std::filesystem::path& dir, const std::string& name,
+                                          const std::string& masa_url, const Clock& clock,
+                                          Random& random);
 
 Result<MakerDirectory> LoadMakerDirectory(const std::filesystem::path& dir);
 

@@ -58,13 +58,13 @@ Status MakerStore::AddMintedDevice(const crypto::Certificate& idevid, const std:
     }
     return status;
   }
-  RETURN_IF_ERROR(store::AppendAuditEvent(
-      db_, clock_, "device.minted", serial,
-      Json{{"certificate_serial", idevid.SerialHex()},
-           {"mud_url", mud_url},
-           {"key", {{"generated_by", provenance.generated_by},
-                    {"store", provenance.store},
-                    {"extractable", provenance.extractable}}}}));
+  RETURN_IF_ERROR(store::AppendAuditEvent(db_, clock_, "device.minted", serial,
+                                          Json{{"certificate_serial", idevid.SerialHex()},
+                                               {"mud_url", mud_url},
+                                               {"key",
+                                                {{"generated_by", provenance.generated_by},
+                                                 {"store", provenance.store},
+                                                 {"extractable", provenance.extractable}}}}));
   return tx.Commit();
 }
 
@@ -109,8 +109,9 @@ Status MakerStore::RecordVoucher(const std::string& serial, const std::string& d
   bool transfer = !owner.empty() && owner != domain_id;
   if (transfer && sold_to != domain_id) {
     return MakeError(ErrorCode::kPermissionDenied,
-                     "device " + serial + " is owned by another domain and no sale record names "
-                     "the requesting domain");
+                     "device " + serial +
+                         " is owned by another domain and no sale record names "
+                         "the requesting domain");
   }
   if (owner != domain_id) {
     ASSIGN_OR_RETURN(auto pin, db_.Prepare("UPDATE devices SET owner_domain = ?, owner_since = ?,"

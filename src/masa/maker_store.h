@@ -46,15 +46,17 @@ class MakerStore {
   // RecordVoucher enforces the ownership policy and logs the voucher in one transaction: the
   // first claimant becomes the owner; a different domain is refused (kPermissionDenied) unless
   // a sale record names it; a nonce seen before for this device is a replay (kSecurity).
-  Status RecordVoucher(const std::string& serial, const std::string& domain_id,
-                       const Bytes& nonce, const std::string& assertion);
+  Status RecordVoucher(const std::string& serial, const std::string& domain_id, const Bytes& nonce,
+                       const std::string& assertion);
 
   Result<std::vector<VoucherLogEntry>> VoucherLog(const std::string& serial);
   Result<size_t> CountDevices();
+
   store::Database& database() { return db_; }
 
  private:
   MakerStore(store::Database db, const Clock& clock) : db_(std::move(db)), clock_(clock) {}
+
   std::mutex mutex_;
   store::Database db_;
   const Clock& clock_;

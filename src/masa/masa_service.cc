@@ -21,7 +21,8 @@ Result<Certificate> FindDomainCa(const Certificate& registrar,
   }
   return MakeError(ErrorCode::kSecurity,
                    "registrar voucher-request does not carry the CA that issued the registrar "
-                   "certificate \"" + registrar.SubjectText() + "\"");
+                   "certificate \"" +
+                       registrar.SubjectText() + "\"");
 }
 
 }  // namespace
@@ -48,15 +49,15 @@ Result<MasaService::CheckedRequest> MasaService::CheckRequest(
   ASSIGN_OR_RETURN_CTX(auto pvr, voucher::OpenVoucherRequest(request.prior_signed_voucher_request),
                        "prior-signed-voucher-request");
   const Certificate& idevid = pvr.cms.signer;
-  RETURN_IF_ERROR_CTX(crypto::VerifyChain(idevid, pvr.cms.certificates, {identity_.maker_ca},
-                                          {.at = now}),
-                      "pledge IDevID");
+  RETURN_IF_ERROR_CTX(
+      crypto::VerifyChain(idevid, pvr.cms.certificates, {identity_.maker_ca}, {.at = now}),
+      "pledge IDevID");
   std::string serial = idevid.SubjectSerialNumber();
   if (serial.empty() || serial != pvr.value.serial_number || serial != request.serial_number) {
-    return MakeError(ErrorCode::kSecurity,
-                     "serial-number mismatch: IDevID \"" + serial + "\", pledge request \"" +
-                         pvr.value.serial_number + "\", registrar request \"" +
-                         request.serial_number + "\"");
+    return MakeError(ErrorCode::kSecurity, "serial-number mismatch: IDevID \"" + serial +
+                                               "\", pledge request \"" + pvr.value.serial_number +
+                                               "\", registrar request \"" + request.serial_number +
+                                               "\"");
   }
   ASSIGN_OR_RETURN(auto minted, store_.FindDevice(serial));
   if (!minted || minted->idevid_der != idevid.Der()) {
@@ -72,8 +73,7 @@ Result<MasaService::CheckedRequest> MasaService::CheckRequest(
                      "pledge request's proximity-registrar-cert is not the certificate that "
                      "signed the registrar voucher-request");
   }
-  if (!request.idevid_issuer.empty() &&
-      request.idevid_issuer != idevid.AuthorityKeyIdExtnValue()) {
+  if (!request.idevid_issuer.empty() && request.idevid_issuer != idevid.AuthorityKeyIdExtnValue()) {
     return MakeError(ErrorCode::kSecurity, "idevid-issuer does not match the IDevID");
   }
   return CheckedRequest{serial, request.nonce, domain_ca, voucher::DomainId(domain_ca)};
@@ -88,9 +88,9 @@ Result<Bytes> MasaService::RequestVoucher(ByteSpan rvr_cms,
   v.serial_number = checked.serial;
   v.nonce = checked.nonce;
   v.pinned_domain_cert = checked.domain_ca.Der();
-  ASSIGN_OR_RETURN(Bytes signed_voucher,
-                   voucher::SignVoucher(v, identity_.signer, identity_.signer_key,
-                                        {identity_.maker_ca}));
+  ASSIGN_OR_RETURN(
+      Bytes signed_voucher,
+      voucher::SignVoucher(v, identity_.signer, identity_.signer_key, {identity_.maker_ca}));
   // Logged only once signed, so the log never names a voucher that was not issued.
   RETURN_IF_ERROR(store_.RecordVoucher(checked.serial, checked.domain_id, checked.nonce,
                                        std::string(voucher::AssertionName(v.assertion))));
@@ -109,10 +109,11 @@ Result<Json> MasaService::RequestAuditLog(ByteSpan rvr_cms) {
   ASSIGN_OR_RETURN(auto entries, store_.VoucherLog(checked.serial));
   Json events = Json::array();
   for (const auto& entry : entries) {
-    events.push_back({{"date", FormatRfc3339(FromUnixSeconds(entry.at))},
-                      {"domainID", entry.domain_id},
-                      {"nonce", entry.nonce.empty() ? Json(nullptr) : Json(Base64Encode(entry.nonce))},
-                      {"assertion", entry.assertion}});
+    events.push_back(
+        {{"date", FormatRfc3339(FromUnixSeconds(entry.at))},
+         {"domainID", entry.domain_id},
+         {"nonce", entry.nonce.empty() ? Json(nullptr) : Json(Base64Encode(entry.nonce))},
+         {"assertion", entry.assertion}});
   }
   return Json{{"version", "1"}, {"events", events}, {"truncation", Json::object()}};
 }

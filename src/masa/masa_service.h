@@ -39,6 +39,7 @@ class MasaService {
     crypto::Certificate domain_ca;
     std::string domain_id;
   };
+
   Result<CheckedRequest> CheckRequest(ByteSpan rvr_cms,
                                       const std::optional<crypto::Certificate>& registrar_tls_cert);
 

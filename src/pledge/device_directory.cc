@@ -14,9 +14,10 @@ Status WriteDeviceDirectory(const std::filesystem::path& dir, const crypto::Cert
   RETURN_IF_ERROR(WriteFileAtomic(dir / "idevid.pem", idevid.Pem()));
   RETURN_IF_ERROR(WriteFileAtomic(dir / "masa-ca.pem", masa_anchor.Pem()));
   Json record{{"serial", idevid.SubjectSerialNumber()},
-              {"key", {{"generated_by", provenance.generated_by},
-                       {"store", provenance.store},
-                       {"extractable", provenance.extractable}}}};
+              {"key",
+               {{"generated_by", provenance.generated_by},
+                {"store", provenance.store},
+                {"extractable", provenance.extractable}}}};
   return WriteFileAtomic(dir / "key-provenance.json", record.dump(2) + "\n");
 }
 
@@ -37,7 +38,8 @@ Status WriteEnrollment(const std::filesystem::path& dir, const EnrollResult& res
   ASSIGN_OR_RETURN(std::string key_pem, result.ldevid_key.ToPem());
   RETURN_IF_ERROR(WriteFileAtomic(dir / "ldevid.key", key_pem, 0600));
   RETURN_IF_ERROR(WriteFileAtomic(dir / "ldevid.pem", result.ldevid.Pem()));
-  RETURN_IF_ERROR(WriteFileAtomic(dir / "domain-ca.pem", crypto::ChainToPem(result.domain_anchors)));
+  RETURN_IF_ERROR(
+      WriteFileAtomic(dir / "domain-ca.pem", crypto::ChainToPem(result.domain_anchors)));
   return WriteFileAtomic(dir / "voucher.cms", ToString(result.voucher_cms), 0644);
 }
 

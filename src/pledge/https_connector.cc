@@ -12,12 +12,15 @@ class HttpsRegistrarConnection final : public RegistrarConnection {
                                   std::string body, std::string_view accept) override {
     return http::Post(client_, path, content_type, std::move(body), accept);
   }
+
   Result<http::HttpResponse> Get(std::string_view path, std::string_view accept) override {
     return http::Get(client_, path, accept);
   }
+
   const crypto::Certificate& ServerCertificate() const override {
     return client_.PeerCertificate();
   }
+
   std::vector<crypto::Certificate> ServerChain() const override { return client_.PeerChain(); }
 
  private:

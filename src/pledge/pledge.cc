@@ -18,15 +18,7 @@ constexpr std::string_view kCsrAttrs = "/.well-known/est/csrattrs";
 constexpr std::string_view kSimpleEnroll = "/.well-known/est/simpleenroll";
 
 Error Refused(std::string_view what, const http::HttpResponse& response) {
-  std::string body = response.body.substr(0, 512);
-  while (!body.empty() && (body.back() == '\n' || body.back() == '\r')) {
-    body.pop_back();
-  }
-  ErrorCode code = response.status == 400 || response.status == 413 ? ErrorCode::kBadFormat
-                   : response.status >= 500                        ? ErrorCode::kUnavailable
-                                                                   : ErrorCode::kPermissionDenied;
-  return Error(code, "registrar refused " + std::string(what) + " (" +
-                         std::to_string(response.status) + ")" + (body.empty() ? "" : ": " + body));
+  return http::ErrorFromPeerStatus("registrar", response).WithContext(what);
 }
 
 Result<std::vector<Certificate>> DecodeCertsOnly(const http::HttpResponse& response) {
@@ -58,9 +50,9 @@ void Pledge::Report(RegistrarConnection& connection, std::string_view resource,
 Result<Certificate> Pledge::CheckVoucher(ByteSpan voucher_cms, const Bytes& nonce) {
   ASSIGN_OR_RETURN(auto v, voucher::OpenVoucher(voucher_cms));
   SystemTime now = clock_.Now();
-  RETURN_IF_ERROR_CTX(crypto::VerifyChain(v.cms.signer, v.cms.certificates,
-                                          identity_.masa_anchors, {.at = now}),
-                      "voucher signer is not this device's MASA");
+  RETURN_IF_ERROR_CTX(
+      crypto::VerifyChain(v.cms.signer, v.cms.certificates, identity_.masa_anchors, {.at = now}),
+      "voucher signer is not this device's MASA");
   if (v.value.serial_number != serial_) {
     return MakeError(ErrorCode::kSecurity, "voucher is for serial \"" + v.value.serial_number +
                                                "\", not this device's \"" + serial_ + "\"");
@@ -69,7 +61,8 @@ Result<Certificate> Pledge::CheckVoucher(ByteSpan voucher_cms, const Bytes& nonc
     return MakeError(ErrorCode::kSecurity, "voucher nonce does not match the request's nonce");
   }
   if (v.value.expires_on && *v.value.expires_on < now) {
-    return MakeError(ErrorCode::kSecurity, "voucher expired at " + FormatRfc3339(*v.value.expires_on));
+    return MakeError(ErrorCode::kSecurity,
+                     "voucher expired at " + FormatRfc3339(*v.value.expires_on));
   }
   ASSIGN_OR_RETURN_CTX(Certificate pinned, Certificate::FromDer(v.value.pinned_domain_cert),
                        "voucher.pinned-domain-cert");
@@ -147,9 +140,9 @@ Result<std::pair<Certificate, crypto::PrivateKey>> Pledge::EnrollLdevid(
   }
   ASSIGN_OR_RETURN_CTX(auto certs, DecodeCertsOnly(response), "/simpleenroll");
   const Certificate& ldevid = certs.front();
-  RETURN_IF_ERROR_CTX(crypto::VerifyChain(ldevid, certs, anchors,
-                                          {.at = clock_.Now(), .allow_partial = true}),
-                      "LDevID");
+  RETURN_IF_ERROR_CTX(
+      crypto::VerifyChain(ldevid, certs, anchors, {.at = clock_.Now(), .allow_partial = true}),
+      "LDevID");
   ASSIGN_OR_RETURN(Bytes issued_key, ldevid.PublicKeyDer());
   ASSIGN_OR_RETURN(Bytes own_key, key.PublicKeyDer());
   if (issued_key != own_key || ldevid.SubjectSerialNumber() != serial_) {
@@ -170,12 +163,13 @@ Result<EnrollResult> Pledge::Enroll() {
                           {step.pinned}, {.at = clock_.Now(), .allow_partial = true});
   if (!registrar_trusted) {
     Report(*provisional, kVoucherStatus, &registrar_trusted.error());
-    return std::unexpected(registrar_trusted.error().WithContext("registrar not the pinned domain"));
+    return std::unexpected(
+        registrar_trusted.error().WithContext("registrar not the pinned domain"));
   }
   Report(*provisional, kVoucherStatus, nullptr);
 
-  auto enroll_steps = [&]() -> Result<std::pair<std::vector<Certificate>,
-                                                 std::pair<Certificate, crypto::PrivateKey>>> {
+  auto enroll_steps = [&]()
+      -> Result<std::pair<std::vector<Certificate>, std::pair<Certificate, crypto::PrivateKey>>> {
     ASSIGN_OR_RETURN(auto anchors, FetchDomainAnchors(*provisional, step.pinned));
     ASSIGN_OR_RETURN(auto issued, EnrollLdevid(*provisional, anchors));
     return std::make_pair(std::move(anchors), std::move(issued));

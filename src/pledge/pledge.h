@@ -77,6 +77,7 @@ class Pledge {
     crypto::Certificate pinned;
     int pending_rounds = 0;
   };
+
   Result<VoucherStep> ObtainVoucher(RegistrarConnection& connection);
   Result<crypto::Certificate> CheckVoucher(ByteSpan voucher_cms, const Bytes& nonce);
   Result<std::vector<crypto::Certificate>> FetchDomainAnchors(RegistrarConnection& connection,

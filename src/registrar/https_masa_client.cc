@@ -4,38 +4,6 @@
 
 namespace concierge::registrar {
 
-Error ErrorFromPeerStatus(std::string_view peer, const http::HttpResponse& response) {
-  ErrorCode code = ErrorCode::kUnavailable;
-  switch (response.status) {
-    case 400:
-    case 406:
-    case 415:
-      code = ErrorCode::kBadFormat;
-      break;
-    case 401:
-    case 403:
-      code = ErrorCode::kPermissionDenied;
-      break;
-    case 404:
-      code = ErrorCode::kNotFound;
-      break;
-    case 409:
-      code = ErrorCode::kFailedPrecondition;
-      break;
-    case 413:
-      code = ErrorCode::kTooLarge;
-      break;
-    default:
-      break;
-  }
-  std::string body = response.body.substr(0, 512);
-  while (!body.empty() && (body.back() == '\n' || body.back() == '\r')) {
-    body.pop_back();
-  }
-  return Error(code, std::string(peer) + " answered " + std::to_string(response.status) +
-                         (body.empty() ? "" : ": " + body));
-}
-
 HttpsMasaClient::HttpsMasaClient(http::TlsIdentity identity,
                                  std::function<std::vector<crypto::Certificate>()> anchors,
                                  std::chrono::milliseconds timeout)
@@ -70,8 +38,7 @@ void HttpsMasaClient::Return(const http::Url& url, http::HttpsClient client) {
   }
 }
 
-Result<Bytes> HttpsMasaClient::RequestVoucher(const std::string& masa_base_url,
-                                              ByteSpan rvr_cms) {
+Result<Bytes> HttpsMasaClient::RequestVoucher(const std::string& masa_base_url, ByteSpan rvr_cms) {
   ASSIGN_OR_RETURN(http::Url url, http::ParseHttpsUrl(masa_base_url));
   std::string path = url.path;
   if (!path.ends_with('/')) {
@@ -93,7 +60,7 @@ Result<Bytes> HttpsMasaClient::RequestVoucher(const std::string& masa_base_url,
       Return(url, std::move(client));
     }
     if (response->status != 200) {
-      return std::unexpected(ErrorFromPeerStatus("MASA", *response));
+      return std::unexpected(http::ErrorFromPeerStatus("MASA", *response));
     }
     return ToBytes(response->body);
   }

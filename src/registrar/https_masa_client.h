@@ -33,7 +33,4 @@ class HttpsMasaClient final : public MasaClient {
   std::map<std::string, std::vector<http::HttpsClient>> idle_;
 };
 
-// ErrorFromPeerStatus turns a peer's non-success HTTP answer into an Error with its message.
-Error ErrorFromPeerStatus(std::string_view peer, const http::HttpResponse& response);
-
 }  // namespace concierge::registrar

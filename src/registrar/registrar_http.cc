@@ -15,8 +15,8 @@ constexpr std::string_view kBrski = "/.well-known/brski/";
 constexpr std::string_view kEst = "/.well-known/est/";
 constexpr std::string_view kCertsOnly = "application/pkcs7-mime; smime-type=certs-only";
 // CsrAttrs ::= SEQUENCE { ecdsa-with-SHA256 }: sign the CSR with ECDSA over SHA-256.
-constexpr uint8_t kCsrAttrs[] = {0x30, 0x0a, 0x06, 0x08, 0x2a, 0x86, 0x48,
-                                 0xce, 0x3d, 0x04, 0x03, 0x02};
+constexpr uint8_t kCsrAttrs[] = {0x30, 0x0a, 0x06, 0x08, 0x2a, 0x86,
+                                 0x48, 0xce, 0x3d, 0x04, 0x03, 0x02};
 
 bool MediaTypeIs(const HttpRequest& request, std::string_view expected) {
   std::string type = request.Header("content-type");

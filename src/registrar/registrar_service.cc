@@ -56,9 +56,9 @@ Result<RegistrarService::Pledge> RegistrarService::IdentifyPledge(const PeerIden
   if (issuer_error) {
     return std::unexpected(issuer_error->WithContext("IDevID refused"));
   }
-  return MakeError(ErrorCode::kPermissionDenied, "unknown maker: IDevID issuer \"" +
-                                                     idevid.IssuerText() +
-                                                     "\" is not a trusted maker");
+  return MakeError(
+      ErrorCode::kPermissionDenied,
+      "unknown maker: IDevID issuer \"" + idevid.IssuerText() + "\" is not a trusted maker");
 }
 
 Result<VoucherOutcome> RegistrarService::RequestVoucher(ByteSpan pvr_cms,
@@ -85,14 +85,19 @@ Result<VoucherOutcome> RegistrarService::RequestVoucher(ByteSpan pvr_cms,
   }
   ASSIGN_OR_RETURN(std::string masa_url, MasaBaseUrl(pledge.idevid));
   ASSIGN_OR_RETURN(std::string mud_url, pledge.idevid.Ia5Extension(crypto::kOidMudUrl));
-  ASSIGN_OR_RETURN(DeviceRecord device,
-                   store_.SeeDevice(SeenDevice{pledge.maker.id, serial, pledge.idevid.Der(),
-                                               masa_url, mud_url},
-                                    pledge.maker.approval));
-  if (device.state == kStatePending) {
+  SeenDevice seen{pledge.maker.id, serial, pledge.idevid.Der(), masa_url, mud_url};
+  ASSIGN_OR_RETURN(auto device, store_.FindDevice(pledge.maker.id, serial));
+  if (pledge.maker.approval == Approval::kManual && !device) {
+    ASSIGN_OR_RETURN(device, store_.AddPendingDevice(seen));
+  }
+  if (device && device->state == kStatePending) {
     return VoucherOutcome{{}, policy_.pending_retry_after};
   }
-  RETURN_IF_ERROR(store_.UsePledgeNonce(device.id, pvr.value.nonce));
+  ASSIGN_OR_RETURN(bool replayed, store_.PledgeNonceUsed(pledge.maker.id, serial, pvr.value.nonce));
+  if (replayed) {
+    return MakeError(ErrorCode::kSecurity,
+                     "replayed pledge voucher-request: this nonce was already used");
+  }
 
   voucher::VoucherRequest rvr;
   rvr.assertion = pvr.value.assertion;
@@ -118,7 +123,7 @@ Result<VoucherOutcome> RegistrarService::RequestVoucher(ByteSpan pvr_cms,
       v.value.pinned_domain_cert != identity_.registrar_cert.Der()) {
     return MakeError(ErrorCode::kSecurity, "MASA voucher pins another domain");
   }
-  RETURN_IF_ERROR(store_.RecordVoucher(device.id, voucher_cms, pvr.value.nonce));
+  RETURN_IF_ERROR(store_.RecordVoucher(seen, voucher_cms, pvr.value.nonce));
   return VoucherOutcome{std::move(voucher_cms), std::nullopt};
 }
 
@@ -139,8 +144,8 @@ Result<DeviceRecord> RegistrarService::IdentifyDevice(const PeerIdentity& peer) 
   ASSIGN_OR_RETURN(auto device,
                    store_.FindDevice(pledge.maker.id, pledge.idevid.SubjectSerialNumber()));
   if (!device) {
-    return MakeError(ErrorCode::kPermissionDenied,
-                     "device " + pledge.idevid.SubjectSerialNumber() + " has not asked for a voucher");
+    return MakeError(ErrorCode::kPermissionDenied, "device " + pledge.idevid.SubjectSerialNumber() +
+                                                       " has not asked for a voucher");
   }
   return *device;
 }

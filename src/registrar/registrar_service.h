@@ -60,8 +60,7 @@ class RegistrarService {
                    RegistrarIdentity identity, RegistrarPolicy policy = {});
 
   Result<VoucherOutcome> RequestVoucher(ByteSpan pvr_cms, const PeerIdentity& peer);
-  Status ReportStatus(std::string_view kind, std::string_view json_body,
-                      const PeerIdentity& peer);
+  Status ReportStatus(std::string_view kind, std::string_view json_body, const PeerIdentity& peer);
   std::vector<crypto::Certificate> CaCertificates() const;
   // SimpleEnroll issues an LDevID to a pledge whose voucher succeeded.
   Result<crypto::Certificate> SimpleEnroll(ByteSpan csr_der, const PeerIdentity& peer);
@@ -75,6 +74,7 @@ class RegistrarService {
     TrustedMaker maker;
     crypto::Certificate idevid;
   };
+
   // IdentifyPledge finds the trusted maker whose CA the IDevID chains to, at the clock's now.
   Result<Pledge> IdentifyPledge(const PeerIdentity& peer);
   // IdentifyDevice accepts an IDevID (of a known device) or an LDevID this site issued.

@@ -16,6 +16,7 @@ struct SiteDirectory {
   RegistrarIdentity identity;
 
   std::filesystem::path DatabasePath() const { return dir / "site.db"; }
+
   http::TlsIdentity Tls() const {
     return {identity.registrar_cert, identity.registrar_key, {identity.domain_ca}};
   }

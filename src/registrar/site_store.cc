@@ -28,9 +28,10 @@ CREATE TABLE devices (
   UNIQUE (maker_id, serial)
 );
 CREATE TABLE pledge_nonces (
-  device_id INTEGER NOT NULL REFERENCES devices(id),
+  maker_id INTEGER NOT NULL REFERENCES makers(id),
+  serial TEXT NOT NULL,
   nonce BLOB NOT NULL,
-  PRIMARY KEY (device_id, nonce)
+  PRIMARY KEY (maker_id, serial, nonce)
 );
 CREATE TABLE vouchers (
   id INTEGER PRIMARY KEY,
@@ -111,16 +112,18 @@ Result<int64_t> SiteStore::AddTrustedMaker(const std::string& name, const crypto
   insert.BindAll(name, ca.Der(), ApprovalName(approval), ToUnixSeconds(clock_.Now()));
   if (auto status = insert.Run(); !status) {
     if (status.error().code() == ErrorCode::kAlreadyExists) {
-      return MakeError(ErrorCode::kAlreadyExists, "maker CA \"" + ca.SubjectText() +
-                                                      "\" is already trusted");
+      return MakeError(ErrorCode::kAlreadyExists,
+                       "maker CA \"" + ca.SubjectText() + "\" is already trusted");
     }
     return std::unexpected(status.error());
   }
   int64_t id = db_.LastInsertRowId();
-  RETURN_IF_ERROR(store::AppendAuditEvent(
-      db_, clock_, "maker.trusted", "maker:" + std::to_string(id),
-      Json{{"name", name}, {"ca_subject", ca.SubjectText()}, {"approval", ApprovalName(approval)},
-           {"ca_sha256", HexEncode(crypto::Sha256(ca.Der()))}}));
+  RETURN_IF_ERROR(
+      store::AppendAuditEvent(db_, clock_, "maker.trusted", "maker:" + std::to_string(id),
+                              Json{{"name", name},
+                                   {"ca_subject", ca.SubjectText()},
+                                   {"approval", ApprovalName(approval)},
+                                   {"ca_sha256", HexEncode(crypto::Sha256(ca.Der()))}}));
   RETURN_IF_ERROR(tx.Commit());
   return id;
 }
@@ -140,8 +143,7 @@ Result<std::vector<TrustedMaker>> SiteStore::ListMakers() {
   }
 }
 
-Result<std::optional<DeviceRecord>> SiteStore::QueryOneDevice(std::string_view where,
-                                                              int64_t key,
+Result<std::optional<DeviceRecord>> SiteStore::QueryOneDevice(std::string_view where, int64_t key,
                                                               std::string_view text_key) {
   ASSIGN_OR_RETURN(auto query, db_.Prepare(std::string(kDeviceColumns) + std::string(where)));
   if (!text_key.empty()) {
@@ -156,27 +158,35 @@ Result<std::optional<DeviceRecord>> SiteStore::QueryOneDevice(std::string_view w
   return ReadDevice(query);
 }
 
-Result<DeviceRecord> SiteStore::SeeDevice(const SeenDevice& seen, Approval approval) {
-  std::lock_guard lock(mutex_);
-  ASSIGN_OR_RETURN(auto existing,
-                   QueryOneDevice(" WHERE d.maker_id = ? AND d.serial = ?", seen.maker_id,
-                                  seen.serial));
-  if (existing) {
-    return *existing;
-  }
-  ASSIGN_OR_RETURN(auto tx, store::Transaction::Begin(db_));
-  std::string_view state = approval == Approval::kAuto ? kStateApproved : kStatePending;
+Result<int64_t> SiteStore::InsertDevice(const SeenDevice& seen, std::string_view state) {
   int64_t now = ToUnixSeconds(clock_.Now());
   ASSIGN_OR_RETURN(auto insert,
                    db_.Prepare("INSERT INTO devices(maker_id, serial, idevid_der, masa_url, "
                                "mud_url, state, created_at, updated_at) VALUES (?,?,?,?,?,?,?,?)"));
-  RETURN_IF_ERROR(insert.BindAll(seen.maker_id, seen.serial, seen.idevid_der, seen.masa_url,
-                                 seen.mud_url, state, now, now).Run());
+  RETURN_IF_ERROR(insert
+                      .BindAll(seen.maker_id, seen.serial, seen.idevid_der, seen.masa_url,
+                               seen.mud_url, state, now, now)
+                      .Run());
   int64_t id = db_.LastInsertRowId();
-  RETURN_IF_ERROR(store::AppendAuditEvent(
-      db_, clock_, "device.seen", "device:" + std::to_string(id),
-      Json{{"serial", seen.serial}, {"maker_id", seen.maker_id}, {"state", state},
-           {"masa_url", seen.masa_url}, {"mud_url", seen.mud_url}}));
+  RETURN_IF_ERROR(store::AppendAuditEvent(db_, clock_, "device.seen",
+                                          "device:" + std::to_string(id),
+                                          Json{{"serial", seen.serial},
+                                               {"maker_id", seen.maker_id},
+                                               {"state", state},
+                                               {"masa_url", seen.masa_url},
+                                               {"mud_url", seen.mud_url}}));
+  return id;
+}
+
+Result<DeviceRecord> SiteStore::AddPendingDevice(const SeenDevice& seen) {
+  std::lock_guard lock(mutex_);
+  ASSIGN_OR_RETURN(auto tx, store::Transaction::Begin(db_));
+  ASSIGN_OR_RETURN(auto existing, QueryOneDevice(" WHERE d.maker_id = ? AND d.serial = ?",
+                                                 seen.maker_id, seen.serial));
+  if (existing) {
+    return *existing;
+  }
+  ASSIGN_OR_RETURN(int64_t id, InsertDevice(seen, kStatePending));
   RETURN_IF_ERROR(tx.Commit());
   ASSIGN_OR_RETURN(auto created, QueryOneDevice(" WHERE d.id = ?", id, ""));
   return *created;
@@ -197,8 +207,7 @@ Status SiteStore::ApproveDevice(int64_t device_id) {
   }
   if (device->state != kStatePending) {
     return MakeError(ErrorCode::kFailedPrecondition, "device " + std::to_string(device_id) +
-                                                         " is " + device->state +
-                                                         ", not pending");
+                                                         " is " + device->state + ", not pending");
   }
   RETURN_IF_ERROR(SetState(device_id, kStateApproved));
   RETURN_IF_ERROR(store::AppendAuditEvent(db_, clock_, "device.approved",
@@ -207,27 +216,39 @@ Status SiteStore::ApproveDevice(int64_t device_id) {
   return tx.Commit();
 }
 
-Status SiteStore::UsePledgeNonce(int64_t device_id, const Bytes& nonce) {
+Result<bool> SiteStore::PledgeNonceUsed(int64_t maker_id, const std::string& serial,
+                                        const Bytes& nonce) {
   std::lock_guard lock(mutex_);
-  ASSIGN_OR_RETURN(auto insert,
-                   db_.Prepare("INSERT INTO pledge_nonces(device_id, nonce) VALUES (?,?)"));
-  if (auto status = insert.BindAll(device_id, nonce).Run(); !status) {
+  ASSIGN_OR_RETURN(auto query, db_.Prepare("SELECT 1 FROM pledge_nonces WHERE maker_id = ? AND "
+                                           "serial = ? AND nonce = ?"));
+  query.BindAll(maker_id, serial, nonce);
+  return query.Step();
+}
+
+Status SiteStore::RecordVoucher(const SeenDevice& seen, const Bytes& voucher_cms,
+                                const Bytes& nonce) {
+  std::lock_guard lock(mutex_);
+  ASSIGN_OR_RETURN(auto tx, store::Transaction::Begin(db_));
+  ASSIGN_OR_RETURN(auto nonce_insert, db_.Prepare("INSERT INTO pledge_nonces(maker_id, serial, "
+                                                  "nonce) VALUES (?,?,?)"));
+  if (auto status = nonce_insert.BindAll(seen.maker_id, seen.serial, nonce).Run(); !status) {
     if (status.error().code() == ErrorCode::kAlreadyExists) {
       return MakeError(ErrorCode::kSecurity,
                        "replayed pledge voucher-request: this nonce was already used");
     }
     return status;
   }
-  return OkStatus();
-}
-
-Status SiteStore::RecordVoucher(int64_t device_id, const Bytes& voucher_cms, const Bytes& nonce) {
-  std::lock_guard lock(mutex_);
-  ASSIGN_OR_RETURN(auto tx, store::Transaction::Begin(db_));
+  ASSIGN_OR_RETURN(auto existing, QueryOneDevice(" WHERE d.maker_id = ? AND d.serial = ?",
+                                                 seen.maker_id, seen.serial));
+  int64_t device_id = 0;
+  if (existing) {
+    device_id = existing->id;
+  } else {
+    ASSIGN_OR_RETURN(device_id, InsertDevice(seen, kStateApproved));
+  }
   ASSIGN_OR_RETURN(auto insert, db_.Prepare("INSERT INTO vouchers(device_id, voucher_cms, nonce,"
                                             " received_at) VALUES (?,?,?,?)"));
-  RETURN_IF_ERROR(
-      insert.BindAll(device_id, voucher_cms, nonce, ToUnixSeconds(clock_.Now())).Run());
+  RETURN_IF_ERROR(insert.BindAll(device_id, voucher_cms, nonce, ToUnixSeconds(clock_.Now())).Run());
   RETURN_IF_ERROR(SetState(device_id, kStateVouchered));
   RETURN_IF_ERROR(store::AppendAuditEvent(
       db_, clock_, "voucher.received", "device:" + std::to_string(device_id),
@@ -249,7 +270,8 @@ Status SiteStore::RecordCertificate(int64_t device_id, const crypto::Certificate
   RETURN_IF_ERROR(SetState(device_id, kStateEnrolled));
   RETURN_IF_ERROR(store::AppendAuditEvent(
       db_, clock_, "certificate.issued", "device:" + std::to_string(device_id),
-      Json{{"kind", kind}, {"serial", certificate.SerialHex()},
+      Json{{"kind", kind},
+           {"serial", certificate.SerialHex()},
            {"subject", certificate.SubjectText()},
            {"not_after", FormatRfc3339(certificate.NotAfter())}}));
   return tx.Commit();

@@ -22,10 +22,10 @@ struct TrustedMaker {
 };
 
 // Device states, in the order a device moves through them.
-inline constexpr std::string_view kStatePending = "pending";    // waits for an operator
-inline constexpr std::string_view kStateApproved = "approved";  // may ask for a voucher
+inline constexpr std::string_view kStatePending = "pending";      // waits for an operator
+inline constexpr std::string_view kStateApproved = "approved";    // may ask for a voucher
 inline constexpr std::string_view kStateVouchered = "vouchered";  // has a voucher, no LDevID
-inline constexpr std::string_view kStateEnrolled = "enrolled";  // holds an LDevID
+inline constexpr std::string_view kStateEnrolled = "enrolled";    // holds an LDevID
 
 struct DeviceRecord {
   int64_t id = 0;
@@ -37,9 +37,9 @@ struct DeviceRecord {
   std::string mud_url;
   int64_t created_at = 0;
   int64_t updated_at = 0;
-  std::string ldevid_serial;       // latest certificate, "" if none
+  std::string ldevid_serial;  // latest certificate, "" if none
   int64_t ldevid_not_after = 0;
-  std::string enroll_status;       // "", "ok" or "failed: reason"
+  std::string enroll_status;  // "", "ok" or "failed: reason"
 };
 
 struct SeenDevice {
@@ -62,14 +62,16 @@ class SiteStore {
                                   Approval approval);
   Result<std::vector<TrustedMaker>> ListMakers();
 
-  // SeeDevice returns the device's record, creating it (pending or approved, by the maker's
-  // approval policy) on first sight.
-  Result<DeviceRecord> SeeDevice(const SeenDevice& seen, Approval approval);
+  // AddPendingDevice records a device that must wait for an operator (manual approval).
+  Result<DeviceRecord> AddPendingDevice(const SeenDevice& seen);
   Status ApproveDevice(int64_t device_id);
 
-  // UsePledgeNonce records a pledge nonce; kSecurity if this device used it before (replay).
-  Status UsePledgeNonce(int64_t device_id, const Bytes& nonce);
-  Status RecordVoucher(int64_t device_id, const Bytes& voucher_cms, const Bytes& nonce);
+  // PledgeNonceUsed tells whether this device already sent this nonce (a replay).
+  Result<bool> PledgeNonceUsed(int64_t maker_id, const std::string& serial, const Bytes& nonce);
+  // RecordVoucher stores a verified voucher, the nonce it answered (kSecurity if already used)
+  // and the device, created on first success, in one transaction: a device whose voucher
+  // failed leaves nothing behind.
+  Status RecordVoucher(const SeenDevice& seen, const Bytes& voucher_cms, const Bytes& nonce);
 
   // RecordCertificate stores an issued LDevID and marks the device enrolled.
   Status RecordCertificate(int64_t device_id, const crypto::Certificate& certificate,
@@ -85,13 +87,16 @@ class SiteStore {
   Result<bool> CertificateSerialExists(const std::string& serial_hex);
 
   store::Database& database() { return db_; }
+
   std::mutex& mutex() { return mutex_; }
 
  private:
   SiteStore(store::Database db, const Clock& clock) : db_(std::move(db)), clock_(clock) {}
+
   Result<std::optional<DeviceRecord>> QueryOneDevice(std::string_view where, int64_t key,
                                                      std::string_view text_key);
   Status SetState(int64_t device_id, std::string_view state);
+  Result<int64_t> InsertDevice(const SeenDevice& seen, std::string_view state);
 
   std::mutex mutex_;
   store::Database db_;

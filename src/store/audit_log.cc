@@ -84,7 +84,8 @@ Result<AuditRecord> AuditRecordFromJson(std::string_view text) {
 Status AppendAuditEvent(Database& db, const Clock& clock, std::string_view kind,
                         std::string_view subject, const Json& detail) {
   AuditRecord record;
-  ASSIGN_OR_RETURN(auto last, db.Prepare("SELECT seq, hash FROM audit_events ORDER BY seq DESC LIMIT 1"));
+  ASSIGN_OR_RETURN(auto last,
+                   db.Prepare("SELECT seq, hash FROM audit_events ORDER BY seq DESC LIMIT 1"));
   ASSIGN_OR_RETURN(bool has_last, last.Step());
   record.seq = has_last ? last.Int(0) + 1 : 1;
   record.prev_hash = has_last ? last.Blob(1) : Bytes(kHashSize, 0);
@@ -102,8 +103,7 @@ Status AppendAuditEvent(Database& db, const Clock& clock, std::string_view kind,
 }
 
 Result<std::vector<AuditRecord>> ReadAuditEvents(Database& db, std::string_view subject) {
-  std::string sql =
-      "SELECT seq, at, kind, subject, detail, prev_hash, hash FROM audit_events";
+  std::string sql = "SELECT seq, at, kind, subject, detail, prev_hash, hash FROM audit_events";
   if (!subject.empty()) {
     sql += " WHERE subject = ?";
   }

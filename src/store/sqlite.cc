@@ -84,8 +84,8 @@ Result<Database> Database::Open(const std::filesystem::path& path, bool create) 
   sqlite3_busy_timeout(raw, 10000);
   // NORMAL is durable against a killed process in WAL mode; only power loss can lose the
   // last commits, never corrupt the file.
-  RETURN_IF_ERROR(db.Exec(
-      "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON;"));
+  RETURN_IF_ERROR(
+      db.Exec("PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON;"));
   return db;
 }
 
@@ -114,10 +114,10 @@ Status Database::Migrate(std::span<const std::string_view> migrations) {
   ASSIGN_OR_RETURN(bool has_row, version_stmt.Step());
   int64_t version = has_row ? version_stmt.Int(0) : 0;
   if (version > static_cast<int64_t>(migrations.size())) {
-    return MakeError(ErrorCode::kFailedPrecondition,
-                     "database schema version " + std::to_string(version) +
-                         " is newer than this program knows (" +
-                         std::to_string(migrations.size()) + ")");
+    return MakeError(ErrorCode::kFailedPrecondition, "database schema version " +
+                                                         std::to_string(version) +
+                                                         " is newer than this program knows (" +
+                                                         std::to_string(migrations.size()) + ")");
   }
   for (auto i = static_cast<size_t>(version); i < migrations.size(); ++i) {
     ASSIGN_OR_RETURN(auto tx, Transaction::Begin(*this));

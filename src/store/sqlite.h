@@ -1,12 +1,12 @@
 #pragma once
 
-#include <sqlite3.h>
-
 #include <filesystem>
 #include <memory>
 #include <span>
 #include <string>
 #include <string_view>
+
+#include <sqlite3.h>
 
 #include "common/bytes.h"
 
@@ -43,18 +43,27 @@ class Statement {
   Status Run();
 
   int64_t Int(int column) const { return sqlite3_column_int64(stmt_.get(), column); }
+
   std::string Text(int column) const;
   Bytes Blob(int column) const;
+
   bool IsNull(int column) const { return sqlite3_column_type(stmt_.get(), column) == SQLITE_NULL; }
 
  private:
   void BindOne(int index, int64_t value) { Bind(index, value); }
+
   void BindOne(int index, int value) { Bind(index, int64_t{value}); }
+
   void BindOne(int index, bool value) { Bind(index, int64_t{value ? 1 : 0}); }
+
   void BindOne(int index, const std::string& value) { Bind(index, std::string_view(value)); }
+
   void BindOne(int index, const char* value) { Bind(index, std::string_view(value)); }
+
   void BindOne(int index, std::string_view value) { Bind(index, value); }
+
   void BindOne(int index, const Bytes& value) { Bind(index, ByteSpan(value)); }
+
   void BindOne(int index, std::nullptr_t) { BindNull(index); }
 
   std::unique_ptr<sqlite3_stmt, StatementFinalizer> stmt_;
@@ -69,7 +78,9 @@ class Database {
 
   Status Exec(std::string_view sql);
   Result<Statement> Prepare(std::string_view sql);
+
   int64_t LastInsertRowId() const { return sqlite3_last_insert_rowid(db_.get()); }
+
   int Changes() const { return sqlite3_changes(db_.get()); }
 
   // Migrate applies migrations[user_version..] in one transaction each, bumping user_version.
@@ -79,6 +90,7 @@ class Database {
 
  private:
   explicit Database(sqlite3* db) : db_(db) {}
+
   std::unique_ptr<sqlite3, SqliteCloser> db_;
 };
 
@@ -88,7 +100,9 @@ class Database {
 class Transaction {
  public:
   static Result<Transaction> Begin(Database& db);
+
   Transaction(Transaction&& other) noexcept : db_(other.db_) { other.db_ = nullptr; }
+
   Transaction& operator=(Transaction&&) = delete;
   ~Transaction();
 
@@ -96,6 +110,7 @@ class Transaction {
 
  private:
   explicit Transaction(Database* db) : db_(db) {}
+
   Database* db_;
 };
 

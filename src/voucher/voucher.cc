@@ -21,20 +21,21 @@ Result<Assertion> ParseAssertion(std::string_view text) {
   if (text == "agent-proximity") {
     return Assertion::kAgentProximity;
   }
-  return MakeError(ErrorCode::kBadFormat, "assertion: unknown value \"" +
-                                              std::string(text.substr(0, 32)) + "\"");
+  return MakeError(ErrorCode::kBadFormat,
+                   "assertion: unknown value \"" + std::string(text.substr(0, 32)) + "\"");
 }
 
 Status CheckNonce(const Bytes& nonce, std::string_view path) {
   if (nonce.size() < kMinNonceSize || nonce.size() > kMaxNonceSize) {
-    return MakeError(ErrorCode::kBadFormat, std::string(path) + ".nonce: must be 8 to 32 bytes, got " +
-                                                std::to_string(nonce.size()));
+    return MakeError(
+        ErrorCode::kBadFormat,
+        std::string(path) + ".nonce: must be 8 to 32 bytes, got " + std::to_string(nonce.size()));
   }
   return OkStatus();
 }
 
-Result<std::optional<SystemTime>> OptionalTime(const JsonObjectReader& reader,
-                                               std::string_view key, std::string_view path) {
+Result<std::optional<SystemTime>> OptionalTime(const JsonObjectReader& reader, std::string_view key,
+                                               std::string_view path) {
   ASSIGN_OR_RETURN(std::string text, reader.OptionalString(key));
   if (text.empty()) {
     return std::optional<SystemTime>();
@@ -156,10 +157,10 @@ std::string EncodeVoucherRequestJson(const VoucherRequest& request) {
 Result<VoucherRequest> DecodeVoucherRequestJson(std::string_view json) {
   ASSIGN_OR_RETURN(Json inner, OpenContainer(json, kRequestContainer));
   JsonObjectReader reader(inner, "voucher-request");
-  RETURN_IF_ERROR(reader.RejectUnknown(
-      {"assertion", "created-on", "expires-on", "serial-number", "nonce",
-       "proximity-registrar-cert", "idevid-issuer", "prior-signed-voucher-request",
-       "domain-cert-revocation-checks", "pinned-domain-cert"}));
+  RETURN_IF_ERROR(reader.RejectUnknown({"assertion", "created-on", "expires-on", "serial-number",
+                                        "nonce", "proximity-registrar-cert", "idevid-issuer",
+                                        "prior-signed-voucher-request",
+                                        "domain-cert-revocation-checks", "pinned-domain-cert"}));
   VoucherRequest request;
   ASSIGN_OR_RETURN(std::string assertion, reader.RequiredString("assertion"));
   ASSIGN_OR_RETURN_CTX(request.assertion, ParseAssertion(assertion), "voucher-request");
@@ -190,8 +191,7 @@ Result<Signed<Voucher>> OpenVoucher(ByteSpan cms_der) {
   return Open<Voucher>(cms_der, kMaxVoucherSize, "voucher", DecodeVoucherJson);
 }
 
-Result<Bytes> SignVoucherRequest(const VoucherRequest& request,
-                                 const crypto::Certificate& signer,
+Result<Bytes> SignVoucherRequest(const VoucherRequest& request, const crypto::Certificate& signer,
                                  const crypto::PrivateKey& key,
                                  const std::vector<crypto::Certificate>& chain) {
   return crypto::CmsSign(ToBytes(EncodeVoucherRequestJson(request)), signer, key, chain);

@@ -63,8 +63,7 @@ Result<Bytes> SignVoucher(const Voucher& voucher, const crypto::Certificate& sig
                           const std::vector<crypto::Certificate>& chain);
 Result<Signed<Voucher>> OpenVoucher(ByteSpan cms_der);
 
-Result<Bytes> SignVoucherRequest(const VoucherRequest& request,
-                                 const crypto::Certificate& signer,
+Result<Bytes> SignVoucherRequest(const VoucherRequest& request, const crypto::Certificate& signer,
                                  const crypto::PrivateKey& key,
                                  const std::vector<crypto::Certificate>& chain);
 Result<Signed<VoucherRequest>> OpenVoucherRequest(ByteSpan cms_der);
