@@ -86,9 +86,8 @@ Result<Bytes> Base64Decode(std::string_view text) {
       out.push_back(static_cast<uint8_t>(accumulator >> bits));
     }
   }
-  if ((accumulator & ((1u << bits) - 1)) != 0) {
-    return MakeError(ErrorCode::kBadFormat, "base64: non-zero trailing bits");
-  }
+  // Non-zero trailing bits are ignored (RFC 4648 §3.5 lets decoders choose): published BRSKI
+  // examples carry them, and the decoded value is the same either way.
   return out;
 }
 

@@ -24,8 +24,8 @@ inline std::string ToString(ByteSpan bytes) {
 // Base64Encode uses the standard alphabet with padding (RFC 4648 §4).
 std::string Base64Encode(ByteSpan bytes);
 
-// Base64Decode accepts the standard alphabet, padded or not; it rejects any other character
-// (including whitespace) and non-zero trailing bits, so one value has one encoding.
+// Base64Decode accepts the standard alphabet, padded or not; it rejects any other character,
+// including whitespace.
 Result<Bytes> Base64Decode(std::string_view text);
 
 // Base64DecodeLenient also skips ASCII whitespace, as EST bodies (RFC 7030) are line-wrapped.

@@ -10,7 +10,9 @@ namespace concierge::testing {
 class FakeClock final : public Clock {
  public:
   explicit FakeClock(SystemTime start = FromUnixSeconds(1800000000)) : now_(ToUnixSeconds(start)) {}
+
   SystemTime Now() const override { return FromUnixSeconds(now_.load()); }
+
   void Advance(std::chrono::seconds by) { now_ += by.count(); }
 
  private:

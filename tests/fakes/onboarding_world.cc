@@ -23,12 +23,15 @@ class InMemoryConnection final : public pledge::RegistrarConnection {
     }
     return Handle(request);
   }
+
   Result<http::HttpResponse> Get(std::string_view path, std::string_view /*accept*/) override {
     return Handle(http::HttpRequest{"GET", std::string(path), {}, "", true});
   }
+
   const crypto::Certificate& ServerCertificate() const override {
     return service_.identity().registrar_cert;
   }
+
   std::vector<crypto::Certificate> ServerChain() const override {
     return {service_.identity().domain_ca};
   }
@@ -90,9 +93,10 @@ Site& OnboardingWorld::AddSite(const std::string& name) {
   auto directory = registrar::InitSiteDirectory(dir, name, "", clock, random);
   EXPECT_TRUE(directory) << directory.error().ToString();
   auto site = std::make_unique<Site>(Site{*directory, nullptr, nullptr, nullptr});
-  site->store = std::move(registrar::SiteStore::Open(site->directory.DatabasePath(), clock).value());
-  site->service = std::make_unique<registrar::RegistrarService>(
-      *site->store, masa, clock, random, site->directory.identity);
+  site->store =
+      std::move(registrar::SiteStore::Open(site->directory.DatabasePath(), clock).value());
+  site->service = std::make_unique<registrar::RegistrarService>(*site->store, masa, clock, random,
+                                                                site->directory.identity);
   site->connector = std::make_unique<InMemoryConnector>(*site->service, clock);
   sites_.push_back(std::move(site));
   return *sites_.back();

@@ -17,7 +17,10 @@ namespace concierge::testing {
 // InProcessMasa routes voucher requests to MasaService objects by base URL, in memory.
 class InProcessMasa final : public registrar::MasaClient {
  public:
-  void Add(const std::string& base_url, masa::MasaService* service) { services_[base_url] = service; }
+  void Add(const std::string& base_url, masa::MasaService* service) {
+    services_[base_url] = service;
+  }
+
   Result<Bytes> RequestVoucher(const std::string& base_url, ByteSpan rvr_cms) override;
 
  private:
@@ -29,8 +32,10 @@ class InProcessMasa final : public registrar::MasaClient {
 class InMemoryConnector final : public pledge::Connector {
  public:
   using ResponseHook = std::function<void(const http::HttpRequest&, http::HttpResponse&)>;
+
   InMemoryConnector(registrar::RegistrarService& service, const Clock& clock)
       : service_(service), clock_(clock) {}
+
   Result<std::unique_ptr<pledge::RegistrarConnection>> Open(
       const http::TlsIdentity& client, const std::vector<crypto::Certificate>& anchors) override;
 

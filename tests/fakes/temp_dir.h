@@ -9,13 +9,16 @@ namespace concierge::testing {
 class TempDir {
  public:
   TempDir() {
-    std::string pattern = (std::filesystem::temp_directory_path() / "concierge-test-XXXXXX").string();
+    std::string pattern =
+        (std::filesystem::temp_directory_path() / "concierge-test-XXXXXX").string();
     path_ = mkdtemp(pattern.data());
   }
+
   ~TempDir() {
     std::error_code ec;
     std::filesystem::remove_all(path_, ec);
   }
+
   TempDir(const TempDir&) = delete;
   TempDir& operator=(const TempDir&) = delete;
 

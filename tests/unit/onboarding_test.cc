@@ -23,8 +23,7 @@ struct Counts {
 
 class OnboardingTest : public ::testing::Test {
  protected:
-  OnboardingTest()
-      : maker_(world_.AddMaker("Acme")), site_(world_.AddSite("Home")) {
+  OnboardingTest() : maker_(world_.AddMaker("Acme")), site_(world_.AddSite("Home")) {
     EXPECT_TRUE(site_.store->AddTrustedMaker("Acme", maker_.directory.masa.maker_ca,
                                              registrar::Approval::kAuto));
   }
@@ -111,8 +110,9 @@ TEST_F(OnboardingTest, SerialUnknownToTheMasaIsRefused) {
   spec.not_before = world_.clock.Now() - std::chrono::hours(1);
   spec.no_expiration = true;
   spec.ia5_extensions.emplace_back(crypto::kOidMasaUrl, maker_.directory.masa_url);
-  auto forged = crypto::IssueCertificate(spec, &maker_.directory.masa.maker_ca,
-                                         maker_.directory.ca_key).value();
+  auto forged =
+      crypto::IssueCertificate(spec, &maker_.directory.masa.maker_ca, maker_.directory.ca_key)
+          .value();
   pledge::PledgeIdentity forged_identity{forged, key, {}, identity.masa_anchors};
   Counts before = Snapshot();
   auto result = world_.MakePledge(forged_identity, site_).Enroll();
@@ -265,10 +265,9 @@ TEST_F(OnboardingTest, MalformedCmsAndJsonAreRefused) {
   auto garbage = site_.service->RequestVoucher(ToBytes("\x30\x03not cms"), PeerOf(identity));
   ASSERT_FALSE(garbage);
   EXPECT_EQ(garbage.error().code(), ErrorCode::kBadFormat);
-  Bytes not_json =
-      crypto::CmsSign(ToBytes("{\"ietf-voucher-request:voucher\": [1,2"), identity.idevid,
-                      identity.key, {})
-          .value();
+  Bytes not_json = crypto::CmsSign(ToBytes("{\"ietf-voucher-request:voucher\": [1,2"),
+                                   identity.idevid, identity.key, {})
+                       .value();
   auto bad_json = site_.service->RequestVoucher(not_json, PeerOf(identity));
   ASSERT_FALSE(bad_json);
   EXPECT_EQ(bad_json.error().code(), ErrorCode::kBadFormat);
@@ -333,8 +332,8 @@ TEST_F(OnboardingTest, MasaPinsTheFirstClaimantUntilASaleIsRecorded) {
   EXPECT_EQ(refused.error().code(), ErrorCode::kPermissionDenied);
   EXPECT_THAT(refused.error().message(), HasSubstr("owned by another domain"));
 
-  ASSERT_TRUE(maker_.store->RecordSale("SN-19",
-                                       voucher::DomainId(buyer.directory.identity.domain_ca)));
+  ASSERT_TRUE(
+      maker_.store->RecordSale("SN-19", voucher::DomainId(buyer.directory.identity.domain_ca)));
   auto moved = world_.MakePledge(identity, buyer).Enroll();
   ASSERT_TRUE(moved) << moved.error().ToString();
   auto old_owner_again = world_.MakePledge(identity, site_).Enroll();

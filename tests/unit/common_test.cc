@@ -1,0 +1,79 @@
+#include <gtest/gtest.h>
+
+#include "common/bytes.h"
+#include "common/clock.h"
+#include "common/json.h"
+
+namespace concierge {
+namespace {
+
+TEST(Base64Test, RoundTripsEveryLength) {
+  for (size_t n = 0; n < 20; ++n) {
+    Bytes data(n);
+    for (size_t i = 0; i < n; ++i) {
+      data[i] = static_cast<uint8_t>(i * 37 + 11);
+    }
+    auto decoded = Base64Decode(Base64Encode(data));
+    ASSERT_TRUE(decoded);
+    EXPECT_EQ(*decoded, data);
+  }
+  EXPECT_EQ(Base64Encode(ToBytes("foobar")), "Zm9vYmFy");
+  EXPECT_EQ(Base64Encode(ToBytes("fo")), "Zm8=");
+}
+
+TEST(Base64Test, RejectsMalformedAndForeignInput) {
+  EXPECT_FALSE(Base64Decode("Zm9=v"));   // padding in the middle
+  EXPECT_FALSE(Base64Decode("Zm9v!"));   // foreign character
+  EXPECT_FALSE(Base64Decode("Zm9vY"));   // truncated
+  EXPECT_EQ(ToString(Base64Decode("Zm9=").value()), "fo");  // trailing bits are ignored
+  EXPECT_FALSE(Base64Decode("Zm 9v"));   // whitespace is only for the lenient form
+  EXPECT_TRUE(Base64DecodeLenient("Zm9v\r\nYmFy\n"));
+}
+
+TEST(HexTest, DecodesBothCases) {
+  EXPECT_EQ(HexDecode("00fFa1").value(), (Bytes{0x00, 0xff, 0xa1}));
+  EXPECT_FALSE(HexDecode("abc"));
+  EXPECT_FALSE(HexDecode("zz"));
+}
+
+TEST(Rfc3339Test, ParsesOffsetsAndFractions) {
+  auto utc = ParseRfc3339("2026-11-22T12:00:00Z").value();
+  EXPECT_EQ(FormatRfc3339(utc), "2026-11-22T12:00:00Z");
+  EXPECT_EQ(ParseRfc3339("2026-11-22T13:30:00.123+01:30").value(), utc);
+  EXPECT_EQ(ParseRfc3339("2026-11-22T10:00:00-02:00").value(), utc);
+}
+
+TEST(Rfc3339Test, RejectsMalformedTimes) {
+  for (const char* bad : {"2026-11-22", "2026-11-22T12:00:00", "2026-13-01T00:00:00Z",
+                          "2026-11-22T12:00:00Zjunk", "2026-11-22T12:00:00.Z", "nonsense"}) {
+    auto parsed = ParseRfc3339(bad);
+    EXPECT_FALSE(parsed) << bad;
+    if (!parsed) {
+      EXPECT_EQ(parsed.error().code(), ErrorCode::kBadFormat);
+    }
+  }
+}
+
+TEST(JsonObjectReaderTest, NamesThePathOfWhatIsWrong) {
+  Json object = ParseJsonObject(R"({"a": 1, "b": "x"})", "thing").value();
+  JsonObjectReader reader(object, "thing");
+  auto a = reader.RequiredString("a");
+  ASSERT_FALSE(a);
+  EXPECT_EQ(a.error().message(), "thing.a: expected a string");
+  auto unknown = reader.RejectUnknown({"a"});
+  ASSERT_FALSE(unknown);
+  EXPECT_EQ(unknown.error().message(), "thing.b: unknown member");
+  EXPECT_FALSE(ParseJsonObject("[1]", "list"));
+  EXPECT_FALSE(ParseJsonObject("{", "broken"));
+}
+
+TEST(ErrorTest, MapsCodesToExitAndHttpStatus) {
+  EXPECT_EQ(ExitCodeFor(Error(ErrorCode::kBadFormat, "")), 2);
+  EXPECT_EQ(ExitCodeFor(Error(ErrorCode::kSecurity, "")), 1);
+  EXPECT_EQ(HttpStatusFor(Error(ErrorCode::kTooLarge, "")), 413);
+  EXPECT_EQ(HttpStatusFor(Error(ErrorCode::kNotFound, "")), 404);
+  EXPECT_EQ(Error(ErrorCode::kNotFound, "x").WithContext("y").message(), "y: x");
+}
+
+}  // namespace
+}  // namespace concierge

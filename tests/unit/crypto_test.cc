@@ -1,0 +1,136 @@
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include "common/random.h"
+#include "crypto/certificate_builder.h"
+#include "crypto/cms.h"
+
+namespace concierge::crypto {
+namespace {
+
+using ::testing::HasSubstr;
+
+struct Ca {
+  Certificate cert;
+  PrivateKey key;
+};
+
+Ca MakeCa(SystemTime now, CryptoRandom& random) {
+  auto key = PrivateKey::GenerateP256().value();
+  CertificateSpec spec;
+  spec.subject = {"Test CA", "", "Test"};
+  spec.public_key = key.get();
+  spec.serial = random.Generate(16);
+  spec.not_before = now - std::chrono::hours(1);
+  spec.not_after = now + std::chrono::hours(24 * 365);
+  spec.is_ca = true;
+  spec.key_usage = "critical,keyCertSign,cRLSign";
+  return {IssueCertificate(spec, nullptr, key).value(), key};
+}
+
+class CryptoTest : public ::testing::Test {
+ protected:
+  CryptoTest() : now_(FromUnixSeconds(1800000000)), ca_(MakeCa(now_, random_)) {}
+
+  std::pair<Certificate, PrivateKey> Leaf(std::chrono::hours validity) {
+    auto key = PrivateKey::GenerateP256().value();
+    CertificateSpec spec;
+    spec.subject = {"device", "SN-1", "Test"};
+    spec.public_key = key.get();
+    spec.serial = random_.Generate(16);
+    spec.not_before = now_ - std::chrono::hours(1);
+    spec.not_after = now_ + validity;
+    spec.ia5_extensions.emplace_back(kOidMasaUrl, "masa.example:443");
+    return {IssueCertificate(spec, &ca_.cert, ca_.key).value(), key};
+  }
+
+  CryptoRandom random_;
+  SystemTime now_;
+  Ca ca_;
+};
+
+TEST_F(CryptoTest, IssuedCertificateCarriesWhatWasAsked) {
+  auto [leaf, key] = Leaf(std::chrono::hours(24));
+  EXPECT_EQ(leaf.SubjectSerialNumber(), "SN-1");
+  EXPECT_EQ(leaf.Ia5Extension(kOidMasaUrl).value(), "masa.example:443");
+  EXPECT_EQ(leaf.Ia5Extension(kOidMudUrl).value(), "");
+  EXPECT_FALSE(leaf.AuthorityKeyIdExtnValue().empty());
+  EXPECT_EQ(leaf.AuthorityKeyIdExtnValue()[0], 0x04);  // the OCTET STRING wrapper
+  EXPECT_EQ(Certificate::FromDer(leaf.Der()).value(), leaf);
+  EXPECT_EQ(Certificate::FromPem(leaf.Pem()).value(), leaf);
+}
+
+TEST_F(CryptoTest, ChainChecksUseTheGivenTime) {
+  auto [leaf, key] = Leaf(std::chrono::hours(24));
+  EXPECT_TRUE(VerifyChain(leaf, {}, {ca_.cert}, {.at = now_}));
+  auto expired = VerifyChain(leaf, {}, {ca_.cert}, {.at = now_ + std::chrono::hours(48)});
+  ASSERT_FALSE(expired);
+  EXPECT_THAT(expired.error().message(), HasSubstr("expired"));
+  Ca other = MakeCa(now_, random_);
+  EXPECT_FALSE(VerifyChain(leaf, {}, {other.cert}, {.at = now_}));
+  EXPECT_FALSE(VerifyChain(leaf, {}, {leaf}, {.at = now_}));
+  EXPECT_TRUE(VerifyChain(leaf, {}, {leaf}, {.at = now_, .allow_partial = true}));
+}
+
+TEST_F(CryptoTest, NeverExpiringCertificatesUse99991231) {
+  auto key = PrivateKey::GenerateP256().value();
+  CertificateSpec spec;
+  spec.subject = {"idevid", "SN-2", ""};
+  spec.public_key = key.get();
+  spec.serial = random_.Generate(16);
+  spec.not_before = now_;
+  spec.no_expiration = true;
+  auto cert = IssueCertificate(spec, &ca_.cert, ca_.key).value();
+  EXPECT_GT(cert.NotAfter(), now_ + std::chrono::hours(24 * 365 * 100));
+}
+
+TEST_F(CryptoTest, CmsSignatureCoversTheContent) {
+  auto [leaf, key] = Leaf(std::chrono::hours(24));
+  Bytes signed_data = CmsSign(ToBytes("hello"), leaf, key, {ca_.cert}).value();
+  auto opened = CmsVerifySignature(signed_data).value();
+  EXPECT_EQ(ToString(opened.content), "hello");
+  EXPECT_EQ(opened.signer, leaf);
+  EXPECT_EQ(opened.certificates.size(), 2u);
+
+  std::string text = ToString(signed_data);
+  size_t at = text.find("hello");
+  ASSERT_NE(at, std::string::npos);
+  signed_data[at] = 'j';
+  auto tampered = CmsVerifySignature(signed_data);
+  ASSERT_FALSE(tampered);
+  EXPECT_EQ(tampered.error().code(), ErrorCode::kSecurity);
+}
+
+TEST_F(CryptoTest, CmsRejectsTrailingBytesAndNonSignedData) {
+  auto [leaf, key] = Leaf(std::chrono::hours(24));
+  Bytes signed_data = CmsSign(ToBytes("x"), leaf, key, {}).value();
+  signed_data.push_back(0);
+  EXPECT_EQ(CmsVerifySignature(signed_data).error().code(), ErrorCode::kBadFormat);
+  Bytes certs_only = CertsOnlyDer({leaf, ca_.cert}).value();
+  EXPECT_EQ(ParseCertsOnly(certs_only).value().size(), 2u);
+  EXPECT_FALSE(CmsVerifySignature(certs_only));  // no signer
+}
+
+TEST_F(CryptoTest, CsrProvesPossessionAndCarriesTheSubject) {
+  auto key = PrivateKey::GenerateP256().value();
+  Bytes der = Csr::CreateDer(key, {"cn", "SN-7", ""}).value();
+  auto csr = Csr::FromDer(der).value();
+  EXPECT_TRUE(csr.VerifySelfSignature());
+  EXPECT_EQ(csr.SubjectSerialNumber(), "SN-7");
+  der[der.size() - 5] ^= 1;  // inside the signature
+  auto broken = Csr::FromDer(der);
+  if (broken) {
+    EXPECT_FALSE(broken->VerifySelfSignature());
+  }
+  EXPECT_FALSE(Csr::FromDer(ToBytes("not a csr")));
+}
+
+TEST_F(CryptoTest, SignAndVerifyRawData) {
+  auto key = PrivateKey::GenerateP256().value();
+  Bytes sig = key.Sign(ToBytes("data")).value();
+  EXPECT_TRUE(VerifySignature(key.get(), ToBytes("data"), sig));
+  EXPECT_FALSE(VerifySignature(key.get(), ToBytes("date"), sig));
+}
+
+}  // namespace
+}  // namespace concierge::crypto

@@ -1,0 +1,97 @@
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include <array>
+
+#include "fakes/fake_clock.h"
+#include "store/audit_log.h"
+
+namespace concierge::store {
+namespace {
+
+using ::testing::HasSubstr;
+
+class AuditLogTest : public ::testing::Test {
+ protected:
+  AuditLogTest() : db_(Database::Open(":memory:", true).value()) {
+    std::array<std::string_view, 1> migrations{kAuditSchema};
+    EXPECT_TRUE(db_.Migrate(migrations));
+    for (int i = 0; i < 5; ++i) {
+      EXPECT_TRUE(AppendAuditEvent(db_, clock_, "thing.changed", "device:" + std::to_string(i % 2),
+                                   Json{{"i", i}}));
+      clock_.Advance(std::chrono::seconds(1));
+    }
+  }
+
+  std::vector<AuditRecord> Records() { return ReadAuditEvents(db_).value(); }
+
+  testing::FakeClock clock_;
+  Database db_;
+};
+
+TEST_F(AuditLogTest, ChainVerifies) {
+  auto records = Records();
+  ASSERT_EQ(records.size(), 5u);
+  EXPECT_TRUE(VerifyAuditChain(records));
+  EXPECT_EQ(ReadAuditEvents(db_, "device:1").value().size(), 2u);
+}
+
+TEST_F(AuditLogTest, AnyChangeBreaksTheChainWhereItHappened) {
+  auto changed = Records();
+  changed[2].detail = R"({"i":99})";
+  auto status = VerifyAuditChain(changed);
+  ASSERT_FALSE(status);
+  EXPECT_THAT(status.error().message(), HasSubstr("audit record 3"));
+
+  auto dropped = Records();
+  dropped.erase(dropped.begin() + 1);
+  EXPECT_THAT(VerifyAuditChain(dropped).error().message(), HasSubstr("missing or reordered"));
+
+  auto rehashed = Records();
+  rehashed[1].kind = "forged";
+  rehashed[1].hash = ComputeAuditHash(rehashed[1]);  // recomputed, but the next link breaks
+  EXPECT_THAT(VerifyAuditChain(rehashed).error().message(), HasSubstr("audit record 3"));
+}
+
+TEST_F(AuditLogTest, EditedDatabaseRowIsDetected) {
+  ASSERT_TRUE(db_.Exec("UPDATE audit_events SET subject = 'device:9' WHERE seq = 4"));
+  EXPECT_FALSE(VerifyAuditChain(Records()));
+}
+
+TEST_F(AuditLogTest, JsonFormRoundTrips) {
+  for (const auto& record : Records()) {
+    auto parsed = AuditRecordFromJson(AuditRecordToJson(record).dump());
+    ASSERT_TRUE(parsed) << parsed.error().ToString();
+    EXPECT_EQ(parsed->hash, record.hash);
+    EXPECT_EQ(ComputeAuditHash(*parsed), record.hash);
+  }
+  EXPECT_FALSE(AuditRecordFromJson(R"({"seq": 1})"));
+}
+
+TEST(DatabaseTest, TransactionRollsBackUnlessCommitted) {
+  auto db = Database::Open(":memory:", true).value();
+  ASSERT_TRUE(db.Exec("CREATE TABLE t (x INTEGER PRIMARY KEY)"));
+  {
+    auto tx = Transaction::Begin(db).value();
+    ASSERT_TRUE(db.Exec("INSERT INTO t VALUES (1)"));
+  }
+  auto count = db.Prepare("SELECT count(*) FROM t").value();
+  ASSERT_TRUE(count.Step().value());
+  EXPECT_EQ(count.Int(0), 0);
+  ASSERT_TRUE(db.Exec("INSERT INTO t VALUES (1)"));
+  auto duplicate = db.Exec("INSERT INTO t VALUES (1)");
+  ASSERT_FALSE(duplicate);
+  EXPECT_EQ(duplicate.error().code(), ErrorCode::kAlreadyExists);
+}
+
+TEST(DatabaseTest, RefusesASchemaNewerThanTheProgram) {
+  auto db = Database::Open(":memory:", true).value();
+  ASSERT_TRUE(db.Exec("PRAGMA user_version=7"));
+  std::array<std::string_view, 1> migrations{kAuditSchema};
+  auto status = db.Migrate(migrations);
+  ASSERT_FALSE(status);
+  EXPECT_EQ(status.error().code(), ErrorCode::kFailedPrecondition);
+}
+
+}  // namespace
+}  // namespace concierge::store
