@@ -22,11 +22,11 @@ TEST(Base64Test, RoundTripsEveryLength) {
 }
 
 TEST(Base64Test, RejectsMalformedAndForeignInput) {
-  EXPECT_FALSE(Base64Decode("Zm9=v"));   // padding in the middle
-  EXPECT_FALSE(Base64Decode("Zm9v!"));   // foreign character
-  EXPECT_FALSE(Base64Decode("Zm9vY"));   // truncated
+  EXPECT_FALSE(Base64Decode("Zm9=v"));                      // padding in the middle
+  EXPECT_FALSE(Base64Decode("Zm9v!"));                      // foreign character
+  EXPECT_FALSE(Base64Decode("Zm9vY"));                      // truncated
   EXPECT_EQ(ToString(Base64Decode("Zm9=").value()), "fo");  // trailing bits are ignored
-  EXPECT_FALSE(Base64Decode("Zm 9v"));   // whitespace is only for the lenient form
+  EXPECT_FALSE(Base64Decode("Zm 9v"));  // whitespace is only for the lenient form
   EXPECT_TRUE(Base64DecodeLenient("Zm9v\r\nYmFy\n"));
 }
 

@@ -1,7 +1,7 @@
+#include <array>
+
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
-
-#include <array>
 
 #include "fakes/fake_clock.h"
 #include "store/audit_log.h"

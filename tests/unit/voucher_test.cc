@@ -1,7 +1,7 @@
+#include "voucher/voucher.h"
+
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
-
-#include "voucher/voucher.h"
 
 namespace concierge::voucher {
 namespace {
@@ -59,6 +59,7 @@ TEST(VoucherJsonTest, RefusalsNameTheField) {
           "serial-number": "S", "pinned-domain-cert": "!!", "nonce": "AAAAAAAAAAA="}})",
        "voucher.pinned-domain-cert: base64"},
   };
+
   for (const auto& c : cases) {
     auto v = DecodeVoucherJson(c.json);
     ASSERT_FALSE(v) << c.json;

@@ -1,0 +1,69 @@
+// Writes the seed corpora under fuzz/corpus/ from one in-memory onboarding, so seeds are real
+// artifacts of this project's own code. Usage: make_seeds FUZZ_CORPUS_DIR
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+
+#include "crypto/cms.h"
+#include "fakes/onboarding_world.h"
+#include "store/audit_log.h"
+#include "voucher/voucher.h"
+
+using namespace concierge;  // NOLINT(google-build-using-namespace): tool entry point
+
+namespace {
+
+void Write(const std::filesystem::path& path, std::string_view content) {
+  std::filesystem::create_directories(path.parent_path());
+  std::ofstream(path, std::ios::binary) << content;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  if (argc != 2) {
+    std::fprintf(stderr, "usage: make_seeds FUZZ_CORPUS_DIR\n");
+    return 2;
+  }
+  std::filesystem::path out = argv[1];
+  testing::OnboardingWorld world;
+  auto& maker = world.AddMaker("Seed Maker");
+  auto& site = world.AddSite("Seed Site");
+  (void)site.store->AddTrustedMaker("Seed Maker", maker.directory.masa.maker_ca,
+                                    registrar::Approval::kAuto);
+  auto identity = world.Mint(maker, "SEED-0001");
+  auto result = world.MakePledge(identity, site).Enroll();
+  if (!result) {
+    std::fprintf(stderr, "onboarding failed: %s\n", result.error().ToString().c_str());
+    return 1;
+  }
+  int index = 0;
+  for (const auto& request : site.connector->requests) {
+    std::string name = std::to_string(index++);
+    Write(out / "http_message" / (name + ".txt"), http::SerializeRequest(request, "registrar"));
+    if (request.target.ends_with("requestvoucher")) {
+      Write(out / "cms_voucher_request" / "pvr.cms", request.body);
+      auto pvr = voucher::OpenVoucherRequest(ToBytes(request.body));
+      Write(out / "voucher_json" / "pvr.json", ToString(pvr->cms.content));
+    }
+    if (request.target.ends_with("simpleenroll")) {
+      Write(out / "csr_pem" / "csr.der", ToString(Base64DecodeLenient(request.body).value()));
+    }
+  }
+  Write(out / "cms_voucher_request" / "voucher.cms", ToString(result->voucher_cms));
+  auto opened = voucher::OpenVoucher(result->voucher_cms);
+  Write(out / "voucher_json" / "voucher.json", ToString(opened->cms.content));
+  Write(out / "cms_voucher_request" / "cacerts.der",
+        ToString(crypto::CertsOnlyDer(result->domain_anchors).value()));
+  Write(out / "csr_pem" / "idevid.pem", identity.idevid.Pem());
+  Write(out / "csr_pem" / "chain.pem", result->ldevid.Pem() + crypto::ChainToPem(result->domain_anchors));
+  Write(out / "csr_pem" / "ldevid.der", ToString(result->ldevid.Der()));
+  std::string lines;
+  auto records = store::ReadAuditEvents(site.store->database()).value();
+  for (const auto& record : records) {
+    lines += store::AuditRecordToJson(record).dump() + "\n";
+  }
+  Write(out / "audit_record" / "chain.jsonl", lines);
+  std::printf("seeds written under %s\n", out.c_str());
+  return 0;
+}
