@@ -21,8 +21,10 @@ void Run(const std::vector<uint8_t>& input) {
 
 void RunMutations(const std::vector<uint8_t>& seed) {
   Run(seed);
-  for (size_t cut : {size_t{0}, size_t{1}, seed.size() / 2, seed.size() > 0 ? seed.size() - 1 : 0}) {
-    Run(std::vector<uint8_t>(seed.begin(), seed.begin() + static_cast<long>(std::min(cut, seed.size()))));
+  for (size_t cut :
+       {size_t{0}, size_t{1}, seed.size() / 2, seed.size() > 0 ? seed.size() - 1 : 0}) {
+    Run(std::vector<uint8_t>(seed.begin(),
+                             seed.begin() + static_cast<long>(std::min(cut, seed.size()))));
   }
   uint32_t state = 2166136261u;
   for (uint8_t b : seed) {
@@ -48,7 +50,8 @@ int main(int argc, char** argv) {
         continue;
       }
       std::ifstream in(entry.path(), std::ios::binary);
-      std::vector<uint8_t> seed((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+      std::vector<uint8_t> seed((std::istreambuf_iterator<char>(in)),
+                                std::istreambuf_iterator<char>());
       RunMutations(seed);
       ++seeds;
     }

@@ -56,7 +56,8 @@ int main(int argc, char** argv) {
   Write(out / "cms_voucher_request" / "cacerts.der",
         ToString(crypto::CertsOnlyDer(result->domain_anchors).value()));
   Write(out / "csr_pem" / "idevid.pem", identity.idevid.Pem());
-  Write(out / "csr_pem" / "chain.pem", result->ldevid.Pem() + crypto::ChainToPem(result->domain_anchors));
+  Write(out / "csr_pem" / "chain.pem",
+        result->ldevid.Pem() + crypto::ChainToPem(result->domain_anchors));
   Write(out / "csr_pem" / "ldevid.der", ToString(result->ldevid.Der()));
   std::string lines;
   auto records = store::ReadAuditEvents(site.store->database()).value();

@@ -73,6 +73,4 @@ void AddDeviceCommands(CLI::App& app, Action& action, Output& output) {
       [&action, &output, args] { action = [&output, args] { return Enroll(*args, output); }; });
 }
 
-void AddLabCommands(CLI::App& /*app*/, Action& /*action*/, Output& /*output*/) {}
-
 }  // namespace concierge::app

@@ -1,6 +1,7 @@
 #include "http/https_server.h"
 
 #include <sys/socket.h>
+#include <unistd.h>
 
 #include <cerrno>
 
@@ -37,6 +38,13 @@ void HttpsServer::Stop() {
     return;
   }
   ::shutdown(listener_.get(), SHUT_RDWR);  // wakes every worker blocked in accept()
+  {
+    // Idle keep-alive connections would otherwise hold their workers until the idle timeout.
+    std::lock_guard lock(connections_mutex_);
+    for (int fd : connections_) {
+      ::shutdown(fd, SHUT_RDWR);
+    }
+  }
   for (auto& worker : workers_) {
     worker.join();
   }
@@ -54,18 +62,40 @@ void HttpsServer::WorkerLoop() {
       }
       continue;
     }
+    {
+      std::lock_guard lock(connections_mutex_);
+      if (stopping_.load()) {
+        ::close(fd);
+        return;
+      }
+      connections_.insert(fd);
+    }
     Serve(Fd(fd));
   }
 }
 
 void HttpsServer::Serve(Fd connection) {
-  SetIoTimeout(connection.get(), options_.idle_timeout);
+  int fd = connection.get();
+  SetIoTimeout(fd, options_.idle_timeout);
   crypto::OpenSslPtr<SSL> ssl(SSL_new(ctx_.get()));
-  if (!ssl) {
+  TlsStream stream(std::move(connection), std::move(ssl));
+
+  // Declared after stream so the socket leaves the set before stream closes it; a closed
+  // number may be reused by another worker at once.
+  struct Forget {
+    HttpsServer* server;
+    int fd;
+
+    ~Forget() {
+      std::lock_guard lock(server->connections_mutex_);
+      server->connections_.erase(fd);
+    }
+  } forget{this, fd};
+
+  if (stream.ssl() == nullptr) {
     crypto::ClearOpenSslErrors();
     return;
   }
-  TlsStream stream(std::move(connection), std::move(ssl));
   if (!stream.Handshake(/*server=*/true)) {
     crypto::ClearOpenSslErrors();
     return;

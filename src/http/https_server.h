@@ -3,7 +3,9 @@
 #include <atomic>
 #include <functional>
 #include <memory>
+#include <mutex>
 #include <optional>
+#include <set>
 #include <thread>
 #include <vector>
 
@@ -55,6 +57,8 @@ class HttpsServer {
   ServerOptions options_;
   std::atomic<bool> stopping_{false};
   std::vector<std::thread> workers_;
+  std::mutex connections_mutex_;
+  std::set<int> connections_;  // open connection sockets, shut down by Stop()
 };
 
 }  // namespace concierge::http

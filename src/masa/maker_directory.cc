@@ -123,7 +123,7 @@ Result<MakerDirectory> LoadMakerDirectory(const std::filesystem::path& dir) {
                         std::move(masa_url),
                         ca.second,
                         MasaIdentity{ca.first, signer.first, signer.second},
-                        http::TlsIdentity{tls.first, tls.second, {ca.first}}};
+                        http::TlsIdentity{tls.first, tls.second, {}}};
 }
 
 Status SetMasaUrl(MakerDirectory& maker, const std::string& masa_url) {

@@ -88,9 +88,10 @@ Result<Bytes> MasaService::RequestVoucher(ByteSpan rvr_cms,
   v.serial_number = checked.serial;
   v.nonce = checked.nonce;
   v.pinned_domain_cert = checked.domain_ca.Der();
-  ASSIGN_OR_RETURN(
-      Bytes signed_voucher,
-      voucher::SignVoucher(v, identity_.signer, identity_.signer_key, {identity_.maker_ca}));
+  ASSIGN_OR_RETURN(Bytes signed_voucher,
+                   // The maker CA is left out: pledges and registrars verify against it as their
+                   // own anchor, and every certificate carried costs each verifier a parse.
+                   voucher::SignVoucher(v, identity_.signer, identity_.signer_key, {}));
   // Logged only once signed, so the log never names a voucher that was not issued.
   RETURN_IF_ERROR(store_.RecordVoucher(checked.serial, checked.domain_id, checked.nonce,
                                        std::string(voucher::AssertionName(v.assertion))));

@@ -37,12 +37,22 @@ RegistrarService::RegistrarService(SiteStore& store, MasaClient& masa, const Clo
       identity_(std::move(identity)),
       policy_(policy) {}
 
+Result<std::vector<TrustedMaker>> RegistrarService::TrustedMakers() {
+  std::lock_guard lock(makers_mutex_);
+  ASSIGN_OR_RETURN(int64_t version, store_.MakersVersion());
+  if (version != makers_version_) {
+    ASSIGN_OR_RETURN(makers_, store_.ListMakers());
+    makers_version_ = version;
+  }
+  return makers_;
+}
+
 Result<RegistrarService::Pledge> RegistrarService::IdentifyPledge(const PeerIdentity& peer) {
   if (!peer.certificate) {
     return MakeError(ErrorCode::kPermissionDenied, "no TLS client certificate (IDevID) presented");
   }
   const Certificate& idevid = *peer.certificate;
-  ASSIGN_OR_RETURN(auto makers, store_.ListMakers());
+  ASSIGN_OR_RETURN(auto makers, TrustedMakers());
   std::optional<Error> issuer_error;
   for (const auto& maker : makers) {
     auto verified = crypto::VerifyChain(idevid, peer.chain, {maker.ca}, {.at = clock_.Now()});

@@ -1,6 +1,7 @@
 #pragma once
 
 #include <chrono>
+#include <mutex>
 #include <optional>
 #include <string>
 #include <vector>
@@ -79,6 +80,9 @@ class RegistrarService {
   Result<Pledge> IdentifyPledge(const PeerIdentity& peer);
   // IdentifyDevice accepts an IDevID (of a known device) or an LDevID this site issued.
   Result<DeviceRecord> IdentifyDevice(const PeerIdentity& peer);
+  // TrustedMakers returns the makers, parsed once and re-read only when the store's set
+  // changes, so that `site trust-maker` reaches a running registrar at once.
+  Result<std::vector<TrustedMaker>> TrustedMakers();
   Result<crypto::Certificate> IssueLdevid(const DeviceRecord& device, ByteSpan csr_der,
                                           const std::string& expected_serial);
 
@@ -88,6 +92,9 @@ class RegistrarService {
   Random& random_;
   RegistrarIdentity identity_;
   RegistrarPolicy policy_;
+  std::mutex makers_mutex_;
+  std::vector<TrustedMaker> makers_;
+  int64_t makers_version_ = -1;
 };
 
 }  // namespace concierge::registrar

@@ -17,9 +17,9 @@ struct SiteDirectory {
 
   std::filesystem::path DatabasePath() const { return dir / "site.db"; }
 
-  http::TlsIdentity Tls() const {
-    return {identity.registrar_cert, identity.registrar_key, {identity.domain_ca}};
-  }
+  // Tls is the registrar's TLS identity. The domain CA is a root every peer that trusts it
+  // already holds (as a voucher's pin or an EST anchor), so it is not sent.
+  http::TlsIdentity Tls() const { return {identity.registrar_cert, identity.registrar_key, {}}; }
 };
 
 // InitSiteDirectory creates the domain CA (a root for this site) and the registrar's

@@ -96,6 +96,14 @@ std::string ApprovalName(Approval approval) {
 
 }  // namespace
 
+Result<int64_t> SiteStore::MakersVersion() {
+  std::lock_guard lock(mutex_);
+  // Makers are only ever added, so the newest id identifies the set.
+  ASSIGN_OR_RETURN(auto query, db_.Prepare("SELECT coalesce(max(id), 0) FROM makers"));
+  ASSIGN_OR_RETURN(bool row, query.Step());
+  return row ? query.Int(0) : 0;
+}
+
 Result<std::unique_ptr<SiteStore>> SiteStore::Open(const std::filesystem::path& path,
                                                    const Clock& clock) {
   ASSIGN_OR_RETURN(store::Database db, store::Database::Open(path, /*create=*/true));

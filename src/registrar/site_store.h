@@ -61,6 +61,8 @@ class SiteStore {
   Result<int64_t> AddTrustedMaker(const std::string& name, const crypto::Certificate& ca,
                                   Approval approval);
   Result<std::vector<TrustedMaker>> ListMakers();
+  // MakersVersion changes whenever the trusted makers change; cheap to ask on every request.
+  Result<int64_t> MakersVersion();
 
   // AddPendingDevice records a device that must wait for an operator (manual approval).
   Result<DeviceRecord> AddPendingDevice(const SeenDevice& seen);

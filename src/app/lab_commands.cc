@@ -1,0 +1,57 @@
+#include <unistd.h>
+
+#include <cstdio>
+#include <iostream>
+#include <memory>
+
+#include "app/cli.h"
+#include "lab/onboard_lab.h"
+
+namespace concierge::app {
+namespace {
+
+Status Onboard(const lab::OnboardOptions& base, const Output& output) {
+  lab::OnboardOptions options = base;
+  if (isatty(STDERR_FILENO) != 0) {
+    options.progress = [](int done, int total) {
+      if (done % 50 == 0 || done == total) {
+        std::fprintf(stderr, "\r  enrolled %d / %d", done, total);
+        if (done == total) {
+          std::fprintf(stderr, "\n");
+        }
+      }
+    };
+  }
+  ASSIGN_OR_RETURN(auto report, lab::RunOnboardLab(options));
+  output.Print(report.ToJson(), report.ToText());
+  if (report.failed > 0) {
+    return MakeError(ErrorCode::kInternal, std::to_string(report.failed) +
+                                               " enrollment(s) failed; first: " +
+                                               report.first_error);
+  }
+  return OkStatus();
+}
+
+}  // namespace
+
+void AddLabCommands(CLI::App& app, Action& action, Output& output) {
+  auto options = std::make_shared<lab::OnboardOptions>();
+  CLI::App* lab = app.add_subcommand("lab", "Experiments on this machine, over real sockets");
+  lab->require_subcommand(1);
+  CLI::App* onboard = lab->add_subcommand(
+      "onboard", "A maker, a site and N pledges enrolling over TLS on loopback");
+  onboard->add_option("--devices", options->devices, "How many pledges")->capture_default_str();
+  onboard->add_option("--concurrency", options->concurrency, "Pledges in flight at once")
+      ->capture_default_str();
+  onboard->add_option("--registrar-workers", options->registrar_workers,
+                      "Registrar connection threads")
+      ->capture_default_str();
+  onboard->add_option("--via", [](const std::vector<std::string>& via) { return via[0] == "https"; },
+                      "Transport: https (coaps and joinproxy come with constrained onboarding)");
+  onboard->add_flag("--json", output.json, "Print JSON");
+  onboard->callback([&action, &output, options] {
+    action = [&output, options] { return Onboard(*options, output); };
+  });
+}
+
+}  // namespace concierge::app
