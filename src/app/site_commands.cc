@@ -26,6 +26,7 @@ struct SiteArgs {
   int workers = 32;
   int64_t device_id = 0;
   std::string device;
+  std::string state;
 };
 
 Status Init(const SiteArgs& args, const Output& output) {
@@ -131,7 +132,12 @@ Status ListDevices(const SiteArgs& args, const Output& output) {
   text << std::left << std::setw(5) << "ID" << std::setw(22) << "SERIAL" << std::setw(22) << "MAKER"
        << std::setw(11) << "STATE" << std::setw(22) << "LDEVID EXPIRES"
        << "ENROLL STATUS\n";
+  size_t shown = 0;
   for (const auto& device : devices) {
+    if (!args.state.empty() && device.state != args.state) {
+      continue;
+    }
+    ++shown;
     Json row = DeviceJson(device);
     list.push_back(row);
     text << std::setw(5) << device.id << std::setw(22) << device.serial << std::setw(22)
@@ -139,7 +145,7 @@ Status ListDevices(const SiteArgs& args, const Output& output) {
          << row["ldevid_not_after"].get<std::string>()
          << (device.enroll_status.empty() ? "-" : device.enroll_status) << "\n";
   }
-  text << devices.size() << " device(s)";
+  text << shown << " device(s)";
   output.Print(list, text.str());
   return OkStatus();
 }
@@ -224,6 +230,8 @@ void AddSiteCommands(CLI::App& app, Action& action, Output& output) {
   devices->require_subcommand(1);
   CLI::App* list = devices->add_subcommand("list", "List devices");
   list->add_option("--dir", args->dir, "Site state directory")->required();
+  list->add_option("--state", args->state, "Only devices in this state (pending, approved, "
+                                           "vouchered, enrolled)");
   list->add_flag("--json", output.json, "Print JSON");
   bind(list, ListDevices);
   CLI::App* approve = devices->add_subcommand("approve", "Let a pending device join");
