@@ -44,6 +44,9 @@ Result<HttpsClient> HttpsClient::Connect(const HostPort& address, SSL_CTX* ctx,
   if (!ssl) {
     return std::unexpected(crypto::OpenSslError(ErrorCode::kInternal, "creating TLS session"));
   }
+  if (options.identity != nullptr) {
+    RETURN_IF_ERROR(UseIdentity(ssl.get(), *options.identity));
+  }
   const std::string& name = options.server_name.empty() ? address.host : options.server_name;
   if (IsIpLiteral(name)) {
     if (options.check_server_name) {

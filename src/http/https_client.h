@@ -8,6 +8,7 @@
 #include "crypto/certificate.h"
 #include "http/http_message.h"
 #include "http/socket_io.h"
+#include "http/tls.h"
 
 namespace concierge::http {
 
@@ -20,6 +21,9 @@ struct ClientOptions {
   // check_server_name off leaves authentication to the anchors alone, as a BRSKI pledge that
   // reaches its registrar by address must (the voucher's pin names the domain instead).
   bool check_server_name = true;
+  // identity, when set, is this connection's client certificate, overriding the context's;
+  // one context can then serve many identities.
+  const TlsIdentity* identity = nullptr;
 };
 
 // HttpsClient is one keep-alive HTTPS connection. Not thread-safe; move-only.

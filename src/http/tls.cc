@@ -22,6 +22,23 @@ Status UseIdentity(SSL_CTX* ctx, const TlsIdentity& identity) {
   return OkStatus();
 }
 
+}  // namespace
+
+Status UseIdentity(SSL* ssl, const TlsIdentity& identity) {
+  if (SSL_use_certificate(ssl, identity.certificate.get()) != 1 ||
+      SSL_use_PrivateKey(ssl, identity.key.get()) != 1) {
+    return std::unexpected(OpenSslError(ErrorCode::kInvalidArgument, "loading TLS identity"));
+  }
+  for (const auto& cert : identity.chain) {
+    if (SSL_add1_chain_cert(ssl, cert.get()) != 1) {
+      return std::unexpected(OpenSslError(ErrorCode::kInvalidArgument, "adding TLS chain"));
+    }
+  }
+  return OkStatus();
+}
+
+namespace {
+
 int AcceptAnyCertificate(int /*preverify_ok*/, X509_STORE_CTX* /*ctx*/) {
   return 1;
 }

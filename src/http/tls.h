@@ -26,4 +26,7 @@ Result<crypto::OpenSslPtr<SSL_CTX>> MakeServerContext(const TlsIdentity& identit
 Result<crypto::OpenSslPtr<SSL_CTX>> MakeClientContext(
     const std::optional<TlsIdentity>& identity, const std::vector<crypto::Certificate>& anchors);
 
+// UseIdentity sets one connection's certificate, key and chain.
+Status UseIdentity(SSL* ssl, const TlsIdentity& identity);
+
 }  // namespace concierge::http

@@ -143,9 +143,7 @@ Result<std::pair<Certificate, crypto::PrivateKey>> Pledge::EnrollLdevid(
   RETURN_IF_ERROR_CTX(
       crypto::VerifyChain(ldevid, certs, anchors, {.at = clock_.Now(), .allow_partial = true}),
       "LDevID");
-  ASSIGN_OR_RETURN(Bytes issued_key, ldevid.PublicKeyDer());
-  ASSIGN_OR_RETURN(Bytes own_key, key.PublicKeyDer());
-  if (issued_key != own_key || ldevid.SubjectSerialNumber() != serial_) {
+  if (EVP_PKEY_eq(ldevid.PublicKey(), key.get()) != 1 || ldevid.SubjectSerialNumber() != serial_) {
     return MakeError(ErrorCode::kSecurity, "LDevID does not certify this device's new key");
   }
   return std::make_pair(ldevid, key);

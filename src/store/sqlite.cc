@@ -18,6 +18,19 @@ std::unexpected<Error> SqliteError(sqlite3* db, std::string_view what) {
 
 }  // namespace
 
+Statement::Statement(StatementCacheEntry* cached) : stmt_(cached->stmt.get()), cached_(cached) {
+  cached_->in_use = true;
+}
+
+Statement::~Statement() {
+  if (cached_ != nullptr) {
+    sqlite3_reset(stmt_.get());
+    sqlite3_clear_bindings(stmt_.get());
+    cached_->in_use = false;
+    (void)stmt_.release();  // owned by the cache
+  }
+}
+
 Statement& Statement::Bind(int index, int64_t value) {
   sqlite3_bind_int64(stmt_.get(), index, value);
   return *this;
@@ -101,6 +114,21 @@ Status Database::Exec(std::string_view sql) {
 }
 
 Result<Statement> Database::Prepare(std::string_view sql) {
+  auto it = cache_.find(sql);
+  if (it == cache_.end()) {
+    sqlite3_stmt* stmt = nullptr;
+    if (sqlite3_prepare_v2(db_.get(), sql.data(), static_cast<int>(sql.size()), &stmt,
+                           nullptr) != SQLITE_OK) {
+      return SqliteError(db_.get(), "sqlite prepare");
+    }
+    auto entry = std::make_unique<StatementCacheEntry>();
+    entry->stmt.reset(stmt);
+    it = cache_.emplace(std::string(sql), std::move(entry)).first;
+  }
+  if (!it->second->in_use) {
+    return Statement(it->second.get());
+  }
+  // The same text is already running (a nested use): give this caller its own statement.
   sqlite3_stmt* stmt = nullptr;
   if (sqlite3_prepare_v2(db_.get(), sql.data(), static_cast<int>(sql.size()), &stmt, nullptr) !=
       SQLITE_OK) {

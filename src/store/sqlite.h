@@ -1,10 +1,12 @@
 #pragma once
 
 #include <filesystem>
+#include <map>
 #include <memory>
 #include <span>
 #include <string>
 #include <string_view>
+#include <utility>
 
 #include <sqlite3.h>
 
@@ -20,10 +22,19 @@ struct StatementFinalizer {
   void operator()(sqlite3_stmt* stmt) const { sqlite3_finalize(stmt); }
 };
 
-// Statement is one prepared statement. Bind indexes start at 1, column indexes at 0.
+struct StatementCacheEntry;
+
+// Statement is one prepared statement. Bind indexes start at 1, column indexes at 0. A
+// statement from the Database's cache is reset and handed back on destruction instead of
+// being finalized.
 class Statement {
  public:
   explicit Statement(sqlite3_stmt* stmt) : stmt_(stmt) {}
+  explicit Statement(StatementCacheEntry* cached);
+  Statement(Statement&& other) noexcept
+      : stmt_(std::move(other.stmt_)), cached_(std::exchange(other.cached_, nullptr)) {}
+  Statement& operator=(Statement&&) = delete;
+  ~Statement();
 
   Statement& Bind(int index, int64_t value);
   Statement& Bind(int index, std::string_view value);
@@ -67,6 +78,12 @@ class Statement {
   void BindOne(int index, std::nullptr_t) { BindNull(index); }
 
   std::unique_ptr<sqlite3_stmt, StatementFinalizer> stmt_;
+  StatementCacheEntry* cached_ = nullptr;
+};
+
+struct StatementCacheEntry {
+  std::unique_ptr<sqlite3_stmt, StatementFinalizer> stmt;
+  bool in_use = false;
 };
 
 // Database is one SQLite connection in WAL mode with foreign keys on. Not thread-safe: callers
@@ -91,7 +108,12 @@ class Database {
  private:
   explicit Database(sqlite3* db) : db_(db) {}
 
+  // Declared before the cache, so destroyed after it: statements are finalized before the
+  // connection closes.
   std::unique_ptr<sqlite3, SqliteCloser> db_;
+  // Preparing costs more than running most of this project's statements; each SQL text is
+  // prepared once per connection.
+  std::map<std::string, std::unique_ptr<StatementCacheEntry>, std::less<>> cache_;
 };
 
 // Transaction takes the write lock at once (BEGIN IMMEDIATE) so that read-then-write sequences,
