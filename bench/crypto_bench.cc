@@ -10,104 +10,115 @@ namespace concierge {
 namespace {
 
 struct Pki {
-  Pki() {
-    CryptoRandom random;
-    ca_key = crypto::PrivateKey::GenerateP256().value();
-    crypto::CertificateSpec spec;
-    spec.subject = {"CA", "", ""};
-    spec.public_key = ca_key->get();
-    spec.serial = random.Generate(16);
-    spec.not_before = std::chrono::system_clock::now() - std::chrono::hours(1);
-    spec.not_after = spec.not_before + std::chrono::hours(1000);
-    spec.is_ca = true;
-    ca = crypto::IssueCertificate(spec, nullptr, *ca_key).value();
-    key = crypto::PrivateKey::GenerateP256().value();
-    spec.subject = {"leaf", "SN", ""};
-    spec.public_key = key->get();
-    spec.is_ca = false;
-    leaf = crypto::IssueCertificate(spec, &*ca, *ca_key).value();
-  }
-  std::optional<crypto::PrivateKey> ca_key;
-  std::optional<crypto::Certificate> ca;
-  std::optional<crypto::PrivateKey> key;
-  std::optional<crypto::Certificate> leaf;
+  crypto::PrivateKey ca_key;
+  crypto::Certificate ca;
+  crypto::PrivateKey key;
+  crypto::Certificate leaf;
 };
 
-Pki& Shared() {
-  static Pki pki;
+Pki MakePki() {
+  CryptoRandom random;
+  auto ca_key = crypto::PrivateKey::GenerateP256().value();
+  crypto::CertificateSpec spec;
+  spec.subject = {"CA", "", ""};
+  spec.public_key = ca_key.get();
+  spec.serial = random.Generate(16);
+  spec.not_before = std::chrono::system_clock::now() - std::chrono::hours(1);
+  spec.not_after = spec.not_before + std::chrono::hours(1000);
+  spec.is_ca = true;
+  auto ca = crypto::IssueCertificate(spec, nullptr, ca_key).value();
+  auto key = crypto::PrivateKey::GenerateP256().value();
+  spec.subject = {"leaf", "SN", ""};
+  spec.public_key = key.get();
+  spec.is_ca = false;
+  auto leaf = crypto::IssueCertificate(spec, &ca, ca_key).value();
+  return {ca_key, ca, key, leaf};
+}
+
+const Pki& Shared() {
+  static const Pki pki = MakePki();
   return pki;
 }
 
-void BM_P256Sign(benchmark::State& state) {
+void P256Sign(benchmark::State& state) {
   Bytes data(64, 1);
   for (auto _ : state) {
-    benchmark::DoNotOptimize(Shared().key->Sign(data));
+    benchmark::DoNotOptimize(Shared().key.Sign(data));
   }
 }
-BENCHMARK(BM_P256Sign);
 
-void BM_P256Verify(benchmark::State& state) {
+BENCHMARK(P256Sign);
+
+void P256Verify(benchmark::State& state) {
   Bytes data(64, 1);
-  Bytes sig = Shared().key->Sign(data).value();
+  Bytes sig = Shared().key.Sign(data).value();
   for (auto _ : state) {
-    benchmark::DoNotOptimize(crypto::VerifySignature(Shared().key->get(), data, sig));
+    benchmark::DoNotOptimize(crypto::VerifySignature(Shared().key.get(), data, sig));
   }
 }
-BENCHMARK(BM_P256Verify);
 
-void BM_CertificateParse(benchmark::State& state) {
-  Bytes der = Shared().leaf->Der();
+BENCHMARK(P256Verify);
+
+void CertificateParse(benchmark::State& state) {
+  Bytes der = Shared().leaf.Der();
   for (auto _ : state) {
     auto cert = crypto::Certificate::FromDer(der).value();
     benchmark::DoNotOptimize(cert.PublicKey());
   }
 }
-BENCHMARK(BM_CertificateParse);
 
-void BM_VerifyChain(benchmark::State& state) {
+BENCHMARK(CertificateParse);
+
+void VerifyChain(benchmark::State& state) {
   auto now = std::chrono::system_clock::now();
   for (auto _ : state) {
-    benchmark::DoNotOptimize(crypto::VerifyChain(*Shared().leaf, {}, {*Shared().ca}, {.at = now}));
+    benchmark::DoNotOptimize(crypto::VerifyChain(Shared().leaf, {}, {Shared().ca}, {.at = now}));
   }
 }
-BENCHMARK(BM_VerifyChain);
 
-void BM_CmsSign(benchmark::State& state) {
+BENCHMARK(VerifyChain);
+
+void CmsSign(benchmark::State& state) {
   Bytes content(300, 'x');
   for (auto _ : state) {
-    benchmark::DoNotOptimize(crypto::CmsSign(content, *Shared().leaf, *Shared().key, {*Shared().ca}));
+    benchmark::DoNotOptimize(crypto::CmsSign(content, Shared().leaf, Shared().key, {Shared().ca}));
   }
 }
-BENCHMARK(BM_CmsSign);
 
-void BM_CmsVerifySignature(benchmark::State& state) {
-  Bytes signed_data = crypto::CmsSign(Bytes(300, 'x'), *Shared().leaf, *Shared().key, {*Shared().ca}).value();
+BENCHMARK(CmsSign);
+
+void CmsVerifySignature(benchmark::State& state) {
+  Bytes signed_data =
+      crypto::CmsSign(Bytes(300, 'x'), Shared().leaf, Shared().key, {Shared().ca}).value();
   for (auto _ : state) {
     benchmark::DoNotOptimize(crypto::CmsVerifySignature(signed_data));
   }
 }
-BENCHMARK(BM_CmsVerifySignature);
 
-void BM_IssueCertificate(benchmark::State& state) {
+BENCHMARK(CmsVerifySignature);
+
+void IssueCertificate(benchmark::State& state) {
   CryptoRandom random;
   crypto::CertificateSpec spec;
   spec.subject = {"x", "SN", "O"};
-  spec.public_key = Shared().key->get();
+  spec.public_key = Shared().key.get();
   spec.not_before = std::chrono::system_clock::now();
   spec.not_after = spec.not_before + std::chrono::hours(100);
   for (auto _ : state) {
     spec.serial = random.Generate(16);
-    benchmark::DoNotOptimize(crypto::IssueCertificate(spec, &*Shared().ca, *Shared().ca_key));
+    benchmark::DoNotOptimize(crypto::IssueCertificate(spec, &Shared().ca, Shared().ca_key));
   }
 }
-BENCHMARK(BM_IssueCertificate);
 
-void BM_KeyGenerate(benchmark::State& state) {
+BENCHMARK(IssueCertificate);
+
+void KeyGenerate(benchmark::State& state) {
   for (auto _ : state) {
     benchmark::DoNotOptimize(crypto::PrivateKey::GenerateP256());
   }
 }
-BENCHMARK(BM_KeyGenerate);
+
+BENCHMARK(KeyGenerate);
 
 }  // namespace
 }  // namespace concierge

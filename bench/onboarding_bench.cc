@@ -7,7 +7,7 @@
 namespace concierge {
 namespace {
 
-void BM_EnrollInMemory(benchmark::State& state) {
+void EnrollInMemory(benchmark::State& state) {
   testing::OnboardingWorld world;
   auto& maker = world.AddMaker("Bench Maker");
   auto& site = world.AddSite("Bench Site");
@@ -25,7 +25,8 @@ void BM_EnrollInMemory(benchmark::State& state) {
     }
   }
 }
-BENCHMARK(BM_EnrollInMemory)->Unit(benchmark::kMillisecond);
+
+BENCHMARK(EnrollInMemory)->Unit(benchmark::kMillisecond);
 
 }  // namespace
 }  // namespace concierge

@@ -12,8 +12,8 @@
 namespace concierge {
 namespace {
 
-http::TlsIdentity MakeIdentity(const crypto::Certificate* issuer, const crypto::PrivateKey* issuer_key,
-                               bool ca) {
+http::TlsIdentity MakeIdentity(const crypto::Certificate* issuer,
+                               const crypto::PrivateKey* issuer_key, bool ca) {
   CryptoRandom random;
   auto key = crypto::PrivateKey::GenerateP256().value();
   crypto::CertificateSpec spec;
@@ -35,17 +35,15 @@ struct Fixture {
     server_identity = MakeIdentity(&ca.certificate, &ca.key, false);
     client_identity = MakeIdentity(&ca.certificate, &ca.key, false);
     auto ctx = http::MakeServerContext(*server_identity, true).value();
-    server = http::HttpsServer::Start(
-                 {"127.0.0.1", 0}, std::move(ctx),
-                 [](const http::HttpRequest&, const http::ConnectionInfo&) {
-                   return http::MakeResponse(200, "text/plain", "ok");
-                 },
-                 {})
+    server = http::HttpsServer::Start({"127.0.0.1", 0}, std::move(ctx),
+                                      [](const http::HttpRequest&, const http::ConnectionInfo&) {
+                                        return http::MakeResponse(200, "text/plain", "ok");
+                                      },
+                                      {})
                  .value();
     client_ctx = http::MakeClientContext(*client_identity, {*ca_cert}).value();
-    if (getenv("TLS12")) SSL_CTX_set_max_proto_version(client_ctx.get(), TLS1_2_VERSION);
-    if (getenv("GROUP")) SSL_CTX_set1_groups_list(client_ctx.get(), getenv("GROUP"));
   }
+
   std::optional<crypto::Certificate> ca_cert;
   std::optional<http::TlsIdentity> server_identity;
   std::optional<http::TlsIdentity> client_identity;
@@ -58,23 +56,26 @@ Fixture& Shared() {
   return fixture;
 }
 
-void BM_HandshakeAndRequest(benchmark::State& state) {
+void HandshakeAndRequest(benchmark::State& state) {
   auto& f = Shared();
   for (auto _ : state) {
-    auto client = http::HttpsClient::Connect({"127.0.0.1", f.server->port()}, f.client_ctx.get(), {});
+    auto client =
+        http::HttpsClient::Connect({"127.0.0.1", f.server->port()}, f.client_ctx.get(), {});
     benchmark::DoNotOptimize(http::Get(*client, "/"));
   }
 }
-BENCHMARK(BM_HandshakeAndRequest)->UseRealTime();
 
-void BM_RequestOnKeptAliveConnection(benchmark::State& state) {
+BENCHMARK(HandshakeAndRequest)->UseRealTime();
+
+void RequestOnKeptAliveConnection(benchmark::State& state) {
   auto& f = Shared();
   auto client = http::HttpsClient::Connect({"127.0.0.1", f.server->port()}, f.client_ctx.get(), {});
   for (auto _ : state) {
     benchmark::DoNotOptimize(http::Get(*client, "/"));
   }
 }
-BENCHMARK(BM_RequestOnKeptAliveConnection)->UseRealTime();
+
+BENCHMARK(RequestOnKeptAliveConnection)->UseRealTime();
 
 }  // namespace
 }  // namespace concierge

@@ -57,9 +57,9 @@ int main(int argc, char** argv) {
     }
   }
   if (seeds == 0) {
-    std::fprintf(stderr, "no seeds found in the corpus directories given\n");
+    (void)std::fprintf(stderr, "no seeds found in the corpus directories given\n");
     return 1;
   }
-  std::printf("%zu seeds and their mutations ran\n", seeds);
+  (void)std::printf("%zu seeds and their mutations ran\n", seeds);
   return 0;
 }

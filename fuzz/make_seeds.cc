@@ -22,7 +22,7 @@ void Write(const std::filesystem::path& path, std::string_view content) {
 
 int main(int argc, char** argv) {
   if (argc != 2) {
-    std::fprintf(stderr, "usage: make_seeds FUZZ_CORPUS_DIR\n");
+    (void)std::fprintf(stderr, "usage: make_seeds FUZZ_CORPUS_DIR\n");
     return 2;
   }
   std::filesystem::path out = argv[1];
@@ -34,7 +34,7 @@ int main(int argc, char** argv) {
   auto identity = world.Mint(maker, "SEED-0001");
   auto result = world.MakePledge(identity, site).Enroll();
   if (!result) {
-    std::fprintf(stderr, "onboarding failed: %s\n", result.error().ToString().c_str());
+    (void)std::fprintf(stderr, "onboarding failed: %s\n", result.error().ToString().c_str());
     return 1;
   }
   int index = 0;
@@ -65,6 +65,6 @@ int main(int argc, char** argv) {
     lines += store::AuditRecordToJson(record).dump() + "\n";
   }
   Write(out / "audit_record" / "chain.jsonl", lines);
-  std::printf("seeds written under %s\n", out.c_str());
+  (void)std::printf("seeds written under %s\n", out.c_str());
   return 0;
 }

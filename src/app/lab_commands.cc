@@ -15,9 +15,9 @@ Status Onboard(const lab::OnboardOptions& base, const Output& output) {
   if (isatty(STDERR_FILENO) != 0) {
     options.progress = [](int done, int total) {
       if (done % 50 == 0 || done == total) {
-        std::fprintf(stderr, "\r  enrolled %d / %d", done, total);
+        (void)std::fprintf(stderr, "\r  enrolled %d / %d", done, total);
         if (done == total) {
-          std::fprintf(stderr, "\n");
+          (void)std::fprintf(stderr, "\n");
         }
       }
     };
@@ -25,9 +25,9 @@ Status Onboard(const lab::OnboardOptions& base, const Output& output) {
   ASSIGN_OR_RETURN(auto report, lab::RunOnboardLab(options));
   output.Print(report.ToJson(), report.ToText());
   if (report.failed > 0) {
-    return MakeError(ErrorCode::kInternal, std::to_string(report.failed) +
-                                               " enrollment(s) failed; first: " +
-                                               report.first_error);
+    return MakeError(
+        ErrorCode::kInternal,
+        std::to_string(report.failed) + " enrollment(s) failed; first: " + report.first_error);
   }
   return OkStatus();
 }
@@ -43,11 +43,13 @@ void AddLabCommands(CLI::App& app, Action& action, Output& output) {
   onboard->add_option("--devices", options->devices, "How many pledges")->capture_default_str();
   onboard->add_option("--concurrency", options->concurrency, "Pledges in flight at once")
       ->capture_default_str();
-  onboard->add_option("--registrar-workers", options->registrar_workers,
-                      "Registrar connection threads")
+  onboard
+      ->add_option("--registrar-workers", options->registrar_workers,
+                   "Registrar connection threads")
       ->capture_default_str();
-  onboard->add_option("--via", [](const std::vector<std::string>& via) { return via[0] == "https"; },
-                      "Transport: https (coaps and joinproxy come with constrained onboarding)");
+  onboard->add_option(
+      "--via", [](const std::vector<std::string>& via) { return via[0] == "https"; },
+      "Transport: https (coaps and joinproxy come with constrained onboarding)");
   onboard->add_flag("--json", output.json, "Print JSON");
   onboard->callback([&action, &output, options] {
     action = [&output, options] { return Onboard(*options, output); };

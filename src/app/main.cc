@@ -29,7 +29,9 @@ void WaitForTermination() {
 
 }  // namespace concierge::app
 
-int main(int argc, char** argv) {
+namespace {
+
+int Run(int argc, char** argv) {
   using concierge::app::Action;
   // Servers wait for these with sigwait; blocking them first keeps every thread started later
   // from taking them.
@@ -38,7 +40,7 @@ int main(int argc, char** argv) {
   sigaddset(&set, SIGINT);
   sigaddset(&set, SIGTERM);
   pthread_sigmask(SIG_BLOCK, &set, nullptr);
-  signal(SIGPIPE, SIG_IGN);
+  (void)signal(SIGPIPE, SIG_IGN);
 
   CLI::App app{"Concierge: the trust manager for a site's IoT devices"};
   app.require_subcommand(1);
@@ -70,4 +72,14 @@ int main(int argc, char** argv) {
     return 1;
   }
   return 0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  try {
+    return Run(argc, argv);
+  } catch (...) {
+    return 1;  // Run reports what it can; this only keeps an exception from escaping main
+  }
 }

@@ -32,7 +32,7 @@ std::string CountedSerial(const std::string& base, int index, int count) {
     return base;
   }
   char suffix[16];
-  std::snprintf(suffix, sizeof(suffix), "-%04d", index + 1);
+  (void)std::snprintf(suffix, sizeof(suffix), "-%04d", index + 1);
   return base + suffix;
 }
 

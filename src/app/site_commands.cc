@@ -230,8 +230,9 @@ void AddSiteCommands(CLI::App& app, Action& action, Output& output) {
   devices->require_subcommand(1);
   CLI::App* list = devices->add_subcommand("list", "List devices");
   list->add_option("--dir", args->dir, "Site state directory")->required();
-  list->add_option("--state", args->state, "Only devices in this state (pending, approved, "
-                                           "vouchered, enrolled)");
+  list->add_option("--state", args->state,
+                   "Only devices in this state (pending, approved, "
+                   "vouchered, enrolled)");
   list->add_flag("--json", output.json, "Print JSON");
   bind(list, ListDevices);
   CLI::App* approve = devices->add_subcommand("approve", "Let a pending device join");

@@ -1,5 +1,7 @@
 #include "common/error.h"
 
+#include <cstring>
+
 namespace concierge {
 
 std::string_view ErrorCodeName(ErrorCode code) {
@@ -78,6 +80,12 @@ int HttpStatusFor(const Error& error) {
       return 500;
   }
   return 500;
+}
+
+std::string ErrnoText(int error_number) {
+  char buffer[256];
+  // GNU strerror_r returns the message, which may or may not be in buffer.
+  return strerror_r(error_number, buffer, sizeof(buffer));
 }
 
 }  // namespace concierge

@@ -63,8 +63,14 @@ int ExitCodeFor(const Error& error);
 // HttpStatusFor maps an error to the status a server answers with.
 int HttpStatusFor(const Error& error);
 
+// ErrnoText describes an errno value (thread-safe, unlike strerror).
+std::string ErrnoText(int error_number);
+
 }  // namespace concierge
 
+// The macros below take declarations and function names as arguments, which cannot be
+// parenthesised.
+// NOLINTBEGIN(bugprone-macro-parentheses)
 #define CONCIERGE_CONCAT_INNER(a, b) a##b
 #define CONCIERGE_CONCAT(a, b) CONCIERGE_CONCAT_INNER(a, b)
 
@@ -103,3 +109,4 @@ int HttpStatusFor(const Error& error);
   CONCIERGE_ASSIGN_OR_RETURN_IMPL(                              \
       CONCIERGE_CONCAT(concierge_result_, __LINE__), lhs, expr, \
       [&](const ::concierge::Error& e) { return e.WithContext(context); })
+// NOLINTEND(bugprone-macro-parentheses)

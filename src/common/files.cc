@@ -13,7 +13,7 @@ namespace concierge {
 namespace {
 
 std::string Errno() {
-  return std::strerror(errno);
+  return ErrnoText(errno);
 }
 
 }  // namespace
@@ -53,7 +53,7 @@ Status WriteFileAtomic(const std::filesystem::path& path, std::string_view conte
       }
       std::string why = Errno();
       ::close(fd);
-      return MakeError(ErrorCode::kUnavailable, "cannot write " + temp + ": " + why);
+      return MakeError(ErrorCode::kUnavailable, "cannot write " + temp + ": " += why);
     }
     written += static_cast<size_t>(n);
   }

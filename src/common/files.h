@@ -9,7 +9,8 @@
 namespace concierge {
 
 // ReadFile returns the whole file, refusing files larger than max_size.
-Result<std::string> ReadFile(const std::filesystem::path& path, size_t max_size = 16 * 1024 * 1024);
+Result<std::string> ReadFile(const std::filesystem::path& path,
+                             size_t max_size = size_t{16} * 1024 * 1024);
 
 // WriteFileAtomic writes through a temporary file, fsyncs it and renames it into place, so a
 // crash leaves either the old or the new content. mode is applied before the rename.

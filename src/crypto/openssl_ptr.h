@@ -19,6 +19,7 @@ namespace concierge::crypto {
 template <typename T>
 struct OpenSslDeleter;
 
+// NOLINTBEGIN(bugprone-macro-parentheses): type names cannot be parenthesised
 #define CONCIERGE_OPENSSL_DELETER(type, free_fn)   \
   template <>                                      \
   struct OpenSslDeleter<type> {                    \
@@ -45,6 +46,8 @@ CONCIERGE_OPENSSL_DELETER(X509_STORE_CTX, X509_STORE_CTX_free);
 CONCIERGE_OPENSSL_DELETER(AUTHORITY_KEYID, AUTHORITY_KEYID_free);
 
 #undef CONCIERGE_OPENSSL_DELETER
+
+// NOLINTEND(bugprone-macro-parentheses)
 
 template <>
 struct OpenSslDeleter<STACK_OF(X509)> {

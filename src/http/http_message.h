@@ -43,8 +43,8 @@ std::string SerializeRequest(const HttpRequest& request, std::string_view host);
 std::string SerializeResponse(const HttpResponse& response);
 
 struct ParserLimits {
-  size_t max_header_bytes = 16 * 1024;
-  size_t max_body_bytes = 256 * 1024;
+  size_t max_header_bytes = size_t{16} * 1024;
+  size_t max_body_bytes = size_t{256} * 1024;
 };
 
 // MessageParser turns bytes into one HTTP/1.1 request or response at a time, with size limits.

@@ -124,7 +124,7 @@ Result<Fd> ListenTcp(const HostPort& address, int backlog) {
   for (addrinfo* ai = list; ai != nullptr; ai = ai->ai_next) {
     Fd fd(::socket(ai->ai_family, ai->ai_socktype | SOCK_CLOEXEC, ai->ai_protocol));
     if (!fd.valid()) {
-      why = std::strerror(errno);
+      why = ErrnoText(errno);
       continue;
     }
     int one = 1;
@@ -133,7 +133,7 @@ Result<Fd> ListenTcp(const HostPort& address, int backlog) {
       freeaddrinfo(list);
       return fd;
     }
-    why = std::strerror(errno);
+    why = ErrnoText(errno);
   }
   freeaddrinfo(list);
   return MakeError(ErrorCode::kUnavailable, "cannot listen on " + address.host + ":" +
@@ -166,7 +166,7 @@ Result<Fd> ConnectTcp(const HostPort& address, std::chrono::milliseconds timeout
   for (addrinfo* ai = list; ai != nullptr; ai = ai->ai_next) {
     Fd fd(::socket(ai->ai_family, ai->ai_socktype | SOCK_CLOEXEC, ai->ai_protocol));
     if (!fd.valid()) {
-      why = std::strerror(errno);
+      why = ErrnoText(errno);
       continue;
     }
     SetIoTimeout(fd.get(), timeout);  // bounds connect() too on Linux
@@ -174,7 +174,7 @@ Result<Fd> ConnectTcp(const HostPort& address, std::chrono::milliseconds timeout
       freeaddrinfo(list);
       return fd;
     }
-    why = std::strerror(errno);
+    why = ErrnoText(errno);
   }
   freeaddrinfo(list);
   return MakeError(ErrorCode::kUnavailable, "cannot connect to " + address.host + ":" +

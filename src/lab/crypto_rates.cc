@@ -32,8 +32,9 @@ Result<CryptoRates> MeasureP256Rates(std::chrono::milliseconds budget) {
   CryptoRates rates;
   bool ok = true;
   rates.sign_per_s = Rate(budget, [&] { ok = ok && key.Sign(message).has_value(); });
-  rates.verify_per_s =
-      Rate(budget, [&] { ok = ok && crypto::VerifySignature(key.get(), message, signature).has_value(); });
+  rates.verify_per_s = Rate(budget, [&] {
+    ok = ok && crypto::VerifySignature(key.get(), message, signature).has_value();
+  });
   crypto::OpenSslPtr<EVP_PKEY_CTX> ctx(EVP_PKEY_CTX_new(key.get(), nullptr));
   if (!ctx || EVP_PKEY_derive_init(ctx.get()) != 1 ||
       EVP_PKEY_derive_set_peer(ctx.get(), peer.get()) != 1) {

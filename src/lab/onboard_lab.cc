@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <atomic>
+#include <cmath>
 #include <cstdio>
 #include <mutex>
 #include <thread>
@@ -27,10 +28,12 @@ class LabDir {
         (std::filesystem::temp_directory_path() / "concierge-lab-XXXXXX").string();
     path_ = mkdtemp(pattern.data());
   }
+
   ~LabDir() {
     std::error_code ec;
     std::filesystem::remove_all(path_, ec);
   }
+
   const std::filesystem::path& path() const { return path_; }
 
  private:
@@ -42,7 +45,7 @@ double Percentile(std::vector<double> values, double p) {
     return 0;
   }
   std::sort(values.begin(), values.end());
-  size_t index = static_cast<size_t>(p * static_cast<double>(values.size() - 1) + 0.5);
+  auto index = static_cast<size_t>(std::lround(p * static_cast<double>(values.size() - 1)));
   return values[std::min(index, values.size() - 1)];
 }
 
@@ -74,20 +77,21 @@ Json OnboardReport::ToJson() const {
 
 std::string OnboardReport::ToText() const {
   char buffer[1024];
-  std::snprintf(buffer, sizeof(buffer),
-                "devices              %d\n"
-                "enrolled             %d\n"
-                "failed               %d\n"
-                "seconds              %.3f\n"
-                "enrollments_per_s    %.1f\n"
-                "crypto_bound_per_s   %.1f   (%u cores; P-256 sign %.0f/s, verify %.0f/s, "
-                "ECDH %.0f/s per core)\n"
-                "ratio                %.3f\n"
-                "latency p50 / p99    %.1f ms / %.1f ms\n"
-                "peak RSS             %.1f MB (whole lab process: MASA, registrar, pledges)\n",
-                devices, enrolled, failed, seconds, enrollments_per_s, crypto_bound_per_s, cores,
-                rates.sign_per_s, rates.verify_per_s, rates.ecdh_per_s, ratio, latency_p50_ms,
-                latency_p99_ms, peak_rss_mb);
+  (void)std::snprintf(
+      buffer, sizeof(buffer),
+      "devices              %d\n"
+      "enrolled             %d\n"
+      "failed               %d\n"
+      "seconds              %.3f\n"
+      "enrollments_per_s    %.1f\n"
+      "crypto_bound_per_s   %.1f   (%u cores; P-256 sign %.0f/s, verify %.0f/s, "
+      "ECDH %.0f/s per core)\n"
+      "ratio                %.3f\n"
+      "latency p50 / p99    %.1f ms / %.1f ms\n"
+      "peak RSS             %.1f MB (whole lab process: MASA, registrar, pledges)\n",
+      devices, enrolled, failed, seconds, enrollments_per_s, crypto_bound_per_s, cores,
+      rates.sign_per_s, rates.verify_per_s, rates.ecdh_per_s, ratio, latency_p50_ms, latency_p99_ms,
+      peak_rss_mb);
   std::string text = buffer;
   if (!first_error.empty()) {
     text += "first error          " + first_error + "\n";
@@ -127,14 +131,13 @@ Result<OnboardReport> RunOnboardLab(const OnboardOptions& options) {
   maker.masa_url = "127.0.0.1:" + std::to_string(masa_server->port());
 
   // The site and its registrar.
-  ASSIGN_OR_RETURN(auto site, registrar::InitSiteDirectory(lab.path() / "site", "Lab Site", "",
-                                                           clock, random));
+  ASSIGN_OR_RETURN(
+      auto site, registrar::InitSiteDirectory(lab.path() / "site", "Lab Site", "", clock, random));
   ASSIGN_OR_RETURN(auto site_store, registrar::SiteStore::Open(site.DatabasePath(), clock));
-  RETURN_IF_ERROR(site_store->AddTrustedMaker("Lab Maker", maker.masa.maker_ca,
-                                              registrar::Approval::kAuto));
-  registrar::HttpsMasaClient masa_client(site.Tls(), [&maker] {
-    return std::vector<crypto::Certificate>{maker.masa.maker_ca};
-  });
+  RETURN_IF_ERROR(
+      site_store->AddTrustedMaker("Lab Maker", maker.masa.maker_ca, registrar::Approval::kAuto));
+  registrar::HttpsMasaClient masa_client(
+      site.Tls(), [&maker] { return std::vector<crypto::Certificate>{maker.masa.maker_ca}; });
   registrar::RegistrarService registrar_service(*site_store, masa_client, clock, random,
                                                 site.identity);
   ASSIGN_OR_RETURN(auto registrar_ctx, http::MakeServerContext(site.Tls(), true));
@@ -144,8 +147,7 @@ Result<OnboardReport> RunOnboardLab(const OnboardOptions& options) {
                    http::HttpsServer::Start(
                        {"127.0.0.1", 0}, std::move(registrar_ctx),
                        [&](const http::HttpRequest& request, const http::ConnectionInfo& info) {
-                         return registrar::HandleRegistrarRequest(registrar_service, request,
-                                                                  info);
+                         return registrar::HandleRegistrarRequest(registrar_service, request, info);
                        },
                        registrar_options));
 
@@ -154,9 +156,9 @@ Result<OnboardReport> RunOnboardLab(const OnboardOptions& options) {
   identities.reserve(static_cast<size_t>(options.devices));
   for (int i = 0; i < options.devices; ++i) {
     char serial[32];
-    std::snprintf(serial, sizeof(serial), "LAB-%06d", i + 1);
-    ASSIGN_OR_RETURN(auto minted,
-                     masa::MintIdevid(maker, *maker_store, {serial, "", std::nullopt}, clock, random));
+    (void)std::snprintf(serial, sizeof(serial), "LAB-%06d", i + 1);
+    ASSIGN_OR_RETURN(auto minted, masa::MintIdevid(maker, *maker_store, {serial, "", std::nullopt},
+                                                   clock, random));
     identities.push_back({minted.idevid, minted.key, {}, {maker.masa.maker_ca}});
   }
 
@@ -168,6 +170,7 @@ Result<OnboardReport> RunOnboardLab(const OnboardOptions& options) {
   std::string first_error;
   auto start = std::chrono::steady_clock::now();
   std::vector<std::thread> pledges;
+  pledges.reserve(static_cast<size_t>(options.concurrency));
   for (int t = 0; t < std::min(options.concurrency, options.devices); ++t) {
     pledges.emplace_back([&] {
       CryptoRandom thread_random;
@@ -180,9 +183,9 @@ Result<OnboardReport> RunOnboardLab(const OnboardOptions& options) {
         pledge::Pledge device(identities[static_cast<size_t>(index)], connector, clock,
                               thread_random);
         auto result = device.Enroll();
-        double ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() -
-                                                              begun)
-                        .count();
+        double ms =
+            std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - begun)
+                .count();
         {
           std::lock_guard lock(mutex);
           if (result) {
@@ -201,8 +204,7 @@ Result<OnboardReport> RunOnboardLab(const OnboardOptions& options) {
   for (auto& thread : pledges) {
     thread.join();
   }
-  report.seconds =
-      std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  report.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   registrar_server->Stop();
   masa_server->Stop();
 

@@ -10,7 +10,7 @@ namespace concierge::lab {
 
 struct OnboardOptions {
   int devices = 100;
-  int concurrency = 64;   // pledges in flight at once
+  int concurrency = 64;  // pledges in flight at once
   int registrar_workers = 64;
   int masa_workers = 32;
   std::function<void(int done, int total)> progress;  // called from pledge threads

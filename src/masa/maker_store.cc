@@ -31,7 +31,7 @@ CREATE TABLE voucher_log (
 );
 )sql";
 
-const std::array<std::string_view, 2> kMigrations = {store::kAuditSchema, kSchemaV1};
+constexpr std::array<std::string_view, 2> kMigrations = {store::kAuditSchema, kSchemaV1};
 
 }  // namespace
 

@@ -65,10 +65,10 @@ HttpResponse HandleBrski(RegistrarService& service, std::string_view resource,
     if (!outcome) {
       return MakeErrorResponse(outcome.error());
     }
-    if (outcome->retry_after) {
+    if (const auto& retry_after = outcome->retry_after) {
       HttpResponse response = MakeResponse(202, "text/plain; charset=utf-8",
                                            "waiting for an operator to approve this device\n");
-      response.headers["retry-after"] = std::to_string(outcome->retry_after->count());
+      response.headers["retry-after"] = std::to_string(retry_after->count());
       return response;
     }
     return MakeResponse(200, voucher::kVoucherCmsMediaType, ToString(outcome->voucher_cms));

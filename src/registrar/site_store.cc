@@ -59,7 +59,7 @@ CREATE TABLE telemetry (
 );
 )sql";
 
-const std::array<std::string_view, 2> kMigrations = {store::kAuditSchema, kSchemaV1};
+constexpr std::array<std::string_view, 2> kMigrations = {store::kAuditSchema, kSchemaV1};
 
 constexpr std::string_view kDeviceColumns = R"sql(
   SELECT d.id, d.maker_id, m.name, d.serial, d.state, d.masa_url, d.mud_url, d.created_at,
@@ -197,6 +197,9 @@ Result<DeviceRecord> SiteStore::AddPendingDevice(const SeenDevice& seen) {
   ASSIGN_OR_RETURN(int64_t id, InsertDevice(seen, kStatePending));
   RETURN_IF_ERROR(tx.Commit());
   ASSIGN_OR_RETURN(auto created, QueryOneDevice(" WHERE d.id = ?", id, ""));
+  if (!created) {
+    return MakeError(ErrorCode::kInternal, "device " + std::to_string(id) + " vanished");
+  }
   return *created;
 }
 

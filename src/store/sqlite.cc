@@ -117,8 +117,8 @@ Result<Statement> Database::Prepare(std::string_view sql) {
   auto it = cache_.find(sql);
   if (it == cache_.end()) {
     sqlite3_stmt* stmt = nullptr;
-    if (sqlite3_prepare_v2(db_.get(), sql.data(), static_cast<int>(sql.size()), &stmt,
-                           nullptr) != SQLITE_OK) {
+    if (sqlite3_prepare_v2(db_.get(), sql.data(), static_cast<int>(sql.size()), &stmt, nullptr) !=
+        SQLITE_OK) {
       return SqliteError(db_.get(), "sqlite prepare");
     }
     auto entry = std::make_unique<StatementCacheEntry>();

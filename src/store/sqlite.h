@@ -30,9 +30,12 @@ struct StatementCacheEntry;
 class Statement {
  public:
   explicit Statement(sqlite3_stmt* stmt) : stmt_(stmt) {}
+
   explicit Statement(StatementCacheEntry* cached);
+
   Statement(Statement&& other) noexcept
       : stmt_(std::move(other.stmt_)), cached_(std::exchange(other.cached_, nullptr)) {}
+
   Statement& operator=(Statement&&) = delete;
   ~Statement();
 
@@ -67,9 +70,9 @@ class Statement {
 
   void BindOne(int index, bool value) { Bind(index, int64_t{value ? 1 : 0}); }
 
-  void BindOne(int index, const std::string& value) { Bind(index, std::string_view(value)); }
+  void BindOne(int index, const std::string& value) { Bind(index, std::string_view{value}); }
 
-  void BindOne(int index, const char* value) { Bind(index, std::string_view(value)); }
+  void BindOne(int index, const char* value) { Bind(index, std::string_view{value}); }
 
   void BindOne(int index, std::string_view value) { Bind(index, value); }
 

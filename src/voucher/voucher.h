@@ -13,8 +13,8 @@ inline constexpr std::string_view kVoucherCmsMediaType = "application/voucher-cm
 inline constexpr size_t kMinNonceSize = 8;
 inline constexpr size_t kMaxNonceSize = 32;
 // Bounds on signed artifacts: an RVR carries the PVR and two certificate chains.
-inline constexpr size_t kMaxVoucherRequestSize = 64 * 1024;
-inline constexpr size_t kMaxVoucherSize = 32 * 1024;
+inline constexpr size_t kMaxVoucherRequestSize = size_t{64} * 1024;
+inline constexpr size_t kMaxVoucherSize = size_t{32} * 1024;
 
 enum class Assertion { kVerified, kLogged, kProximity, kAgentProximity };
 

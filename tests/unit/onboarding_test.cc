@@ -41,7 +41,7 @@ class OnboardingTest : public ::testing::Test {
   }
 
   // SignedPvr is a pledge voucher-request as a pledge of identity would send to site_.
-  Bytes SignedPvr(const pledge::PledgeIdentity& identity, Bytes nonce = {}) {
+  Bytes SignedPvr(const pledge::PledgeIdentity& identity, const Bytes& nonce = {}) {
     voucher::VoucherRequest pvr;
     pvr.serial_number = identity.idevid.SubjectSerialNumber();
     pvr.nonce = nonce.empty() ? world_.random.Generate(16) : nonce;
@@ -162,7 +162,7 @@ class VoucherTamperTest : public OnboardingTest {
  protected:
   // ReplaceVoucher makes the registrar's voucher reply carry a MASA-signed voucher changed by
   // edit, so only the pledge's own checks stand in the way.
-  void ReplaceVoucher(std::function<void(voucher::Voucher&)> edit) {
+  void ReplaceVoucher(const std::function<void(voucher::Voucher&)>& edit) {
     site_.connector->hook = [this, edit](const http::HttpRequest& request,
                                          http::HttpResponse& response) {
       if (request.target != kRequestVoucher || response.status != 200) {
