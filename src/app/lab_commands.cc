@@ -47,9 +47,12 @@ void AddLabCommands(CLI::App& app, Action& action, Output& output) {
       ->add_option("--registrar-workers", options->registrar_workers,
                    "Registrar connection threads")
       ->capture_default_str();
-  onboard->add_option(
-      "--via", [](const std::vector<std::string>& via) { return via[0] == "https"; },
-      "Transport: https (coaps and joinproxy come with constrained onboarding)");
+  onboard
+      ->add_option("--via", options->via,
+                   "Transport; only https so far (coaps and joinproxy come with constrained "
+                   "onboarding)")
+      ->check(CLI::IsMember({"https"}))
+      ->capture_default_str();
   onboard->add_flag("--json", output.json, "Print JSON");
   onboard->callback([&action, &output, options] {
     action = [&output, options] { return Onboard(*options, output); };

@@ -100,6 +100,9 @@ std::string OnboardReport::ToText() const {
 }
 
 Result<OnboardReport> RunOnboardLab(const OnboardOptions& options) {
+  if (options.via != "https") {
+    return MakeError(ErrorCode::kInvalidArgument, "--via " + options.via + " is not available yet");
+  }
   if (options.devices < 1 || options.concurrency < 1) {
     return MakeError(ErrorCode::kInvalidArgument, "--devices and --concurrency must be positive");
   }

@@ -13,6 +13,7 @@ struct OnboardOptions {
   int concurrency = 64;  // pledges in flight at once
   int registrar_workers = 64;
   int masa_workers = 32;
+  std::string via = "https";                          // the pledges' transport; the only one so far
   std::function<void(int done, int total)> progress;  // called from pledge threads
 };
 
