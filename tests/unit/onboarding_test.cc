@@ -340,6 +340,34 @@ TEST_F(OnboardingTest, MasaPinsTheFirstClaimantUntilASaleIsRecorded) {
   EXPECT_FALSE(old_owner_again);
 }
 
+TEST_F(OnboardingTest, MasaAuditLogIsServedToTheOwnerOnly) {
+  auto identity = world_.Mint(maker_, "SN-21");
+  ASSERT_TRUE(world_.MakePledge(identity, site_).Enroll());
+  // A registrar voucher-request as the site would send it, wrapping a fresh pledge request.
+  auto rvr_from = [&](testing::Site& site) {
+    voucher::VoucherRequest pvr;
+    pvr.serial_number = "SN-21";
+    pvr.nonce = world_.random.Generate(16);
+    pvr.proximity_registrar_cert = site.directory.identity.registrar_cert.Der();
+    Bytes pvr_cms = voucher::SignVoucherRequest(pvr, identity.idevid, identity.key, {}).value();
+    voucher::VoucherRequest rvr = pvr;
+    rvr.prior_signed_voucher_request = pvr_cms;
+    const auto& id = site.directory.identity;
+    return voucher::SignVoucherRequest(rvr, id.registrar_cert, id.registrar_key, {id.domain_ca})
+        .value();
+  };
+  auto log = maker_.service->RequestAuditLog(rvr_from(site_));
+  ASSERT_TRUE(log) << log.error().ToString();
+  ASSERT_EQ((*log)["events"].size(), 1u);
+  EXPECT_EQ((*log)["events"][0]["domainID"], voucher::DomainId(site_.directory.identity.domain_ca));
+  EXPECT_EQ((*log)["events"][0]["assertion"], "proximity");
+
+  auto& stranger = world_.AddSite("Stranger");
+  auto refused = maker_.service->RequestAuditLog(rvr_from(stranger));
+  ASSERT_FALSE(refused);
+  EXPECT_EQ(refused.error().code(), ErrorCode::kNotFound);
+}
+
 TEST_F(OnboardingTest, ReenrollRenewsTheLdevid) {
   auto identity = world_.Mint(maker_, "SN-20");
   auto first = world_.MakePledge(identity, site_).Enroll().value();
