@@ -40,7 +40,6 @@ int Run(int argc, char** argv) {
   sigaddset(&set, SIGINT);
   sigaddset(&set, SIGTERM);
   pthread_sigmask(SIG_BLOCK, &set, nullptr);
-  (void)signal(SIGPIPE, SIG_IGN);
 
   CLI::App app{"Concierge: the trust manager for a site's IoT devices"};
   app.require_subcommand(1);

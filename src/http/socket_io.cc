@@ -8,7 +8,9 @@
 
 #include <cerrno>
 #include <charconv>
+#include <csignal>
 #include <cstring>
+#include <mutex>
 
 namespace concierge::http {
 
@@ -118,7 +120,13 @@ Result<addrinfo*> Resolve(const HostPort& address, bool passive) {
 
 }  // namespace
 
+void IgnoreSigpipe() {
+  static std::once_flag once;
+  std::call_once(once, [] { (void)std::signal(SIGPIPE, SIG_IGN); });
+}
+
 Result<Fd> ListenTcp(const HostPort& address, int backlog) {
+  IgnoreSigpipe();
   ASSIGN_OR_RETURN(addrinfo * list, Resolve(address, true));
   std::string why = "no address";
   for (addrinfo* ai = list; ai != nullptr; ai = ai->ai_next) {
@@ -161,6 +169,7 @@ void SetIoTimeout(int fd, std::chrono::milliseconds timeout) {
 }
 
 Result<Fd> ConnectTcp(const HostPort& address, std::chrono::milliseconds timeout) {
+  IgnoreSigpipe();
   ASSIGN_OR_RETURN(addrinfo * list, Resolve(address, false));
   std::string why = "no address";
   for (addrinfo* ai = list; ai != nullptr; ai = ai->ai_next) {

@@ -48,6 +48,11 @@ struct Url {
 // ParseHttpsUrl reads "https://host[:port][/path]".
 Result<Url> ParseHttpsUrl(std::string_view text);
 
+// IgnoreSigpipe makes writes to a peer that has gone fail with EPIPE instead of killing the
+// process: OpenSSL writes to sockets with write(), which raises SIGPIPE. Called by every
+// socket this module opens; it changes the process-wide disposition once.
+void IgnoreSigpipe();
+
 Result<Fd> ListenTcp(const HostPort& address, int backlog);
 uint16_t LocalPort(int fd);
 Result<Fd> ConnectTcp(const HostPort& address, std::chrono::milliseconds timeout);

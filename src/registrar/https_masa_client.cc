@@ -9,8 +9,8 @@ HttpsMasaClient::HttpsMasaClient(http::TlsIdentity identity,
                                  std::chrono::milliseconds timeout)
     : identity_(std::move(identity)), anchors_(std::move(anchors)), timeout_(timeout) {}
 
-Result<http::HttpsClient> HttpsMasaClient::Checkout(const http::Url& url) {
-  {
+Result<http::HttpsClient> HttpsMasaClient::Checkout(const http::Url& url, bool fresh) {
+  if (!fresh) {
     std::lock_guard lock(mutex_);
     auto& idle = idle_[url.Authority()];
     if (!idle.empty()) {
@@ -30,6 +30,11 @@ Result<http::HttpsClient> HttpsMasaClient::Checkout(const http::Url& url) {
   return http::HttpsClient::Connect({url.host, url.port}, ctx.get(), options);
 }
 
+void HttpsMasaClient::DropIdle(const http::Url& url) {
+  std::lock_guard lock(mutex_);
+  idle_.erase(url.Authority());
+}
+
 void HttpsMasaClient::Return(const http::Url& url, http::HttpsClient client) {
   std::lock_guard lock(mutex_);
   auto& idle = idle_[url.Authority()];
@@ -45,13 +50,16 @@ Result<Bytes> HttpsMasaClient::RequestVoucher(const std::string& masa_base_url, 
     path += '/';
   }
   path += "requestvoucher";
-  // A pooled connection may have been closed by the MASA; one fresh retry covers that.
+  // A pooled connection may have been closed by the MASA (idle timeout, restart); then the
+  // others idle as long are likely closed too, and one retry on a new connection covers it.
   for (int attempt = 0; attempt < 2; ++attempt) {
-    ASSIGN_OR_RETURN(http::HttpsClient client, Checkout(url));
+    bool fresh = attempt > 0;
+    ASSIGN_OR_RETURN(http::HttpsClient client, Checkout(url, fresh));
     auto response = http::Post(client, path, voucher::kVoucherCmsMediaType, ToString(rvr_cms),
                                voucher::kVoucherCmsMediaType);
     if (!response) {
-      if (attempt == 0 && response.error().code() == ErrorCode::kUnavailable) {
+      if (!fresh && response.error().code() == ErrorCode::kUnavailable) {
+        DropIdle(url);
         continue;
       }
       return std::unexpected(response.error());

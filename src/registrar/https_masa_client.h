@@ -23,7 +23,9 @@ class HttpsMasaClient final : public MasaClient {
   Result<Bytes> RequestVoucher(const std::string& masa_base_url, ByteSpan rvr_cms) override;
 
  private:
-  Result<http::HttpsClient> Checkout(const http::Url& url);
+  // Checkout takes an idle pooled connection, or (fresh, or none idle) makes a new one.
+  Result<http::HttpsClient> Checkout(const http::Url& url, bool fresh);
+  void DropIdle(const http::Url& url);
   void Return(const http::Url& url, http::HttpsClient client);
 
   http::TlsIdentity identity_;
