@@ -59,7 +59,13 @@ CREATE TABLE telemetry (
 );
 )sql";
 
-constexpr std::array<std::string_view, 2> kMigrations = {store::kAuditSchema, kSchemaV1};
+// The device queries look up each device's latest telemetry and vouchers.
+constexpr std::string_view kSchemaV2 = R"sql(
+CREATE INDEX telemetry_device ON telemetry(device_id, kind, id);
+CREATE INDEX vouchers_device ON vouchers(device_id);
+)sql";
+
+constexpr std::array<std::string_view, 3> kMigrations = {store::kAuditSchema, kSchemaV1, kSchemaV2};
 
 constexpr std::string_view kDeviceColumns = R"sql(
   SELECT d.id, d.maker_id, m.name, d.serial, d.state, d.masa_url, d.mud_url, d.created_at,

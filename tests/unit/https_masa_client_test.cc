@@ -1,12 +1,13 @@
 // The registrar's MASA client over real TLS sockets on loopback.
-#include <gtest/gtest.h>
+#include "registrar/https_masa_client.h"
 
 #include <atomic>
+
+#include <gtest/gtest.h>
 
 #include "common/random.h"
 #include "crypto/certificate_builder.h"
 #include "http/https_server.h"
-#include "registrar/https_masa_client.h"
 
 namespace concierge::registrar {
 namespace {
