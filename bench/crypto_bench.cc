@@ -1,9 +1,9 @@
 // Costs of the building blocks of one enrollment, to compare with the P-256 primitives.
 #include <benchmark/benchmark.h>
 
-#include "common/random.h"
 #include "crypto/certificate_builder.h"
 #include "crypto/cms.h"
+#include "fakes/test_pki.h"
 #include "voucher/voucher.h"
 
 namespace concierge {
@@ -17,22 +17,10 @@ struct Pki {
 };
 
 Pki MakePki() {
-  CryptoRandom random;
-  auto ca_key = crypto::PrivateKey::GenerateP256().value();
-  crypto::CertificateSpec spec;
-  spec.subject = {"CA", "", ""};
-  spec.public_key = ca_key.get();
-  spec.serial = random.Generate(16);
-  spec.not_before = std::chrono::system_clock::now() - std::chrono::hours(1);
-  spec.not_after = spec.not_before + std::chrono::hours(1000);
-  spec.is_ca = true;
-  auto ca = crypto::IssueCertificate(spec, nullptr, ca_key).value();
-  auto key = crypto::PrivateKey::GenerateP256().value();
-  spec.subject = {"leaf", "SN", ""};
-  spec.public_key = key.get();
-  spec.is_ca = false;
-  auto leaf = crypto::IssueCertificate(spec, &ca, ca_key).value();
-  return {ca_key, ca, key, leaf};
+  auto now = std::chrono::system_clock::now();
+  auto ca = testing::MakeTestCa(now);
+  auto leaf = testing::MakeTestLeaf(ca, now, std::chrono::hours(1000));
+  return {ca.key, ca.certificate, leaf.key, leaf.certificate};
 }
 
 const Pki& Shared() {

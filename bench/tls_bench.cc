@@ -3,8 +3,7 @@
 // connection. Compare with the P-256 operations a handshake needs (crypto_bench).
 #include <benchmark/benchmark.h>
 
-#include "common/random.h"
-#include "crypto/certificate_builder.h"
+#include "fakes/test_pki.h"
 #include "http/https_client.h"
 #include "http/https_server.h"
 #include "http/tls.h"
@@ -12,28 +11,12 @@
 namespace concierge {
 namespace {
 
-http::TlsIdentity MakeIdentity(const crypto::Certificate* issuer,
-                               const crypto::PrivateKey* issuer_key, bool ca) {
-  CryptoRandom random;
-  auto key = crypto::PrivateKey::GenerateP256().value();
-  crypto::CertificateSpec spec;
-  spec.subject = {ca ? "CA" : "peer", "SN", ""};
-  spec.public_key = key.get();
-  spec.serial = random.Generate(16);
-  spec.not_before = std::chrono::system_clock::now() - std::chrono::hours(1);
-  spec.not_after = spec.not_before + std::chrono::hours(1000);
-  spec.is_ca = ca;
-  spec.subject_alt_names = ca ? "" : "IP:127.0.0.1";
-  auto cert = crypto::IssueCertificate(spec, issuer, issuer_key ? *issuer_key : key).value();
-  return {cert, key, {}};
-}
-
 struct Fixture {
   Fixture() {
-    auto ca = MakeIdentity(nullptr, nullptr, true);
+    auto ca = testing::MakeTestCa(std::chrono::system_clock::now());
     ca_cert = ca.certificate;
-    server_identity = MakeIdentity(&ca.certificate, &ca.key, false);
-    client_identity = MakeIdentity(&ca.certificate, &ca.key, false);
+    server_identity = testing::MakeTlsIdentity(ca);
+    client_identity = testing::MakeTlsIdentity(ca);
     auto ctx = http::MakeServerContext(*server_identity, true).value();
     server = http::HttpsServer::Start({"127.0.0.1", 0}, std::move(ctx),
                                       [](const http::HttpRequest&, const http::ConnectionInfo&) {

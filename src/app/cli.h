@@ -7,6 +7,8 @@
 
 #include "common/error.h"
 #include "common/json.h"
+#include "http/https_server.h"
+#include "http/tls.h"
 
 namespace concierge::app {
 
@@ -24,11 +26,12 @@ void AddSiteCommands(CLI::App& app, Action& action, Output& output);
 void AddDeviceCommands(CLI::App& app, Action& action, Output& output);
 void AddLabCommands(CLI::App& app, Action& action, Output& output);
 
-// WaitForTermination blocks until SIGINT or SIGTERM (blocked in every thread by main).
-void WaitForTermination();
-
-// WriteListenAddress records where a server listens (DIR/listen.addr), so scripts that start
-// it on port 0 can find it.
-Status WriteListenAddress(const std::string& dir, const std::string& host, uint16_t port);
+// ServeUntilTerminated runs an HTTPS server on listen until SIGINT or SIGTERM (blocked in
+// every thread by main). It records the bound address in DIR/listen.addr, so scripts that
+// start it on port 0 can find it, and logs every refusal (status >= 400) on stderr under
+// role. banner is printed with the URL appended once the server listens.
+Status ServeUntilTerminated(const std::string& dir, const std::string& listen, int workers,
+                            const http::TlsIdentity& identity, const std::string& role,
+                            const std::string& banner, http::Handler handler);
 
 }  // namespace concierge::app

@@ -3,6 +3,7 @@
 #include <iostream>
 
 #include "app/cli.h"
+#include "common/files.h"
 
 namespace concierge::app {
 
@@ -18,13 +19,39 @@ void Output::Print(const Json& document, const std::string& text) const {
   std::cout.flush();
 }
 
-void WaitForTermination() {
+Status ServeUntilTerminated(const std::string& dir, const std::string& listen, int workers,
+                            const http::TlsIdentity& identity, const std::string& role,
+                            const std::string& banner, http::Handler handler) {
+  ASSIGN_OR_RETURN(auto address, http::ParseHostPort(listen));
+  ASSIGN_OR_RETURN(auto ctx, http::MakeServerContext(identity, /*request_client_cert=*/true));
+  http::ServerOptions options;
+  options.workers = workers;
+  auto logged = [role, handler = std::move(handler)](const http::HttpRequest& request,
+                                                     const http::ConnectionInfo& connection) {
+    http::HttpResponse response = handler(request, connection);
+    if (response.status >= 400) {
+      std::string who = connection.peer_certificate ? connection.peer_certificate->SubjectText()
+                                                    : "(no client certificate)";
+      std::cerr << role << ": " << request.method << " " << request.target << " from " << who
+                << " -> " << response.status << " " << response.body;
+    }
+    return response;
+  };
+  ASSIGN_OR_RETURN(auto server, http::HttpsServer::Start(address, std::move(ctx), logged, options));
+  bool v6 = address.host.find(':') != std::string::npos;
+  std::string authority =
+      (v6 ? "[" + address.host + "]" : address.host) + ":" + std::to_string(server->port());
+  RETURN_IF_ERROR(WriteFileAtomic(std::filesystem::path(dir) / "listen.addr", authority + "\n"));
+  std::cout << banner << "https://" << authority << std::endl;
   sigset_t set;
   sigemptyset(&set);
   sigaddset(&set, SIGINT);
   sigaddset(&set, SIGTERM);
   int signal_number = 0;
   sigwait(&set, &signal_number);
+  server->Stop();
+  std::cout << role << " stopped" << std::endl;
+  return OkStatus();
 }
 
 }  // namespace concierge::app

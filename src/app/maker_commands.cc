@@ -89,27 +89,12 @@ Status Serve(const MakerArgs& args) {
   ASSIGN_OR_RETURN(auto maker, masa::LoadMakerDirectory(args.dir));
   ASSIGN_OR_RETURN(auto store, masa::MakerStore::Open(maker.DatabasePath(), clock));
   masa::MasaService service(*store, clock, maker.masa);
-  ASSIGN_OR_RETURN(auto ctx, http::MakeServerContext(maker.tls, /*request_client_cert=*/true));
-  ASSIGN_OR_RETURN(auto address, http::ParseHostPort(args.listen));
-  http::ServerOptions options;
-  options.workers = args.workers;
-  auto handler = [&service](const http::HttpRequest& request,
-                            const http::ConnectionInfo& connection) {
-    auto response = masa::HandleMasaRequest(service, request, connection);
-    if (response.status >= 400) {
-      std::cerr << "masa: " << request.target << " -> " << response.status << " " << response.body;
-    }
-    return response;
-  };
-  ASSIGN_OR_RETURN(auto server,
-                   http::HttpsServer::Start(address, std::move(ctx), handler, options));
-  RETURN_IF_ERROR(WriteListenAddress(args.dir, address.host, server->port()));
-  std::cout << "MASA for \"" << maker.name << "\" listening on https://" << address.host << ":"
-            << server->port() << std::endl;
-  WaitForTermination();
-  server->Stop();
-  std::cout << "MASA stopped" << std::endl;
-  return OkStatus();
+  return ServeUntilTerminated(
+      args.dir, args.listen, args.workers, maker.tls, "masa",
+      "MASA for \"" + maker.name + "\" listening on ",
+      [&service](const http::HttpRequest& request, const http::ConnectionInfo& connection) {
+        return masa::HandleMasaRequest(service, request, connection);
+      });
 }
 
 Status Sell(const MakerArgs& args, const Output& output) {
@@ -126,12 +111,6 @@ Status Sell(const MakerArgs& args, const Output& output) {
 }
 
 }  // namespace
-
-Status WriteListenAddress(const std::string& dir, const std::string& host, uint16_t port) {
-  bool v6 = host.find(':') != std::string::npos;
-  return WriteFileAtomic(std::filesystem::path(dir) / "listen.addr",
-                         (v6 ? "[" + host + "]" : host) + ":" + std::to_string(port) + "\n");
-}
 
 void AddMakerCommands(CLI::App& app, Action& action, Output& output) {
   auto args = std::make_shared<MakerArgs>();

@@ -80,31 +80,12 @@ Status Serve(const SiteArgs& args) {
     return anchors;
   });
   registrar::RegistrarService service(*store, masa, clock, random, site.identity);
-  ASSIGN_OR_RETURN(auto ctx, http::MakeServerContext(site.Tls(), /*request_client_cert=*/true));
-  ASSIGN_OR_RETURN(auto address, http::ParseHostPort(args.listen));
-  http::ServerOptions options;
-  options.workers = args.workers;
-  auto handler = [&service](const http::HttpRequest& request,
-                            const http::ConnectionInfo& connection) {
-    auto response = registrar::HandleRegistrarRequest(service, request, connection);
-    if (response.status >= 400) {
-      std::string who = connection.peer_certificate ? connection.peer_certificate->SubjectText()
-                                                    : "(no client certificate)";
-      std::cerr << "registrar: " << request.target << " from " << who << " -> " << response.status
-                << " " << response.body;
-    }
-    return response;
-  };
-  ASSIGN_OR_RETURN(auto server,
-                   http::HttpsServer::Start(address, std::move(ctx), handler, options));
-  RETURN_IF_ERROR(WriteListenAddress(args.dir, address.host, server->port()));
-  std::cout << "site controller \"" << site.identity.site_name
-            << "\": registrar listening on https://" << address.host << ":" << server->port()
-            << std::endl;
-  WaitForTermination();
-  server->Stop();
-  std::cout << "site controller stopped" << std::endl;
-  return OkStatus();
+  return ServeUntilTerminated(
+      args.dir, args.listen, args.workers, site.Tls(), "registrar",
+      "site controller \"" + site.identity.site_name + "\": registrar listening on ",
+      [&service](const http::HttpRequest& request, const http::ConnectionInfo& connection) {
+        return registrar::HandleRegistrarRequest(service, request, connection);
+      });
 }
 
 Json DeviceJson(const registrar::DeviceRecord& d) {

@@ -1,5 +1,7 @@
 #include "crypto/certificate_builder.h"
 
+#include "common/files.h"
+
 namespace concierge::crypto {
 namespace {
 
@@ -103,6 +105,42 @@ Result<Certificate> IssueCertificate(const CertificateSpec& spec, const Certific
     return std::unexpected(OpenSslError(ErrorCode::kInternal, "signing a certificate"));
   }
   return Certificate::Adopt(cert.release());
+}
+
+CertificateSpec NewCertificateSpec(NameSpec subject, SystemTime now, std::chrono::seconds validity,
+                                   Random& random) {
+  CertificateSpec spec;
+  spec.subject = std::move(subject);
+  spec.serial = random.Generate(16);
+  spec.not_before = now - std::chrono::hours(1);
+  spec.not_after = now + validity;
+  return spec;
+}
+
+Result<KeyAndCertificate> IssueWithNewKey(CertificateSpec spec, const Certificate* issuer,
+                                          const PrivateKey* issuer_key) {
+  ASSIGN_OR_RETURN(PrivateKey key, PrivateKey::GenerateP256());
+  spec.public_key = key.get();
+  ASSIGN_OR_RETURN(Certificate certificate,
+                   IssueCertificate(spec, issuer, issuer_key != nullptr ? *issuer_key : key));
+  return KeyAndCertificate{certificate, key};
+}
+
+Status WriteKeyPairFiles(const std::filesystem::path& base, const Certificate& certificate,
+                         const PrivateKey& key) {
+  ASSIGN_OR_RETURN(std::string key_pem, key.ToPem());
+  RETURN_IF_ERROR(WriteFileAtomic(base.string() + ".key", key_pem, 0600));
+  return WriteFileAtomic(base.string() + ".pem", certificate.Pem());
+}
+
+Result<KeyAndCertificate> ReadKeyPairFiles(const std::filesystem::path& base) {
+  std::string cert_path = base.string() + ".pem";
+  std::string key_path = base.string() + ".key";
+  ASSIGN_OR_RETURN(std::string cert_pem, ReadFile(cert_path));
+  ASSIGN_OR_RETURN(std::string key_pem, ReadFile(key_path));
+  ASSIGN_OR_RETURN_CTX(Certificate certificate, Certificate::FromPem(cert_pem), cert_path);
+  ASSIGN_OR_RETURN_CTX(PrivateKey key, PrivateKey::FromPem(key_pem), key_path);
+  return KeyAndCertificate{certificate, key};
 }
 
 Result<Csr> Csr::FromDer(ByteSpan der) {

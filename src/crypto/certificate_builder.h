@@ -1,9 +1,11 @@
 #pragma once
 
+#include <filesystem>
 #include <string>
 #include <utility>
 #include <vector>
 
+#include "common/random.h"
 #include "crypto/certificate.h"
 #include "crypto/key.h"
 
@@ -35,10 +37,34 @@ struct CertificateSpec {
   std::vector<std::pair<std::string, std::string>> ia5_extensions;  // {oid, value}
 };
 
+// NewCertificateSpec starts a spec for subject with a random 128-bit serial, valid from an
+// hour before now (for peers whose clocks run behind) for validity.
+CertificateSpec NewCertificateSpec(NameSpec subject, SystemTime now, std::chrono::seconds validity,
+                                   Random& random);
+
 // IssueCertificate signs spec with issuer_key. issuer is the issuing CA certificate, or null for
 // a self-signed certificate (then issuer_key must hold spec.public_key's private half).
 Result<Certificate> IssueCertificate(const CertificateSpec& spec, const Certificate* issuer,
                                      const PrivateKey& issuer_key);
+
+// KeyAndCertificate is a key pair and the certificate issued for it.
+struct KeyAndCertificate {
+  Certificate certificate;
+  PrivateKey key;
+};
+
+// IssueWithNewKey generates a P-256 key, makes it spec's public key and issues the
+// certificate: signed by issuer_key, or self-signed when issuer is null.
+Result<KeyAndCertificate> IssueWithNewKey(CertificateSpec spec, const Certificate* issuer,
+                                          const PrivateKey* issuer_key);
+
+// WriteKeyPairFiles stores base.pem (the certificate, mode 0644) and base.key (PKCS#8,
+// mode 0600), each written atomically.
+Status WriteKeyPairFiles(const std::filesystem::path& base, const Certificate& certificate,
+                         const PrivateKey& key);
+
+// ReadKeyPairFiles loads what WriteKeyPairFiles stored; errors name the file.
+Result<KeyAndCertificate> ReadKeyPairFiles(const std::filesystem::path& base);
 
 X509_NAME* BuildName(const NameSpec& spec);  // caller owns the result
 

@@ -33,10 +33,6 @@ Result<MakerDirectory> InitMakerDirectory(const std::filesystem::path& dir, cons
 
 Result<MakerDirectory> LoadMakerDirectory(const std::filesystem::path& dir);
 
-// SetMasaUrl changes the URL later IDevIDs carry (the MASA's address may be known only once
-// it listens).
-Status SetMasaUrl(MakerDirectory& maker, const std::string& masa_url);
-
 struct MintRequest {
   std::string serial;
   std::string mud_url;

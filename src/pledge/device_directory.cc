@@ -2,6 +2,7 @@
 
 #include "common/files.h"
 #include "common/json.h"
+#include "crypto/certificate_builder.h"
 
 namespace concierge::pledge {
 
@@ -9,9 +10,7 @@ Status WriteDeviceDirectory(const std::filesystem::path& dir, const crypto::Cert
                             const crypto::PrivateKey& key, const crypto::KeyProvenance& provenance,
                             const crypto::Certificate& masa_anchor) {
   RETURN_IF_ERROR(MakeDirectories(dir));
-  ASSIGN_OR_RETURN(std::string key_pem, key.ToPem());
-  RETURN_IF_ERROR(WriteFileAtomic(dir / "idevid.key", key_pem, 0600));
-  RETURN_IF_ERROR(WriteFileAtomic(dir / "idevid.pem", idevid.Pem()));
+  RETURN_IF_ERROR(crypto::WriteKeyPairFiles(dir / "idevid", idevid, key));
   RETURN_IF_ERROR(WriteFileAtomic(dir / "masa-ca.pem", masa_anchor.Pem()));
   Json record{{"serial", idevid.SubjectSerialNumber()},
               {"key",
@@ -35,9 +34,7 @@ Result<PledgeIdentity> LoadDeviceDirectory(const std::filesystem::path& dir) {
 }
 
 Status WriteEnrollment(const std::filesystem::path& dir, const EnrollResult& result) {
-  ASSIGN_OR_RETURN(std::string key_pem, result.ldevid_key.ToPem());
-  RETURN_IF_ERROR(WriteFileAtomic(dir / "ldevid.key", key_pem, 0600));
-  RETURN_IF_ERROR(WriteFileAtomic(dir / "ldevid.pem", result.ldevid.Pem()));
+  RETURN_IF_ERROR(crypto::WriteKeyPairFiles(dir / "ldevid", result.ldevid, result.ldevid_key));
   RETURN_IF_ERROR(
       WriteFileAtomic(dir / "domain-ca.pem", crypto::ChainToPem(result.domain_anchors)));
   return WriteFileAtomic(dir / "voucher.cms", ToString(result.voucher_cms), 0644);

@@ -4,49 +4,25 @@
 #include "common/random.h"
 #include "crypto/certificate_builder.h"
 #include "crypto/cms.h"
+#include "fakes/test_pki.h"
 
 namespace concierge::crypto {
 namespace {
 
 using ::testing::HasSubstr;
 
-struct Ca {
-  Certificate cert;
-  PrivateKey key;
-};
-
-Ca MakeCa(SystemTime now, CryptoRandom& random) {
-  auto key = PrivateKey::GenerateP256().value();
-  CertificateSpec spec;
-  spec.subject = {"Test CA", "", "Test"};
-  spec.public_key = key.get();
-  spec.serial = random.Generate(16);
-  spec.not_before = now - std::chrono::hours(1);
-  spec.not_after = now + std::chrono::hours(24 * 365);
-  spec.is_ca = true;
-  spec.key_usage = "critical,keyCertSign,cRLSign";
-  return {IssueCertificate(spec, nullptr, key).value(), key};
-}
-
 class CryptoTest : public ::testing::Test {
  protected:
-  CryptoTest() : now_(FromUnixSeconds(1800000000)), ca_(MakeCa(now_, random_)) {}
+  CryptoTest() : now_(FromUnixSeconds(1800000000)), ca_(testing::MakeTestCa(now_)) {}
 
   std::pair<Certificate, PrivateKey> Leaf(std::chrono::hours validity) {
-    auto key = PrivateKey::GenerateP256().value();
-    CertificateSpec spec;
-    spec.subject = {"device", "SN-1", "Test"};
-    spec.public_key = key.get();
-    spec.serial = random_.Generate(16);
-    spec.not_before = now_ - std::chrono::hours(1);
-    spec.not_after = now_ + validity;
-    spec.ia5_extensions.emplace_back(kOidMasaUrl, "masa.example:443");
-    return {IssueCertificate(spec, &ca_.cert, ca_.key).value(), key};
+    auto leaf = testing::MakeTestLeaf(ca_, now_, validity);
+    return {leaf.certificate, leaf.key};
   }
 
   CryptoRandom random_;
   SystemTime now_;
-  Ca ca_;
+  KeyAndCertificate ca_;
 };
 
 TEST_F(CryptoTest, IssuedCertificateCarriesWhatWasAsked) {
@@ -62,12 +38,12 @@ TEST_F(CryptoTest, IssuedCertificateCarriesWhatWasAsked) {
 
 TEST_F(CryptoTest, ChainChecksUseTheGivenTime) {
   auto [leaf, key] = Leaf(std::chrono::hours(24));
-  EXPECT_TRUE(VerifyChain(leaf, {}, {ca_.cert}, {.at = now_}));
-  auto expired = VerifyChain(leaf, {}, {ca_.cert}, {.at = now_ + std::chrono::hours(48)});
+  EXPECT_TRUE(VerifyChain(leaf, {}, {ca_.certificate}, {.at = now_}));
+  auto expired = VerifyChain(leaf, {}, {ca_.certificate}, {.at = now_ + std::chrono::hours(48)});
   ASSERT_FALSE(expired);
   EXPECT_THAT(expired.error().message(), HasSubstr("expired"));
-  Ca other = MakeCa(now_, random_);
-  EXPECT_FALSE(VerifyChain(leaf, {}, {other.cert}, {.at = now_}));
+  auto other = testing::MakeTestCa(now_, "Other CA");
+  EXPECT_FALSE(VerifyChain(leaf, {}, {other.certificate}, {.at = now_}));
   EXPECT_FALSE(VerifyChain(leaf, {}, {leaf}, {.at = now_}));
   EXPECT_TRUE(VerifyChain(leaf, {}, {leaf}, {.at = now_, .allow_partial = true}));
 }
@@ -80,13 +56,13 @@ TEST_F(CryptoTest, NeverExpiringCertificatesUse99991231) {
   spec.serial = random_.Generate(16);
   spec.not_before = now_;
   spec.no_expiration = true;
-  auto cert = IssueCertificate(spec, &ca_.cert, ca_.key).value();
+  auto cert = IssueCertificate(spec, &ca_.certificate, ca_.key).value();
   EXPECT_GT(cert.NotAfter(), now_ + std::chrono::hours(24 * 365 * 100));
 }
 
 TEST_F(CryptoTest, CmsSignatureCoversTheContent) {
   auto [leaf, key] = Leaf(std::chrono::hours(24));
-  Bytes signed_data = CmsSign(ToBytes("hello"), leaf, key, {ca_.cert}).value();
+  Bytes signed_data = CmsSign(ToBytes("hello"), leaf, key, {ca_.certificate}).value();
   auto opened = CmsVerifySignature(signed_data).value();
   EXPECT_EQ(ToString(opened.content), "hello");
   EXPECT_EQ(opened.signer, leaf);
@@ -106,7 +82,7 @@ TEST_F(CryptoTest, CmsRejectsTrailingBytesAndNonSignedData) {
   Bytes signed_data = CmsSign(ToBytes("x"), leaf, key, {}).value();
   signed_data.push_back(0);
   EXPECT_EQ(CmsVerifySignature(signed_data).error().code(), ErrorCode::kBadFormat);
-  Bytes certs_only = CertsOnlyDer({leaf, ca_.cert}).value();
+  Bytes certs_only = CertsOnlyDer({leaf, ca_.certificate}).value();
   EXPECT_EQ(ParseCertsOnly(certs_only).value().size(), 2u);
   EXPECT_FALSE(CmsVerifySignature(certs_only));  // no signer
 }

@@ -5,35 +5,18 @@
 
 #include <gtest/gtest.h>
 
-#include "common/random.h"
-#include "crypto/certificate_builder.h"
+#include "fakes/test_pki.h"
 #include "http/https_server.h"
 
 namespace concierge::registrar {
 namespace {
 
-http::TlsIdentity MakeIdentity(const crypto::Certificate* issuer,
-                               const crypto::PrivateKey* issuer_key, bool ca) {
-  CryptoRandom random;
-  auto key = crypto::PrivateKey::GenerateP256().value();
-  crypto::CertificateSpec spec;
-  spec.subject = {ca ? "Test CA" : "masa", "", ""};
-  spec.public_key = key.get();
-  spec.serial = random.Generate(16);
-  spec.not_before = std::chrono::system_clock::now() - std::chrono::hours(1);
-  spec.not_after = spec.not_before + std::chrono::hours(48);
-  spec.is_ca = ca;
-  spec.subject_alt_names = ca ? "" : "IP:127.0.0.1";
-  auto cert = crypto::IssueCertificate(spec, issuer, issuer_key ? *issuer_key : key).value();
-  return {cert, key, {}};
-}
-
 class HttpsMasaClientTest : public ::testing::Test {
  protected:
   HttpsMasaClientTest()
-      : ca_(MakeIdentity(nullptr, nullptr, true)),
-        masa_identity_(MakeIdentity(&ca_.certificate, &ca_.key, false)),
-        registrar_identity_(MakeIdentity(&ca_.certificate, &ca_.key, false)) {}
+      : ca_(testing::MakeTestCa(std::chrono::system_clock::now())),
+        masa_identity_(testing::MakeTlsIdentity(ca_)),
+        registrar_identity_(testing::MakeTlsIdentity(ca_)) {}
 
   void StartMasa(uint16_t port) {
     auto ctx = http::MakeServerContext(masa_identity_, true).value();
@@ -58,7 +41,7 @@ class HttpsMasaClientTest : public ::testing::Test {
     return "https://127.0.0.1:" + std::to_string(masa_->port()) + "/.well-known/brski";
   }
 
-  http::TlsIdentity ca_;
+  crypto::KeyAndCertificate ca_;
   http::TlsIdentity masa_identity_;
   http::TlsIdentity registrar_identity_;
   std::unique_ptr<http::HttpsServer> masa_;
@@ -93,7 +76,7 @@ TEST_F(HttpsMasaClientTest, PassesOnTheMasaRefusal) {
 
 TEST_F(HttpsMasaClientTest, RefusesAMasaOutsideItsAnchors) {
   StartMasa(0);
-  auto other_ca = MakeIdentity(nullptr, nullptr, true);
+  auto other_ca = testing::MakeTestCa(std::chrono::system_clock::now(), "Other CA");
   HttpsMasaClient client(registrar_identity_,
                          [&other_ca] { return std::vector{other_ca.certificate}; });
   auto result = client.RequestVoucher(BaseUrl(), ToBytes("x"));
