@@ -9,6 +9,7 @@
 #include <mutex>
 #include <thread>
 
+#include "common/temp_dir.h"
 #include "http/https_server.h"
 #include "masa/maker_directory.h"
 #include "masa/masa_http.h"
@@ -19,26 +20,6 @@
 
 namespace concierge::lab {
 namespace {
-
-// LabDir is a temporary state directory for one run.
-class LabDir {
- public:
-  LabDir() {
-    std::string pattern =
-        (std::filesystem::temp_directory_path() / "concierge-lab-XXXXXX").string();
-    path_ = mkdtemp(pattern.data());
-  }
-
-  ~LabDir() {
-    std::error_code ec;
-    std::filesystem::remove_all(path_, ec);
-  }
-
-  const std::filesystem::path& path() const { return path_; }
-
- private:
-  std::filesystem::path path_;
-};
 
 double Percentile(std::vector<double> values, double p) {
   if (values.empty()) {
@@ -108,7 +89,10 @@ Result<OnboardReport> RunOnboardLab(const OnboardOptions& options) {
   }
   SystemClock clock;
   CryptoRandom random;
-  LabDir lab;
+  TempDir lab("concierge-lab");
+  if (lab.path().empty()) {
+    return MakeError(ErrorCode::kUnavailable, "cannot make a temporary directory for the lab");
+  }
   OnboardReport report;
   report.devices = options.devices;
   report.cores = std::max(1u, std::thread::hardware_concurrency());

@@ -5,8 +5,8 @@
 #include <memory>
 #include <string>
 
+#include "common/temp_dir.h"
 #include "fakes/fake_clock.h"
-#include "fakes/temp_dir.h"
 #include "masa/maker_directory.h"
 #include "pledge/pledge.h"
 #include "registrar/registrar_service.h"

@@ -11,8 +11,8 @@ namespace concierge::testing {
 // MakeTestCa makes a self-signed CA valid around now.
 inline crypto::KeyAndCertificate MakeTestCa(SystemTime now, const std::string& name = "Test CA") {
   CryptoRandom random;
-  auto spec = crypto::NewCertificateSpec({name, "", "Test"}, now, std::chrono::hours(24 * 365),
-                                         random);
+  auto spec =
+      crypto::NewCertificateSpec({name, "", "Test"}, now, std::chrono::hours(24 * 365), random);
   spec.is_ca = true;
   spec.key_usage = "critical,keyCertSign,cRLSign";
   return crypto::IssueWithNewKey(spec, nullptr, nullptr).value();
@@ -31,8 +31,8 @@ inline crypto::KeyAndCertificate MakeTestLeaf(const crypto::KeyAndCertificate& c
 
 // MakeTlsIdentity is a leaf for 127.0.0.1 issued by ca, as a TLS identity.
 inline http::TlsIdentity MakeTlsIdentity(const crypto::KeyAndCertificate& ca) {
-  auto leaf = MakeTestLeaf(ca, std::chrono::system_clock::now(), std::chrono::hours(48),
-                           "IP:127.0.0.1");
+  auto leaf =
+      MakeTestLeaf(ca, std::chrono::system_clock::now(), std::chrono::hours(48), "IP:127.0.0.1");
   return {leaf.certificate, leaf.key, {}};
 }
 
