@@ -15,12 +15,14 @@ class TempDir {
       path_ = pattern;
     }
   }
+
   ~TempDir() {
     std::error_code ec;
     if (!path_.empty()) {
       std::filesystem::remove_all(path_, ec);
     }
   }
+
   TempDir(const TempDir&) = delete;
   TempDir& operator=(const TempDir&) = delete;
 
