@@ -32,7 +32,10 @@ Status OnlyMembers(const Json& object, const std::string& path,
                    std::initializer_list<std::string_view> allowed) {
   for (const auto& [key, value] : object.items()) {
     if (std::find(allowed.begin(), allowed.end(), key) == allowed.end()) {
-      return Bad(path + "." + key, "unsupported member (refused rather than ignored)");
+      std::string member_path = path;
+      member_path += ".";
+      member_path += key;
+      return Bad(member_path, "unsupported member (refused rather than ignored)");
     }
   }
   return OkStatus();
@@ -135,8 +138,8 @@ Result<PortMatch> ParsePort(const Json& value, const std::string& path) {
 Status ParseIp(const Json& ip, const std::string& path, bool v6, AceMatches& m) {
   std::string_view src = v6 ? "source-ipv6-network" : "source-ipv4-network";
   std::string_view dst = v6 ? "destination-ipv6-network" : "destination-ipv4-network";
-  RETURN_IF_ERROR(OnlyMembers(ip, path, {"protocol", src, dst, "ietf-acldns:src-dnsname",
-                                         "ietf-acldns:dst-dnsname"}));
+  RETURN_IF_ERROR(OnlyMembers(
+      ip, path, {"protocol", src, dst, "ietf-acldns:src-dnsname", "ietf-acldns:dst-dnsname"}));
   if (const Json* protocol = Member(ip, {"protocol"})) {
     ASSIGN_OR_RETURN(int64_t number, Integer(*protocol, path + ".protocol", 0, 255));
     m.protocol = static_cast<uint8_t>(number);
@@ -156,8 +159,8 @@ Status ParseIp(const Json& ip, const std::string& path, bool v6, AceMatches& m) 
 
 Status ParseTransport(const Json& l4, const std::string& path, bool tcp, AceMatches& m) {
   if (tcp) {
-    RETURN_IF_ERROR(OnlyMembers(l4, path, {"source-port", "destination-port",
-                                           "ietf-mud:direction-initiated"}));
+    RETURN_IF_ERROR(
+        OnlyMembers(l4, path, {"source-port", "destination-port", "ietf-mud:direction-initiated"}));
   } else {
     RETURN_IF_ERROR(OnlyMembers(l4, path, {"source-port", "destination-port"}));
   }
@@ -167,8 +170,7 @@ Status ParseTransport(const Json& l4, const std::string& path, bool tcp, AceMatc
   if (const Json* port = Member(l4, {"destination-port"})) {
     ASSIGN_OR_RETURN(m.destination_port, ParsePort(*port, path + ".destination-port"));
   }
-  ASSIGN_OR_RETURN(std::string direction,
-                   String(l4, "ietf-mud:direction-initiated", path, false));
+  ASSIGN_OR_RETURN(std::string direction, String(l4, "ietf-mud:direction-initiated", path, false));
   if (direction == "from-device") {
     m.direction_initiated = Direction::kFromDevice;
   } else if (direction == "to-device") {
@@ -220,8 +222,9 @@ Status ParseEth(const Json& eth, const std::string& path, AceMatches& m) {
 }
 
 Status ParseMudMatch(const Json& mud, const std::string& path, MudAbstractions& a) {
-  RETURN_IF_ERROR(OnlyMembers(mud, path, {"manufacturer", "same-manufacturer", "model",
-                                          "local-networks", "controller", "my-controller"}));
+  RETURN_IF_ERROR(OnlyMembers(mud, path,
+                              {"manufacturer", "same-manufacturer", "model", "local-networks",
+                               "controller", "my-controller"}));
   ASSIGN_OR_RETURN(a.manufacturer, String(mud, "manufacturer", path, false));
   ASSIGN_OR_RETURN(a.model, String(mud, "model", path, false));
   ASSIGN_OR_RETURN(a.controller, String(mud, "controller", path, false));
@@ -247,8 +250,8 @@ Result<AceMatches> ParseMatches(const Json& matches, const std::string& path, Ac
   if (!matches.is_object()) {
     return Bad(path, "expected an object");
   }
-  RETURN_IF_ERROR(OnlyMembers(matches, path,
-                              {"ipv4", "ipv6", "tcp", "udp", "icmp", "eth", "ietf-mud:mud"}));
+  RETURN_IF_ERROR(
+      OnlyMembers(matches, path, {"ipv4", "ipv6", "tcp", "udp", "icmp", "eth", "ietf-mud:mud"}));
   AceMatches m;
   if (matches.contains("ipv4") && matches.contains("ipv6")) {
     return Bad(path, "ipv4 and ipv6 matches in one entry");
@@ -308,8 +311,7 @@ Result<AceMatches> ParseMatches(const Json& matches, const std::string& path, Ac
 Result<ForwardingAction> ParseActions(const Json& ace, const std::string& path) {
   ASSIGN_OR_RETURN(const Json* actions, Object(ace, {"actions"}, path, true));
   RETURN_IF_ERROR(OnlyMembers(*actions, path + ".actions", {"forwarding", "logging"}));
-  ASSIGN_OR_RETURN(std::string forwarding,
-                   String(*actions, "forwarding", path + ".actions", true));
+  ASSIGN_OR_RETURN(std::string forwarding, String(*actions, "forwarding", path + ".actions", true));
   std::string_view name = forwarding;
   if (auto colon = name.find(':'); colon != std::string_view::npos) {
     name.remove_prefix(colon + 1);  // "ietf-access-control-list:accept"
@@ -454,7 +456,8 @@ Status ParseMudContainer(const Json& mud, MudFile& file) {
 }  // namespace
 
 const Acl* MudFile::FindAcl(std::string_view name) const {
-  auto it = std::find_if(acls.begin(), acls.end(), [&](const Acl& acl) { return acl.name == name; });
+  auto it =
+      std::find_if(acls.begin(), acls.end(), [&](const Acl& acl) { return acl.name == name; });
   return it == acls.end() ? nullptr : &*it;
 }
 
@@ -473,8 +476,8 @@ Result<MudFile> ParseMudJson(std::string_view json) {
                                                std::to_string(kMaxMudFileSize));
   }
   ASSIGN_OR_RETURN(Json document, ParseJsonObject(json, "MUD file"));
-  RETURN_IF_ERROR(OnlyMembers(document, "MUD file",
-                              {kMudContainer, kAclsContainer, kLegacyAclsContainer}));
+  RETURN_IF_ERROR(
+      OnlyMembers(document, "MUD file", {kMudContainer, kAclsContainer, kLegacyAclsContainer}));
   MudFile file;
   ASSIGN_OR_RETURN(const Json* mud, Object(document, {kMudContainer}, "MUD file", true));
   RETURN_IF_ERROR(ParseMudContainer(*mud, file));
@@ -498,10 +501,10 @@ Result<MudFile> ParseMudJson(std::string_view json) {
   for (const auto* policy : {&file.from_device_acls, &file.to_device_acls}) {
     for (const auto& name : *policy) {
       if (file.FindAcl(name) == nullptr) {
-        return Bad(std::string(kMudContainer) +
-                       (policy == &file.from_device_acls ? ".from-device-policy"
-                                                         : ".to-device-policy"),
-                   "names ACL \"" + name + "\", which the file does not define");
+        return Bad(
+            std::string(kMudContainer) +
+                (policy == &file.from_device_acls ? ".from-device-policy" : ".to-device-policy"),
+            "names ACL \"" + name + "\", which the file does not define");
       }
     }
   }

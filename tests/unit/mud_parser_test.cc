@@ -1,11 +1,12 @@
-#include <gmock/gmock.h>
-#include <gtest/gtest.h>
+#include "mud/mud_parser.h"
 
 #include <filesystem>
 #include <map>
 
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
 #include "common/files.h"
-#include "mud/mud_parser.h"
 
 namespace concierge::mud {
 namespace {
@@ -65,13 +66,15 @@ TEST(MudParserTest, ReadsEveryKindOfMatch) {
   const AceMatches& cloud = from->aces[0].matches;
   EXPECT_EQ(cloud.protocol, 6);
   EXPECT_EQ(cloud.destination_dnsname, "cloud.acme.example");
-  EXPECT_EQ(cloud.destination_port->lower, 443);
+  ASSERT_TRUE(cloud.destination_port.has_value());
+  EXPECT_EQ(cloud.destination_port.value_or(PortMatch{}).lower, 443);
   EXPECT_EQ(cloud.direction_initiated, Direction::kFromDevice);
   const AceMatches& peers = from->aces[1].matches;
   EXPECT_TRUE(peers.mud.same_manufacturer);
   EXPECT_EQ(peers.protocol, 17);
-  EXPECT_EQ(peers.destination_port->op, PortMatch::Op::kRange);
-  EXPECT_EQ(peers.destination_port->upper, 5010);
+  PortMatch range = peers.destination_port.value_or(PortMatch{});
+  EXPECT_EQ(range.op, PortMatch::Op::kRange);
+  EXPECT_EQ(range.upper, 5010);
   EXPECT_EQ(from->aces[2].matches.icmp_type, 8);
   EXPECT_TRUE(file->FindAcl("to-dev")->aces[0].matches.mud.my_controller);
 }
@@ -112,6 +115,7 @@ TEST(MudParserTest, RefusalsNameThePathAndTheProblem) {
       {"{\"ietf-mud:mud\": []}", "MUD file.ietf-mud:mud: expected an object"},
       {"[]", "expected a JSON object"},
   };
+
   for (const auto& c : cases) {
     auto file = ParseMudJson(c.json);
     if (std::string_view(c.message).empty()) {
@@ -125,8 +129,9 @@ TEST(MudParserTest, RefusalsNameThePathAndTheProblem) {
 }
 
 TEST(MudParserTest, RefusesIpv4MatchesInAnIpv6Acl) {
-  auto file = ParseMudJson(WithReplaced(kThermostat, R"("name": "from-dev", "type": "ipv4-acl-type")",
-                                        R"("name": "from-dev", "type": "ipv6-acl-type")"));
+  auto file =
+      ParseMudJson(WithReplaced(kThermostat, R"("name": "from-dev", "type": "ipv4-acl-type")",
+                                R"("name": "from-dev", "type": "ipv6-acl-type")"));
   ASSERT_FALSE(file);
   EXPECT_THAT(file.error().message(), HasSubstr("ipv4: does not fit the ACL's type"));
 }
@@ -145,6 +150,7 @@ class MudTestdataTest : public ::testing::Test {
                    << " (it lives beside the checkout in ../shared/testdata/mud)";
     }
   }
+
   std::filesystem::path dir_ = std::filesystem::path(CONCIERGE_SHARED_TESTDATA) / "mud";
 };
 
