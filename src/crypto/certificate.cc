@@ -176,6 +176,10 @@ Result<Bytes> Certificate::PublicKeyDer() const {
   return crypto::PublicKeyDer(PublicKey());
 }
 
+bool Certificate::MatchesHost(std::string_view host) const {
+  return X509_check_host(get(), host.data(), host.size(), 0, nullptr) == 1;
+}
+
 bool Certificate::operator==(const Certificate& other) const {
   return X509_cmp(get(), other.get()) == 0;
 }

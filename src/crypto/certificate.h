@@ -51,6 +51,10 @@ class Certificate {
 
   EVP_PKEY* PublicKey() const { return X509_get0_pubkey(x509_.get()); }
 
+  // MatchesHost tells whether the certificate names host (subjectAltName DNS names, or the
+  // common name when there are none), as TLS would check it.
+  bool MatchesHost(std::string_view host) const;
+
   bool operator==(const Certificate& other) const;
 
   X509* get() const { return x509_.get(); }

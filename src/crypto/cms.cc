@@ -20,6 +20,23 @@ Result<OpenSslPtr<CMS_ContentInfo>> ParseCms(ByteSpan der) {
   return cms;
 }
 
+// SignerCertificate returns the one signer's certificate (with a reference of its own) after
+// CMS_verify has attached it. CMS_get0_signers hands back a stack that does not own its
+// certificates, so only the stack itself is freed.
+Result<Certificate> SignerCertificate(CMS_ContentInfo* cms) {
+  STACK_OF(X509)* signers = CMS_get0_signers(cms);
+  int count = signers != nullptr ? sk_X509_num(signers) : 0;
+  X509* signer = count == 1 ? sk_X509_value(signers, 0) : nullptr;
+  if (signer != nullptr) {
+    X509_up_ref(signer);
+  }
+  sk_X509_free(signers);
+  if (signer == nullptr) {
+    return MakeError(ErrorCode::kSecurity, "CMS signer certificate not included");
+  }
+  return Certificate::Adopt(signer);
+}
+
 std::vector<Certificate> TakeCertificates(STACK_OF(X509) * certs) {
   std::vector<Certificate> out;
   for (int i = 0; i < sk_X509_num(certs); ++i) {
@@ -44,7 +61,7 @@ Result<Bytes> ToDer(CMS_ContentInfo* cms) {
 }  // namespace
 
 Result<Bytes> CmsSign(ByteSpan content, const Certificate& signer, const PrivateKey& key,
-                      const std::vector<Certificate>& extra_certs) {
+                      const std::vector<Certificate>& extra_certs, bool detached) {
   OpenSslPtr<STACK_OF(X509)> certs(sk_X509_new_null());
   for (const auto& cert : extra_certs) {
     X509_up_ref(cert.get());
@@ -52,7 +69,8 @@ Result<Bytes> CmsSign(ByteSpan content, const Certificate& signer, const Private
   }
   OpenSslPtr<BIO> in(BIO_new_mem_buf(content.data(), static_cast<int>(content.size())));
   OpenSslPtr<CMS_ContentInfo> cms(
-      CMS_sign(signer.get(), key.get(), certs.get(), in.get(), CMS_BINARY | CMS_NOSMIMECAP));
+      CMS_sign(signer.get(), key.get(), certs.get(), in.get(),
+               CMS_BINARY | CMS_NOSMIMECAP | (detached ? CMS_DETACHED : 0)));
   if (!cms) {
     return std::unexpected(OpenSslError(ErrorCode::kInternal, "CMS signing"));
   }
@@ -85,17 +103,42 @@ Result<CmsSigned> CmsVerifySignature(ByteSpan der) {
                  CMS_NO_SIGNER_CERT_VERIFY | CMS_BINARY) != 1) {
     return std::unexpected(OpenSslError(ErrorCode::kSecurity, "CMS signature does not verify"));
   }
-  OpenSslPtr<STACK_OF(X509)> signer_certs(CMS_get0_signers(cms.get()));
-  if (!signer_certs || sk_X509_num(signer_certs.get()) != 1) {
-    return MakeError(ErrorCode::kSecurity, "CMS signer certificate not included");
-  }
-  X509* signer = sk_X509_value(signer_certs.get(), 0);
-  X509_up_ref(signer);
+  ASSIGN_OR_RETURN(Certificate signer, SignerCertificate(cms.get()));
   char* data = nullptr;
   long size = BIO_get_mem_data(out.get(), &data);
   OpenSslPtr<STACK_OF(X509)> all(CMS_get1_certs(cms.get()));
-  return CmsSigned{Bytes(data, data + size), Certificate::Adopt(signer),
-                   TakeCertificates(all.get())};
+  return CmsSigned{Bytes(data, data + size), signer, TakeCertificates(all.get())};
+}
+
+Result<CmsDetachedSignature> CmsVerifyDetached(ByteSpan content, ByteSpan der) {
+  ASSIGN_OR_RETURN(auto cms, ParseCms(der));
+  STACK_OF(CMS_SignerInfo)* signers = CMS_get0_SignerInfos(cms.get());
+  if (sk_CMS_SignerInfo_num(signers) != 1) {
+    return MakeError(ErrorCode::kBadFormat, "CMS SignedData must have exactly one signer");
+  }
+  CMS_SignerInfo* info = sk_CMS_SignerInfo_value(signers, 0);
+  if (CMS_signed_get_attr_count(info) <= 0) {
+    return MakeError(ErrorCode::kBadFormat, "CMS signer has no signed attributes");
+  }
+  OpenSslPtr<BIO> data(BIO_new_mem_buf(content.data(), static_cast<int>(content.size())));
+  if (CMS_verify(cms.get(), nullptr, nullptr, data.get(), nullptr,
+                 CMS_NO_SIGNER_CERT_VERIFY | CMS_BINARY | CMS_DETACHED) != 1) {
+    return std::unexpected(OpenSslError(ErrorCode::kSecurity, "CMS signature does not verify"));
+  }
+  ASSIGN_OR_RETURN(Certificate signer, SignerCertificate(cms.get()));
+  std::optional<SystemTime> signing_time;
+  int index = CMS_signed_get_attr_by_NID(info, NID_pkcs9_signingTime, -1);
+  if (index >= 0) {
+    ASN1_TYPE* value = X509_ATTRIBUTE_get0_type(CMS_signed_get_attr(info, index), 0);
+    std::tm tm{};
+    if (value != nullptr &&
+        (value->type == V_ASN1_UTCTIME || value->type == V_ASN1_GENERALIZEDTIME) &&
+        ASN1_TIME_to_tm(value->value.asn1_string, &tm) == 1) {
+      signing_time = FromUnixSeconds(timegm(&tm));
+    }
+  }
+  OpenSslPtr<STACK_OF(X509)> all(CMS_get1_certs(cms.get()));
+  return CmsDetachedSignature{signer, TakeCertificates(all.get()), signing_time};
 }
 
 Result<Bytes> CertsOnlyDer(const std::vector<Certificate>& certs) {
