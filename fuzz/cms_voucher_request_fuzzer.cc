@@ -1,5 +1,6 @@
 // Property: whatever opens as a signed voucher-request has a signer whose signature holds, and
-// its JSON re-encodes to a request that decodes again.
+// its JSON re-encodes to a request that decodes again. The same input also goes through the
+// certs-only and detached-signature parsers.
 #include "fuzz/fuzz_check.h"
 #include "voucher/voucher.h"
 
@@ -19,5 +20,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     FUZZ_CHECK(v->cms.signer.get() != nullptr);
   }
   (void)crypto::ParseCertsOnly(input);
+  // The same bytes as a detached signature (a MUD file's .p7s) over a fixed content.
+  static constexpr uint8_t kContent[] = {'{', '}'};
+  (void)crypto::CmsVerifyDetached(kContent, input);
   return 0;
 }

@@ -45,8 +45,8 @@ Result<VerifiedSignature> VerifyMudSignature(ByteSpan mud_bytes, ByteSpan signat
                                                "\" is not bound to " + host +
                                                ", the MUD URL's host");
   }
-  auto now_check =
-      crypto::VerifyChain(signature.signer, signature.certificates, check.anchors, {.at = check.now});
+  auto now_check = crypto::VerifyChain(signature.signer, signature.certificates, check.anchors,
+                                       {.at = check.now});
   if (now_check) {
     return VerifiedSignature{signature.signer, check.now};
   }

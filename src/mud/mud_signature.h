@@ -13,10 +13,10 @@ namespace concierge::mud {
 // ExpiredSignerPolicy says what to do with a MUD signature whose signer certificate has
 // expired since it signed (MUD has no secure timestamp; CiscoDevNet/MUD-Manager issue #35).
 enum class ExpiredSignerPolicy {
-  kRefuse,              // the default: every certificate must be valid now
-  kTrustSigningTime,    // check the chain at the signed signingTime instead, if it is not in
-                        // the future; a maker who lets certificates lapse is trusted to have
-                        // signed while they were valid
+  kRefuse,            // the default: every certificate must be valid now
+  kTrustSigningTime,  // check the chain at the signed signingTime instead, if it is not in
+                      // the future; a maker who lets certificates lapse is trusted to have
+                      // signed while they were valid
 };
 
 struct SignatureCheck {

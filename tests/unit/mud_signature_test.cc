@@ -1,13 +1,14 @@
-#include <gmock/gmock.h>
-#include <gtest/gtest.h>
+#include "mud/mud_signature.h"
 
 #include <filesystem>
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
 
 #include "common/files.h"
 #include "crypto/cms.h"
 #include "fakes/test_pki.h"
 #include "mud/mud_parser.h"
-#include "mud/mud_signature.h"
 
 namespace concierge::mud {
 namespace {
@@ -34,7 +35,8 @@ class OwnSignatureTest : public ::testing::Test {
 
   crypto::KeyAndCertificate Signer(const std::string& host) {
     CryptoRandom random;
-    auto spec = crypto::NewCertificateSpec({host, "", "Acme"}, now_, std::chrono::hours(24), random);
+    auto spec =
+        crypto::NewCertificateSpec({host, "", "Acme"}, now_, std::chrono::hours(24), random);
     spec.subject_alt_names = "DNS:" + host;
     spec.key_usage = "critical,digitalSignature";
     return crypto::IssueWithNewKey(spec, &ca_.certificate, &ca_.key).value();
@@ -66,8 +68,8 @@ TEST_F(OwnSignatureTest, VerifiesAndRefusesAlteredFilesOtherAnchorsAndOtherHosts
   EXPECT_EQ(tampered.error().code(), ErrorCode::kSecurity);
 
   auto stranger = testing::MakeTestCa(now_, "Stranger CA");
-  auto untrusted =
-      VerifyMudSignature(mud_, signature, url_, {{stranger.certificate}, now_, ExpiredSignerPolicy::kRefuse});
+  auto untrusted = VerifyMudSignature(mud_, signature, url_,
+                                      {{stranger.certificate}, now_, ExpiredSignerPolicy::kRefuse});
   ASSERT_FALSE(untrusted);
   EXPECT_THAT(untrusted.error().message(), HasSubstr("does not chain"));
 
@@ -109,21 +111,22 @@ class LuminaireTest : public ::testing::Test {
 };
 
 TEST_F(LuminaireTest, VerifiesAtA2019Time) {
-  auto result = VerifyMudSignature(json_, signature_, url_,
-                                   At(ParseRfc3339("2019-01-01T00:00:00Z").value(),
-                                      ExpiredSignerPolicy::kRefuse));
+  auto result = VerifyMudSignature(
+      json_, signature_, url_,
+      At(ParseRfc3339("2019-01-01T00:00:00Z").value(), ExpiredSignerPolicy::kRefuse));
   ASSERT_TRUE(result) << result.error().ToString();
   EXPECT_EQ(result->signer.SubjectCommonName(), "luminaire.example.com");
 }
 
 TEST_F(LuminaireTest, ExpiredSignerIsRefusedByDefault) {
   auto today = ParseRfc3339("2026-11-22T00:00:00Z").value();
-  auto refused = VerifyMudSignature(json_, signature_, url_, At(today, ExpiredSignerPolicy::kRefuse));
+  auto refused =
+      VerifyMudSignature(json_, signature_, url_, At(today, ExpiredSignerPolicy::kRefuse));
   ASSERT_FALSE(refused);
   EXPECT_THAT(refused.error().message(), HasSubstr("certificate has expired"));
 
-  auto accepted =
-      VerifyMudSignature(json_, signature_, url_, At(today, ExpiredSignerPolicy::kTrustSigningTime));
+  auto accepted = VerifyMudSignature(json_, signature_, url_,
+                                     At(today, ExpiredSignerPolicy::kTrustSigningTime));
   ASSERT_TRUE(accepted) << accepted.error().ToString();
   EXPECT_EQ(FormatRfc3339(accepted->checked_at), "2018-09-17T22:20:06Z");
 }
@@ -131,8 +134,8 @@ TEST_F(LuminaireTest, ExpiredSignerIsRefusedByDefault) {
 TEST_F(LuminaireTest, SigningTimePolicyDoesNotTrustTheFuture) {
   // Before the signature was made, the signing time is in the future: no escape hatch then.
   auto before = ParseRfc3339("2018-08-01T00:00:00Z").value();
-  auto result =
-      VerifyMudSignature(json_, signature_, url_, At(before, ExpiredSignerPolicy::kTrustSigningTime));
+  auto result = VerifyMudSignature(json_, signature_, url_,
+                                   At(before, ExpiredSignerPolicy::kTrustSigningTime));
   EXPECT_TRUE(result) << "the chain is valid at this time anyway";
   auto long_before = ParseRfc3339("2017-01-01T00:00:00Z").value();
   EXPECT_FALSE(VerifyMudSignature(json_, signature_, url_,
