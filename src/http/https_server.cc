@@ -4,6 +4,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <chrono>
 
 #include "http/tls_stream.h"
 
@@ -60,6 +61,8 @@ void HttpsServer::WorkerLoop() {
       if (stopping_.load()) {
         return;
       }
+      // Out of descriptors or memory: back off instead of spinning on accept().
+      std::this_thread::sleep_for(std::chrono::milliseconds(10));
       continue;
     }
     {
