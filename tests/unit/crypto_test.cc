@@ -87,6 +87,21 @@ TEST_F(CryptoTest, CmsRejectsTrailingBytesAndNonSignedData) {
   EXPECT_FALSE(CmsVerifySignature(certs_only));  // no signer
 }
 
+TEST_F(CryptoTest, DetachedSignatureCoversTheGivenContentOnly) {
+  auto [leaf, key] = Leaf(std::chrono::hours(24));
+  Bytes content = ToBytes("mud file");
+  Bytes detached = CmsSign(content, leaf, key, {}, /*detached=*/true).value();
+  auto verified = CmsVerifyDetached(content, detached);
+  ASSERT_TRUE(verified) << verified.error().ToString();
+  EXPECT_EQ(verified->signer, leaf);
+  EXPECT_TRUE(verified->signing_time.has_value());
+  EXPECT_EQ(CmsVerifyDetached(ToBytes("mud filE"), detached).error().code(), ErrorCode::kSecurity);
+  Bytes attached = CmsSign(content, leaf, key, {}).value();
+  auto refused = CmsVerifyDetached(content, attached);
+  ASSERT_FALSE(refused);
+  EXPECT_EQ(refused.error().code(), ErrorCode::kBadFormat);
+}
+
 TEST_F(CryptoTest, CsrProvesPossessionAndCarriesTheSubject) {
   auto key = PrivateKey::GenerateP256().value();
   Bytes der = Csr::CreateDer(key, {"cn", "SN-7", ""}).value();
