@@ -1,20 +1,8 @@
 #include "http/https_client.h"
 
-#include <arpa/inet.h>
-
 #include "http/tls_stream.h"
 
 namespace concierge::http {
-namespace {
-
-bool IsIpLiteral(const std::string& host) {
-  unsigned char buffer[sizeof(in6_addr)];
-  return inet_pton(AF_INET, host.c_str(), buffer) == 1 ||
-         inet_pton(AF_INET6, host.c_str(), buffer) == 1;
-}
-
-}  // namespace
-
 struct HttpsClient::Impl {
   Impl(TlsStream s, ParserLimits limits, std::string h)
       : stream(std::move(s)), parser(MessageParser::Kind::kResponse, limits), host(std::move(h)) {}

@@ -1,5 +1,6 @@
 #include "http/socket_io.h"
 
+#include <arpa/inet.h>
 #include <netdb.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
@@ -34,6 +35,12 @@ int Fd::Release() {
   int fd = fd_;
   fd_ = -1;
   return fd;
+}
+
+bool IsIpLiteral(const std::string& host) {
+  unsigned char buffer[sizeof(in6_addr)];
+  return inet_pton(AF_INET, host.c_str(), buffer) == 1 ||
+         inet_pton(AF_INET6, host.c_str(), buffer) == 1;
 }
 
 Result<HostPort> ParseHostPort(std::string_view text) {

@@ -35,6 +35,9 @@ struct HostPort {
   uint16_t port = 0;
 };
 
+// IsIpLiteral tells whether host is an IPv4 or IPv6 address rather than a name.
+bool IsIpLiteral(const std::string& host);
+
 // ParseHostPort reads "host:port", "[v6]:port" (port may be 0 for listening).
 Result<HostPort> ParseHostPort(std::string_view text);
 

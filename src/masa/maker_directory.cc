@@ -3,6 +3,7 @@
 #include "common/files.h"
 #include "common/json.h"
 #include "crypto/certificate_builder.h"
+#include "http/socket_io.h"
 
 namespace concierge::masa {
 namespace {
@@ -12,21 +13,11 @@ using crypto::CertificateSpec;
 constexpr std::chrono::hours kCaValidity{24 * 365 * 30};
 constexpr std::chrono::hours kServiceValidity{24 * 365 * 5};
 
-std::string AuthorityOf(const std::string& masa_url) {
-  std::string rest = masa_url;
-  if (auto scheme = rest.find("://"); scheme != std::string::npos) {
-    rest = rest.substr(scheme + 3);
-  }
-  rest = rest.substr(0, rest.find('/'));
-  if (!rest.empty() && rest.front() == '[') {
-    return rest.substr(1, rest.find(']') - 1);
-  }
-  return rest.substr(0, rest.rfind(':'));
-}
-
-bool LooksLikeIp(const std::string& host) {
-  return host.find_first_not_of("0123456789.") == std::string::npos ||
-         host.find(':') != std::string::npos;
+// HostOf is the host a MASA URL names; the URL may be an authority alone (RFC 8995 §2.3.2).
+std::string HostOf(const std::string& masa_url) {
+  auto url = http::ParseHttpsUrl(masa_url.find("://") == std::string::npos ? "https://" + masa_url
+                                                                           : masa_url);
+  return url ? url->host : std::string();
 }
 
 }  // namespace
@@ -61,9 +52,9 @@ Result<MakerDirectory> InitMakerDirectory(const std::filesystem::path& dir, cons
   tls_spec.key_usage = "critical,digitalSignature";
   tls_spec.extended_key_usage = "serverAuth";
   tls_spec.subject_alt_names = "DNS:localhost,IP:127.0.0.1,IP:::1";
-  std::string host = AuthorityOf(masa_url);
+  std::string host = HostOf(masa_url);
   if (!host.empty() && host != "localhost" && host != "127.0.0.1" && host != "::1") {
-    tls_spec.subject_alt_names += (LooksLikeIp(host) ? ",IP:" : ",DNS:") + host;
+    tls_spec.subject_alt_names += (http::IsIpLiteral(host) ? ",IP:" : ",DNS:") + host;
   }
   ASSIGN_OR_RETURN(auto tls, crypto::IssueWithNewKey(tls_spec, &ca.certificate, &ca.key));
 

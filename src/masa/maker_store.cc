@@ -155,11 +155,4 @@ Result<std::vector<VoucherLogEntry>> MakerStore::VoucherLog(const std::string& s
   }
 }
 
-Result<size_t> MakerStore::CountDevices() {
-  std::lock_guard lock(mutex_);
-  ASSIGN_OR_RETURN(auto query, db_.Prepare("SELECT count(*) FROM devices"));
-  ASSIGN_OR_RETURN(bool row, query.Step());
-  return row ? static_cast<size_t>(query.Int(0)) : 0;
-}
-
 }  // namespace concierge::masa

@@ -50,7 +50,6 @@ class MakerStore {
                        const std::string& assertion);
 
   Result<std::vector<VoucherLogEntry>> VoucherLog(const std::string& serial);
-  Result<size_t> CountDevices();
 
   store::Database& database() { return db_; }
 

@@ -1,27 +1,10 @@
 #include "mud/mud_signature.h"
 
 #include "crypto/cms.h"
+#include "http/socket_io.h"
 
 namespace concierge::mud {
-namespace {
-
-Result<std::string> HostOf(const std::string& url) {
-  constexpr std::string_view kScheme = "https://";
-  if (!url.starts_with(kScheme)) {
-    return MakeError(ErrorCode::kBadFormat, "MUD URL \"" + url + "\" is not https");
-  }
-  std::string authority = url.substr(kScheme.size());
-  authority = authority.substr(0, authority.find('/'));
-  if (auto at = authority.rfind('@'); at != std::string::npos) {
-    authority = authority.substr(at + 1);
-  }
-  if (!authority.empty() && authority.front() == '[') {
-    return authority.substr(1, authority.find(']') - 1);
-  }
-  return authority.substr(0, authority.find(':'));
-}
-
-}  // namespace
+namespace {}  // namespace
 
 std::string SignatureUrl(const MudFile& file) {
   if (!file.mud_signature.empty()) {
@@ -39,7 +22,8 @@ Result<VerifiedSignature> VerifyMudSignature(ByteSpan mud_bytes, ByteSpan signat
                                              const SignatureCheck& check) {
   ASSIGN_OR_RETURN_CTX(auto signature, crypto::CmsVerifyDetached(mud_bytes, signature_der),
                        "MUD signature");
-  ASSIGN_OR_RETURN(std::string host, HostOf(mud_url));
+  ASSIGN_OR_RETURN_CTX(http::Url url, http::ParseHttpsUrl(mud_url), "MUD URL");
+  const std::string& host = url.host;
   if (!signature.signer.MatchesHost(host)) {
     return MakeError(ErrorCode::kSecurity, "MUD signer \"" + signature.signer.SubjectText() +
                                                "\" is not bound to " + host +

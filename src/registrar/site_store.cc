@@ -314,11 +314,6 @@ Result<std::optional<DeviceRecord>> SiteStore::FindDevice(int64_t maker_id,
   return QueryOneDevice(" WHERE d.maker_id = ? AND d.serial = ?", maker_id, serial);
 }
 
-Result<std::optional<DeviceRecord>> SiteStore::FindDeviceById(int64_t device_id) {
-  std::lock_guard lock(mutex_);
-  return QueryOneDevice(" WHERE d.id = ?", device_id, "");
-}
-
 Result<std::optional<DeviceRecord>> SiteStore::FindDeviceByCertificate(
     const std::string& serial_hex) {
   std::lock_guard lock(mutex_);
@@ -342,13 +337,6 @@ Result<std::vector<DeviceRecord>> SiteStore::ListDevices() {
     }
     devices.push_back(ReadDevice(query));
   }
-}
-
-Result<bool> SiteStore::CertificateSerialExists(const std::string& serial_hex) {
-  std::lock_guard lock(mutex_);
-  ASSIGN_OR_RETURN(auto query, db_.Prepare("SELECT 1 FROM certificates WHERE serial = ?"));
-  query.BindAll(serial_hex);
-  return query.Step();
 }
 
 }  // namespace concierge::registrar

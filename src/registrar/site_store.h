@@ -82,15 +82,11 @@ class SiteStore {
                          const std::string& reason);
 
   Result<std::optional<DeviceRecord>> FindDevice(int64_t maker_id, const std::string& serial);
-  Result<std::optional<DeviceRecord>> FindDeviceById(int64_t device_id);
   // FindDeviceByCertificate finds the device an issued certificate belongs to.
   Result<std::optional<DeviceRecord>> FindDeviceByCertificate(const std::string& serial_hex);
   Result<std::vector<DeviceRecord>> ListDevices();
-  Result<bool> CertificateSerialExists(const std::string& serial_hex);
 
   store::Database& database() { return db_; }
-
-  std::mutex& mutex() { return mutex_; }
 
  private:
   SiteStore(store::Database db, const Clock& clock) : db_(std::move(db)), clock_(clock) {}
