@@ -19,7 +19,7 @@ enum class ForwardingAction { kAccept, kDrop, kReject };
 
 // PortMatch is one RFC 8519 port-range-or-operator: an operator with a port, or a range.
 struct PortMatch {
-  enum class Op { kEq, kLt, kGt, kNeq, kRange };
+  enum class Op { kEq, kLte, kGte, kNeq, kRange };  // RFC 8519 operators
   Op op = Op::kEq;
   uint16_t lower = 0;  // the port for operators
   uint16_t upper = 0;  // kRange only

@@ -118,9 +118,9 @@ Result<PortMatch> ParsePort(const Json& value, const std::string& path) {
   if (op.empty() || op == "eq") {
     port.op = PortMatch::Op::kEq;
   } else if (op == "lte") {
-    port.op = PortMatch::Op::kLt;  // "lte" is RFC 8519's spelling of less-or-equal
+    port.op = PortMatch::Op::kLte;
   } else if (op == "gte") {
-    port.op = PortMatch::Op::kGt;
+    port.op = PortMatch::Op::kGte;
   } else if (op == "neq") {
     port.op = PortMatch::Op::kNeq;
   } else {

@@ -156,6 +156,41 @@ Status Database::Migrate(std::span<const std::string_view> migrations) {
   return OkStatus();
 }
 
+Status Database::MigrateComponent(std::string_view component,
+                                  std::span<const std::string_view> migrations) {
+  RETURN_IF_ERROR(
+      Exec("CREATE TABLE IF NOT EXISTS schema_versions("
+           "component TEXT PRIMARY KEY, version INTEGER NOT NULL)"));
+  for (;;) {
+    ASSIGN_OR_RETURN(auto tx, Transaction::Begin(*this));
+    int64_t version = 0;
+    {
+      ASSIGN_OR_RETURN(auto query,
+                       Prepare("SELECT version FROM schema_versions WHERE component=?"));
+      query.BindAll(component);
+      ASSIGN_OR_RETURN(bool has_row, query.Step());
+      version = has_row ? query.Int(0) : 0;
+    }
+    if (version > static_cast<int64_t>(migrations.size())) {
+      return MakeError(ErrorCode::kFailedPrecondition, std::string(component) + " schema version " +
+                                                           std::to_string(version) +
+                                                           " is newer than this program knows (" +
+                                                           std::to_string(migrations.size()) + ")");
+    }
+    if (version == static_cast<int64_t>(migrations.size())) {
+      return OkStatus();
+    }
+    RETURN_IF_ERROR_CTX(Exec(migrations[static_cast<size_t>(version)]),
+                        std::string(component) + " migration " + std::to_string(version + 1));
+    ASSIGN_OR_RETURN(auto bump, Prepare("INSERT INTO schema_versions(component, version)"
+                                        " VALUES (?,?) ON CONFLICT(component)"
+                                        " DO UPDATE SET version=excluded.version"));
+    bump.BindAll(component, version + 1);
+    RETURN_IF_ERROR(bump.Run());
+    RETURN_IF_ERROR(tx.Commit());
+  }
+}
+
 Result<Transaction> Transaction::Begin(Database& db) {
   RETURN_IF_ERROR(db.Exec("BEGIN IMMEDIATE"));
   return Transaction(&db);

@@ -105,6 +105,10 @@ class Database {
 
   // Migrate applies migrations[user_version..] in one transaction each, bumping user_version.
   Status Migrate(std::span<const std::string_view> migrations);
+  // MigrateComponent is Migrate for a module that keeps its own tables in a database another
+  // module owns (the MUD manager in the site's database): its version is kept in a
+  // schema_versions row named component, so the two schemas evolve independently.
+  Status MigrateComponent(std::string_view component, std::span<const std::string_view> migrations);
 
   sqlite3* get() const { return db_.get(); }
 
