@@ -77,6 +77,7 @@ int Run(int argc, char** argv) {
   concierge::app::AddSiteCommands(app, action, output);
   concierge::app::AddDeviceCommands(app, action, output);
   concierge::app::AddLabCommands(app, action, output);
+  concierge::app::AddPolicyCommands(app, action, output);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

@@ -4,9 +4,14 @@
 
 #include "app/cli.h"
 #include "common/files.h"
+#include "common/random.h"
+#include "crypto/certificate_builder.h"
+#include "crypto/cms.h"
 #include "http/https_server.h"
 #include "masa/maker_directory.h"
 #include "masa/masa_http.h"
+#include "mud/mud_parser.h"
+#include "mud/mud_signature.h"
 #include "pledge/device_directory.h"
 #include "voucher/voucher.h"
 
@@ -25,6 +30,7 @@ struct MakerArgs {
   std::string listen = "127.0.0.1:9443";
   int workers = 16;
   std::string domain_ca;
+  std::string file;
 };
 
 std::string CountedSerial(const std::string& base, int index, int count) {
@@ -84,17 +90,88 @@ Status Mint(const MakerArgs& args, const Output& output) {
   return OkStatus();
 }
 
+// ServeMudFile answers GET /mud/NAME from the maker's published MUD files and signatures.
+http::HttpResponse ServeMudFile(const std::filesystem::path& dir,
+                                const http::HttpRequest& request) {
+  std::string name = request.target.substr(5);
+  bool plain = !name.empty() && name.find_first_of("/\\?#") == std::string::npos &&
+               name.find("..") == std::string::npos;
+  if (request.method != "GET" || !plain) {
+    return http::MakeErrorResponse(Error(ErrorCode::kNotFound, "no such MUD file"));
+  }
+  auto body = ReadFile(dir / "mud" / name);
+  if (!body) {
+    return http::MakeErrorResponse(Error(ErrorCode::kNotFound, "no such MUD file: " + name));
+  }
+  return http::MakeResponse(
+      200, name.ends_with(".p7s") ? "application/pkcs7-signature" : "application/mud+json",
+      std::move(*body));
+}
+
 Status Serve(const MakerArgs& args) {
   SystemClock clock;
   ASSIGN_OR_RETURN(auto maker, masa::LoadMakerDirectory(args.dir));
   ASSIGN_OR_RETURN(auto store, masa::MakerStore::Open(maker.DatabasePath(), clock));
   masa::MasaService service(*store, clock, maker.masa);
+  std::filesystem::path dir = args.dir;
   return ServeUntilTerminated(
       args.dir, args.listen, args.workers, maker.tls, "masa",
       "MASA for \"" + maker.name + "\" listening on ",
-      [&service](const http::HttpRequest& request, const http::ConnectionInfo& connection) {
+      [&service, dir](const http::HttpRequest& request, const http::ConnectionInfo& connection) {
+        if (request.target.starts_with("/mud/")) {
+          return ServeMudFile(dir, request);
+        }
         return masa::HandleMasaRequest(service, request, connection);
       });
+}
+
+// MudSigner loads the maker's MUD signing certificate for host, issuing it under the maker CA
+// on first use: the certificate names the host, binding the signature to the MUD URL.
+Result<crypto::KeyAndCertificate> MudSigner(const masa::MakerDirectory& maker,
+                                            const std::string& host) {
+  std::filesystem::path base = maker.dir / "mud-signer" / host;
+  if (std::filesystem::exists(base.string() + ".pem")) {
+    return crypto::ReadKeyPairFiles(base);
+  }
+  SystemClock clock;
+  CryptoRandom random;
+  auto spec = crypto::NewCertificateSpec({"MUD signer " + host, "", maker.name}, clock.Now(),
+                                         std::chrono::hours(24 * 365 * 5), random);
+  spec.subject_alt_names = (http::IsIpLiteral(host) ? "IP:" : "DNS:") + host;
+  spec.key_usage = "digitalSignature";
+  ASSIGN_OR_RETURN(auto signer, crypto::IssueWithNewKey(spec, &maker.masa.maker_ca, &maker.ca_key));
+  RETURN_IF_ERROR(MakeDirectories(base.parent_path()));
+  RETURN_IF_ERROR(crypto::WriteKeyPairFiles(base, signer.certificate, signer.key));
+  return signer;
+}
+
+Status MudSign(const MakerArgs& args, const Output& output) {
+  ASSIGN_OR_RETURN(auto maker, masa::LoadMakerDirectory(args.dir));
+  ASSIGN_OR_RETURN(std::string body, ReadFile(args.file));
+  ASSIGN_OR_RETURN_CTX(auto file, mud::ParseMudJson(body), args.file);
+  ASSIGN_OR_RETURN_CTX(http::Url url, http::ParseHttpsUrl(file.mud_url), "mud-url");
+  ASSIGN_OR_RETURN(auto signer, MudSigner(maker, url.host));
+  ASSIGN_OR_RETURN(
+      Bytes signature,
+      crypto::CmsSign(ByteSpan(reinterpret_cast<const uint8_t*>(body.data()), body.size()),
+                      signer.certificate, signer.key, {}, /*detached=*/true));
+  // Published under the names the URL and its signature URL end in, for `maker serve`.
+  std::string name = url.path.substr(url.path.rfind('/') + 1);
+  std::string signature_url = mud::SignatureUrl(file);
+  std::string signature_name = signature_url.substr(signature_url.rfind('/') + 1);
+  std::filesystem::path published = maker.dir / "mud";
+  RETURN_IF_ERROR(MakeDirectories(published));
+  RETURN_IF_ERROR(WriteFileAtomic(published / name, body));
+  RETURN_IF_ERROR(WriteFileAtomic(published / signature_name, ToString(signature)));
+  output.Print(Json{{"mud_url", file.mud_url},
+                    {"signature_url", signature_url},
+                    {"file", (published / name).string()},
+                    {"signature", (published / signature_name).string()},
+                    {"signer", signer.certificate.SubjectText()}},
+               "signed " + file.mud_url +
+                   "\n  signature: " + (published / signature_name).string() +
+                   "\n  signer:    " + signer.certificate.SubjectText());
+  return OkStatus();
 }
 
 Status Sell(const MakerArgs& args, const Output& output) {
@@ -149,6 +226,14 @@ void AddMakerCommands(CLI::App& app, Action& action, Output& output) {
       ->capture_default_str();
   serve->add_option("--workers", args->workers, "Connection worker threads")->capture_default_str();
   serve->callback([&action, args] { action = [args] { return Serve(*args); }; });
+
+  CLI::App* mud_sign =
+      maker->add_subcommand("mud-sign", "Sign a MUD file and publish it for `maker serve`");
+  mud_sign->add_option("--dir", args->dir, "Maker state directory")->required();
+  mud_sign->add_option("--file", args->file, "MUD file (JSON)")->required();
+  mud_sign->add_flag("--json", output.json, "Print JSON");
+  mud_sign->callback(
+      [&action, &output, args] { action = [&output, args] { return MudSign(*args, output); }; });
 
   CLI::App* sell =
       maker->add_subcommand("sell", "Record a sale: the device may be claimed by this domain next");

@@ -86,4 +86,14 @@ Result<OpenSslPtr<SSL_CTX>> MakeClientContext(const std::optional<TlsIdentity>& 
   return ctx;
 }
 
+Result<OpenSslPtr<SSL_CTX>> MakeWebClientContext(
+    const std::vector<crypto::Certificate>& extra_anchors) {
+  ASSIGN_OR_RETURN(auto ctx, MakeClientContext(std::nullopt, extra_anchors));
+  if (SSL_CTX_set_default_verify_paths(ctx.get()) != 1) {
+    return std::unexpected(OpenSslError(ErrorCode::kInternal, "loading the system trust store"));
+  }
+  SSL_CTX_set_verify(ctx.get(), SSL_VERIFY_PEER, nullptr);
+  return ctx;
+}
+
 }  // namespace concierge::http

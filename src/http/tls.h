@@ -26,6 +26,11 @@ Result<crypto::OpenSslPtr<SSL_CTX>> MakeServerContext(const TlsIdentity& identit
 Result<crypto::OpenSslPtr<SSL_CTX>> MakeClientContext(
     const std::optional<TlsIdentity>& identity, const std::vector<crypto::Certificate>& anchors);
 
+// MakeWebClientContext builds a client context that authenticates servers as a browser does,
+// against the system's trust store, plus extra_anchors (a site's own CAs).
+Result<crypto::OpenSslPtr<SSL_CTX>> MakeWebClientContext(
+    const std::vector<crypto::Certificate>& extra_anchors);
+
 // UseIdentity sets one connection's certificate, key and chain.
 Status UseIdentity(SSL* ssl, const TlsIdentity& identity);
 

@@ -187,6 +187,8 @@ class Compiler {
     auto found = names_.find(name);
     if (found == names_.end()) {
       profile.notes.push_back("dns name " + name + " is not resolved yet; flows to it are blocked");
+    } else if (found->second.empty()) {
+      profile.notes.push_back("dns name " + name + " has no address; flows to it are blocked");
     }
     if (sets_.contains(set_name)) {
       return set_name;

@@ -21,9 +21,10 @@ struct AuditRecord {
   Bytes hash;
 };
 
-// The audit_events table, for a store's migrations.
+// The audit_events table, for a store's migrations; idempotent, as several components of one
+// database (the site's registrar and MUD manager) each make sure it exists.
 inline constexpr std::string_view kAuditSchema = R"sql(
-CREATE TABLE audit_events (
+CREATE TABLE IF NOT EXISTS audit_events (
   seq INTEGER PRIMARY KEY,
   at INTEGER NOT NULL,
   kind TEXT NOT NULL,
@@ -32,7 +33,7 @@ CREATE TABLE audit_events (
   prev_hash BLOB NOT NULL,
   hash BLOB NOT NULL UNIQUE
 );
-CREATE INDEX audit_events_subject ON audit_events(subject);
+CREATE INDEX IF NOT EXISTS audit_events_subject ON audit_events(subject);
 )sql";
 
 Bytes ComputeAuditHash(const AuditRecord& record);

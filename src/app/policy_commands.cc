@@ -1,0 +1,456 @@
+// `concierge mud …` and `concierge policy …`: MUD URLs, files, site facts and the nftables
+// policy that enforces them.
+#include <chrono>
+#include <iomanip>
+#include <iostream>
+#include <memory>
+#include <sstream>
+
+#include "app/cli.h"
+#include "common/files.h"
+#include "firewall/enforcer.h"
+#include "firewall/nft_ruleset.h"
+#include "mud/mud_manager.h"
+#include "mud/mud_parser.h"
+#include "mud/site_facts_json.h"
+#include "registrar/site_directory.h"
+#include "registrar/site_store.h"
+
+namespace concierge::app {
+namespace {
+
+struct PolicyArgs {
+  std::string dir;
+  std::string device;
+  std::string url;
+  std::string authority;
+  std::string ca;
+  std::string mac;
+  std::string ip;
+  std::vector<std::string> addresses;
+  std::vector<std::string> tls_cas;
+  std::string file;
+  std::string signature;
+  std::string facts;
+  std::vector<std::string> mud_files;
+  std::string fact_kind;
+  std::string fact_key;
+  std::string fact_value;
+  bool force = false;
+  bool no_apply = false;
+  bool dry_run = false;
+  bool linear = false;
+  bool trust_expired_signers = false;
+};
+
+// Site bundles what the MUD commands open: the store, and the manager over real HTTPS and DNS.
+struct Site {
+  SystemClock clock;
+  std::unique_ptr<mud::MudStore> store;
+  std::unique_ptr<mud::Fetcher> fetcher;
+  std::unique_ptr<mud::Resolver> resolver;
+  std::unique_ptr<mud::MudManager> manager;
+};
+
+// SyncOnboarded gives every device onboarded with BRSKI the MUD URL its IDevID carries.
+Status SyncOnboarded(const registrar::SiteDirectory& dir, mud::MudStore& store,
+                     const Clock& clock) {
+  ASSIGN_OR_RETURN(auto site_store, registrar::SiteStore::Open(dir.DatabasePath(), clock));
+  ASSIGN_OR_RETURN(auto devices, site_store->ListDevices());
+  for (const auto& device : devices) {
+    if (device.mud_url.empty() || device.state != registrar::kStateEnrolled) {
+      continue;
+    }
+    ASSIGN_OR_RETURN(auto known, store.FindDevice(device.serial));
+    if (known && (known->url_source == mud::kSourceManual ||
+                  (known->url_source == mud::kSourceIdevid && known->mud_url == device.mud_url))) {
+      continue;
+    }
+    RETURN_IF_ERROR(store.AssignUrl(device.serial, device.mud_url, mud::kSourceIdevid));
+  }
+  return OkStatus();
+}
+
+Result<std::unique_ptr<Site>> OpenSite(const PolicyArgs& args) {
+  auto site = std::make_unique<Site>();
+  ASSIGN_OR_RETURN(auto dir, registrar::LoadSiteDirectory(args.dir));
+  ASSIGN_OR_RETURN(site->store, mud::MudStore::Open(dir.DatabasePath(), site->clock));
+  RETURN_IF_ERROR(SyncOnboarded(dir, *site->store, site->clock));
+  ASSIGN_OR_RETURN(std::vector<crypto::Certificate> anchors, site->store->AllSignerAnchors());
+  for (const std::string& path : args.tls_cas) {
+    ASSIGN_OR_RETURN(std::string pem, ReadFile(path));
+    ASSIGN_OR_RETURN_CTX(auto chain, crypto::Certificate::FromPemChain(pem), path);
+    anchors.insert(anchors.end(), chain.begin(), chain.end());
+  }
+  ASSIGN_OR_RETURN(site->fetcher, mud::MakeHttpsFetcher(anchors, std::chrono::seconds(20)));
+  ASSIGN_OR_RETURN(auto facts, site->store->ListFacts());
+  std::vector<std::string> servers;
+  for (const auto& [kind, key, value] : facts) {
+    if (kind == mud::kFactDnsServer) {
+      servers.push_back(value);
+    }
+  }
+  site->resolver = mud::MakeDnsResolver(servers);
+  site->manager = std::make_unique<mud::MudManager>(
+      *site->store, *site->fetcher, *site->resolver, site->clock,
+      args.trust_expired_signers ? mud::ExpiredSignerPolicy::kTrustSigningTime
+                                 : mud::ExpiredSignerPolicy::kRefuse);
+  return site;
+}
+
+std::string When(int64_t unix_seconds) {
+  return unix_seconds == 0 ? "-" : FormatRfc3339(FromUnixSeconds(unix_seconds));
+}
+
+Status Trust(const PolicyArgs& args, const Output& output) {
+  ASSIGN_OR_RETURN(auto site, OpenSite(args));
+  ASSIGN_OR_RETURN(std::string pem, ReadFile(args.ca));
+  ASSIGN_OR_RETURN_CTX(auto anchors, crypto::Certificate::FromPemChain(pem), args.ca);
+  for (const auto& anchor : anchors) {
+    RETURN_IF_ERROR(site->store->AddSignerAnchor(mud::UrlAuthority(args.authority), anchor));
+  }
+  output.Print(Json{{"authority", mud::UrlAuthority(args.authority)}, {"anchors", anchors.size()}},
+               "MUD files from " + mud::UrlAuthority(args.authority) + " must be signed under " +
+                   anchors.front().SubjectText());
+  return OkStatus();
+}
+
+Status Assign(const PolicyArgs& args, const Output& output) {
+  ASSIGN_OR_RETURN(auto site, OpenSite(args));
+  RETURN_IF_ERROR(site->store->AssignUrl(args.device, args.url, mud::kSourceManual));
+  if (!args.addresses.empty()) {
+    RETURN_IF_ERROR(site->store->SetAddresses(args.device, args.addresses));
+  }
+  output.Print(Json{{"device", args.device}, {"mud_url", args.url}},
+               "device " + args.device + " uses MUD URL " + args.url);
+  return OkStatus();
+}
+
+Status Seen(const PolicyArgs& args, const Output& output) {
+  ASSIGN_OR_RETURN(auto site, OpenSite(args));
+  ASSIGN_OR_RETURN(std::string name, site->store->Seen(args.mac, args.ip, args.url));
+  ASSIGN_OR_RETURN(auto device, site->store->FindDevice(name));
+  output.Print(Json{{"device", name}, {"mud_url", device ? device->mud_url : ""}},
+               "device " + name + " at " + args.ip +
+                   (device && !device->mud_url.empty() ? " uses " + device->mud_url : ""));
+  return OkStatus();
+}
+
+Status Load(const PolicyArgs& args, const Output& output) {
+  ASSIGN_OR_RETURN(auto site, OpenSite(args));
+  ASSIGN_OR_RETURN(std::string body, ReadFile(args.file));
+  ASSIGN_OR_RETURN(std::string signature, ReadFile(args.signature));
+  ASSIGN_OR_RETURN_CTX(auto parsed, mud::ParseMudJson(body), args.file);
+  RETURN_IF_ERROR(
+      site->manager->AcceptFile(parsed.mud_url, body, Bytes(signature.begin(), signature.end())));
+  output.Print(Json{{"mud_url", parsed.mud_url}, {"accepted", true}},
+               "accepted " + parsed.mud_url + " (" + std::to_string(parsed.AceCount()) +
+                   " access-control entries)");
+  return OkStatus();
+}
+
+Json DeviceRow(Site& site, const mud::MudDevice& device) {
+  Json row{{"device", device.name},
+           {"mac", device.mac},
+           {"addresses", device.addresses},
+           {"mud_url", device.mud_url},
+           {"url_source", device.url_source}};
+  if (auto file = site.store->FindFile(device.mud_url); file && *file) {
+    row["signer"] = (*file)->signer;
+    row["fetched"] = When((*file)->fetched_at);
+    row["expires"] = When((*file)->expires_at);
+  }
+  if (auto status = site.store->FindFetchStatus(device.mud_url);
+      status && *status && !(*status)->error.empty()) {
+    row["last_error"] = (*status)->error;
+  }
+  return row;
+}
+
+Status Show(const PolicyArgs& args, const Output& output) {
+  ASSIGN_OR_RETURN(auto site, OpenSite(args));
+  ASSIGN_OR_RETURN(auto devices, site->store->ListDevices());
+  Json list = Json::array();
+  std::ostringstream text;
+  for (const auto& device : devices) {
+    if (!args.device.empty() && device.name != args.device) {
+      continue;
+    }
+    Json row = DeviceRow(*site, device);
+    list.push_back(row);
+    text << device.name << "\n  addresses: ";
+    for (const auto& address : device.addresses) {
+      text << address << " ";
+    }
+    text << "\n  mud url:   " << (device.mud_url.empty() ? "-" : device.mud_url) << " ("
+         << (device.url_source.empty() ? "none" : device.url_source) << ")\n";
+    if (row.contains("signer")) {
+      text << "  file:      verified, signed by " << row["signer"].get<std::string>()
+           << ", fetched " << row["fetched"].get<std::string>() << ", refetch after "
+           << row["expires"].get<std::string>() << "\n";
+    } else if (!device.mud_url.empty()) {
+      text << "  file:      none verified yet\n";
+    }
+    if (row.contains("last_error")) {
+      text << "  refused:   " << row["last_error"].get<std::string>() << "\n";
+    }
+  }
+  if (!args.device.empty() && list.empty()) {
+    return MakeError(ErrorCode::kNotFound, "no device " + args.device);
+  }
+  output.Print(list, text.str().empty() ? "no devices" : text.str());
+  return OkStatus();
+}
+
+Result<firewall::ApplyReport> EnforceNow(Site& site, bool dry_run) {
+  ASSIGN_OR_RETURN(auto nft, firewall::OpenNftables());
+  return firewall::Enforce(*site.manager, *site.store, *nft, dry_run, site.clock);
+}
+
+std::string Summary(const firewall::ApplyReport& report) {
+  std::ostringstream text;
+  text << (report.dry_run   ? "checked (not applied): "
+           : report.changed ? "applied: "
+                            : "unchanged: ")
+       << report.devices << " device(s), " << report.profiles << " MUD file(s), " << report.rules
+       << " rule(s), ruleset sha256 " << report.sha256.substr(0, 16) << "\n";
+  for (const auto& [device, why] : report.unmanaged) {
+    text << "  not managed: " << device << " (" << why << ")\n";
+  }
+  return text.str();
+}
+
+Json ReportJson(const firewall::ApplyReport& report) {
+  Json unmanaged = Json::array();
+  for (const auto& [device, why] : report.unmanaged) {
+    unmanaged.push_back(Json{{"device", device}, {"reason", why}});
+  }
+  return Json{{"changed", report.changed}, {"dry_run", report.dry_run},   {"sha256", report.sha256},
+              {"devices", report.devices}, {"profiles", report.profiles}, {"rules", report.rules},
+              {"unmanaged", unmanaged},    {"diff", report.diff}};
+}
+
+Status Refresh(const PolicyArgs& args, const Output& output) {
+  ASSIGN_OR_RETURN(auto site, OpenSite(args));
+  ASSIGN_OR_RETURN(auto report, site->manager->RefreshFiles(args.force));
+  std::ostringstream text;
+  Json refused = Json::array();
+  for (const auto& url : report.accepted) {
+    text << "accepted " << url << "\n";
+  }
+  for (const auto& [url, why] : report.refused) {
+    text << "refused  " << url << ": " << why << "\n";
+    refused.push_back(Json{{"url", url}, {"reason", why}});
+  }
+  for (const auto& [name, why] : report.name_errors) {
+    text << "dns      " << name << ": " << why << " (previous answer kept)\n";
+  }
+  text << "dns: " << report.names_resolved << " name(s) resolved, " << report.names_changed
+       << " changed\n";
+  Json document{{"accepted", report.accepted},
+                {"refused", refused},
+                {"names_resolved", report.names_resolved},
+                {"names_changed", report.names_changed}};
+  // Enforcement is on once a policy has been applied; a refresh then keeps it current.
+  ASSIGN_OR_RETURN(auto applied, site->store->FindAppliedPolicy());
+  if (applied && !args.no_apply) {
+    ASSIGN_OR_RETURN(auto apply, EnforceNow(*site, false));
+    text << Summary(apply);
+    document["policy"] = ReportJson(apply);
+  }
+  output.Print(document, text.str());
+  return report.refused.empty()
+             ? OkStatus()
+             : MakeError(ErrorCode::kSecurity, std::to_string(report.refused.size()) +
+                                                   " MUD file(s) refused; the devices keep their "
+                                                   "previous policy");
+}
+
+Status PolicyShow(const PolicyArgs& args, const Output& output) {
+  ASSIGN_OR_RETURN(auto site, OpenSite(args));
+  ASSIGN_OR_RETURN(auto compiled, site->manager->Compile());
+  std::string text;
+  if (args.device.empty()) {
+    text = firewall::RenderRuleset(compiled.policy, args.linear ? firewall::Dispatch::kLinearList
+                                                                : firewall::Dispatch::kAddressMap);
+  } else {
+    ASSIGN_OR_RETURN(text, firewall::RenderDevice(compiled.policy, args.device));
+  }
+  output.Print(Json{{"ruleset", text}}, text);
+  return OkStatus();
+}
+
+Status PolicyDiff(const PolicyArgs& args, const Output& output) {
+  ASSIGN_OR_RETURN(auto site, OpenSite(args));
+  ASSIGN_OR_RETURN(auto compiled, site->manager->Compile());
+  ASSIGN_OR_RETURN(auto applied, site->store->FindAppliedPolicy());
+  std::string diff = firewall::DiffRulesets(applied ? applied->ruleset : "",
+                                            firewall::RenderRuleset(compiled.policy));
+  output.Print(Json{{"diff", diff}, {"applied", applied.has_value()}},
+               diff.empty() ? "no change: the policy in force is current" : diff);
+  return OkStatus();
+}
+
+Status PolicyApply(const PolicyArgs& args, const Output& output) {
+  ASSIGN_OR_RETURN(auto site, OpenSite(args));
+  mud::RefreshReport names;
+  RETURN_IF_ERROR(site->manager->RefreshNames(false, names));
+  ASSIGN_OR_RETURN(auto report, EnforceNow(*site, args.dry_run));
+  std::string text = Summary(report);
+  if (args.dry_run) {
+    text += report.diff.empty() ? "no change against the policy in force\n" : report.diff;
+  }
+  output.Print(ReportJson(report), text);
+  return OkStatus();
+}
+
+Status PolicyCompile(const PolicyArgs& args, const Output& output) {
+  ASSIGN_OR_RETURN(std::string facts_text, ReadFile(args.facts));
+  ASSIGN_OR_RETURN_CTX(auto facts, mud::ParseSiteFactsJson(facts_text), args.facts);
+  std::vector<mud::MudFile> files;
+  for (const std::string& path : args.mud_files) {
+    ASSIGN_OR_RETURN(std::string body, ReadFile(path));
+    ASSIGN_OR_RETURN_CTX(auto file, mud::ParseMudJson(body), path);
+    files.push_back(std::move(file));
+  }
+  ASSIGN_OR_RETURN(auto policy, mud::CompilePolicy(files, facts.facts, facts.names));
+  std::string text = firewall::RenderRuleset(
+      policy, args.linear ? firewall::Dispatch::kLinearList : firewall::Dispatch::kAddressMap);
+  output.Print(Json{{"ruleset", text}}, text);
+  return OkStatus();
+}
+
+Status FactAdd(const PolicyArgs& args, const Output& output) {
+  ASSIGN_OR_RETURN(auto site, OpenSite(args));
+  // Kinds with a key take KEY VALUE; the others take only VALUE.
+  bool keyed = args.fact_kind == mud::kFactController || args.fact_kind == mud::kFactMyController;
+  std::string key = keyed ? args.fact_key : "";
+  std::string value = keyed ? args.fact_value : args.fact_key;
+  if (value.empty() || (!keyed && !args.fact_value.empty())) {
+    return MakeError(ErrorCode::kInvalidArgument, keyed
+                                                      ? args.fact_kind + " takes a key and a value"
+                                                      : args.fact_kind + " takes one value");
+  }
+  RETURN_IF_ERROR(site->store->AddFact(args.fact_kind, key, value));
+  output.Print(Json{{"kind", args.fact_kind}, {"key", key}, {"value", value}},
+               "fact added: " + args.fact_kind + " " + key + (key.empty() ? "" : " ") + value);
+  return OkStatus();
+}
+
+Status FactRemove(const PolicyArgs& args, const Output& output) {
+  ASSIGN_OR_RETURN(auto site, OpenSite(args));
+  bool keyed = args.fact_kind == mud::kFactController || args.fact_kind == mud::kFactMyController;
+  std::string key = keyed ? args.fact_key : "";
+  std::string value = keyed ? args.fact_value : args.fact_key;
+  RETURN_IF_ERROR(site->store->RemoveFact(args.fact_kind, key, value));
+  output.Print(Json{{"removed", true}}, "fact removed");
+  return OkStatus();
+}
+
+Status FactList(const PolicyArgs& args, const Output& output) {
+  ASSIGN_OR_RETURN(auto site, OpenSite(args));
+  ASSIGN_OR_RETURN(auto facts, site->store->ListFacts());
+  Json list = Json::array();
+  std::string text;
+  for (const auto& [kind, key, value] : facts) {
+    list.push_back(Json{{"kind", kind}, {"key", key}, {"value", value}});
+    text += kind + " " + key + (key.empty() ? "" : " ") + value + "\n";
+  }
+  output.Print(list, text.empty() ? "no facts" : text);
+  return OkStatus();
+}
+
+}  // namespace
+
+void AddPolicyCommands(CLI::App& app, Action& action, Output& output) {
+  auto args = std::make_shared<PolicyArgs>();
+  auto bind = [&action, &output, args](CLI::App* command,
+                                       Status (*body)(const PolicyArgs&, const Output&)) {
+    command->add_option("--dir", args->dir, "Site state directory")->required();
+    command->add_flag("--json", output.json, "Print JSON");
+    command->callback([&action, &output, args, body] {
+      action = [&output, args, body] { return body(*args, output); };
+    });
+  };
+  auto fetch_options = [args](CLI::App* command) {
+    command->add_option("--tls-ca", args->tls_cas,
+                        "Also trust this CA for HTTPS to MUD servers (PEM; repeatable)");
+    command->add_flag("--trust-expired-signers", args->trust_expired_signers,
+                      "Accept a signer certificate that expired after it signed");
+  };
+
+  CLI::App* mud = app.add_subcommand("mud", "MUD URLs and files (RFC 8520)");
+  mud->require_subcommand(1);
+  CLI::App* trust = mud->add_subcommand("trust", "Trust a CA to sign one maker's MUD files");
+  trust->add_option("authority", args->authority, "The MUD URLs' host, e.g. mud.acme.example")
+      ->required();
+  trust->add_option("--ca", args->ca, "The signer's CA certificate (PEM)")->required();
+  bind(trust, Trust);
+  CLI::App* assign = mud->add_subcommand("assign", "Set a device's MUD URL by hand");
+  assign->add_option("device", args->device, "Device name (a serial, or mac-…)")->required();
+  assign->add_option("url", args->url, "MUD URL")->required();
+  assign->add_option("--address", args->addresses, "The device's IP address (repeatable)");
+  bind(assign, Assign);
+  CLI::App* seen = mud->add_subcommand("seen", "Record a DHCP lease (for a DHCP server's hook)");
+  seen->add_option("--mac", args->mac, "Client MAC address")->required();
+  seen->add_option("--ip", args->ip, "Leased address")->required();
+  seen->add_option("--mud-url", args->url, "DHCP option 161 (MUD URL), if the client sent one");
+  bind(seen, Seen);
+  CLI::App* load = mud->add_subcommand("load", "Accept a MUD file and signature from disk");
+  load->add_option("--file", args->file, "MUD file (JSON)")->required();
+  load->add_option("--signature", args->signature, "Detached CMS signature (DER)")->required();
+  fetch_options(load);
+  bind(load, Load);
+  CLI::App* show = mud->add_subcommand("show", "Devices, their MUD URLs and files");
+  show->add_option("device", args->device, "Only this device");
+  bind(show, Show);
+  CLI::App* refresh =
+      mud->add_subcommand("refresh", "Fetch due MUD files, re-resolve due names, re-apply");
+  refresh->add_flag("--force", args->force, "Fetch and resolve everything, due or not");
+  refresh->add_flag("--no-apply", args->no_apply, "Do not re-apply the policy");
+  fetch_options(refresh);
+  bind(refresh, Refresh);
+
+  CLI::App* policy = app.add_subcommand("policy", "The nftables policy that enforces MUD");
+  policy->require_subcommand(1);
+  CLI::App* policy_show = policy->add_subcommand("show", "Print the compiled nft ruleset");
+  policy_show->add_option("--device", args->device, "Only what applies to this device");
+  policy_show->add_flag("--linear", args->linear, "Per-device rule list instead of maps");
+  bind(policy_show, PolicyShow);
+  CLI::App* diff =
+      policy->add_subcommand("diff", "Compare the compiled policy with the one in force");
+  bind(diff, PolicyDiff);
+  CLI::App* apply = policy->add_subcommand("apply", "Make the compiled policy the firewall's");
+  apply->add_flag("--dry-run", args->dry_run, "Only have the kernel check it");
+  bind(apply, PolicyApply);
+  CLI::App* compile =
+      policy->add_subcommand("compile", "Compile MUD files with facts from a JSON file (offline)");
+  compile->add_option("--facts", args->facts, "Site facts (JSON)")->required();
+  compile->add_option("--mud", args->mud_files, "MUD file (repeatable)")->required();
+  compile->add_flag("--linear", args->linear, "Per-device rule list instead of maps");
+  compile->add_flag("--json", output.json, "Print JSON");
+  compile->callback([&action, &output, args] {
+    action = [&output, args] { return PolicyCompile(*args, output); };
+  });
+  CLI::App* fact = policy->add_subcommand("fact", "Site facts the MUD abstractions refer to");
+  fact->require_subcommand(1);
+  using Body = Status (*)(const PolicyArgs&, const Output&);
+  for (auto [name, body, help] :
+       {std::tuple<const char*, Body, const char*>{"add", FactAdd, "Add a fact"},
+        std::tuple<const char*, Body, const char*>{"remove", FactRemove, "Remove a fact"}}) {
+    CLI::App* command = fact->add_subcommand(name, help);
+    command
+        ->add_option("kind", args->fact_kind,
+                     "local-network | controller | my-controller | dns-server")
+        ->required();
+    command
+        ->add_option("key", args->fact_key,
+                     "controller: class URI; my-controller: MUD URL; else the value")
+        ->required();
+    command->add_option("value", args->fact_value, "The address or network (keyed kinds)");
+    bind(command, body);
+  }
+  bind(fact->add_subcommand("list", "List facts"), FactList);
+}
+
+}  // namespace concierge::app

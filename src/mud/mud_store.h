@@ -1,0 +1,125 @@
+#pragma once
+
+#include <array>
+#include <filesystem>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "common/clock.h"
+#include "common/json.h"
+#include "crypto/certificate.h"
+#include "mud/compiler.h"
+#include "store/sqlite.h"
+
+namespace concierge::mud {
+
+// Where a device's MUD URL came from, strongest first: an operator's word, the maker's signed
+// IDevID, then a DHCP option anyone on the link could have sent.
+inline constexpr std::string_view kSourceManual = "manual";
+inline constexpr std::string_view kSourceIdevid = "idevid";
+inline constexpr std::string_view kSourceDhcp = "dhcp";
+
+struct MudDevice {
+  std::string name;
+  std::string mac;
+  std::vector<std::string> addresses;
+  std::string mud_url;
+  std::string url_source;
+  int64_t updated_at = 0;
+};
+
+// StoredMudFile is a MUD file that passed every check, with what it was checked against.
+struct StoredMudFile {
+  std::string url;
+  std::string body;
+  Bytes signature;
+  std::string signer;  // subject of the signing certificate
+  int64_t fetched_at = 0;
+  int64_t expires_at = 0;  // fetched_at + cache-validity
+};
+
+struct FetchStatus {
+  int64_t attempted_at = 0;
+  std::string error;  // "" after a success
+};
+
+struct DnsRecord {
+  std::vector<std::string> addresses;
+  int64_t resolved_at = 0;
+  int64_t expires_at = 0;
+};
+
+struct AppliedPolicy {
+  std::string ruleset;
+  std::string sha256;
+  int64_t applied_at = 0;
+};
+
+// SiteFact kinds, as an operator types them.
+inline constexpr std::string_view kFactLocalNetwork = "local-network";
+inline constexpr std::string_view kFactController = "controller";       // key: class URI
+inline constexpr std::string_view kFactMyController = "my-controller";  // key: MUD URL
+inline constexpr std::string_view kFactDnsServer = "dns-server";
+
+// MudStore keeps the MUD manager's state in the site's database (component "mud"): devices and
+// their URLs, verified files, signer anchors, site facts, DNS answers and the policy in force.
+// Changes append audit events in the same transaction. Thread-safe.
+class MudStore {
+ public:
+  static Result<std::unique_ptr<MudStore>> Open(const std::filesystem::path& path,
+                                                const Clock& clock);
+
+  // AssignUrl sets a device's MUD URL from a source; a weaker source never replaces a stronger
+  // one (the refusal says which). Creates the device if new.
+  Status AssignUrl(const std::string& device, const std::string& url, std::string_view source);
+  // SetAddresses replaces a device's addresses (each an IP literal).
+  Status SetAddresses(const std::string& device, const std::vector<std::string>& addresses);
+  // Seen records what a DHCP server saw: the device with this MAC, or else the one holding this
+  // address, or else a new device named after the MAC, gets the address and (if given) the URL.
+  // Returns the device's name.
+  Result<std::string> Seen(const std::string& mac, const std::string& address,
+                           const std::string& url);
+  Result<std::vector<MudDevice>> ListDevices();
+  Result<std::optional<MudDevice>> FindDevice(const std::string& name);
+
+  Result<std::optional<StoredMudFile>> FindFile(const std::string& url);
+  Status StoreFile(const StoredMudFile& file, const std::string& sha256_hex);
+  Status RecordFetchFailure(const std::string& url, const std::string& reason);
+  Result<std::optional<FetchStatus>> FindFetchStatus(const std::string& url);
+
+  Status AddSignerAnchor(const std::string& authority, const crypto::Certificate& anchor);
+  Result<std::vector<crypto::Certificate>> SignerAnchors(const std::string& authority);
+  // AllSignerAnchors also authenticate MUD servers: a CA trusted to vouch for a maker's MUD
+  // files gains nothing by also naming the maker's server.
+  Result<std::vector<crypto::Certificate>> AllSignerAnchors();
+
+  Status AddFact(std::string_view kind, const std::string& key, const std::string& value);
+  Status RemoveFact(std::string_view kind, const std::string& key, const std::string& value);
+  // Facts are (kind, key, value) rows; key is "" for local networks and DNS servers.
+  Result<std::vector<std::array<std::string, 3>>> ListFacts();
+  // LoadSiteFacts gives the facts in the compiler's shape, without devices.
+  Result<SiteFacts> LoadSiteFacts();
+
+  Result<std::optional<DnsRecord>> FindDnsRecord(const std::string& name);
+  Status StoreDnsRecord(const std::string& name, const DnsRecord& record);
+
+  Result<std::optional<AppliedPolicy>> FindAppliedPolicy();
+  // RecordApplied stores the ruleset now in force; summary goes into the audit event.
+  Status RecordApplied(const AppliedPolicy& policy, const Json& summary);
+
+ private:
+  MudStore(store::Database db, const Clock& clock) : db_(std::move(db)), clock_(clock) {}
+
+  Result<std::optional<MudDevice>> QueryDevice(std::string_view where, const std::string& key);
+  Status UpsertDevice(const MudDevice& device);
+  static Result<std::vector<crypto::Certificate>> ReadAnchors(store::Statement& query);
+
+  std::mutex mutex_;
+  store::Database db_;
+  const Clock& clock_;
+};
+
+}  // namespace concierge::mud

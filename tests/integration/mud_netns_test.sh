@@ -1,0 +1,212 @@
+#!/usr/bin/env bash
+# MUD enforcement with real traffic. The test makes its own network namespaces: a router that
+# runs the site's nftables policy, a managed device, its controller, another local device, a
+# DNS server (dnsmasq) and an "internet" host, each on its own link to the router. TCP, UDP
+# and ICMP flows must pass or drop exactly as the device's MUD file says, including a DNS name
+# whose address changes after its TTL and `direction-initiated` rules; refused MUD files must
+# leave the policy in force untouched.
+source "$(dirname "$0")/lib.sh"
+
+if [ "$(id -u)" != 0 ]; then
+  echo "SKIP: needs root to create network namespaces and load nftables rules"
+  exit 77
+fi
+for tool in ip nc ping dnsmasq timeout; do
+  command -v "$tool" >/dev/null || fail "$tool is missing (scripts/install-deps installs it)"
+done
+
+NS=cc$$
+HOSTS=(router dev ctl peer dns inet)
+cleanup_netns() {
+  for pid in $(ip netns pids "$NS-dns" 2>/dev/null) $(ip netns pids "$NS-inet" 2>/dev/null) \
+             $(ip netns pids "$NS-dev" 2>/dev/null) $(ip netns pids "$NS-peer" 2>/dev/null) \
+             $(ip netns pids "$NS-ctl" 2>/dev/null); do
+    kill "$pid" 2>/dev/null || true
+  done
+  for host in "${HOSTS[@]}"; do ip netns del "$NS-$host" 2>/dev/null || true; done
+}
+trap 'cleanup_netns; cleanup' EXIT
+
+in_ns() { local host=$1; shift; ip netns exec "$NS-$host" "$@"; }
+
+step "namespaces: router + 5 hosts, one link each"
+for host in "${HOSTS[@]}"; do ip netns add "$NS-$host"; done
+in_ns router sysctl -qw net.ipv4.ip_forward=1
+link() {  # link HOST SUBNET_PREFIX (router gets .1, the host .2)
+  local host=$1 prefix=$2
+  ip link add "r-$host-$$" netns "$NS-router" type veth peer name eth0 netns "$NS-$host"
+  in_ns router ip addr add "$prefix.1/24" dev "r-$host-$$"
+  in_ns router ip link set "r-$host-$$" up
+  in_ns "$host" ip addr add "$prefix.2/24" dev eth0
+  in_ns "$host" ip link set eth0 up
+  in_ns "$host" ip link set lo up
+  in_ns "$host" ip route add default via "$prefix.1"
+}
+link dev 10.77.1
+link ctl 10.77.2
+link peer 10.77.3
+link dns 10.77.4
+link inet 172.31.9
+in_ns router ip link set lo up
+in_ns inet ip addr add 172.31.9.3/24 dev eth0   # the api name's second address
+
+step "services: listeners on the hosts, dnsmasq answering api.test.example with TTL 2"
+listen() { in_ns "$1" nc -lk "$2" >/dev/null 2>&1 & PIDS+=($!); }
+listen inet 443
+listen inet 80
+listen ctl 8080
+listen ctl 8081
+listen ctl 23
+listen dev 2222
+listen dev 9999
+start_dns() {
+  # Not through in_ns: a backgrounded function would be a subshell, and $! its pid.
+  ip netns exec "$NS-dns" dnsmasq --keep-in-foreground --conf-file=/dev/null --no-resolv --no-hosts \
+    --listen-address=10.77.4.2 --bind-interfaces --local=/test.example/ --local-ttl=2 --user=root \
+    --pid-file="$WORK/dnsmasq.pid" --host-record="api.test.example,$1" \
+      >>"$WORK/dnsmasq.log" 2>&1 &
+  DNS_PID=$!
+  PIDS+=($DNS_PID)
+  sleep 0.3
+}
+start_dns 172.31.9.2
+
+step "maker signs the device's MUD file; the site trusts the maker for mud.test.example"
+cat >"$WORK/sensor.json" <<'JSON'
+{
+  "ietf-mud:mud": {
+    "mud-version": 1, "mud-url": "https://mud.test.example/sensor.json",
+    "last-update": "2026-11-20T09:00:00+00:00", "cache-validity": 48, "is-supported": true,
+    "systeminfo": "Test sensor", "mfg-name": "Test",
+    "from-device-policy": {"access-lists": {"access-list": [{"name": "out"}]}},
+    "to-device-policy": {"access-lists": {"access-list": [{"name": "in"}]}}
+  },
+  "ietf-access-control-list:acls": {"acl": [
+    {"name": "out", "type": "ipv4-acl-type", "aces": {"ace": [
+      {"name": "api", "matches": {"ipv4": {"protocol": 6, "ietf-acldns:dst-dnsname": "api.test.example"},
+        "tcp": {"destination-port": {"operator": "eq", "port": 443},
+                "ietf-mud:direction-initiated": "from-device"}}, "actions": {"forwarding": "accept"}},
+      {"name": "hub", "matches": {"ietf-mud:mud": {"controller": "urn:test:hub"},
+        "tcp": {"destination-port": {"operator": "eq", "port": 8080}}}, "actions": {"forwarding": "accept"}},
+      {"name": "console-replies", "matches": {"ietf-mud:mud": {"my-controller": [null]},
+        "tcp": {"source-port": {"operator": "eq", "port": 2222},
+                "ietf-mud:direction-initiated": "to-device"}}, "actions": {"forwarding": "accept"}},
+      {"name": "coap", "matches": {"ietf-mud:mud": {"local-networks": [null]},
+        "udp": {"destination-port": {"operator": "eq", "port": 5683}}}, "actions": {"forwarding": "accept"}},
+      {"name": "ping", "matches": {"ietf-mud:mud": {"local-networks": [null]}, "ipv4": {"protocol": 1},
+        "icmp": {"type": 8}}, "actions": {"forwarding": "accept"}}]}},
+    {"name": "in", "type": "ipv4-acl-type", "aces": {"ace": [
+      {"name": "api", "matches": {"ipv4": {"protocol": 6, "ietf-acldns:src-dnsname": "api.test.example"},
+        "tcp": {"source-port": {"operator": "eq", "port": 443},
+                "ietf-mud:direction-initiated": "from-device"}}, "actions": {"forwarding": "accept"}},
+      {"name": "hub", "matches": {"ietf-mud:mud": {"controller": "urn:test:hub"},
+        "tcp": {"source-port": {"operator": "eq", "port": 8080}}}, "actions": {"forwarding": "accept"}},
+      {"name": "console", "matches": {"ietf-mud:mud": {"my-controller": [null]},
+        "tcp": {"destination-port": {"operator": "eq", "port": 2222},
+                "ietf-mud:direction-initiated": "to-device"}}, "actions": {"forwarding": "accept"}},
+      {"name": "coap", "matches": {"ietf-mud:mud": {"local-networks": [null]},
+        "udp": {"source-port": {"operator": "eq", "port": 5683}}}, "actions": {"forwarding": "accept"}},
+      {"name": "pong", "matches": {"ietf-mud:mud": {"local-networks": [null]}, "ipv4": {"protocol": 1},
+        "icmp": {"type": 0}}, "actions": {"forwarding": "accept"}}]}}
+  ]}
+}
+JSON
+"$BIN" maker init --dir "$WORK/maker" --name "Test Maker" >/dev/null
+"$BIN" maker mud-sign --dir "$WORK/maker" --file "$WORK/sensor.json" >/dev/null
+MUD="$WORK/maker/mud/sensor.json"
+SIG="$WORK/maker/mud/sensor.p7s"
+SITE="$WORK/site"
+"$BIN" site init --dir "$SITE" --name "Test Site" >/dev/null
+"$BIN" mud trust mud.test.example --ca "$WORK/maker/ca.pem" --dir "$SITE" >/dev/null
+
+step "site facts, the DHCP hook reports the device with its MUD URL, the file is loaded"
+"$BIN" policy fact add local-network 10.77.0.0/16 --dir "$SITE" >/dev/null
+"$BIN" policy fact add controller urn:test:hub 10.77.2.2 --dir "$SITE" >/dev/null
+"$BIN" policy fact add my-controller https://mud.test.example/sensor.json 10.77.2.2 --dir "$SITE" >/dev/null
+"$BIN" policy fact add dns-server 10.77.4.2 --dir "$SITE" >/dev/null
+"$BIN" mud seen --mac 02:00:00:00:01:02 --ip 10.77.1.2 \
+  --mud-url https://mud.test.example/sensor.json --dir "$SITE" >"$WORK/seen.txt"
+grep -q "mac-02:00:00:00:01:02" "$WORK/seen.txt" || fail "mud seen did not name the device after its MAC"
+"$BIN" mud load --file "$MUD" --signature "$SIG" --dir "$SITE" >/dev/null
+
+step "apply in the router namespace"
+in_ns router "$BIN" policy apply --dir "$SITE" | tee "$WORK/apply.txt"
+grep -q "^applied: 1 device(s)" "$WORK/apply.txt" || fail "policy was not applied"
+in_ns router "$BIN" policy apply --dir "$SITE" >"$WORK/again.txt"
+grep -q "^unchanged" "$WORK/again.txt" || fail "re-applying the same policy was not a no-op"
+in_ns router nft list table inet concierge >"$WORK/table.txt"
+grep -q "10.77.1.2 : jump" "$WORK/table.txt" || fail "the router's table does not dispatch the device"
+
+tcp_ok() { in_ns "$1" nc -z -w 2 "${@:2}" >/dev/null 2>&1; }
+expect_tcp() {  # expect_tcp pass|drop FROM [nc options] HOST PORT  -- why
+  local want=$1 from=$2 why=${*: -1}
+  local args=("${@:3:$#-3}")
+  if tcp_ok "$from" "${args[@]}"; then got=pass; else got=drop; fi
+  [ "$got" = "$want" ] || fail "TCP $from -> ${args[*]}: $got, expected $want ($why)"
+  echo "  ok: TCP $from -> ${args[*]} $want ($why)"
+}
+expect_udp() {  # expect_udp pass|drop FROM TO_HOST TO_IP PORT -- why
+  local want=$1 from=$2 to=$3 ip=$4 port=$5 why=$6
+  rm -f "$WORK/udp.out"
+  in_ns "$to" timeout 3 nc -u -l "$port" >"$WORK/udp.out" 2>/dev/null &
+  local listener=$!
+  sleep 0.3
+  in_ns "$from" bash -c "echo datagram >/dev/udp/$ip/$port" || true
+  wait "$listener" || true
+  if grep -q datagram "$WORK/udp.out"; then got=pass; else got=drop; fi
+  [ "$got" = "$want" ] || fail "UDP $from -> $ip:$port: $got, expected $want ($why)"
+  echo "  ok: UDP $from -> $ip:$port $want ($why)"
+}
+expect_ping() {
+  local want=$1 from=$2 ip=$3 why=$4
+  if in_ns "$from" ping -c 1 -W 1 "$ip" >/dev/null 2>&1; then got=pass; else got=drop; fi
+  [ "$got" = "$want" ] || fail "ICMP $from -> $ip: $got, expected $want ($why)"
+  echo "  ok: ICMP $from -> $ip $want ($why)"
+}
+
+step "traffic as the MUD file says"
+expect_tcp pass dev 172.31.9.2 443 "api name, initiated by the device"
+expect_tcp drop dev 172.31.9.2 80 "port not in the file"
+expect_tcp drop dev 172.31.9.3 443 "address the api name does not have yet"
+expect_tcp drop inet -p 443 10.77.1.2 9999 "api port, but the internet host initiated"
+expect_tcp pass dev 10.77.2.2 8080 "controller class urn:test:hub"
+expect_tcp drop dev 10.77.2.2 8081 "controller, other port"
+expect_tcp pass ctl 10.77.1.2 2222 "my-controller opens the console"
+expect_tcp drop peer 10.77.1.2 2222 "a local device that is not the controller"
+expect_tcp drop dev -p 2222 10.77.2.2 8081 "console port, initiated by the device"
+expect_udp pass dev peer 10.77.3.2 5683 "CoAP to the local network"
+expect_udp drop dev peer 10.77.3.2 5684 "other UDP port"
+expect_udp drop dev inet 172.31.9.2 5683 "CoAP to the internet"
+expect_ping pass dev 10.77.3.2 "echo to the local network"
+expect_ping drop peer 10.77.1.2 "echo request to the device"
+expect_ping drop dev 172.31.9.2 "echo to the internet"
+expect_tcp pass peer 172.31.9.2 80 "an unmanaged device is not touched"
+
+step "the api name moves to 172.31.9.3; after its TTL a refresh follows it"
+kill "$DNS_PID"; wait "$DNS_PID" 2>/dev/null || true
+start_dns 172.31.9.3
+sleep 3
+in_ns router "$BIN" mud refresh --dir "$SITE" | tee "$WORK/refresh.txt"
+grep -q "1 changed" "$WORK/refresh.txt" || fail "the new answer was not noticed"
+grep -q "^applied:" "$WORK/refresh.txt" || fail "the refresh did not re-apply"
+expect_tcp pass dev 172.31.9.3 443 "the name's new address"
+expect_tcp drop dev 172.31.9.2 443 "the name's old address"
+
+step "refused MUD files leave the policy in force"
+before=$(in_ns router nft list table inet concierge | sha256sum)
+sed 's/"port": 8080/"port": 23/' "$MUD" >"$WORK/tampered.json"
+expect_exit 1 "signature" in_ns router "$BIN" mud load --file "$WORK/tampered.json" --signature "$SIG" --dir "$SITE"
+head -c 2000000 /dev/zero | tr '\0' ' ' >"$WORK/huge.json"
+expect_exit 2 "" in_ns router "$BIN" mud load --file "$WORK/huge.json" --signature "$SIG" --dir "$SITE"
+in_ns router "$BIN" policy apply --dir "$SITE" >"$WORK/again.txt"
+grep -q "^unchanged" "$WORK/again.txt" || fail "a refused file changed the policy"
+after=$(in_ns router nft list table inet concierge | sha256sum)
+[ "$before" = "$after" ] || fail "the kernel's table changed after refusals"
+expect_tcp pass dev 10.77.2.2 8080 "still allowed after the refusals"
+expect_tcp drop dev 10.77.2.2 23 "the tampered file's port stays closed"
+
+step "audit chain records the policy changes"
+applied_events=$("$BIN" audit show --dir "$SITE" | grep -c "policy.applied" || true)
+[ "$applied_events" = 2 ] || fail "expected two policy.applied events, found $applied_events"
+"$BIN" audit verify --dir "$SITE" >/dev/null || fail "audit chain broken"
+echo "PASS"
