@@ -76,6 +76,12 @@ Status MudManager::FetchAndAccept(const std::string& url) {
     RETURN_IF_ERROR(store_.RecordFetchFailure(url, parsed.error().message()));
     return std::unexpected(parsed.error());
   }
+  if (parsed->mud_url != url) {
+    std::string reason =
+        "the file names its URL as " + parsed->mud_url + ", not the URL it was fetched from";
+    RETURN_IF_ERROR(store_.RecordFetchFailure(url, reason));
+    return MakeError(ErrorCode::kSecurity, reason);
+  }
   std::string signature_url = SignatureUrl(*parsed);
   auto signature = fetcher_.Fetch(signature_url, kMaxSignatureSize);
   if (!signature) {

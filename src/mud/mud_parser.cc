@@ -4,6 +4,7 @@
 #include <charconv>
 #include <initializer_list>
 
+#include "common/ip_network.h"
 #include "common/json.h"
 
 namespace concierge::mud {
@@ -135,6 +136,34 @@ Result<PortMatch> ParsePort(const Json& value, const std::string& path) {
   return port;
 }
 
+// IsDnsName accepts host names as RFC 1123 writes them (letters, digits, hyphens, dots; at
+// most 253 characters, labels of 1..63), with an optional final dot.
+bool IsDnsName(std::string_view name) {
+  if (name.ends_with('.')) {
+    name.remove_suffix(1);
+  }
+  if (name.empty() || name.size() > 253) {
+    return false;
+  }
+  size_t label = 0;
+  for (char c : name) {
+    if (c == '.') {
+      if (label == 0) {
+        return false;
+      }
+      label = 0;
+      continue;
+    }
+    if (std::isalnum(static_cast<unsigned char>(c)) == 0 && c != '-' && c != '_') {
+      return false;
+    }
+    if (++label > 63) {
+      return false;
+    }
+  }
+  return label > 0;
+}
+
 Status ParseIp(const Json& ip, const std::string& path, bool v6, AceMatches& m) {
   std::string_view src = v6 ? "source-ipv6-network" : "source-ipv4-network";
   std::string_view dst = v6 ? "destination-ipv6-network" : "destination-ipv4-network";
@@ -148,6 +177,19 @@ Status ParseIp(const Json& ip, const std::string& path, bool v6, AceMatches& m) 
   ASSIGN_OR_RETURN(m.destination_network, String(ip, dst, path, false));
   ASSIGN_OR_RETURN(m.source_dnsname, String(ip, "ietf-acldns:src-dnsname", path, false));
   ASSIGN_OR_RETURN(m.destination_dnsname, String(ip, "ietf-acldns:dst-dnsname", path, false));
+  for (auto [member, value] :
+       {std::pair{src, &m.source_network}, std::pair{dst, &m.destination_network}}) {
+    if (!value->empty() && !IpNetwork::Parse(*value)) {
+      return Bad(path + "." + std::string(member),
+                 "expected an IP network, got \"" + value->substr(0, 48) + "\"");
+    }
+  }
+  for (auto [member, value] : {std::pair{"ietf-acldns:src-dnsname", &m.source_dnsname},
+                               std::pair{"ietf-acldns:dst-dnsname", &m.destination_dnsname}}) {
+    if (!value->empty() && !IsDnsName(*value)) {
+      return Bad(path + "." + member, "expected a DNS name, got \"" + value->substr(0, 48) + "\"");
+    }
+  }
   if (!m.source_dnsname.empty() && !m.source_network.empty()) {
     return Bad(path, "source network and source DNS name are exclusive");
   }
