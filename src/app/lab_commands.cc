@@ -6,6 +6,7 @@
 
 #include "app/cli.h"
 #include "lab/onboard_lab.h"
+#include "lab/policy_lab.h"
 
 namespace concierge::app {
 namespace {
@@ -29,6 +30,14 @@ Status Onboard(const lab::OnboardOptions& base, const Output& output) {
         ErrorCode::kInternal,
         std::to_string(report.failed) + " enrollment(s) failed; first: " + report.first_error);
   }
+  return OkStatus();
+}
+
+Status PolicyLab(const lab::PolicyLabOptions& options, bool linear, const Output& output) {
+  lab::PolicyLabOptions run = options;
+  run.dispatch = linear ? firewall::Dispatch::kLinearList : firewall::Dispatch::kAddressMap;
+  ASSIGN_OR_RETURN(auto report, lab::RunPolicyLab(run));
+  output.Print(report.ToJson(), report.ToText());
   return OkStatus();
 }
 
@@ -56,6 +65,24 @@ void AddLabCommands(CLI::App& app, Action& action, Output& output) {
   onboard->add_flag("--json", output.json, "Print JSON");
   onboard->callback([&action, &output, options] {
     action = [&output, options] { return Onboard(*options, output); };
+  });
+
+  auto policy = std::make_shared<lab::PolicyLabOptions>();
+  policy->mud_dir = lab::DefaultMudDir();
+  auto linear = std::make_shared<bool>(false);
+  CLI::App* policy_lab = lab->add_subcommand(
+      "policy", "Compile (and apply) MUD policy for N devices from repeated profiles");
+  policy_lab->add_option("--devices", policy->devices, "How many devices")->capture_default_str();
+  policy_lab->add_option("--mud-dir", policy->mud_dir, "Profiles to repeat (*.json)")
+      ->capture_default_str();
+  policy_lab->add_flag("--apply", policy->apply,
+                       "Load it into this network namespace's nftables (needs CAP_NET_ADMIN)");
+  policy_lab->add_flag("--linear", *linear, "A linear per-device rule list instead of maps");
+  policy_lab->add_option("--client", policy->client, "Address of an extra iperf3 client device");
+  policy_lab->add_option("--server", policy->server, "Address of the iperf3 server it may reach");
+  policy_lab->add_flag("--json", output.json, "Print JSON");
+  policy_lab->callback([&action, &output, policy, linear] {
+    action = [&output, policy, linear] { return PolicyLab(*policy, *linear, output); };
   });
 }
 
