@@ -62,11 +62,16 @@ Status SyncOnboarded(const registrar::SiteDirectory& dir, mud::MudStore& store,
       continue;
     }
     ASSIGN_OR_RETURN(auto known, store.FindDevice(device.serial));
-    if (known && (known->url_source == mud::kSourceManual ||
-                  (known->url_source == mud::kSourceIdevid && known->mud_url == device.mud_url))) {
-      continue;
+    bool current =
+        known && (known->url_source == mud::kSourceManual ||
+                  (known->url_source == mud::kSourceIdevid && known->mud_url == device.mud_url));
+    if (!current) {
+      RETURN_IF_ERROR(store.AssignUrl(device.serial, device.mud_url, mud::kSourceIdevid));
     }
-    RETURN_IF_ERROR(store.AssignUrl(device.serial, device.mud_url, mud::kSourceIdevid));
+    // The enrolment address stands until a DHCP lease or an operator says otherwise.
+    if (!device.address.empty() && (!known || known->addresses.empty())) {
+      RETURN_IF_ERROR(store.SetAddresses(device.serial, {device.address}));
+    }
   }
   return OkStatus();
 }

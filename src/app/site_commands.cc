@@ -99,6 +99,7 @@ Json DeviceJson(const registrar::DeviceRecord& d) {
               {"ldevid_not_after",
                d.ldevid_not_after ? FormatRfc3339(FromUnixSeconds(d.ldevid_not_after)) : ""},
               {"enroll_status", d.enroll_status},
+              {"address", d.address},
               {"first_seen", FormatRfc3339(FromUnixSeconds(d.created_at))},
               {"updated", FormatRfc3339(FromUnixSeconds(d.updated_at))}};
 }

@@ -104,6 +104,7 @@ void HttpsServer::Serve(Fd connection) {
     return;
   }
   ConnectionInfo info;
+  info.peer_address = PeerAddress(fd);
   if (X509* peer = SSL_get1_peer_certificate(stream.ssl())) {
     info.peer_certificate = crypto::Certificate::Adopt(peer);
     STACK_OF(X509)* chain = SSL_get_peer_cert_chain(stream.ssl());

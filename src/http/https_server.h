@@ -19,6 +19,7 @@ namespace concierge::http {
 struct ConnectionInfo {
   std::optional<crypto::Certificate> peer_certificate;
   std::vector<crypto::Certificate> peer_chain;  // as sent, without the leaf
+  std::string peer_address;  // the client's IP address ("" if unknown); IPv4 as dotted quad
 };
 
 using Handler = std::function<HttpResponse(const HttpRequest&, const ConnectionInfo&)>;

@@ -48,7 +48,7 @@ HttpResponse UnsupportedMediaType(std::string_view expected) {
 }
 
 PeerIdentity PeerOf(const http::ConnectionInfo& connection) {
-  return PeerIdentity{connection.peer_certificate, connection.peer_chain};
+  return PeerIdentity{connection.peer_certificate, connection.peer_chain, connection.peer_address};
 }
 
 HttpResponse HandleBrski(RegistrarService& service, std::string_view resource,

@@ -183,7 +183,8 @@ std::vector<Certificate> RegistrarService::CaCertificates() const {
 }
 
 Result<Certificate> RegistrarService::IssueLdevid(const DeviceRecord& device, ByteSpan csr_der,
-                                                  const std::string& expected_serial) {
+                                                  const std::string& expected_serial,
+                                                  const std::string& address) {
   ASSIGN_OR_RETURN(crypto::Csr csr, crypto::Csr::FromDer(csr_der));
   RETURN_IF_ERROR(csr.VerifySelfSignature());
   if (csr.SubjectSerialNumber() != expected_serial) {
@@ -208,7 +209,7 @@ Result<Certificate> RegistrarService::IssueLdevid(const DeviceRecord& device, By
     spec.serial = random_.Generate(16);
     ASSIGN_OR_RETURN(Certificate cert,
                      crypto::IssueCertificate(spec, &identity_.domain_ca, identity_.domain_ca_key));
-    auto recorded = store_.RecordCertificate(device.id, cert, "ldevid");
+    auto recorded = store_.RecordCertificate(device.id, cert, "ldevid", address);
     if (recorded) {
       return cert;
     }
@@ -227,7 +228,7 @@ Result<Certificate> RegistrarService::SimpleEnroll(ByteSpan csr_der, const PeerI
     return MakeError(ErrorCode::kPermissionDenied,
                      "EST enroll refused: device " + serial + " has no successful voucher");
   }
-  return IssueLdevid(*device, csr_der, serial);
+  return IssueLdevid(*device, csr_der, serial, peer.address);
 }
 
 Result<Certificate> RegistrarService::SimpleReenroll(ByteSpan csr_der, const PeerIdentity& peer) {
@@ -241,7 +242,7 @@ Result<Certificate> RegistrarService::SimpleReenroll(ByteSpan csr_der, const Pee
   if (!device) {
     return MakeError(ErrorCode::kPermissionDenied, "LDevID was not issued to a known device");
   }
-  return IssueLdevid(*device, csr_der, device->serial);
+  return IssueLdevid(*device, csr_der, device->serial, peer.address);
 }
 
 }  // namespace concierge::registrar

@@ -35,6 +35,7 @@ class MasaClient {
 struct PeerIdentity {
   std::optional<crypto::Certificate> certificate;
   std::vector<crypto::Certificate> chain;
+  std::string address;  // where the request came from; recorded as the device's address
 };
 
 // VoucherOutcome is either a voucher for the pledge or "ask again later" (HTTP 202).
@@ -84,7 +85,8 @@ class RegistrarService {
   // changes, so that `site trust-maker` reaches a running registrar at once.
   Result<std::vector<TrustedMaker>> TrustedMakers();
   Result<crypto::Certificate> IssueLdevid(const DeviceRecord& device, ByteSpan csr_der,
-                                          const std::string& expected_serial);
+                                          const std::string& expected_serial,
+                                          const std::string& address);
 
   SiteStore& store_;
   MasaClient& masa_;

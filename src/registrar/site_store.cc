@@ -65,7 +65,13 @@ CREATE INDEX telemetry_device ON telemetry(device_id, kind, id);
 CREATE INDEX vouchers_device ON vouchers(device_id);
 )sql";
 
-constexpr std::array<std::string_view, 3> kMigrations = {store::kAuditSchema, kSchemaV1, kSchemaV2};
+// The address a device enrolled from, for the MUD manager's policy.
+constexpr std::string_view kSchemaV3 = R"sql(
+ALTER TABLE devices ADD COLUMN address TEXT NOT NULL DEFAULT '';
+)sql";
+
+constexpr std::array<std::string_view, 4> kMigrations = {store::kAuditSchema, kSchemaV1, kSchemaV2,
+                                                         kSchemaV3};
 
 constexpr std::string_view kDeviceColumns = R"sql(
   SELECT d.id, d.maker_id, m.name, d.serial, d.state, d.masa_url, d.mud_url, d.created_at,
@@ -75,7 +81,8 @@ constexpr std::string_view kDeviceColumns = R"sql(
          (SELECT not_after FROM certificates c WHERE c.device_id = d.id
             ORDER BY issued_at DESC, rowid DESC LIMIT 1),
          (SELECT CASE WHEN status THEN 'ok' ELSE 'failed: ' || reason END FROM telemetry t
-            WHERE t.device_id = d.id AND t.kind = 'enrollstatus' ORDER BY id DESC LIMIT 1)
+            WHERE t.device_id = d.id AND t.kind = 'enrollstatus' ORDER BY id DESC LIMIT 1),
+         d.address
   FROM devices d JOIN makers m ON m.id = d.maker_id
 )sql";
 
@@ -93,6 +100,7 @@ DeviceRecord ReadDevice(const store::Statement& row) {
   device.ldevid_serial = row.Text(9);
   device.ldevid_not_after = row.Int(10);
   device.enroll_status = row.Text(11);
+  device.address = row.Text(12);
   return device;
 }
 
@@ -275,7 +283,7 @@ Status SiteStore::RecordVoucher(const SeenDevice& seen, const Bytes& voucher_cms
 }
 
 Status SiteStore::RecordCertificate(int64_t device_id, const crypto::Certificate& certificate,
-                                    std::string_view kind) {
+                                    std::string_view kind, const std::string& address) {
   std::lock_guard lock(mutex_);
   ASSIGN_OR_RETURN(auto tx, store::Transaction::Begin(db_));
   ASSIGN_OR_RETURN(auto insert, db_.Prepare("INSERT INTO certificates(serial, device_id, kind, "
@@ -285,12 +293,17 @@ Status SiteStore::RecordCertificate(int64_t device_id, const crypto::Certificate
                                ToUnixSeconds(certificate.NotAfter()), ToUnixSeconds(clock_.Now()))
                       .Run());
   RETURN_IF_ERROR(SetState(device_id, kStateEnrolled));
-  RETURN_IF_ERROR(store::AppendAuditEvent(
-      db_, clock_, "certificate.issued", "device:" + std::to_string(device_id),
-      Json{{"kind", kind},
-           {"serial", certificate.SerialHex()},
-           {"subject", certificate.SubjectText()},
-           {"not_after", FormatRfc3339(certificate.NotAfter())}}));
+  if (!address.empty()) {
+    ASSIGN_OR_RETURN(auto update, db_.Prepare("UPDATE devices SET address=? WHERE id=?"));
+    RETURN_IF_ERROR(update.BindAll(address, device_id).Run());
+  }
+  RETURN_IF_ERROR(store::AppendAuditEvent(db_, clock_, "certificate.issued",
+                                          "device:" + std::to_string(device_id),
+                                          Json{{"kind", kind},
+                                               {"serial", certificate.SerialHex()},
+                                               {"subject", certificate.SubjectText()},
+                                               {"not_after", FormatRfc3339(certificate.NotAfter())},
+                                               {"address", address}}));
   return tx.Commit();
 }
 

@@ -40,6 +40,7 @@ struct DeviceRecord {
   std::string ldevid_serial;  // latest certificate, "" if none
   int64_t ldevid_not_after = 0;
   std::string enroll_status;  // "", "ok" or "failed: reason"
+  std::string address;        // IP address it last enrolled from, "" if unknown
 };
 
 struct SeenDevice {
@@ -76,8 +77,9 @@ class SiteStore {
   Status RecordVoucher(const SeenDevice& seen, const Bytes& voucher_cms, const Bytes& nonce);
 
   // RecordCertificate stores an issued LDevID and marks the device enrolled.
+  // address, when known, is where the device enrolled from: its address on the site.
   Status RecordCertificate(int64_t device_id, const crypto::Certificate& certificate,
-                           std::string_view kind);
+                           std::string_view kind, const std::string& address = "");
   Status RecordTelemetry(int64_t device_id, std::string_view kind, bool status,
                          const std::string& reason);
 

@@ -68,7 +68,7 @@ Result<std::unique_ptr<pledge::RegistrarConnection>> InMemoryConnector::Open(
                                         {service_.identity().domain_ca}, anchors,
                                         {.at = clock_.Now(), .allow_partial = true}));
   }
-  http::ConnectionInfo info{client.certificate, client.chain};
+  http::ConnectionInfo info{client.certificate, client.chain, "192.0.2.1"};
   return std::unique_ptr<pledge::RegistrarConnection>(
       new InMemoryConnection(*this, service_, std::move(info)));
 }

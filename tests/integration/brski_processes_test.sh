@@ -37,7 +37,14 @@ openssl x509 -in "$WORK/dev1/ldevid.pem" -noout -text | grep -q "acme.example/mu
 "$BIN" devices list --dir "$S" --json >"$WORK/devices.json"
 grep -q '"state": "enrolled"' "$WORK/devices.json" || fail "device not enrolled in inventory"
 grep -q '"enroll_status": "ok"' "$WORK/devices.json" || fail "enrollstatus not recorded"
+grep -q '"address": "127.0.0.1"' "$WORK/devices.json" || fail "enrolment address not recorded"
 "$BIN" audit verify --dir "$S"
+
+step "the MUD manager takes the device's MUD URL from its IDevID, and its enrolment address"
+"$BIN" mud show IT-0001 --dir "$S" --json >"$WORK/mud.json"
+grep -q '"mud_url": "https://acme.example/mud/sensor.json"' "$WORK/mud.json" || fail "no MUD URL"
+grep -q '"url_source": "idevid"' "$WORK/mud.json" || fail "MUD URL not from the IDevID"
+grep -q '"127.0.0.1"' "$WORK/mud.json" || fail "no address for the MUD policy"
 
 step "refused: unknown maker"
 R=$WORK/rogue

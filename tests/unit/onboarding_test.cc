@@ -37,7 +37,7 @@ class OnboardingTest : public ::testing::Test {
   }
 
   registrar::PeerIdentity PeerOf(const pledge::PledgeIdentity& identity) {
-    return {identity.idevid, identity.chain};
+    return {identity.idevid, identity.chain, "192.0.2.1"};
   }
 
   // SignedPvr is a pledge voucher-request as a pledge of identity would send to site_.
@@ -285,7 +285,7 @@ TEST_F(OnboardingTest, OversizeVoucherRequestIsRefused) {
 
 TEST_F(OnboardingTest, HttpAdapterMapsRefusalsToStatuses) {
   auto identity = world_.Mint(maker_, "SN-17");
-  http::ConnectionInfo connection{identity.idevid, {}};
+  http::ConnectionInfo connection{identity.idevid, {}, ""};
   http::HttpRequest wrong_type{"POST", std::string(kRequestVoucher), {}, "x", true};
   wrong_type.headers["content-type"] = "text/plain";
   EXPECT_EQ(registrar::HandleRegistrarRequest(*site_.service, wrong_type, connection).status, 415);
@@ -373,7 +373,7 @@ TEST_F(OnboardingTest, ReenrollRenewsTheLdevid) {
   auto first = world_.MakePledge(identity, site_).Enroll().value();
   auto key = crypto::PrivateKey::GenerateP256().value();
   Bytes csr = crypto::Csr::CreateDer(key, {"SN-20", "SN-20", ""}).value();
-  auto renewed = site_.service->SimpleReenroll(csr, {first.ldevid, {}});
+  auto renewed = site_.service->SimpleReenroll(csr, {first.ldevid, {}, ""});
   ASSERT_TRUE(renewed) << renewed.error().ToString();
   EXPECT_NE(renewed->SerialHex(), first.ldevid.SerialHex());
   EXPECT_EQ(site_.store->ListDevices().value()[0].ldevid_serial, renewed->SerialHex());
