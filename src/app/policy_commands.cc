@@ -1,5 +1,7 @@
 // `concierge mud …` and `concierge policy …`: MUD URLs, files, site facts and the nftables
 // policy that enforces them.
+#include <signal.h>
+
 #include <chrono>
 #include <iomanip>
 #include <iostream>
@@ -41,6 +43,7 @@ struct PolicyArgs {
   bool dry_run = false;
   bool linear = false;
   bool trust_expired_signers = false;
+  int every = 0;  // seconds between refresh rounds; 0: once
 };
 
 // Site bundles what the MUD commands open: the store, and the manager over real HTTPS and DNS.
@@ -235,9 +238,8 @@ Json ReportJson(const firewall::ApplyReport& report) {
               {"unmanaged", unmanaged},    {"diff", report.diff}};
 }
 
-Status Refresh(const PolicyArgs& args, const Output& output) {
-  ASSIGN_OR_RETURN(auto site, OpenSite(args));
-  ASSIGN_OR_RETURN(auto report, site->manager->RefreshFiles(args.force));
+Status RefreshOnce(Site& site, const PolicyArgs& args, const Output& output) {
+  ASSIGN_OR_RETURN(auto report, site.manager->RefreshFiles(args.force));
   std::ostringstream text;
   Json refused = Json::array();
   for (const auto& url : report.accepted) {
@@ -257,9 +259,9 @@ Status Refresh(const PolicyArgs& args, const Output& output) {
                 {"names_resolved", report.names_resolved},
                 {"names_changed", report.names_changed}};
   // Enforcement is on once a policy has been applied; a refresh then keeps it current.
-  ASSIGN_OR_RETURN(auto applied, site->store->FindAppliedPolicy());
+  ASSIGN_OR_RETURN(auto applied, site.store->FindAppliedPolicy());
   if (applied && !args.no_apply) {
-    ASSIGN_OR_RETURN(auto apply, EnforceNow(*site, false));
+    ASSIGN_OR_RETURN(auto apply, EnforceNow(site, false));
     text << Summary(apply);
     document["policy"] = ReportJson(apply);
   }
@@ -269,6 +271,31 @@ Status Refresh(const PolicyArgs& args, const Output& output) {
              : MakeError(ErrorCode::kSecurity, std::to_string(report.refused.size()) +
                                                    " MUD file(s) refused; the devices keep their "
                                                    "previous policy");
+}
+
+// Refresh runs once, or with --every until SIGINT/SIGTERM (blocked by main, so they wait
+// here): a failed round is reported and the next one tries again.
+Status Refresh(const PolicyArgs& args, const Output& output) {
+  ASSIGN_OR_RETURN(auto site, OpenSite(args));
+  if (args.every <= 0) {
+    return RefreshOnce(*site, args, output);
+  }
+  sigset_t stop;
+  sigemptyset(&stop);
+  sigaddset(&stop, SIGINT);
+  sigaddset(&stop, SIGTERM);
+  PolicyArgs round = args;
+  for (;;) {
+    std::cout << "--- " << FormatRfc3339(site->clock.Now()) << "\n";
+    if (auto done = RefreshOnce(*site, round, output); !done) {
+      std::cerr << "concierge: " << done.error().ToString() << "\n";
+    }
+    round.force = false;  // only the first round may be forced
+    timespec wait{args.every, 0};
+    if (sigtimedwait(&stop, nullptr, &wait) > 0) {
+      return OkStatus();
+    }
+  }
 }
 
 Status PolicyShow(const PolicyArgs& args, const Output& output) {
@@ -413,6 +440,9 @@ void AddPolicyCommands(CLI::App& app, Action& action, Output& output) {
       mud->add_subcommand("refresh", "Fetch due MUD files, re-resolve due names, re-apply");
   refresh->add_flag("--force", args->force, "Fetch and resolve everything, due or not");
   refresh->add_flag("--no-apply", args->no_apply, "Do not re-apply the policy");
+  refresh->add_option("--every", args->every,
+                      "Keep running: a round every N seconds (names are re-resolved when "
+                      "their TTL runs out, files when their cache-validity does)");
   fetch_options(refresh);
   bind(refresh, Refresh);
 
