@@ -71,8 +71,9 @@ Status SyncOnboarded(const registrar::SiteDirectory& dir, mud::MudStore& store,
     if (!current) {
       RETURN_IF_ERROR(store.AssignUrl(device.serial, device.mud_url, mud::kSourceIdevid));
     }
-    // The enrolment address stands until a DHCP lease or an operator says otherwise.
-    if (!device.address.empty() && (!known || known->addresses.empty())) {
+    // The enrolment address is taken once, when the device first appears here; later a DHCP
+    // lease or an operator moves it.
+    if (!device.address.empty() && !known) {
       RETURN_IF_ERROR(store.SetAddresses(device.serial, {device.address}));
     }
   }
@@ -134,6 +135,18 @@ Status Assign(const PolicyArgs& args, const Output& output) {
   return OkStatus();
 }
 
+Status Address(const PolicyArgs& args, const Output& output) {
+  ASSIGN_OR_RETURN(auto site, OpenSite(args));
+  RETURN_IF_ERROR(site->store->SetAddresses(args.device, args.addresses));
+  std::string list;
+  for (const auto& address : args.addresses) {
+    list += " " + address;
+  }
+  output.Print(Json{{"device", args.device}, {"addresses", args.addresses}},
+               "device " + args.device + " is at" + list);
+  return OkStatus();
+}
+
 Status Seen(const PolicyArgs& args, const Output& output) {
   ASSIGN_OR_RETURN(auto site, OpenSite(args));
   ASSIGN_OR_RETURN(std::string name, site->store->Seen(args.mac, args.ip, args.url));
@@ -163,14 +176,17 @@ Json DeviceRow(Site& site, const mud::MudDevice& device) {
            {"addresses", device.addresses},
            {"mud_url", device.mud_url},
            {"url_source", device.url_source}};
-  if (auto file = site.store->FindFile(device.mud_url); file && *file) {
-    row["signer"] = (*file)->signer;
-    row["fetched"] = When((*file)->fetched_at);
-    row["expires"] = When((*file)->expires_at);
+  auto found_file = site.store->FindFile(device.mud_url);
+  std::optional<mud::StoredMudFile> file = found_file ? *found_file : std::nullopt;
+  if (file) {
+    row["signer"] = file->signer;
+    row["fetched"] = When(file->fetched_at);
+    row["expires"] = When(file->expires_at);
   }
-  if (auto status = site.store->FindFetchStatus(device.mud_url);
-      status && *status && !(*status)->error.empty()) {
-    row["last_error"] = (*status)->error;
+  auto found_status = site.store->FindFetchStatus(device.mud_url);
+  std::optional<mud::FetchStatus> status = found_status ? *found_status : std::nullopt;
+  if (status && !status->error.empty()) {
+    row["last_error"] = status->error;
   }
   return row;
 }
@@ -186,11 +202,12 @@ Status Show(const PolicyArgs& args, const Output& output) {
     }
     Json row = DeviceRow(*site, device);
     list.push_back(row);
-    text << device.name << "\n  addresses: ";
+    text << device.name << "\n  addresses:";
     for (const auto& address : device.addresses) {
-      text << address << " ";
+      text << " " << address;
     }
-    text << "\n  mud url:   " << (device.mud_url.empty() ? "-" : device.mud_url) << " ("
+    text << (device.addresses.empty() ? " none" : "")
+         << "\n  mud url:   " << (device.mud_url.empty() ? "-" : device.mud_url) << " ("
          << (device.url_source.empty() ? "none" : device.url_source) << ")\n";
     if (row.contains("signer")) {
       text << "  file:      verified, signed by " << row["signer"].get<std::string>()
@@ -352,6 +369,18 @@ Status PolicyCompile(const PolicyArgs& args, const Output& output) {
   return OkStatus();
 }
 
+// FactText is how an operator types a fact: "KIND [KEY] VALUE".
+std::string FactText(const std::string& kind, const std::string& key, const std::string& value) {
+  std::string text = kind;
+  for (const std::string* part : {&key, &value}) {
+    if (!part->empty()) {
+      text += ' ';
+      text += *part;
+    }
+  }
+  return text;
+}
+
 Status FactAdd(const PolicyArgs& args, const Output& output) {
   ASSIGN_OR_RETURN(auto site, OpenSite(args));
   // Kinds with a key take KEY VALUE; the others take only VALUE.
@@ -365,7 +394,7 @@ Status FactAdd(const PolicyArgs& args, const Output& output) {
   }
   RETURN_IF_ERROR(site->store->AddFact(args.fact_kind, key, value));
   output.Print(Json{{"kind", args.fact_kind}, {"key", key}, {"value", value}},
-               "fact added: " + args.fact_kind + " " + key + (key.empty() ? "" : " ") + value);
+               "fact added: " + FactText(args.fact_kind, key, value));
   return OkStatus();
 }
 
@@ -386,7 +415,7 @@ Status FactList(const PolicyArgs& args, const Output& output) {
   std::string text;
   for (const auto& [kind, key, value] : facts) {
     list.push_back(Json{{"kind", kind}, {"key", key}, {"value", value}});
-    text += kind + " " + key + (key.empty() ? "" : " ") + value + "\n";
+    text += FactText(kind, key, value) + "\n";
   }
   output.Print(list, text.empty() ? "no facts" : text);
   return OkStatus();
@@ -423,6 +452,11 @@ void AddPolicyCommands(CLI::App& app, Action& action, Output& output) {
   assign->add_option("url", args->url, "MUD URL")->required();
   assign->add_option("--address", args->addresses, "The device's IP address (repeatable)");
   bind(assign, Assign);
+  CLI::App* address = mud->add_subcommand("address", "Set a device's IP addresses by hand");
+  address->add_option("device", args->device, "Device name")->required();
+  address->add_option("addresses", args->addresses, "IP addresses (replace the known ones)")
+      ->required();
+  bind(address, Address);
   CLI::App* seen = mud->add_subcommand("seen", "Record a DHCP lease (for a DHCP server's hook)");
   seen->add_option("--mac", args->mac, "Client MAC address")->required();
   seen->add_option("--ip", args->ip, "Leased address")->required();

@@ -73,11 +73,14 @@ std::string RenderRule(const Rule& rule, IpFamily family) {
   if (rule.destination_network) {
     parts.push_back(l3 + " daddr " + rule.destination_network->ToString());
   }
-  for (const std::string& set : rule.source_sets) {
-    parts.push_back(l3 + " saddr @" + set);
-  }
-  for (const std::string& set : rule.destination_sets) {
-    parts.push_back(l3 + " daddr @" + set);
+  for (auto [field, sets] :
+       {std::pair{" saddr @", &rule.source_sets}, std::pair{" daddr @", &rule.destination_sets}}) {
+    for (const std::string& set : *sets) {
+      std::string match = l3;
+      match += field;
+      match += set;
+      parts.push_back(std::move(match));
+    }
   }
   bool has_ports = rule.source_port || rule.destination_port;
   bool has_icmp = rule.icmp_type || rule.icmp_code;

@@ -64,6 +64,12 @@ class Compiler {
       }
       device_addresses_[device.name] = addresses;
       for (const IpNetwork& address : addresses) {
+        auto [holder, fresh] = address_holder_.emplace(address, device.name);
+        if (!fresh) {
+          return MakeError(ErrorCode::kInvalidArgument,
+                           "devices " + holder->second + " and " + device.name +
+                               " both claim the address " + address.ToString());
+        }
         by_url_[device.mud_url].push_back(address);
         by_authority_[UrlAuthority(device.mud_url)].push_back(address);
       }
@@ -170,13 +176,13 @@ class Compiler {
     if (!a.controller.empty()) {
       auto found = facts_.controllers.find(a.controller);
       peer_sets.push_back(FactSet("controller", a.controller,
-                                  found == facts_.controllers.end() ? kNone : found->second, family,
-                                  profile));
+                                  found == facts_.controllers.end() ? NoValues() : found->second,
+                                  family, profile));
     }
     if (a.my_controller) {
       auto found = facts_.my_controllers.find(file.mud_url);
       peer_sets.push_back(FactSet("my-controller", file.mud_url,
-                                  found == facts_.my_controllers.end() ? kNone : found->second,
+                                  found == facts_.my_controllers.end() ? NoValues() : found->second,
                                   family, profile));
     }
     return rule;
@@ -268,7 +274,10 @@ class Compiler {
     return OkStatus();
   }
 
-  static inline const std::vector<std::string> kNone;
+  static const std::vector<std::string>& NoValues() {
+    static const std::vector<std::string> none;
+    return none;
+  }
 
   std::span<const MudFile> files_;
   const SiteFacts& facts_;
@@ -276,6 +285,7 @@ class Compiler {
   Policy policy_;
   std::map<std::string, AddressSet> sets_;
   std::map<std::string, std::vector<IpNetwork>> device_addresses_;
+  std::map<IpNetwork, std::string> address_holder_;
   std::map<std::string, std::vector<IpNetwork>> by_url_;
   std::map<std::string, std::vector<IpNetwork>> by_authority_;
 };

@@ -21,7 +21,7 @@ class Fetcher {
 
 // MakeHttpsFetcher fetches https:// URLs, authenticating servers against the system trust
 // store plus extra_anchors.
-Result<std::unique_ptr<Fetcher>> MakeHttpsFetcher(std::vector<crypto::Certificate> extra_anchors,
-                                                  std::chrono::milliseconds timeout);
+Result<std::unique_ptr<Fetcher>> MakeHttpsFetcher(
+    const std::vector<crypto::Certificate>& extra_anchors, std::chrono::milliseconds timeout);
 
 }  // namespace concierge::mud

@@ -33,8 +33,8 @@ class HttpsFetcher final : public Fetcher {
 
 }  // namespace
 
-Result<std::unique_ptr<Fetcher>> MakeHttpsFetcher(std::vector<crypto::Certificate> extra_anchors,
-                                                  std::chrono::milliseconds timeout) {
+Result<std::unique_ptr<Fetcher>> MakeHttpsFetcher(
+    const std::vector<crypto::Certificate>& extra_anchors, std::chrono::milliseconds timeout) {
   ASSIGN_OR_RETURN(auto ctx, http::MakeWebClientContext(extra_anchors));
   return std::unique_ptr<Fetcher>(new HttpsFetcher(std::move(ctx), timeout));
 }

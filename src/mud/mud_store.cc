@@ -206,9 +206,36 @@ Status MudStore::SetAddresses(const std::string& device,
   }
   record.addresses = addresses;
   RETURN_IF_ERROR(UpsertDevice(record));
-  RETURN_IF_ERROR(store::AppendAuditEvent(db_, clock_, "device.addresses", "device:" + device,
-                                          Json{{"addresses", addresses}}));
+  Json detail{{"addresses", addresses}};
+  for (const std::string& address : addresses) {
+    RETURN_IF_ERROR(TakeAddress(device, address, detail));
+  }
+  RETURN_IF_ERROR(
+      store::AppendAuditEvent(db_, clock_, "device.addresses", "device:" + device, detail));
   return tx.Commit();
+}
+
+Status MudStore::TakeAddress(const std::string& device, const std::string& address, Json& detail) {
+  ASSIGN_OR_RETURN(auto holders, db_.Prepare("SELECT name, addresses FROM mud_devices WHERE"
+                                             " name<>? AND (' ' || addresses || ' ')"
+                                             " LIKE ('% ' || ? || ' %')"));
+  holders.BindAll(device, address);
+  std::vector<std::pair<std::string, std::vector<std::string>>> previous;
+  for (;;) {
+    ASSIGN_OR_RETURN(bool row, holders.Step());
+    if (!row) {
+      break;
+    }
+    previous.emplace_back(holders.Text(0), SplitWords(holders.Text(1)));
+  }
+  for (auto& [name, kept] : previous) {
+    std::erase(kept, address);
+    ASSIGN_OR_RETURN(auto update,
+                     db_.Prepare("UPDATE mud_devices SET addresses=?, updated_at=? WHERE name=?"));
+    RETURN_IF_ERROR(update.BindAll(JoinWords(kept), ToUnixSeconds(clock_.Now()), name).Run());
+    detail["taken_from"].push_back(Json{{"device", name}, {"address", address}});
+  }
+  return OkStatus();
 }
 
 Result<std::string> MudStore::Seen(const std::string& mac_text, const std::string& address,
@@ -248,6 +275,8 @@ Result<std::string> MudStore::Seen(const std::string& mac_text, const std::strin
     }
   }
   RETURN_IF_ERROR(UpsertDevice(*record));
+  // DHCP gave the address to this device: whoever held it before has let it go.
+  RETURN_IF_ERROR(TakeAddress(record->name, address, detail));
   RETURN_IF_ERROR(
       store::AppendAuditEvent(db_, clock_, "device.seen", "device:" + record->name, detail));
   RETURN_IF_ERROR(tx.Commit());

@@ -75,7 +75,8 @@ class MudStore {
   // AssignUrl sets a device's MUD URL from a source; a weaker source never replaces a stronger
   // one (the refusal says which). Creates the device if new.
   Status AssignUrl(const std::string& device, const std::string& url, std::string_view source);
-  // SetAddresses replaces a device's addresses (each an IP literal).
+  // SetAddresses replaces a device's addresses (each an IP literal); another device that held
+  // one of them loses it.
   Status SetAddresses(const std::string& device, const std::vector<std::string>& addresses);
   // Seen records what a DHCP server saw: the device with this MAC, or else the one holding this
   // address, or else a new device named after the MAC, gets the address and (if given) the URL.
@@ -116,6 +117,8 @@ class MudStore {
   Result<std::optional<MudDevice>> QueryDevice(std::string_view where, const std::string& key);
   Status UpsertDevice(const MudDevice& device);
   static Result<std::vector<crypto::Certificate>> ReadAnchors(store::Statement& query);
+  // TakeAddress removes address from every other device: an address belongs to one device.
+  Status TakeAddress(const std::string& device, const std::string& address, Json& detail);
 
   std::mutex mutex_;
   store::Database db_;

@@ -30,7 +30,10 @@ Result<std::map<std::string, std::vector<std::string>>> StringLists(const Json& 
   }
   std::map<std::string, std::vector<std::string>> out;
   for (const auto& [key, list] : value.items()) {
-    ASSIGN_OR_RETURN(out[key], Strings(list, path + "." + key));
+    std::string member_path = path;
+    member_path += '.';
+    member_path += key;
+    ASSIGN_OR_RETURN(out[key], Strings(list, member_path));
   }
   return out;
 }

@@ -11,7 +11,7 @@ if [ "$(id -u)" != 0 ]; then
   echo "SKIP: needs root to create network namespaces and load nftables rules"
   exit 77
 fi
-for tool in ip nc ping dnsmasq timeout; do
+for tool in ip nc ping dnsmasq timeout busybox; do
   command -v "$tool" >/dev/null || fail "$tool is missing (scripts/install-deps installs it)"
 done
 
@@ -124,9 +124,33 @@ step "site facts, the DHCP hook reports the device with its MUD URL, the file is
 "$BIN" policy fact add controller urn:test:hub 10.77.2.2 --dir "$SITE" >/dev/null
 "$BIN" policy fact add my-controller https://mud.test.example/sensor.json 10.77.2.2 --dir "$SITE" >/dev/null
 "$BIN" policy fact add dns-server 10.77.4.2 --dir "$SITE" >/dev/null
-"$BIN" mud seen --mac 02:00:00:00:01:02 --ip 10.77.1.2 \
-  --mud-url https://mud.test.example/sensor.json --dir "$SITE" >"$WORK/seen.txt"
-grep -q "mac-02:00:00:00:01:02" "$WORK/seen.txt" || fail "mud seen did not name the device after its MAC"
+# The router's DHCP server (dnsmasq) hands the device its address; the device sends its MUD
+# URL as option 161, and dnsmasq's --dhcp-script hook passes it on (docs/mud.md).
+cat >"$WORK/dhcp-hook.sh" <<HOOK
+#!/bin/sh
+case "\$1" in
+  add|old) exec "$(readlink -f "$BIN")" mud seen --dir "$SITE" --mac "\$2" --ip "\$3" \
+             \${DNSMASQ_MUD_URL:+--mud-url "\$DNSMASQ_MUD_URL"} >>"$WORK/dhcp-hook.log" 2>&1 ;;
+esac
+HOOK
+chmod +x "$WORK/dhcp-hook.sh"
+ip netns exec "$NS-router" dnsmasq --keep-in-foreground --conf-file=/dev/null --port=0 \
+  --interface="r-dev-$$" --bind-interfaces --dhcp-range=10.77.1.2,10.77.1.2,255.255.255.0,1h \
+  --no-ping --log-facility=- --log-dhcp \
+  --dhcp-script="$WORK/dhcp-hook.sh" --dhcp-leasefile="$WORK/leases" --user=root \
+  --pid-file="$WORK/dhcp.pid" >"$WORK/dhcp.log" 2>&1 &
+PIDS+=($!)
+sleep 0.3
+mud_url_hex=$(printf '%s' https://mud.test.example/sensor.json | od -An -tx1 | tr -d ' \n')
+in_ns dev busybox udhcpc -i eth0 -f -q -n -t 5 -T 1 -s /bin/true -x "0xa1:$mud_url_hex" \
+  >"$WORK/udhcpc.log" 2>&1 || { cat "$WORK/udhcpc.log" "$WORK/dhcp.log"; fail "no DHCP lease"; }
+for _ in $(seq 1 30); do
+  grep -q "uses https://mud.test.example/sensor.json" "$WORK/dhcp-hook.log" 2>/dev/null && break
+  sleep 0.2
+done
+cat "$WORK/dhcp-hook.log"
+grep -q "device mac-.* at 10.77.1.2 uses https://mud.test.example/sensor.json" "$WORK/dhcp-hook.log" \
+  || fail "the DHCP hook did not report the device's MUD URL"
 "$BIN" mud load --file "$MUD" --signature "$SIG" --dir "$SITE" >/dev/null
 
 step "apply in the router namespace"

@@ -303,6 +303,23 @@ TEST_F(MudManagerTest, UrlSourcesRankManualThenIdevidThenDhcp) {
   EXPECT_FALSE(store_->Seen("02:00:00:00:00:31", "10.0.0.0/8", ""));
 }
 
+TEST_F(MudManagerTest, AnAddressBelongsToOneDevice) {
+  // plug-1 holds 10.0.0.21 without a MAC: its first lease tells its MAC. A lease of the same
+  // address to another MAC later moves the address to that device.
+  ASSERT_EQ(store_->Seen("02:00:00:00:00:21", "10.0.0.21", "").value_or(""), "plug-1");
+  auto name = store_->Seen("02:00:00:00:00:44", "10.0.0.21", "");
+  ASSERT_TRUE(name);
+  EXPECT_EQ(*name, "mac-02:00:00:00:00:44");
+  EXPECT_TRUE(store_->FindDevice("plug-1").value()->addresses.empty());
+  EXPECT_EQ(store_->FindDevice(*name).value()->addresses, std::vector<std::string>{"10.0.0.21"});
+  ASSERT_TRUE(store_->SetAddresses("plug-1", {"10.0.0.21", "2001:db8::21"}));
+  EXPECT_TRUE(store_->FindDevice(*name).value()->addresses.empty());
+  auto db = store::Database::Open(dir_.path() / "site.db", false).value();
+  auto events = store::ReadAuditEvents(db, "device:plug-1").value();
+  ASSERT_FALSE(events.empty());
+  EXPECT_THAT(events.back().detail, HasSubstr("taken_from"));
+}
+
 TEST_F(MudManagerTest, FactsAreCheckedAndAudited) {
   EXPECT_TRUE(store_->AddFact(kFactLocalNetwork, "", "10.0.0.0/8"));
   EXPECT_TRUE(store_->AddFact(kFactController, "urn:ietf:params:mud:dns", "10.0.0.1"));

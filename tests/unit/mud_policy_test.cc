@@ -18,7 +18,7 @@ namespace {
 using ::testing::HasSubstr;
 using ::testing::Not;
 
-const std::filesystem::path kGolden = CONCIERGE_GOLDEN_DIR;
+constexpr std::string_view kGoldenDir = CONCIERGE_GOLDEN_DIR;
 
 MudFile ReadMud(const std::filesystem::path& path) {
   auto text = ReadFile(path);
@@ -29,12 +29,13 @@ MudFile ReadMud(const std::filesystem::path& path) {
 }
 
 std::vector<MudFile> GoldenFiles() {
-  return {ReadMud(kGolden / "thermostat.json"), ReadMud(kGolden / "camera.json"),
-          ReadMud(kGolden / "nvr.json")};
+  return {ReadMud(std::filesystem::path(kGoldenDir) / "thermostat.json"),
+          ReadMud(std::filesystem::path(kGoldenDir) / "camera.json"),
+          ReadMud(std::filesystem::path(kGoldenDir) / "nvr.json")};
 }
 
 SiteFactsFile GoldenSite() {
-  auto text = ReadFile(kGolden / "site.json");
+  auto text = ReadFile(std::filesystem::path(kGoldenDir) / "site.json");
   EXPECT_TRUE(text);
   auto site = ParseSiteFactsJson(text.value_or("{}"));
   EXPECT_TRUE(site) << (site ? "" : site.error().ToString());
@@ -44,7 +45,8 @@ SiteFactsFile GoldenSite() {
 // ExpectGolden compares with a file under tests/golden/mud; CONCIERGE_UPDATE_GOLDEN=1 rewrites
 // it instead (review the diff before committing).
 void ExpectGolden(const std::string& actual, const std::string& name) {
-  std::filesystem::path path = kGolden / name;
+  std::filesystem::path path = std::filesystem::path(kGoldenDir) / name;
+  // NOLINTNEXTLINE(concurrency-mt-unsafe): read before any thread starts
   if (std::getenv("CONCIERGE_UPDATE_GOLDEN") != nullptr) {
     ASSERT_TRUE(WriteFileAtomic(path, actual));
     return;
@@ -147,6 +149,9 @@ TEST(MudCompilerTest, RefusesBadFacts) {
               HasSubstr("device odd"));
   site.facts.devices.back() = {"odd", "https://nowhere.example/x.json", {"10.0.0.3"}};
   EXPECT_THAT(CompilePolicy(files, site.facts, site.names).error().message(), HasSubstr("no file"));
+  site.facts.devices.back() = {"odd", "https://mud.acme.example/thermostat.json", {"10.0.1.10"}};
+  EXPECT_THAT(CompilePolicy(files, site.facts, site.names).error().message(),
+              HasSubstr("devices thermostat-1 and odd both claim the address 10.0.1.10"));
   files.push_back(files[0]);
   site.facts.devices.pop_back();
   EXPECT_THAT(CompilePolicy(files, site.facts, site.names).error().message(),

@@ -3,8 +3,8 @@
 #include <sched.h>
 
 #include <cerrno>
-#include <cstring>
 #include <filesystem>
+#include <system_error>
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
@@ -21,7 +21,10 @@ namespace {
 
 using ::testing::HasSubstr;
 
-const std::filesystem::path kGolden = CONCIERGE_GOLDEN_DIR;
+constexpr std::string_view kGoldenDir = CONCIERGE_GOLDEN_DIR;
+
+// Why the suite skips; set once, before the tests run.
+std::string skip_reason;  // NOLINT(cppcoreguidelines-avoid-non-const-global-variables)
 
 class NftablesFirewallTest : public ::testing::Test {
  protected:
@@ -29,14 +32,15 @@ class NftablesFirewallTest : public ::testing::Test {
     // The whole test process moves into a fresh namespace once: nothing it does can touch the
     // machine's own firewall.
     if (unshare(CLONE_NEWNET) != 0) {
-      skip_reason_ = std::string("cannot create a network namespace: ") + std::strerror(errno) +
-                     " (run as root to test the nftables back end)";
+      skip_reason = "cannot create a network namespace: " +
+                    std::error_code(errno, std::system_category()).message() +
+                    " (run as root to test the nftables back end)";
     }
   }
 
   void SetUp() override {
-    if (!skip_reason_.empty()) {
-      GTEST_SKIP() << skip_reason_;
+    if (!skip_reason.empty()) {
+      GTEST_SKIP() << skip_reason;
     }
     auto opened = OpenNftables();
     ASSERT_TRUE(opened) << opened.error().ToString();
@@ -58,12 +62,11 @@ class NftablesFirewallTest : public ::testing::Test {
     return policy ? RenderRuleset(*policy) : "";
   }
 
-  static inline std::string skip_reason_;
   std::unique_ptr<Firewall> firewall_;
 };
 
 TEST_F(NftablesFirewallTest, AppliesTheGoldenSiteAndReappliesIdempotently) {
-  auto ruleset = ReadFile(kGolden / "site.nft");
+  auto ruleset = ReadFile(std::filesystem::path(kGoldenDir) / "site.nft");
   ASSERT_TRUE(ruleset);
   ASSERT_TRUE(firewall_->Replace(*ruleset)) << firewall_->Replace(*ruleset).error().ToString();
   auto first = firewall_->Current();
@@ -74,7 +77,7 @@ TEST_F(NftablesFirewallTest, AppliesTheGoldenSiteAndReappliesIdempotently) {
 }
 
 TEST_F(NftablesFirewallTest, ARefusedRulesetLeavesTheOldOneInForce) {
-  auto ruleset = ReadFile(kGolden / "site.nft");
+  auto ruleset = ReadFile(std::filesystem::path(kGoldenDir) / "site.nft");
   ASSERT_TRUE(ruleset);
   ASSERT_TRUE(firewall_->Replace(*ruleset));
   std::string before = firewall_->Current().value_or("");
