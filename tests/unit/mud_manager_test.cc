@@ -111,7 +111,17 @@ class MudManagerTest : public ::testing::Test {
     if (!site || site->policy.profiles.empty()) {
       return -1;
     }
-    return site->policy.profiles[0].from_device_v4.rules[0].destination_port->lower;
+    return site->policy.profiles[0]
+        .from_device_v4.rules[0]
+        .destination_port.value_or(PortMatch{})
+        .lower;
+  }
+
+  // Device is a device the test knows exists.
+  MudDevice Device(const std::string& name) {
+    auto found = store_->FindDevice(name).value_or(std::nullopt);
+    EXPECT_TRUE(found.has_value()) << name;
+    return found.value_or(MudDevice{});
   }
 
   size_t AuditCount(std::string_view kind) {
@@ -239,9 +249,9 @@ TEST_F(MudManagerTest, RefusedFilesLeaveThePreviousFileInForce) {
     ASSERT_EQ(report->refused.size(), 1u);
     EXPECT_THAT(report->refused[0].second, HasSubstr(c.expected));
     EXPECT_EQ(PortInForce(), 8883);
-    auto status = store_->FindFetchStatus(std::string(kUrl));
-    ASSERT_TRUE(status && *status);
-    EXPECT_THAT((*status)->error, HasSubstr(c.expected));
+    auto status = store_->FindFetchStatus(std::string(kUrl)).value_or(std::nullopt);
+    ASSERT_TRUE(status.has_value());
+    EXPECT_THAT(status.value_or(FetchStatus{}).error, HasSubstr(c.expected));
   }
   EXPECT_EQ(AuditCount("mud.file_refused"), cases.size());
 }
@@ -293,12 +303,11 @@ TEST_F(MudManagerTest, UrlSourcesRankManualThenIdevidThenDhcp) {
   auto name = store_->Seen("02-00-00-00-00-30", "10.0.0.30", "https://evil.example/cam.json");
   ASSERT_TRUE(name);
   EXPECT_EQ(*name, "cam-1");
-  auto cam = store_->FindDevice("cam-1").value();
-  ASSERT_TRUE(cam);
-  EXPECT_EQ(cam->mud_url, "https://mud.acme.example/cam.json");
-  EXPECT_EQ(cam->mac, "02:00:00:00:00:30");
+  MudDevice cam = Device("cam-1");
+  EXPECT_EQ(cam.mud_url, "https://mud.acme.example/cam.json");
+  EXPECT_EQ(cam.mac, "02:00:00:00:00:30");
   ASSERT_TRUE(store_->AssignUrl("cam-1", "https://mud.acme.example/cam2.json", kSourceManual));
-  EXPECT_EQ(store_->FindDevice("cam-1").value()->url_source, kSourceManual);
+  EXPECT_EQ(Device("cam-1").url_source, kSourceManual);
   EXPECT_FALSE(store_->Seen("not-a-mac", "10.0.0.31", ""));
   EXPECT_FALSE(store_->Seen("02:00:00:00:00:31", "10.0.0.0/8", ""));
 }
@@ -310,10 +319,10 @@ TEST_F(MudManagerTest, AnAddressBelongsToOneDevice) {
   auto name = store_->Seen("02:00:00:00:00:44", "10.0.0.21", "");
   ASSERT_TRUE(name);
   EXPECT_EQ(*name, "mac-02:00:00:00:00:44");
-  EXPECT_TRUE(store_->FindDevice("plug-1").value()->addresses.empty());
-  EXPECT_EQ(store_->FindDevice(*name).value()->addresses, std::vector<std::string>{"10.0.0.21"});
+  EXPECT_TRUE(Device("plug-1").addresses.empty());
+  EXPECT_EQ(Device(*name).addresses, std::vector<std::string>{"10.0.0.21"});
   ASSERT_TRUE(store_->SetAddresses("plug-1", {"10.0.0.21", "2001:db8::21"}));
-  EXPECT_TRUE(store_->FindDevice(*name).value()->addresses.empty());
+  EXPECT_TRUE(Device(*name).addresses.empty());
   auto db = store::Database::Open(dir_.path() / "site.db", false).value();
   auto events = store::ReadAuditEvents(db, "device:plug-1").value();
   ASSERT_FALSE(events.empty());
