@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <set>
 #include <sstream>
+#include <tuple>
 
 namespace concierge::firewall {
 namespace {
@@ -209,6 +210,62 @@ void RenderLinearDispatch(std::ostream& out, const mud::Policy& policy, bool fro
   }
 }
 
+// RenderBlocks writes the exposure analyzer's drops: a set per block side and family, and one
+// base chain that runs before the MUD dispatch (a lower priority number runs first).
+void RenderBlocks(std::ostream& out, const mud::Policy& policy) {
+  if (policy.blocks.empty()) {
+    return;
+  }
+  std::vector<std::string> rules;
+  for (size_t i = 0; i < policy.blocks.size(); ++i) {
+    const mud::Block& block = policy.blocks[i];
+    std::string ports;
+    for (uint16_t port : block.ports) {
+      ports += (ports.empty() ? "" : ", ") + std::to_string(port);
+    }
+    std::string l4 = Protocol(block.protocol);
+    for (IpFamily family : {IpFamily::kIpv4, IpFamily::kIpv6}) {
+      std::string suffix = family == IpFamily::kIpv4 ? "4" : "6";
+      std::string l3 = family == IpFamily::kIpv4 ? "ip" : "ip6";
+      std::string match;
+      bool applies = true;
+      using Side = std::tuple<const char*, const char*, const std::vector<IpNetwork>*>;
+      for (auto [side, field, networks] :
+           {Side{"src", " saddr", &block.sources}, Side{"dst", " daddr", &block.destinations}}) {
+        if (networks->empty()) {
+          continue;
+        }
+        mud::AddressSet set{"block_" + std::to_string(i) + "_" + side + "_" + suffix,
+                            block.name + " " + side,
+                            family,
+                            {}};
+        std::ranges::copy_if(*networks, std::back_inserter(set.elements),
+                             [family](const IpNetwork& n) { return n.family == family; });
+        if (set.elements.empty()) {
+          applies = false;  // this side names no address of the family
+          break;
+        }
+        set.elements = NormalizeNetworks(std::move(set.elements));
+        RenderSet(out, set);
+        match += l3 + field + " @" + set.name + " ";
+      }
+      if (!applies) {
+        continue;
+      }
+      if (block.sources.empty() && block.destinations.empty() && family == IpFamily::kIpv6) {
+        continue;  // a block on ports alone needs no second, family-specific copy
+      }
+      rules.push_back(match + l4 + " dport { " + ports + " } counter drop " +
+                      Comment(block.name + ": " + block.reason));
+    }
+  }
+  out << "\tchain exposure {\n\t\ttype filter hook forward priority filter - 10; policy accept;\n";
+  for (const std::string& rule : rules) {
+    out << "\t\t" << rule << "\n";
+  }
+  out << "\t}\n";
+}
+
 void RenderBaseChains(std::ostream& out, const mud::Policy& policy, Dispatch dispatch) {
   auto dispatch_rules = [&](bool from_device) {
     if (dispatch == Dispatch::kLinearList) {
@@ -255,6 +312,7 @@ std::string RenderRuleset(const mud::Policy& policy, Dispatch dispatch) {
       RenderMap(out, policy, family, false);
     }
   }
+  RenderBlocks(out, policy);
   RenderBaseChains(out, policy, dispatch);
   out << "}\n";
   return out.str();

@@ -70,10 +70,22 @@ struct Binding {
   std::vector<IpNetwork> addresses;
 };
 
+// Block is a drop the exposure analyzer lays over the MUD allows; blocks are evaluated before
+// any device's chain.
+struct Block {
+  std::string name;    // the threat it answers, e.g. "mirai-telnet"
+  std::string reason;  // one line a person can read
+  uint8_t protocol = 6;
+  std::vector<uint16_t> ports;          // destination ports
+  std::vector<IpNetwork> sources;       // empty: from anywhere
+  std::vector<IpNetwork> destinations;  // empty: to anywhere
+};
+
 struct Policy {
   std::vector<AddressSet> sets;   // sorted by name
   std::vector<Profile> profiles;  // sorted by id
   std::vector<Binding> bindings;  // sorted by device
+  std::vector<Block> blocks;      // from the exposure analyzer, in order
 
   const Profile* FindProfile(std::string_view id) const;
   const Binding* FindBinding(std::string_view device) const;

@@ -20,6 +20,7 @@ namespace concierge::firewall {
 namespace {
 
 using ::testing::HasSubstr;
+using ::testing::Not;
 
 constexpr std::string_view kGoldenDir = CONCIERGE_GOLDEN_DIR;
 
@@ -74,6 +75,26 @@ TEST_F(NftablesFirewallTest, AppliesTheGoldenSiteAndReappliesIdempotently) {
   EXPECT_THAT(*first, HasSubstr("10.0.2.20 : jump mud_7fec6a6e5a_from4"));
   ASSERT_TRUE(firewall_->Replace(*ruleset));
   EXPECT_EQ(firewall_->Current().value_or(""), *first);
+}
+
+TEST_F(NftablesFirewallTest, ExposureBlocksLoadBeforeTheDeviceChains) {
+  mud::Policy policy;
+  auto address = [](std::string_view text) { return IpNetwork::Parse(text).value_or(IpNetwork{}); };
+  policy.blocks.push_back({"mirai-telnet",
+                           "telnet with factory credentials",
+                           6,
+                           {23, 2323},
+                           {},
+                           {address("10.0.2.20"), address("fd00::20")}});
+  policy.blocks.push_back(
+      {"mirai-cnc", "C&C", 6, {2030}, {address("10.0.0.0/8")}, {address("192.0.2.1")}});
+  ASSERT_TRUE(firewall_->Replace(RenderRuleset(policy)));
+  std::string loaded = firewall_->Current().value_or("");
+  EXPECT_THAT(loaded, HasSubstr("type filter hook forward priority filter - 10"));
+  EXPECT_THAT(loaded, HasSubstr("ip daddr @block_0_dst_4 tcp dport { 23, 2323 } counter"));
+  EXPECT_THAT(loaded, HasSubstr("ip6 daddr @block_0_dst_6 tcp dport { 23, 2323 }"));
+  EXPECT_THAT(loaded, HasSubstr("ip saddr @block_1_src_4 ip daddr @block_1_dst_4 tcp dport 2030"));
+  EXPECT_THAT(loaded, Not(HasSubstr("block_1_src_6")));
 }
 
 TEST_F(NftablesFirewallTest, ARefusedRulesetLeavesTheOldOneInForce) {
