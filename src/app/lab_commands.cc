@@ -5,6 +5,7 @@
 #include <memory>
 
 #include "app/cli.h"
+#include "lab/exposure_lab.h"
 #include "lab/onboard_lab.h"
 #include "lab/policy_lab.h"
 
@@ -39,6 +40,70 @@ Status PolicyLab(const lab::PolicyLabOptions& options, bool linear, const Output
   ASSIGN_OR_RETURN(auto report, lab::RunPolicyLab(run));
   output.Print(report.ToJson(), report.ToText());
   return OkStatus();
+}
+
+Status MiraiLab(const lab::MiraiLabOptions& options, const Output& output) {
+  ASSIGN_OR_RETURN(auto modes, lab::RunMiraiLab(options));
+  output.Print(lab::MiraiLabJson(modes), lab::MiraiLabText(modes, options));
+  return OkStatus();
+}
+
+Status ExposureLab(const lab::LabSiteOptions& options, const Output& output) {
+  ASSIGN_OR_RETURN(auto report, lab::RunExposureLab(options));
+  output.Print(report.ToJson(), report.ToText());
+  return OkStatus();
+}
+
+void AddExposureLabs(CLI::App& lab, Action& action, Output& output) {
+  auto mirai = std::make_shared<lab::MiraiLabOptions>();
+  mirai->site.mud_dir = lab::DefaultMudDir();
+  mirai->site.threats = lab::DefaultDataDir() / "threats" / "mirai-inxu.json";
+  mirai->credentials = lab::DefaultDataDir() / "mirai-credentials.json";
+  auto mode = std::make_shared<std::string>("all");
+  CLI::App* command = lab.add_subcommand(
+      "mirai", "Simulate the Mirai botnet over N devices under each protection mode");
+  command->add_option("--devices", mirai->site.devices, "How many devices")->capture_default_str();
+  command->add_option("--mode", *mode, "none, mud, mud-relaxed, analyzer or all")
+      ->check(CLI::IsMember({"none", "mud", "mud-relaxed", "analyzer", "all"}))
+      ->capture_default_str();
+  command->add_option("--runs", mirai->runs, "Runs per mode")->capture_default_str();
+  command->add_option("--seed", mirai->seed, "Seed of the first run")->capture_default_str();
+  command->add_option("--minutes", mirai->parameters.minutes, "Simulated minutes")
+      ->capture_default_str();
+  command
+      ->add_option("--vulnerable", mirai->site.vulnerable,
+                   "Share of devices with factory telnet credentials")
+      ->capture_default_str();
+  command->add_option("--mud-dir", mirai->site.mud_dir, "Profiles to repeat (*.json)")
+      ->capture_default_str();
+  command->add_option("--threats", mirai->site.threats, "Threat catalogue")->capture_default_str();
+  command->add_option("--credentials", mirai->credentials, "The bot's login dictionary")
+      ->capture_default_str();
+  command->add_flag("--json", output.json, "Print JSON");
+  command->callback([&action, &output, mirai, mode] {
+    if (*mode != "all") {
+      mirai->modes = {*mode};
+    }
+    action = [&output, mirai] { return MiraiLab(*mirai, output); };
+  });
+
+  auto site = std::make_shared<lab::LabSiteOptions>();
+  site->devices = 100000;
+  site->vulnerable = 0.01;
+  site->mud_dir = lab::DefaultMudDir();
+  site->threats = lab::DefaultDataDir() / "threats" / "mirai-inxu.json";
+  CLI::App* analysis = lab.add_subcommand(
+      "exposure", "Time the exposure analysis and tightening of N devices from repeated profiles");
+  analysis->add_option("--devices", site->devices, "How many devices")->capture_default_str();
+  analysis->add_option("--vulnerable", site->vulnerable, "Share of devices that are weak")
+      ->capture_default_str();
+  analysis->add_option("--mud-dir", site->mud_dir, "Profiles to repeat (*.json)")
+      ->capture_default_str();
+  analysis->add_option("--threats", site->threats, "Threat catalogue")->capture_default_str();
+  analysis->add_flag("--json", output.json, "Print JSON");
+  analysis->callback([&action, &output, site] {
+    action = [&output, site] { return ExposureLab(*site, output); };
+  });
 }
 
 }  // namespace
@@ -84,6 +149,7 @@ void AddLabCommands(CLI::App& app, Action& action, Output& output) {
   policy_lab->callback([&action, &output, policy, linear] {
     action = [&output, policy, linear] { return PolicyLab(*policy, *linear, output); };
   });
+  AddExposureLabs(*lab, action, output);
 }
 
 }  // namespace concierge::app

@@ -290,7 +290,8 @@ Result<ThreatCatalogue> ParseThreatCatalogue(std::string_view json) {
   if (!root.is_object()) {
     return Bad("threat catalogue", "expected an object");
   }
-  RETURN_IF_ERROR(JsonObjectReader(root, "threat catalogue").RejectUnknown({"threats"}));
+  RETURN_IF_ERROR(
+      JsonObjectReader(root, "threat catalogue").RejectUnknown({"threats", "description"}));
   auto threats = root.find("threats");
   if (threats == root.end() || !threats->is_array()) {
     return Bad("threats", "expected an array");

@@ -35,6 +35,7 @@ PolicyIndex::PolicyIndex(const mud::Policy& policy) : policy_(policy) {
   }
   for (const mud::Profile& profile : policy.profiles) {
     profiles_[profile.id] = &profile;
+    change_points_[profile.id] = ChangePoints(profile);
   }
 }
 
@@ -159,65 +160,93 @@ Decision PolicyIndex::Evaluate(const Packet& packet) const {
   return decision;
 }
 
-Decision PolicyIndex::CanOpen(const IpNetwork& source, const IpNetwork& destination,
-                              uint8_t protocol, uint16_t port, bool needs_answer) const {
-  // Rules test ports against intervals, so trying each interval boundary (and either side of
-  // it) tries every distinct outcome.
-  std::set<uint16_t> candidates = {0, 1023, 1024, 40000, 65535};
+std::vector<uint16_t> PolicyIndex::SourcePortSegments(const IpNetwork& source,
+                                                      const IpNetwork& destination, uint16_t low,
+                                                      uint16_t high) const {
+  // Rules test ports against intervals, so the outcome can change only where an interval
+  // starts or just past where one ends: one trial per stretch between such points suffices.
+  std::set<uint16_t> starts = {low};
+  auto add = [&](int point) {
+    if (point > low && point <= high) {
+      starts.insert(static_cast<uint16_t>(point));
+    }
+  };
   for (const IpNetwork* end : {&source, &destination}) {
     const mud::Binding* binding = FindBinding(*end);
-    const mud::Profile* profile = binding != nullptr ? FindProfile(binding->profile_id) : nullptr;
-    if (profile == nullptr) {
-      continue;
+    auto found =
+        binding != nullptr ? change_points_.find(binding->profile_id) : change_points_.end();
+    if (found != change_points_.end()) {
+      std::ranges::for_each(found->second, add);
     }
-    for (const mud::Chain* chain : {&profile->from_device_v4, &profile->to_device_v4,
-                                    &profile->from_device_v6, &profile->to_device_v6}) {
-      for (const mud::Rule& rule : chain->rules) {
-        for (const auto& match : {rule.source_port, rule.destination_port}) {
-          if (!match) {
-            continue;
-          }
-          for (int edge : {match->lower - 1, int{match->lower}, match->lower + 1, match->upper - 1,
-                           int{match->upper}, match->upper + 1}) {
-            if (edge >= 0 && edge <= 65535) {
-              candidates.insert(static_cast<uint16_t>(edge));
-            }
-          }
+  }
+  return {starts.begin(), starts.end()};
+}
+
+std::vector<int> PolicyIndex::ChangePoints(const mud::Profile& profile) {
+  std::set<int> points;
+  for (const mud::Chain* chain : {&profile.from_device_v4, &profile.to_device_v4,
+                                  &profile.from_device_v6, &profile.to_device_v6}) {
+    for (const mud::Rule& rule : chain->rules) {
+      for (const auto& match : {rule.source_port, rule.destination_port}) {
+        if (match) {
+          uint16_t last = match->op == mud::PortMatch::Op::kRange ? match->upper : match->lower;
+          points.insert(match->lower);
+          points.insert(last + 1);
         }
       }
     }
   }
+  return {points.begin(), points.end()};
+}
+
+Decision PolicyIndex::TryOpen(const IpNetwork& source, const IpNetwork& destination,
+                              uint8_t protocol, uint16_t source_port, uint16_t port,
+                              bool needs_answer) const {
+  Packet opening{source,
+                 destination,
+                 protocol,
+                 source_port,
+                 port,
+                 std::nullopt,
+                 ConnectionDirection::kOriginal};
+  Decision first = Evaluate(opening);
+  if (!first.allowed || !needs_answer) {
+    return first;
+  }
+  Packet answer{
+      destination, source, protocol, port, source_port, std::nullopt, ConnectionDirection::kReply};
+  Decision back = Evaluate(answer);
+  if (!back.allowed) {
+    return {false, "answer refused: " + back.reason};
+  }
+  return {true, first.reason + "; answered: " + back.reason};
+}
+
+Decision PolicyIndex::CanOpen(const IpNetwork& source, const IpNetwork& destination,
+                              uint8_t protocol, uint16_t port, bool needs_answer) const {
   Decision refused{false, ""};
-  for (uint16_t source_port : candidates) {
-    Packet opening{source,
-                   destination,
-                   protocol,
-                   source_port,
-                   port,
-                   std::nullopt,
-                   ConnectionDirection::kOriginal};
-    Decision first = Evaluate(opening);
-    if (!first.allowed) {
-      refused = first;
-      continue;
+  for (uint16_t source_port : SourcePortSegments(source, destination, 0, 65535)) {
+    Decision tried = TryOpen(source, destination, protocol, source_port, port, needs_answer);
+    if (tried.allowed) {
+      return tried;
     }
-    if (!needs_answer) {
-      return first;
-    }
-    Packet answer{destination,
-                  source,
-                  protocol,
-                  port,
-                  source_port,
-                  std::nullopt,
-                  ConnectionDirection::kReply};
-    Decision back = Evaluate(answer);
-    if (back.allowed) {
-      return {true, first.reason + "; answered: " + back.reason};
-    }
-    refused = {false, "answer refused: " + back.reason};
+    refused = std::move(tried);
   }
   return refused;
+}
+
+double PolicyIndex::OpenFraction(const IpNetwork& source, const IpNetwork& destination,
+                                 uint8_t protocol, uint16_t port, uint16_t low, uint16_t high,
+                                 bool needs_answer) const {
+  std::vector<uint16_t> starts = SourcePortSegments(source, destination, low, high);
+  double open = 0;
+  for (size_t i = 0; i < starts.size(); ++i) {
+    int end = i + 1 < starts.size() ? int{starts[i + 1]} : int{high} + 1;
+    if (TryOpen(source, destination, protocol, starts[i], port, needs_answer).allowed) {
+      open += end - starts[i];
+    }
+  }
+  return open / (int{high} - int{low} + 1);
 }
 
 }  // namespace concierge::exposure

@@ -3,6 +3,7 @@
 #include <map>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "mud/policy.h"
 
@@ -41,6 +42,13 @@ class PolicyIndex {
   Decision CanOpen(const IpNetwork& source, const IpNetwork& destination, uint8_t protocol,
                    uint16_t port, bool needs_answer) const;
 
+  // OpenFraction is the share of source ports in [low, high] with which the opening (and, with
+  // needs_answer, the answer) gets through: what a sender that picks its port at random meets.
+  double OpenFraction(const IpNetwork& source, const IpNetwork& destination, uint8_t protocol,
+                      uint16_t port, uint16_t low, uint16_t high, bool needs_answer) const;
+
+  const mud::Policy& policy() const { return policy_; }
+
   const mud::Binding* FindBinding(const IpNetwork& address) const;
   const mud::Profile* FindProfile(const std::string& id) const;
   bool InSet(const std::string& set, const IpNetwork& address) const;
@@ -50,11 +58,17 @@ class PolicyIndex {
                     const std::string& device) const;
   bool Matches(const mud::Rule& rule, const Packet& packet) const;
   std::optional<Decision> Blocked(const Packet& packet) const;
+  Decision TryOpen(const IpNetwork& source, const IpNetwork& destination, uint8_t protocol,
+                   uint16_t source_port, uint16_t port, bool needs_answer) const;
+  std::vector<uint16_t> SourcePortSegments(const IpNetwork& source, const IpNetwork& destination,
+                                           uint16_t low, uint16_t high) const;
+  static std::vector<int> ChangePoints(const mud::Profile& profile);
 
   const mud::Policy& policy_;
   std::map<IpNetwork, const mud::Binding*> bindings_;
   std::map<std::string, const mud::AddressSet*, std::less<>> sets_;
   std::map<std::string, const mud::Profile*, std::less<>> profiles_;
+  std::map<std::string, std::vector<int>, std::less<>> change_points_;
 };
 
 // PortMatches applies an RFC 8519 port match.

@@ -255,8 +255,13 @@ void RenderBlocks(std::ostream& out, const mud::Policy& policy) {
       if (block.sources.empty() && block.destinations.empty() && family == IpFamily::kIpv6) {
         continue;  // a block on ports alone needs no second, family-specific copy
       }
-      rules.push_back(match + l4 + " dport { " + ports + " } counter drop " +
-                      Comment(block.name + ": " + block.reason));
+      std::string rule = match;
+      rule += l4;
+      rule += " dport { ";
+      rule += ports;
+      rule += " } counter drop ";
+      rule += Comment(block.name + ": " + block.reason);
+      rules.push_back(std::move(rule));
     }
   }
   out << "\tchain exposure {\n\t\ttype filter hook forward priority filter - 10; policy accept;\n";

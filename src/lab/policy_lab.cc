@@ -21,19 +21,6 @@ double MsSince(Clock::time_point start) {
   return std::chrono::duration<double, std::milli>(Clock::now() - start).count();
 }
 
-std::string Ipv4(uint32_t value) {
-  return std::to_string(value >> 24) + "." + std::to_string((value >> 16) & 255) + "." +
-         std::to_string((value >> 8) & 255) + "." + std::to_string(value & 255);
-}
-
-// SyntheticAddresses gives a name two stable addresses in the benchmarking range 198.18.0.0/15.
-std::vector<std::string> SyntheticAddresses(const std::string& name) {
-  Bytes digest = crypto::Sha256(ToBytes(name));
-  uint32_t base = (198U << 24) | (18U << 16);
-  uint32_t offset = ((uint32_t{digest[0]} << 8) | digest[1]) << 1;
-  return {Ipv4(base + offset), Ipv4(base + offset + 1)};
-}
-
 std::string BenchClientFile(const std::string& server) {
   return R"({"ietf-mud:mud": {"mud-version": 1, "mud-url": "https://bench.invalid/client.json",
     "last-update": "2026-11-22T00:00:00+00:00", "is-supported": true, "systeminfo": "bench client",
@@ -62,13 +49,47 @@ std::string BenchClientFile(const std::string& server) {
       "actions": {"forwarding": "accept"}}]}}]}})";
 }
 
+}  // namespace
+
+std::string Ipv4(uint32_t value) {
+  return std::to_string(value >> 24) + "." + std::to_string((value >> 16) & 255) + "." +
+         std::to_string((value >> 8) & 255) + "." + std::to_string(value & 255);
+}
+
+std::vector<std::string> SyntheticAddresses(const std::string& name) {
+  Bytes digest = crypto::Sha256(ToBytes(name));
+  uint32_t base = (198U << 24) | (18U << 16);
+  uint32_t offset = ((uint32_t{digest[0]} << 8) | digest[1]) << 1;
+  return {Ipv4(base + offset), Ipv4(base + offset + 1)};
+}
+
 double PeakRssMb() {
   rusage usage{};
   getrusage(RUSAGE_SELF, &usage);
   return static_cast<double>(usage.ru_maxrss) / 1024.0;
 }
 
-}  // namespace
+Result<std::vector<mud::MudFile>> LoadMudDir(const std::filesystem::path& dir) {
+  std::vector<std::filesystem::path> paths;
+  std::error_code ec;
+  for (const auto& entry : std::filesystem::directory_iterator(dir, ec)) {
+    if (entry.path().extension() == ".json") {
+      paths.push_back(entry.path());
+    }
+  }
+  if (ec || paths.empty()) {
+    return MakeError(ErrorCode::kNotFound,
+                     "no MUD files (*.json) in " + dir.string() + (ec ? ": " + ec.message() : ""));
+  }
+  std::ranges::sort(paths);
+  std::vector<mud::MudFile> files;
+  for (const auto& path : paths) {
+    ASSIGN_OR_RETURN(std::string body, ReadFile(path));
+    ASSIGN_OR_RETURN_CTX(mud::MudFile file, mud::ParseMudJson(body), path.string());
+    files.push_back(std::move(file));
+  }
+  return files;
+}
 
 std::filesystem::path DefaultMudDir() {
   return CONCIERGE_DEFAULT_MUD_DIR;
@@ -117,24 +138,9 @@ Result<PolicyLabReport> RunPolicyLab(const PolicyLabOptions& options) {
   PolicyLabReport report;
   report.devices = options.devices;
   auto start = Clock::now();
-  std::vector<std::filesystem::path> paths;
-  std::error_code ec;
-  for (const auto& entry : std::filesystem::directory_iterator(options.mud_dir, ec)) {
-    if (entry.path().extension() == ".json") {
-      paths.push_back(entry.path());
-    }
-  }
-  if (ec || paths.empty()) {
-    return MakeError(ErrorCode::kNotFound, "no MUD files (*.json) in " + options.mud_dir.string() +
-                                               (ec ? ": " + ec.message() : ""));
-  }
-  std::ranges::sort(paths);
-  std::vector<mud::MudFile> files;
-  for (const auto& path : paths) {
-    ASSIGN_OR_RETURN(std::string body, ReadFile(path));
-    ASSIGN_OR_RETURN_CTX(mud::MudFile file, mud::ParseMudJson(body), path.string());
+  ASSIGN_OR_RETURN(std::vector<mud::MudFile> files, LoadMudDir(options.mud_dir));
+  for (const mud::MudFile& file : files) {
     report.aces += file.AceCount();
-    files.push_back(std::move(file));
   }
   size_t profiles = files.size();
   mud::SiteFacts facts;

@@ -2,9 +2,11 @@
 
 #include <filesystem>
 #include <string>
+#include <vector>
 
 #include "common/json.h"
 #include "firewall/nft_ruleset.h"
+#include "mud/mud_file.h"
 
 namespace concierge::lab {
 
@@ -37,6 +39,14 @@ struct PolicyLabReport {
   Json ToJson() const;
   std::string ToText() const;
 };
+
+// Helpers the labs share: an IPv4 literal; two stable made-up addresses for a DNS name (in
+// the benchmarking range 198.18.0.0/15); this process's peak resident memory; every MUD file
+// (*.json) in a directory, parsed, in name order.
+std::string Ipv4(uint32_t value);
+std::vector<std::string> SyntheticAddresses(const std::string& name);
+double PeakRssMb();
+Result<std::vector<mud::MudFile>> LoadMudDir(const std::filesystem::path& dir);
 
 // DefaultMudDir is the UNSW profiles beside a checkout (../shared/testdata/mud/unsw-mudgee-28).
 std::filesystem::path DefaultMudDir();

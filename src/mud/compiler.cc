@@ -347,4 +347,17 @@ size_t Policy::RuleCount() const {
   return count;
 }
 
+void RelaxLikeInxu(Policy& policy) {
+  for (Profile& profile : policy.profiles) {
+    for (Chain* chain : {&profile.from_device_v4, &profile.to_device_v4, &profile.from_device_v6,
+                         &profile.to_device_v6}) {
+      for (Rule& rule : chain->rules) {
+        rule.source_port.reset();
+        rule.destination_port.reset();
+        rule.connection = ConnectionDirection::kAny;
+      }
+    }
+  }
+}
+
 }  // namespace concierge::mud

@@ -92,4 +92,10 @@ struct Policy {
   size_t RuleCount() const;
 };
 
+// RelaxLikeInxu widens every port match to any and forgets direction-initiated, so each
+// entry allows its protocol on any port whoever opens: what the INXU experiment's graph export
+// kept of MUD files (its OpenFlow rules were stateless). For experiments only; it lets through
+// far more than the makers declared.
+void RelaxLikeInxu(Policy& policy);
+
 }  // namespace concierge::mud
