@@ -78,6 +78,7 @@ int Run(int argc, char** argv) {
   concierge::app::AddDeviceCommands(app, action, output);
   concierge::app::AddLabCommands(app, action, output);
   concierge::app::AddPolicyCommands(app, action, output);
+  concierge::app::AddExposureCommands(app, action, output);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

@@ -9,6 +9,7 @@
 #include <sstream>
 
 #include "app/cli.h"
+#include "app/policy_site.h"
 #include "common/files.h"
 #include "firewall/enforcer.h"
 #include "firewall/nft_ruleset.h"
@@ -46,73 +47,12 @@ struct PolicyArgs {
   int every = 0;  // seconds between refresh rounds; 0: once
 };
 
-// Site bundles what the MUD commands open: the store, and the manager over real HTTPS and DNS.
-struct Site {
-  SystemClock clock;
-  std::unique_ptr<mud::MudStore> store;
-  std::unique_ptr<mud::Fetcher> fetcher;
-  std::unique_ptr<mud::Resolver> resolver;
-  std::unique_ptr<mud::MudManager> manager;
-};
-
-// SyncOnboarded gives every device onboarded with BRSKI the MUD URL its IDevID carries.
-Status SyncOnboarded(const registrar::SiteDirectory& dir, mud::MudStore& store,
-                     const Clock& clock) {
-  ASSIGN_OR_RETURN(auto site_store, registrar::SiteStore::Open(dir.DatabasePath(), clock));
-  ASSIGN_OR_RETURN(auto devices, site_store->ListDevices());
-  for (const auto& device : devices) {
-    if (device.mud_url.empty() || device.state != registrar::kStateEnrolled) {
-      continue;
-    }
-    ASSIGN_OR_RETURN(auto known, store.FindDevice(device.serial));
-    bool current =
-        known && (known->url_source == mud::kSourceManual ||
-                  (known->url_source == mud::kSourceIdevid && known->mud_url == device.mud_url));
-    if (!current) {
-      RETURN_IF_ERROR(store.AssignUrl(device.serial, device.mud_url, mud::kSourceIdevid));
-    }
-    // The enrolment address is taken once, when the device first appears here; later a DHCP
-    // lease or an operator moves it.
-    if (!device.address.empty() && !known) {
-      RETURN_IF_ERROR(store.SetAddresses(device.serial, {device.address}));
-    }
-  }
-  return OkStatus();
-}
-
-Result<std::unique_ptr<Site>> OpenSite(const PolicyArgs& args) {
-  auto site = std::make_unique<Site>();
-  ASSIGN_OR_RETURN(auto dir, registrar::LoadSiteDirectory(args.dir));
-  ASSIGN_OR_RETURN(site->store, mud::MudStore::Open(dir.DatabasePath(), site->clock));
-  RETURN_IF_ERROR(SyncOnboarded(dir, *site->store, site->clock));
-  ASSIGN_OR_RETURN(std::vector<crypto::Certificate> anchors, site->store->AllSignerAnchors());
-  for (const std::string& path : args.tls_cas) {
-    ASSIGN_OR_RETURN(std::string pem, ReadFile(path));
-    ASSIGN_OR_RETURN_CTX(auto chain, crypto::Certificate::FromPemChain(pem), path);
-    anchors.insert(anchors.end(), chain.begin(), chain.end());
-  }
-  ASSIGN_OR_RETURN(site->fetcher, mud::MakeHttpsFetcher(anchors, std::chrono::seconds(20)));
-  ASSIGN_OR_RETURN(auto facts, site->store->ListFacts());
-  std::vector<std::string> servers;
-  for (const auto& [kind, key, value] : facts) {
-    if (kind == mud::kFactDnsServer) {
-      servers.push_back(value);
-    }
-  }
-  site->resolver = mud::MakeDnsResolver(servers);
-  site->manager = std::make_unique<mud::MudManager>(
-      *site->store, *site->fetcher, *site->resolver, site->clock,
-      args.trust_expired_signers ? mud::ExpiredSignerPolicy::kTrustSigningTime
-                                 : mud::ExpiredSignerPolicy::kRefuse);
-  return site;
-}
-
 std::string When(int64_t unix_seconds) {
   return unix_seconds == 0 ? "-" : FormatRfc3339(FromUnixSeconds(unix_seconds));
 }
 
 Status Trust(const PolicyArgs& args, const Output& output) {
-  ASSIGN_OR_RETURN(auto site, OpenSite(args));
+  ASSIGN_OR_RETURN(auto site, OpenSite(args.dir, args.tls_cas, args.trust_expired_signers));
   ASSIGN_OR_RETURN(std::string pem, ReadFile(args.ca));
   ASSIGN_OR_RETURN_CTX(auto anchors, crypto::Certificate::FromPemChain(pem), args.ca);
   for (const auto& anchor : anchors) {
@@ -125,7 +65,7 @@ Status Trust(const PolicyArgs& args, const Output& output) {
 }
 
 Status Assign(const PolicyArgs& args, const Output& output) {
-  ASSIGN_OR_RETURN(auto site, OpenSite(args));
+  ASSIGN_OR_RETURN(auto site, OpenSite(args.dir, args.tls_cas, args.trust_expired_signers));
   RETURN_IF_ERROR(site->store->AssignUrl(args.device, args.url, mud::kSourceManual));
   if (!args.addresses.empty()) {
     RETURN_IF_ERROR(site->store->SetAddresses(args.device, args.addresses));
@@ -136,7 +76,7 @@ Status Assign(const PolicyArgs& args, const Output& output) {
 }
 
 Status Address(const PolicyArgs& args, const Output& output) {
-  ASSIGN_OR_RETURN(auto site, OpenSite(args));
+  ASSIGN_OR_RETURN(auto site, OpenSite(args.dir, args.tls_cas, args.trust_expired_signers));
   RETURN_IF_ERROR(site->store->SetAddresses(args.device, args.addresses));
   std::string list;
   for (const auto& address : args.addresses) {
@@ -148,7 +88,7 @@ Status Address(const PolicyArgs& args, const Output& output) {
 }
 
 Status Seen(const PolicyArgs& args, const Output& output) {
-  ASSIGN_OR_RETURN(auto site, OpenSite(args));
+  ASSIGN_OR_RETURN(auto site, OpenSite(args.dir, args.tls_cas, args.trust_expired_signers));
   ASSIGN_OR_RETURN(std::string name, site->store->Seen(args.mac, args.ip, args.url));
   ASSIGN_OR_RETURN(auto device, site->store->FindDevice(name));
   output.Print(Json{{"device", name}, {"mud_url", device ? device->mud_url : ""}},
@@ -158,7 +98,7 @@ Status Seen(const PolicyArgs& args, const Output& output) {
 }
 
 Status Load(const PolicyArgs& args, const Output& output) {
-  ASSIGN_OR_RETURN(auto site, OpenSite(args));
+  ASSIGN_OR_RETURN(auto site, OpenSite(args.dir, args.tls_cas, args.trust_expired_signers));
   ASSIGN_OR_RETURN(std::string body, ReadFile(args.file));
   ASSIGN_OR_RETURN(std::string signature, ReadFile(args.signature));
   ASSIGN_OR_RETURN_CTX(auto parsed, mud::ParseMudJson(body), args.file);
@@ -192,7 +132,7 @@ Json DeviceRow(Site& site, const mud::MudDevice& device) {
 }
 
 Status Show(const PolicyArgs& args, const Output& output) {
-  ASSIGN_OR_RETURN(auto site, OpenSite(args));
+  ASSIGN_OR_RETURN(auto site, OpenSite(args.dir, args.tls_cas, args.trust_expired_signers));
   ASSIGN_OR_RETURN(auto devices, site->store->ListDevices());
   Json list = Json::array();
   std::ostringstream text;
@@ -225,11 +165,6 @@ Status Show(const PolicyArgs& args, const Output& output) {
   }
   output.Print(list, text.str().empty() ? "no devices" : text.str());
   return OkStatus();
-}
-
-Result<firewall::ApplyReport> EnforceNow(Site& site, bool dry_run) {
-  ASSIGN_OR_RETURN(auto nft, firewall::OpenNftables());
-  return firewall::Enforce(*site.manager, *site.store, *nft, dry_run, site.clock);
 }
 
 std::string Summary(const firewall::ApplyReport& report) {
@@ -293,7 +228,7 @@ Status RefreshOnce(Site& site, const PolicyArgs& args, const Output& output) {
 // Refresh runs once, or with --every until SIGINT/SIGTERM (blocked by main, so they wait
 // here): a failed round is reported and the next one tries again.
 Status Refresh(const PolicyArgs& args, const Output& output) {
-  ASSIGN_OR_RETURN(auto site, OpenSite(args));
+  ASSIGN_OR_RETURN(auto site, OpenSite(args.dir, args.tls_cas, args.trust_expired_signers));
   if (args.every <= 0) {
     return RefreshOnce(*site, args, output);
   }
@@ -316,7 +251,7 @@ Status Refresh(const PolicyArgs& args, const Output& output) {
 }
 
 Status PolicyShow(const PolicyArgs& args, const Output& output) {
-  ASSIGN_OR_RETURN(auto site, OpenSite(args));
+  ASSIGN_OR_RETURN(auto site, OpenSite(args.dir, args.tls_cas, args.trust_expired_signers));
   ASSIGN_OR_RETURN(auto compiled, site->manager->Compile());
   std::string text;
   if (args.device.empty()) {
@@ -330,7 +265,7 @@ Status PolicyShow(const PolicyArgs& args, const Output& output) {
 }
 
 Status PolicyDiff(const PolicyArgs& args, const Output& output) {
-  ASSIGN_OR_RETURN(auto site, OpenSite(args));
+  ASSIGN_OR_RETURN(auto site, OpenSite(args.dir, args.tls_cas, args.trust_expired_signers));
   ASSIGN_OR_RETURN(auto compiled, site->manager->Compile());
   ASSIGN_OR_RETURN(auto applied, site->store->FindAppliedPolicy());
   std::string diff = firewall::DiffRulesets(applied ? applied->ruleset : "",
@@ -341,7 +276,7 @@ Status PolicyDiff(const PolicyArgs& args, const Output& output) {
 }
 
 Status PolicyApply(const PolicyArgs& args, const Output& output) {
-  ASSIGN_OR_RETURN(auto site, OpenSite(args));
+  ASSIGN_OR_RETURN(auto site, OpenSite(args.dir, args.tls_cas, args.trust_expired_signers));
   mud::RefreshReport names;
   RETURN_IF_ERROR(site->manager->RefreshNames(false, names));
   ASSIGN_OR_RETURN(auto report, EnforceNow(*site, args.dry_run));
@@ -382,7 +317,7 @@ std::string FactText(const std::string& kind, const std::string& key, const std:
 }
 
 Status FactAdd(const PolicyArgs& args, const Output& output) {
-  ASSIGN_OR_RETURN(auto site, OpenSite(args));
+  ASSIGN_OR_RETURN(auto site, OpenSite(args.dir, args.tls_cas, args.trust_expired_signers));
   // Kinds with a key take KEY VALUE; the others take only VALUE.
   bool keyed = args.fact_kind == mud::kFactController || args.fact_kind == mud::kFactMyController;
   std::string key = keyed ? args.fact_key : "";
@@ -399,7 +334,7 @@ Status FactAdd(const PolicyArgs& args, const Output& output) {
 }
 
 Status FactRemove(const PolicyArgs& args, const Output& output) {
-  ASSIGN_OR_RETURN(auto site, OpenSite(args));
+  ASSIGN_OR_RETURN(auto site, OpenSite(args.dir, args.tls_cas, args.trust_expired_signers));
   bool keyed = args.fact_kind == mud::kFactController || args.fact_kind == mud::kFactMyController;
   std::string key = keyed ? args.fact_key : "";
   std::string value = keyed ? args.fact_value : args.fact_key;
@@ -409,7 +344,7 @@ Status FactRemove(const PolicyArgs& args, const Output& output) {
 }
 
 Status FactList(const PolicyArgs& args, const Output& output) {
-  ASSIGN_OR_RETURN(auto site, OpenSite(args));
+  ASSIGN_OR_RETURN(auto site, OpenSite(args.dir, args.tls_cas, args.trust_expired_signers));
   ASSIGN_OR_RETURN(auto facts, site->store->ListFacts());
   Json list = Json::array();
   std::string text;

@@ -121,6 +121,7 @@ class GraphBuilder {
     for (const mud::AddressSet& set : model_.policy->sets) {
       if (set.origin.starts_with("dns ") && !set.elements.empty()) {
         graph_.nodes.push_back(HostNode(set.origin.substr(4), set.elements.front(), true));
+        graph_.nodes.back().endpoint = true;
       }
     }
     return {};

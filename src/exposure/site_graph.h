@@ -49,6 +49,7 @@ struct Node {
   std::string label;
   bool host = false;
   bool internet = false;
+  bool endpoint = false;  // a cloud endpoint some MUD file names
   std::string profile_id;
   std::vector<std::string> members;  // device names, sorted
   std::vector<IpNetwork> addresses;  // members' addresses, or the host's

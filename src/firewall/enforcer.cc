@@ -95,8 +95,11 @@ std::string DiffRulesets(const std::string& before, const std::string& after) {
 }
 
 Result<ApplyReport> Enforce(mud::MudManager& manager, mud::MudStore& store, Firewall& firewall,
-                            bool dry_run, const Clock& clock) {
+                            bool dry_run, const Clock& clock, const PolicyAdjustment& adjust) {
   ASSIGN_OR_RETURN(mud::CompiledSite site, manager.Compile());
+  if (adjust) {
+    RETURN_IF_ERROR(adjust(site.policy));
+  }
   std::string ruleset = RenderRuleset(site.policy);
   ApplyReport report;
   report.dry_run = dry_run;
@@ -133,6 +136,7 @@ Result<ApplyReport> Enforce(mud::MudManager& manager, mud::MudStore& store, Fire
                           Json{{"devices", report.devices},
                                {"profiles", report.profiles},
                                {"rules", report.rules},
+                               {"blocks", site.policy.blocks.size()},
                                {"lines_added", added},
                                {"lines_removed", removed},
                                {"reinstated", applied && applied->sha256 == report.sha256}}));

@@ -1,5 +1,6 @@
 #pragma once
 
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -23,8 +24,12 @@ struct ApplyReport {
 // Enforce compiles the site's policy and makes it the firewall's, as one transaction, unless
 // the same ruleset is already in force (re-applying is a no-op, and no audit event). With
 // dry_run the kernel only checks the ruleset. A refused ruleset leaves the old one in force.
+// `adjust`, when given, changes the compiled policy first (the exposure analyzer adds its
+// blocks there), so MUD policy and blocks go in as one transaction.
+using PolicyAdjustment = std::function<Status(mud::Policy&)>;
 Result<ApplyReport> Enforce(mud::MudManager& manager, mud::MudStore& store, Firewall& firewall,
-                            bool dry_run, const Clock& clock);
+                            bool dry_run, const Clock& clock,
+                            const PolicyAdjustment& adjust = nullptr);
 
 // DiffRulesets lists the lines only in `before` ("-") or only in `after` ("+"), each under
 // the set, map or chain it belongs to; "" when they hold the same lines.

@@ -1,0 +1,505 @@
+// `concierge exposure …`: what the compiled policy leaves open to known threats, why, and the
+// drops that close it.
+#include <cstdio>
+#include <cstdlib>
+#include <iostream>
+#include <memory>
+#include <set>
+#include <sstream>
+
+#include "app/cli.h"
+#include "app/policy_site.h"
+#include "common/files.h"
+#include "exposure/dot.h"
+#include "exposure/exposure_store.h"
+
+namespace concierge::app {
+namespace {
+
+struct ExposureArgs {
+  std::string dir;
+  std::string device;
+  std::string weakness;
+  std::string package;
+  std::string version;
+  std::string threats;
+  std::vector<std::string> advisories;
+  std::vector<std::string> quarantine;
+  std::string format = "dot";
+  std::string out;
+  bool apply = false;
+  bool off = false;
+};
+
+constexpr std::string_view kInternetAddress = "203.0.113.10";  // stands for any outside host
+
+// Knowledge the analyzer reads: the stored catalogue, or else the project's Mirai catalogue.
+Result<exposure::ThreatCatalogue> LoadThreats(exposure::ExposureStore& store) {
+  ASSIGN_OR_RETURN(auto stored, store.FindKnowledge("threats"));
+  std::string origin = "stored threat catalogue";
+  if (!stored) {
+    std::filesystem::path fallback =
+        std::filesystem::path(CONCIERGE_DATA_DIR) / "threats" / "mirai.json";
+    ASSIGN_OR_RETURN_CTX(
+        stored, ReadFile(fallback),
+        "no threat catalogue stored (concierge exposure knowledge --threats FILE)");
+    origin = fallback.string();
+  }
+  ASSIGN_OR_RETURN_CTX(auto catalogue, exposure::ParseThreatCatalogue(*stored), origin);
+  return catalogue;
+}
+
+// SiteExposure is the analyzer's view of the site: the compiled policy and what is known.
+struct SiteExposure {
+  std::unique_ptr<Site> site;
+  std::unique_ptr<exposure::ExposureStore> store;
+  std::unique_ptr<mud::Policy> policy;  // the model points into it, so it must not move
+  exposure::SiteModel model;
+};
+
+Status FillModel(Site& site, exposure::ExposureStore& store, const mud::Policy& policy,
+                 exposure::SiteModel& model) {
+  model.policy = &policy;
+  ASSIGN_OR_RETURN(model.threats, LoadThreats(store));
+  ASSIGN_OR_RETURN(auto advisories, store.FindKnowledge("advisories"));
+  if (advisories) {
+    ASSIGN_OR_RETURN_CTX(model.advisories, exposure::ParseOsvAdvisories(*advisories),
+                         "stored advisories");
+  }
+  ASSIGN_OR_RETURN(model.devices, store.LoadDeviceFacts());
+  ASSIGN_OR_RETURN(mud::SiteFacts facts, site.store->LoadSiteFacts());
+  model.hosts.push_back(
+      {"internet", IpNetwork::Parse(kInternetAddress).value_or(IpNetwork{}), true});
+  std::set<IpNetwork> seen;
+  for (const auto& [uri, addresses] : facts.controllers) {
+    for (const std::string& text : addresses) {
+      auto address = IpNetwork::Parse(text);
+      if (!address || !seen.insert(*address).second) {
+        continue;
+      }
+      // The gateway controller is the site's edge, where the INXU catalogue puts the botnet.
+      bool edge =
+          uri == "urn:ietf:params:mud:gateway" &&
+          std::ranges::find(model.hosts, "edge", &exposure::Host::name) == model.hosts.end();
+      model.hosts.push_back({edge ? "edge" : "controller " + text, *address, false});
+    }
+  }
+  // A device nobody manages, somewhere on each local network: it may send anything.
+  for (const std::string& text : facts.local_networks) {
+    auto network = IpNetwork::Parse(text);
+    if (network && network->family == IpFamily::kIpv4 && network->prefix <= 30) {
+      IpNetwork unmanaged = *network;
+      unmanaged.prefix = 32;
+      uint32_t host = (uint32_t{unmanaged.bytes[2]} << 8 | unmanaged.bytes[3]) + 250;
+      unmanaged.bytes[2] = static_cast<uint8_t>(host >> 8);
+      unmanaged.bytes[3] = static_cast<uint8_t>(host & 255);
+      bool bound = std::ranges::any_of(policy.bindings, [&](const mud::Binding& binding) {
+        return std::ranges::find(binding.addresses, unmanaged) != binding.addresses.end();
+      });
+      if (!bound && network->Contains(unmanaged)) {
+        model.hosts.push_back({"unmanaged on " + text, unmanaged, false});
+      }
+    }
+  }
+  return OkStatus();
+}
+
+Result<SiteExposure> OpenExposure(const ExposureArgs& args) {
+  SiteExposure out;
+  ASSIGN_OR_RETURN(out.site, OpenSite(args.dir, {}, false));
+  ASSIGN_OR_RETURN(out.store, exposure::ExposureStore::Open(out.site->database, out.site->clock));
+  ASSIGN_OR_RETURN(auto compiled, out.site->manager->Compile());
+  out.policy = std::make_unique<mud::Policy>(std::move(compiled.policy));
+  RETURN_IF_ERROR(FillModel(*out.site, *out.store, *out.policy, out.model));
+  return out;
+}
+
+std::string Port(uint8_t protocol, uint16_t port) {
+  return (protocol == 17 ? "udp/" : "tcp/") + std::to_string(port);
+}
+
+Json AnalysisJson(const exposure::Analysis& analysis) {
+  const auto& nodes = analysis.graph.nodes;
+  Json classes = Json::array();
+  for (size_t i = 0; i < nodes.size(); ++i) {
+    if (nodes[i].host) {
+      continue;
+    }
+    classes.push_back(Json{{"class", nodes[i].id},
+                           {"devices", nodes[i].members},
+                           {"weaknesses", nodes[i].weaknesses},
+                           {"score", analysis.risks[i].score},
+                           {"blast_radius", analysis.risks[i].blast_radius},
+                           {"reasons", analysis.risks[i].reasons}});
+  }
+  Json exposures = Json::array();
+  for (const exposure::Exposure& e : analysis.exposures) {
+    exposures.push_back(Json{{"from", nodes[e.source].id},
+                             {"to", nodes[e.target].id},
+                             {"port", Port(e.protocol, e.port)},
+                             {"threat", e.threat},
+                             {"reason", e.reason}});
+  }
+  Json leaks = Json::array();
+  for (const exposure::Leak& l : analysis.leaks) {
+    leaks.push_back(Json{{"from", nodes[l.source].id},
+                         {"port", Port(l.protocol, l.port)},
+                         {"peer", l.peer},
+                         {"threat", l.threat},
+                         {"reason", l.reason}});
+  }
+  Json paths = Json::array();
+  for (const exposure::AttackPath& path : analysis.paths) {
+    paths.push_back(path.steps);
+  }
+  return Json{{"site_score", analysis.site_score},
+              {"classes", classes},
+              {"exposures", exposures},
+              {"leaks", leaks},
+              {"attack_paths", paths},
+              {"advisories_without_vector", analysis.unplaced_advisories}};
+}
+
+Status Show(const ExposureArgs& args, const Output& output) {
+  ASSIGN_OR_RETURN(SiteExposure site, OpenExposure(args));
+  ASSIGN_OR_RETURN(exposure::Analysis analysis, exposure::Analyze(site.model));
+  ASSIGN_OR_RETURN(exposure::TighteningSettings settings, site.store->LoadSettings());
+  const auto& nodes = analysis.graph.nodes;
+  std::ostringstream text;
+  text << analysis.graph.DeviceCount() << " managed device(s) in "
+       << nodes.size() - static_cast<size_t>(std::ranges::count(nodes, true, &exposure::Node::host))
+       << " class(es); site exposure score " << analysis.site_score << "; tightening "
+       << (settings.enabled ? "on" : "off") << "\n";
+  for (size_t i = 0; i < nodes.size(); ++i) {
+    if (nodes[i].host) {
+      continue;
+    }
+    text << "\n"
+         << nodes[i].label << "\n  score " << analysis.risks[i].score << ", blast radius "
+         << analysis.risks[i].blast_radius << " device(s)\n";
+    for (const std::string& reason : analysis.risks[i].reasons) {
+      text << "  - " << reason << "\n";
+    }
+  }
+  text << "\nattack paths (" << analysis.paths.size() << "):\n";
+  for (const exposure::AttackPath& path : analysis.paths) {
+    for (size_t hop = 0; hop < path.steps.size(); ++hop) {
+      text << (hop == 0 ? "  * " : "    then ") << path.steps[hop] << "\n";
+    }
+  }
+  for (const std::string& id : analysis.unplaced_advisories) {
+    text << "advisory " << id << " affects devices here, but no threat says how it is reached\n";
+  }
+  Json document = AnalysisJson(analysis);
+  document["tightening"] = settings.enabled;
+  output.Print(document, text.str());
+  return OkStatus();
+}
+
+Status Explain(const ExposureArgs& args, const Output& output) {
+  ASSIGN_OR_RETURN(SiteExposure site, OpenExposure(args));
+  ASSIGN_OR_RETURN(exposure::Analysis analysis, exposure::Analyze(site.model));
+  const auto& nodes = analysis.graph.nodes;
+  auto found = std::ranges::find_if(nodes, [&](const exposure::Node& node) {
+    return std::ranges::find(node.members, args.device) != node.members.end();
+  });
+  if (found == nodes.end()) {
+    return MakeError(ErrorCode::kNotFound,
+                     "no managed device " + args.device + " (see concierge mud show)");
+  }
+  size_t node = static_cast<size_t>(found - nodes.begin());
+  std::ostringstream text;
+  text << args.device << " is one of " << found->label << "\n";
+  text << "  weaknesses:";
+  for (const std::string& weakness : found->weaknesses) {
+    text << " " << weakness;
+  }
+  text << (found->weaknesses.empty() ? " none known" : "")
+       << "\n  (reasons name one member of each class: its members share one MUD file)\n";
+  Json into = Json::array();
+  Json out = Json::array();
+  text << "  reachable on a weak service from:\n";
+  for (const exposure::Exposure& e : analysis.exposures) {
+    if (e.target == node) {
+      text << "    " << nodes[e.source].id << " on " << Port(e.protocol, e.port) << " (" << e.threat
+           << "): " << e.reason << "\n";
+      into.push_back(Json{{"from", nodes[e.source].id},
+                          {"port", Port(e.protocol, e.port)},
+                          {"threat", e.threat},
+                          {"reason", e.reason}});
+    }
+  }
+  text << "  can attack, if compromised:\n";
+  for (const exposure::Exposure& e : analysis.exposures) {
+    if (e.source == node) {
+      text << "    " << nodes[e.target].id << " on " << Port(e.protocol, e.port) << " (" << e.threat
+           << ")\n";
+      out.push_back(Json{
+          {"to", nodes[e.target].id}, {"port", Port(e.protocol, e.port)}, {"threat", e.threat}});
+    }
+  }
+  text << "  botnet traffic it can send:\n";
+  for (const exposure::Leak& l : analysis.leaks) {
+    if (l.source == node) {
+      text << "    " << Port(l.protocol, l.port) << " to " << l.peer << " (" << l.threat
+           << "): " << l.reason << "\n";
+    }
+  }
+  text << "  blast radius " << analysis.risks[node].blast_radius << " device(s), score "
+       << analysis.risks[node].score << "\n";
+  output.Print(Json{{"device", args.device},
+                    {"class", found->id},
+                    {"weaknesses", found->weaknesses},
+                    {"reachable_from", into},
+                    {"can_attack", out},
+                    {"blast_radius", analysis.risks[node].blast_radius},
+                    {"score", analysis.risks[node].score}},
+               text.str());
+  return OkStatus();
+}
+
+Json BlockJson(const mud::Block& block) {
+  Json sources = Json::array();
+  Json destinations = Json::array();
+  for (const IpNetwork& address : block.sources) {
+    sources.push_back(address.ToString());
+  }
+  for (const IpNetwork& address : block.destinations) {
+    destinations.push_back(address.ToString());
+  }
+  return Json{{"name", block.name},   {"reason", block.reason}, {"protocol", block.protocol},
+              {"ports", block.ports}, {"sources", sources},     {"destinations", destinations}};
+}
+
+Status Tighten(const ExposureArgs& args, const Output& output) {
+  ASSIGN_OR_RETURN(SiteExposure site, OpenExposure(args));
+  if (args.off) {
+    RETURN_IF_ERROR(site.store->SaveSettings({false, {}}, Json{{"by", "operator"}}));
+    ASSIGN_OR_RETURN(auto report, EnforceNow(*site.site, false));
+    output.Print(Json{{"tightening", false}, {"changed", report.changed}},
+                 "tightening off; policy " + std::string(report.changed ? "applied" : "unchanged"));
+    return OkStatus();
+  }
+  ASSIGN_OR_RETURN(exposure::Analysis analysis, exposure::Analyze(site.model));
+  ASSIGN_OR_RETURN(exposure::Tightening tightening,
+                   exposure::Tighten(site.model, analysis, args.quarantine));
+  std::ostringstream text;
+  text << tightening.blocks.size() << " block(s) cut " << analysis.exposures.size()
+       << " exposure(s) and " << analysis.leaks.size()
+       << " leak(s); left open: " << tightening.exposures_left << " exposure(s), "
+       << tightening.leaks_left << " leak(s)\n"
+       << "declared flows: " << tightening.legit_flows_total
+       << ", broken by the blocks: " << tightening.legit_flows_blocked << "\n";
+  Json blocks = Json::array();
+  for (const mud::Block& block : tightening.blocks) {
+    text << "  drop " << Port(block.protocol, block.ports.front());
+    for (size_t i = 1; i < block.ports.size(); ++i) {
+      text << "," << block.ports[i];
+    }
+    text << (block.sources.empty() ? ""
+                                   : " from " + std::to_string(block.sources.size()) + " device(s)")
+         << (block.destinations.empty()
+                 ? ""
+                 : " to " + std::to_string(block.destinations.size()) + " address(es)")
+         << "  [" << block.name << ": " << block.reason << "]\n";
+    blocks.push_back(BlockJson(block));
+  }
+  Json conflicts = Json::array();
+  for (const exposure::Conflict& conflict : tightening.conflicts) {
+    text << "conflict: " << conflict.node << " keeps " << Port(6, conflict.port) << " open ("
+         << conflict.threat << "), because its MUD file declares " << conflict.flow << "\n";
+    for (const std::string& option : conflict.options) {
+      text << "  " << option << "\n";
+    }
+    conflicts.push_back(Json{{"threat", conflict.threat},
+                             {"class", conflict.node},
+                             {"port", conflict.port},
+                             {"flow", conflict.flow},
+                             {"options", conflict.options}});
+  }
+  Json document{{"blocks", blocks},
+                {"conflicts", conflicts},
+                {"legit_flows_total", tightening.legit_flows_total},
+                {"legit_flows_blocked", tightening.legit_flows_blocked},
+                {"exposures_left", tightening.exposures_left},
+                {"leaks_left", tightening.leaks_left}};
+  if (args.apply) {
+    RETURN_IF_ERROR(site.store->SaveSettings(
+        {true, args.quarantine},
+        Json{{"blocks", tightening.blocks.size()}, {"conflicts", tightening.conflicts.size()}}));
+    ASSIGN_OR_RETURN(auto report, EnforceNow(*site.site, false));
+    text << (report.changed ? "applied" : "unchanged") << ": MUD policy and "
+         << tightening.blocks.size() << " block(s) in one transaction, ruleset sha256 "
+         << report.sha256.substr(0, 16) << "\n";
+    document["applied"] = report.changed;
+    document["sha256"] = report.sha256;
+  } else {
+    text << "(not applied: add --apply)\n";
+  }
+  output.Print(document, text.str());
+  return OkStatus();
+}
+
+Status Graph(const ExposureArgs& args, const Output& output) {
+  ASSIGN_OR_RETURN(SiteExposure site, OpenExposure(args));
+  ASSIGN_OR_RETURN(exposure::Analysis analysis, exposure::Analyze(site.model));
+  std::string dot = exposure::RenderDot(analysis);
+  if (args.format == "dot") {
+    if (args.out.empty()) {
+      std::cout << dot;
+      return OkStatus();
+    }
+    RETURN_IF_ERROR(WriteFileAtomic(args.out, dot));
+  } else {
+    if (args.out.empty()) {
+      return MakeError(ErrorCode::kInvalidArgument, "--out FILE is needed for " + args.format);
+    }
+    // Graphviz lays the picture out; the DOT goes through a file, not a shell string.
+    std::string dot_path = args.out + ".dot";
+    RETURN_IF_ERROR(WriteFileAtomic(dot_path, dot));
+    std::string command = "dot -T" + args.format + " -o '" + args.out + "' '" + dot_path + "'";
+    if (args.out.find('\'') != std::string::npos) {
+      return MakeError(ErrorCode::kInvalidArgument, "--out must not contain a quote");
+    }
+    int status = std::system(command.c_str());  // NOLINT(cert-env33-c): fixed program, quoted paths
+    std::filesystem::remove(dot_path);
+    if (status != 0) {
+      return MakeError(ErrorCode::kUnavailable, "Graphviz `dot` failed (exit " +
+                                                    std::to_string(status) +
+                                                    "); is the graphviz package installed?");
+    }
+  }
+  output.Print(Json{{"out", args.out}, {"format", args.format}},
+               "wrote " + args.out + " (" + args.format + ")");
+  return OkStatus();
+}
+
+Status Mark(const ExposureArgs& args, const Output& output) {
+  ASSIGN_OR_RETURN(SiteExposure site, OpenExposure(args));
+  RETURN_IF_ERROR(site.store->Mark(args.device, args.weakness));
+  output.Print(Json{{"device", args.device}, {"weakness", args.weakness}},
+               args.device + " marked " + args.weakness);
+  return OkStatus();
+}
+
+Status Unmark(const ExposureArgs& args, const Output& output) {
+  ASSIGN_OR_RETURN(SiteExposure site, OpenExposure(args));
+  RETURN_IF_ERROR(site.store->Unmark(args.device, args.weakness));
+  output.Print(Json{{"device", args.device}, {"weakness", args.weakness}},
+               args.device + " no longer marked " + args.weakness);
+  return OkStatus();
+}
+
+Status Software(const ExposureArgs& args, const Output& output) {
+  ASSIGN_OR_RETURN(SiteExposure site, OpenExposure(args));
+  RETURN_IF_ERROR(site.store->SetSoftware(args.device, args.package, args.version));
+  output.Print(Json{{"device", args.device}, {"package", args.package}, {"version", args.version}},
+               args.device + " runs " + args.package + " " + args.version);
+  return OkStatus();
+}
+
+Status Knowledge(const ExposureArgs& args, const Output& output) {
+  ASSIGN_OR_RETURN(auto site, OpenSite(args.dir, {}, false));
+  ASSIGN_OR_RETURN(auto store, exposure::ExposureStore::Open(site->database, site->clock));
+  std::ostringstream text;
+  if (!args.threats.empty()) {
+    ASSIGN_OR_RETURN(std::string body, ReadFile(args.threats));
+    ASSIGN_OR_RETURN_CTX(auto catalogue, exposure::ParseThreatCatalogue(body), args.threats);
+    RETURN_IF_ERROR(store->StoreKnowledge("threats", body));
+    text << "stored " << catalogue.threats.size() << " threat(s) from " << args.threats << "\n";
+  }
+  if (!args.advisories.empty()) {
+    Json all = Json::array();
+    for (const std::string& path : args.advisories) {
+      ASSIGN_OR_RETURN(std::string body, ReadFile(path));
+      ASSIGN_OR_RETURN_CTX(auto parsed, exposure::ParseOsvAdvisories(body), path);
+      Json document = Json::parse(body, nullptr, /*allow_exceptions=*/false);
+      if (document.is_array()) {
+        all.insert(all.end(), document.begin(), document.end());
+      } else {
+        all.push_back(document);
+      }
+      text << "read " << parsed.size() << " advisory(ies) from " << path << "\n";
+    }
+    RETURN_IF_ERROR(store->StoreKnowledge("advisories", all.dump()));
+  }
+  if (args.threats.empty() && args.advisories.empty()) {
+    return MakeError(ErrorCode::kInvalidArgument, "give --threats FILE and/or --advisories FILE");
+  }
+  output.Print(Json{{"stored", true}}, text.str());
+  return OkStatus();
+}
+
+}  // namespace
+
+Result<firewall::PolicyAdjustment> TighteningAdjustment(Site& site) {
+  ASSIGN_OR_RETURN(std::shared_ptr<exposure::ExposureStore> store,
+                   exposure::ExposureStore::Open(site.database, site.clock));
+  ASSIGN_OR_RETURN(exposure::TighteningSettings settings, store->LoadSettings());
+  if (!settings.enabled) {
+    return firewall::PolicyAdjustment();
+  }
+  return firewall::PolicyAdjustment([&site, store, settings](mud::Policy& policy) -> Status {
+    exposure::SiteModel model;
+    RETURN_IF_ERROR(FillModel(site, *store, policy, model));
+    ASSIGN_OR_RETURN(exposure::Analysis analysis, exposure::Analyze(model));
+    ASSIGN_OR_RETURN(exposure::Tightening tightening,
+                     exposure::Tighten(model, analysis, settings.quarantine));
+    policy.blocks = std::move(tightening.blocks);
+    return OkStatus();
+  });
+}
+
+void AddExposureCommands(CLI::App& app, Action& action, Output& output) {
+  auto args = std::make_shared<ExposureArgs>();
+  auto bind = [&action, &output, args](CLI::App* command,
+                                       Status (*body)(const ExposureArgs&, const Output&)) {
+    command->add_option("--dir", args->dir, "Site state directory")->required();
+    command->add_flag("--json", output.json, "Print JSON");
+    command->callback([&action, &output, args, body] {
+      action = [&output, args, body] { return body(*args, output); };
+    });
+  };
+  CLI::App* exposure = app.add_subcommand(
+      "exposure", "What the policy leaves open to known threats, and the drops that close it");
+  exposure->require_subcommand(1);
+  bind(exposure->add_subcommand("show", "Classes, scores, blast radii and attack paths"), Show);
+  CLI::App* explain = exposure->add_subcommand("explain", "Why one device is exposed");
+  explain->add_option("device", args->device, "Device name")->required();
+  bind(explain, Explain);
+  CLI::App* tighten =
+      exposure->add_subcommand("tighten", "The drops that cut every attack path, and conflicts");
+  tighten->add_flag("--apply", args->apply,
+                    "Keep them in the site's policy and apply it (one transaction)");
+  tighten->add_option("--quarantine", args->quarantine,
+                      "Block this class or device even where its MUD file declares the flow");
+  tighten->add_flag("--off", args->off, "Take the blocks out of the site's policy");
+  bind(tighten, Tighten);
+  CLI::App* graph = exposure->add_subcommand("graph", "The exposure graph for Graphviz");
+  graph->add_option("--format", args->format, "dot, svg or png")
+      ->check(CLI::IsMember({"dot", "svg", "png"}))
+      ->capture_default_str();
+  graph->add_option("--out", args->out, "Write here (dot: default stdout)");
+  bind(graph, Graph);
+  for (auto [name, body, help] :
+       {std::tuple<const char*, Status (*)(const ExposureArgs&, const Output&), const char*>{
+            "mark", Mark, "Record a weakness of a device (e.g. factory-credentials)"},
+        {"unmark", Unmark, "Clear a weakness (patched, credentials changed)"}}) {
+    CLI::App* command = exposure->add_subcommand(name, help);
+    command->add_option("device", args->device, "Device name")->required();
+    command->add_option("weakness", args->weakness, "Weakness")->required();
+    bind(command, body);
+  }
+  CLI::App* software = exposure->add_subcommand("software", "Record a package a device runs");
+  software->add_option("device", args->device, "Device name")->required();
+  software->add_option("package", args->package, "Package (as advisories name it)")->required();
+  software->add_option("version", args->version, "Version")->required();
+  bind(software, Software);
+  CLI::App* knowledge =
+      exposure->add_subcommand("knowledge", "Store a threat catalogue and OSV advisories");
+  knowledge->add_option("--threats", args->threats, "Threat catalogue (JSON)");
+  knowledge->add_option("--advisories", args->advisories, "OSV advisories (JSON; repeatable)");
+  bind(knowledge, Knowledge);
+}
+
+}  // namespace concierge::app

@@ -1,0 +1,151 @@
+#include "exposure/exposure_store.h"
+
+#include <array>
+#include <map>
+
+#include "store/audit_log.h"
+
+namespace concierge::exposure {
+namespace {
+
+constexpr std::string_view kSchemaV1 = R"sql(
+CREATE TABLE exposure_marks (device TEXT NOT NULL, weakness TEXT NOT NULL,
+                             PRIMARY KEY (device, weakness));
+CREATE TABLE exposure_software (device TEXT NOT NULL, package TEXT NOT NULL, version TEXT NOT NULL,
+                                PRIMARY KEY (device, package));
+CREATE TABLE exposure_knowledge (kind TEXT PRIMARY KEY, body TEXT NOT NULL);
+CREATE TABLE exposure_settings (name TEXT PRIMARY KEY, value TEXT NOT NULL);
+)sql";
+
+constexpr std::array<std::string_view, 2> kMigrations = {store::kAuditSchema, kSchemaV1};
+
+}  // namespace
+
+Result<std::unique_ptr<ExposureStore>> ExposureStore::Open(const std::filesystem::path& path,
+                                                           const Clock& clock) {
+  ASSIGN_OR_RETURN(store::Database db, store::Database::Open(path, /*create=*/true));
+  RETURN_IF_ERROR_CTX(db.MigrateComponent("exposure", kMigrations), path.string());
+  return std::unique_ptr<ExposureStore>(new ExposureStore(std::move(db), clock));
+}
+
+Status ExposureStore::Change(const std::string& sql, const std::vector<std::string>& values,
+                             std::string_view event, const std::string& subject,
+                             const Json& detail) {
+  std::lock_guard lock(mutex_);
+  ASSIGN_OR_RETURN(auto tx, store::Transaction::Begin(db_));
+  ASSIGN_OR_RETURN(auto statement, db_.Prepare(sql));
+  for (size_t i = 0; i < values.size(); ++i) {
+    statement.Bind(static_cast<int>(i) + 1, values[i]);
+  }
+  RETURN_IF_ERROR(statement.Run());
+  RETURN_IF_ERROR(store::AppendAuditEvent(db_, clock_, event, subject, detail));
+  return tx.Commit();
+}
+
+Status ExposureStore::Mark(const std::string& device, const std::string& weakness) {
+  if (device.empty() || weakness.empty()) {
+    return MakeError(ErrorCode::kInvalidArgument, "a device and a weakness are required");
+  }
+  return Change("INSERT OR IGNORE INTO exposure_marks(device, weakness) VALUES (?, ?)",
+                {device, weakness}, "exposure.marked", "device:" + device,
+                Json{{"weakness", weakness}});
+}
+
+Status ExposureStore::Unmark(const std::string& device, const std::string& weakness) {
+  return Change("DELETE FROM exposure_marks WHERE device=? AND weakness=?", {device, weakness},
+                "exposure.unmarked", "device:" + device, Json{{"weakness", weakness}});
+}
+
+Status ExposureStore::SetSoftware(const std::string& device, const std::string& package,
+                                  const std::string& version) {
+  if (device.empty() || package.empty() || version.empty()) {
+    return MakeError(ErrorCode::kInvalidArgument, "a device, a package and a version are required");
+  }
+  return Change(
+      "INSERT INTO exposure_software(device, package, version) VALUES (?, ?, ?)"
+      " ON CONFLICT(device, package) DO UPDATE SET version=excluded.version",
+      {device, package, version}, "exposure.software", "device:" + device,
+      Json{{"package", package}, {"version", version}});
+}
+
+Result<std::vector<DeviceFacts>> ExposureStore::LoadDeviceFacts() {
+  std::lock_guard lock(mutex_);
+  std::map<std::string, DeviceFacts> devices;
+  ASSIGN_OR_RETURN(auto marks,
+                   db_.Prepare("SELECT device, weakness FROM exposure_marks ORDER BY 1, 2"));
+  for (;;) {
+    ASSIGN_OR_RETURN(bool row, marks.Step());
+    if (!row) {
+      break;
+    }
+    DeviceFacts& device = devices[marks.Text(0)];
+    device.device = marks.Text(0);
+    device.weaknesses.push_back(marks.Text(1));
+  }
+  ASSIGN_OR_RETURN(auto software,
+                   db_.Prepare("SELECT device, package, version FROM exposure_software"));
+  for (;;) {
+    ASSIGN_OR_RETURN(bool row, software.Step());
+    if (!row) {
+      break;
+    }
+    DeviceFacts& device = devices[software.Text(0)];
+    device.device = software.Text(0);
+    device.software[software.Text(1)] = software.Text(2);
+  }
+  std::vector<DeviceFacts> out;
+  for (auto& [name, device] : devices) {
+    out.push_back(std::move(device));
+  }
+  return out;
+}
+
+Status ExposureStore::StoreKnowledge(const std::string& kind, const std::string& body) {
+  return Change(
+      "INSERT INTO exposure_knowledge(kind, body) VALUES (?, ?)"
+      " ON CONFLICT(kind) DO UPDATE SET body=excluded.body",
+      {kind, body}, "exposure.knowledge", "site", Json{{"kind", kind}, {"bytes", body.size()}});
+}
+
+Result<std::optional<std::string>> ExposureStore::FindKnowledge(const std::string& kind) {
+  std::lock_guard lock(mutex_);
+  ASSIGN_OR_RETURN(auto query, db_.Prepare("SELECT body FROM exposure_knowledge WHERE kind=?"));
+  query.BindAll(kind);
+  ASSIGN_OR_RETURN(bool found, query.Step());
+  return found ? std::optional<std::string>(query.Text(0)) : std::nullopt;
+}
+
+Result<TighteningSettings> ExposureStore::LoadSettings() {
+  std::lock_guard lock(mutex_);
+  ASSIGN_OR_RETURN(auto query,
+                   db_.Prepare("SELECT value FROM exposure_settings WHERE name='tightening'"));
+  ASSIGN_OR_RETURN(bool found, query.Step());
+  TighteningSettings settings;
+  if (!found) {
+    return settings;
+  }
+  ASSIGN_OR_RETURN(Json value, ParseJsonObject(query.Text(0), "tightening settings"));
+  auto enabled = value.find("enabled");
+  settings.enabled = enabled != value.end() && enabled->is_boolean() && enabled->get<bool>();
+  if (auto list = value.find("quarantine"); list != value.end() && list->is_array()) {
+    for (const Json& name : *list) {
+      if (name.is_string()) {
+        settings.quarantine.push_back(name.get<std::string>());
+      }
+    }
+  }
+  return settings;
+}
+
+Status ExposureStore::SaveSettings(const TighteningSettings& settings, const Json& detail) {
+  Json value{{"enabled", settings.enabled}, {"quarantine", settings.quarantine}};
+  Json event = detail;
+  event["enabled"] = settings.enabled;
+  event["quarantine"] = settings.quarantine;
+  return Change(
+      "INSERT INTO exposure_settings(name, value) VALUES ('tightening', ?)"
+      " ON CONFLICT(name) DO UPDATE SET value=excluded.value",
+      {value.dump()}, "exposure.tightening", "site", event);
+}
+
+}  // namespace concierge::exposure

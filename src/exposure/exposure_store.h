@@ -1,0 +1,56 @@
+#pragma once
+
+#include <filesystem>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "common/clock.h"
+#include "common/json.h"
+#include "exposure/site_graph.h"
+#include "store/sqlite.h"
+
+namespace concierge::exposure {
+
+// TighteningSettings is whether the analyzer's blocks are part of the site's policy, and which
+// device classes the operator chose to quarantine despite a declared flow.
+struct TighteningSettings {
+  bool enabled = false;
+  std::vector<std::string> quarantine;
+};
+
+// ExposureStore keeps what the analyzer knows of the site in its database (component
+// "exposure"): weaknesses marked on devices, their software, the threat catalogue and
+// advisories, and the tightening settings. Changes append audit events. Thread-safe.
+class ExposureStore {
+ public:
+  static Result<std::unique_ptr<ExposureStore>> Open(const std::filesystem::path& path,
+                                                     const Clock& clock);
+
+  Status Mark(const std::string& device, const std::string& weakness);
+  Status Unmark(const std::string& device, const std::string& weakness);
+  Status SetSoftware(const std::string& device, const std::string& package,
+                     const std::string& version);
+  Result<std::vector<DeviceFacts>> LoadDeviceFacts();
+
+  // Knowledge is stored as given (kind "threats" or "advisories"), after the caller parsed it.
+  Status StoreKnowledge(const std::string& kind, const std::string& body);
+  Result<std::optional<std::string>> FindKnowledge(const std::string& kind);
+
+  Result<TighteningSettings> LoadSettings();
+  Status SaveSettings(const TighteningSettings& settings, const Json& detail);
+
+ private:
+  ExposureStore(store::Database db, const Clock& clock) : db_(std::move(db)), clock_(clock) {}
+
+  Status Change(const std::string& sql, const std::vector<std::string>& values,
+                std::string_view event, const std::string& subject, const Json& detail);
+
+  std::mutex mutex_;
+  store::Database db_;
+  const Clock& clock_;
+};
+
+}  // namespace concierge::exposure
