@@ -3,6 +3,7 @@
 #include <cmath>
 #include <queue>
 #include <random>
+#include <string_view>
 
 #include "common/json.h"
 
@@ -13,6 +14,7 @@ namespace {
 constexpr uint16_t kRawLow = 1024;
 constexpr uint16_t kEphemeralLow = 32768;
 constexpr uint16_t kEphemeralHigh = 60999;
+constexpr std::string_view kFactoryLogin = "factory-credentials";
 
 enum class EventKind : uint8_t { kCncTry, kDiscover, kSessionEnd, kLoaderRun, kFlood };
 
@@ -147,7 +149,9 @@ class Simulation {
       double share = slot == 0 ? 1 - parameters_.share_2323 : parameters_.share_2323;
       double found = index_.OpenFraction(sender, receiver, 6, port, kRawLow, 65535, true);
       scan_[from][to * 2 + slot] = share * found * others;
-      login_[from][to * 2 + slot] = Open(sender, receiver, port);
+      // Only a device that still has the factory login can be cracked.
+      bool weak = std::ranges::binary_search(target.weaknesses, std::string(kFactoryLogin));
+      login_[from][to * 2 + slot] = weak ? Open(sender, receiver, port) : 0;
       rate_[from] += scan_[from][to * 2 + slot];
     }
   }

@@ -50,8 +50,9 @@ struct MiraiParameters {
   std::vector<uint16_t> telnet_listeners = {23};  // the ports the devices' telnetd listens on
 };
 
-// MiraiSite is what one run sees: the graph's device classes (all of them weak: every device
-// runs the telnetd the bot cracks), the policy in force, the edge host where C&C, report
+// MiraiSite is what one run sees: the graph's device classes (those with the weakness
+// "factory-credentials" run a telnetd whose login is device_login; the others' logins hold),
+// the policy in force, the edge host where C&C, report
 // server and loader run, the address space the bots scan, and the floods.
 struct MiraiSite {
   const SiteGraph* graph = nullptr;

@@ -299,7 +299,7 @@ std::string MiraiLabText(const std::vector<MiraiLabMode>& modes, const MiraiLabO
     out.width(13);
     out << a;
     for (const std::string* column : {&b, &c, &d, &e, &f}) {
-      out.width(30);
+      out.width(34);
       out << *column;
     }
     out << g << "\n";

@@ -196,6 +196,9 @@ TEST(MiraiSimulationTest, TheSameSeedGivesTheSameRunAndPolicyStopsIt) {
   SiteModel model;
   model.policy = &*policy;
   model.hosts = {{"internet", Ip("203.0.113.10"), true}};
+  for (int i = 1; i <= 3; ++i) {
+    model.devices.push_back({"plug-" + std::to_string(i), "", "", "", {}, {"factory-credentials"}});
+  }
   PolicyIndex index(*policy);
   auto graph = BuildSiteGraph(model, index);
   ASSERT_TRUE(graph);
