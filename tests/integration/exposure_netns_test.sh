@@ -8,24 +8,7 @@
 # the MUD file declares (the cloud on 443, the video port between cameras) still passes.
 source "$(dirname "$0")/lib.sh"
 
-if [ "$(id -u)" != 0 ]; then
-  echo "SKIP: needs root to create network namespaces and load nftables rules"
-  exit 77
-fi
-for tool in ip nc nmap timeout nft; do
-  command -v "$tool" >/dev/null || fail "$tool is missing (scripts/install-deps installs it)"
-done
-probe=cx-probe-$$
-if ! ip netns add "$probe" 2>"$WORK/probe.txt"; then
-  echo "SKIP: cannot create network namespaces: $(cat "$WORK/probe.txt")"
-  exit 77
-fi
-if ! ip netns exec "$probe" nft add table inet probe 2>"$WORK/probe.txt"; then
-  ip netns del "$probe"
-  echo "SKIP: the kernel refuses nftables tables: $(cat "$WORK/probe.txt")"
-  exit 77
-fi
-ip netns del "$probe"
+require_netns nc nmap timeout
 
 NS=cx$$
 HOSTS=(router cam1 cam2 cam3 bot cnc cloud)

@@ -47,3 +47,27 @@ expect_exit() {
 }
 
 device_count() { "$BIN" devices list --dir "$1" --json | grep -c '"serial"' || true; }
+
+# require_netns TOOL... exits 77 (skip), saying why, unless this runs as root where network
+# namespaces and nftables work; a missing tool is a failure (scripts/install-deps installs it).
+# Root is not always enough: a container without CAP_SYS_ADMIN, a kernel without nf_tables.
+require_netns() {
+  if [ "$(id -u)" != 0 ]; then
+    echo "SKIP: needs root to create network namespaces and load nftables rules"
+    exit 77
+  fi
+  for tool in ip nft "$@"; do
+    command -v "$tool" >/dev/null || fail "$tool is missing (scripts/install-deps installs it)"
+  done
+  local probe=cc-probe-$$
+  if ! ip netns add "$probe" 2>"$WORK/probe.txt"; then
+    echo "SKIP: cannot create network namespaces: $(cat "$WORK/probe.txt")"
+    exit 77
+  fi
+  if ! ip netns exec "$probe" nft add table inet probe 2>"$WORK/probe.txt"; then
+    ip netns del "$probe"
+    echo "SKIP: the kernel refuses nftables tables: $(cat "$WORK/probe.txt")"
+    exit 77
+  fi
+  ip netns del "$probe"
+}

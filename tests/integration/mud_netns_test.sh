@@ -7,25 +7,7 @@
 # leave the policy in force untouched.
 source "$(dirname "$0")/lib.sh"
 
-if [ "$(id -u)" != 0 ]; then
-  echo "SKIP: needs root to create network namespaces and load nftables rules"
-  exit 77
-fi
-for tool in ip nc ping dnsmasq timeout busybox nft; do
-  command -v "$tool" >/dev/null || fail "$tool is missing (scripts/install-deps installs it)"
-done
-# Root is not always enough (a container without CAP_SYS_ADMIN, a kernel without nf_tables).
-probe=cc-probe-$$
-if ! ip netns add "$probe" 2>"$WORK/probe.txt"; then
-  echo "SKIP: cannot create network namespaces: $(cat "$WORK/probe.txt")"
-  exit 77
-fi
-if ! ip netns exec "$probe" nft add table inet probe 2>"$WORK/probe.txt"; then
-  ip netns del "$probe"
-  echo "SKIP: the kernel refuses nftables tables: $(cat "$WORK/probe.txt")"
-  exit 77
-fi
-ip netns del "$probe"
+require_netns nc ping dnsmasq timeout busybox
 
 NS=cc$$
 HOSTS=(router dev ctl peer dns inet)
