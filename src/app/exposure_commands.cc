@@ -104,10 +104,17 @@ Status FillModel(Site& site, exposure::ExposureStore& store, const mud::Policy& 
   return OkStatus();
 }
 
-Result<SiteExposure> OpenExposure(const ExposureArgs& args) {
+// OpenStore opens the site and its exposure store, for commands that only record facts.
+Result<SiteExposure> OpenStore(const ExposureArgs& args) {
   SiteExposure out;
   ASSIGN_OR_RETURN(out.site, OpenSite(args.dir, {}, false));
   ASSIGN_OR_RETURN(out.store, exposure::ExposureStore::Open(out.site->database, out.site->clock));
+  return out;
+}
+
+// OpenExposure also compiles the site's policy and reads the knowledge: what analysis needs.
+Result<SiteExposure> OpenExposure(const ExposureArgs& args) {
+  ASSIGN_OR_RETURN(SiteExposure out, OpenStore(args));
   ASSIGN_OR_RETURN(auto compiled, out.site->manager->Compile());
   out.policy = std::make_unique<mud::Policy>(std::move(compiled.policy));
   RETURN_IF_ERROR(FillModel(*out.site, *out.store, *out.policy, out.model));
@@ -375,7 +382,7 @@ Status Graph(const ExposureArgs& args, const Output& output) {
 }
 
 Status Mark(const ExposureArgs& args, const Output& output) {
-  ASSIGN_OR_RETURN(SiteExposure site, OpenExposure(args));
+  ASSIGN_OR_RETURN(SiteExposure site, OpenStore(args));
   RETURN_IF_ERROR(site.store->Mark(args.device, args.weakness));
   output.Print(Json{{"device", args.device}, {"weakness", args.weakness}},
                args.device + " marked " + args.weakness);
@@ -383,7 +390,7 @@ Status Mark(const ExposureArgs& args, const Output& output) {
 }
 
 Status Unmark(const ExposureArgs& args, const Output& output) {
-  ASSIGN_OR_RETURN(SiteExposure site, OpenExposure(args));
+  ASSIGN_OR_RETURN(SiteExposure site, OpenStore(args));
   RETURN_IF_ERROR(site.store->Unmark(args.device, args.weakness));
   output.Print(Json{{"device", args.device}, {"weakness", args.weakness}},
                args.device + " no longer marked " + args.weakness);
@@ -391,7 +398,7 @@ Status Unmark(const ExposureArgs& args, const Output& output) {
 }
 
 Status Software(const ExposureArgs& args, const Output& output) {
-  ASSIGN_OR_RETURN(SiteExposure site, OpenExposure(args));
+  ASSIGN_OR_RETURN(SiteExposure site, OpenStore(args));
   RETURN_IF_ERROR(site.store->SetSoftware(args.device, args.package, args.version));
   output.Print(Json{{"device", args.device}, {"package", args.package}, {"version", args.version}},
                args.device + " runs " + args.package + " " + args.version);
@@ -399,8 +406,8 @@ Status Software(const ExposureArgs& args, const Output& output) {
 }
 
 Status Knowledge(const ExposureArgs& args, const Output& output) {
-  ASSIGN_OR_RETURN(auto site, OpenSite(args.dir, {}, false));
-  ASSIGN_OR_RETURN(auto store, exposure::ExposureStore::Open(site->database, site->clock));
+  ASSIGN_OR_RETURN(SiteExposure site, OpenStore(args));
+  exposure::ExposureStore* store = site.store.get();
   std::ostringstream text;
   if (!args.threats.empty()) {
     ASSIGN_OR_RETURN(std::string body, ReadFile(args.threats));

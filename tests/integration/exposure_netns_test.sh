@@ -12,29 +12,8 @@ require_netns nc nmap timeout
 
 NS=cx$$
 HOSTS=(router cam1 cam2 cam3 bot cnc cloud)
-cleanup_netns() {
-  for host in "${HOSTS[@]}"; do
-    for pid in $(ip netns pids "$NS-$host" 2>/dev/null); do kill "$pid" 2>/dev/null || true; done
-  done
-  for host in "${HOSTS[@]}"; do ip netns del "$NS-$host" 2>/dev/null || true; done
-}
-trap 'cleanup_netns; cleanup' EXIT
-in_ns() { local host=$1; shift; ip netns exec "$NS-$host" "$@"; }
-
+start_namespaces
 step "namespaces: router + 6 hosts, one link each"
-for host in "${HOSTS[@]}"; do ip netns add "$NS-$host"; done
-in_ns router sysctl -qw net.ipv4.ip_forward=1
-in_ns router ip link set lo up
-link() {
-  local host=$1 prefix=$2
-  ip link add "r-$host-$$" netns "$NS-router" type veth peer name eth0 netns "$NS-$host"
-  in_ns router ip addr add "$prefix.1/24" dev "r-$host-$$"
-  in_ns router ip link set "r-$host-$$" up
-  in_ns "$host" ip addr add "$prefix.2/24" dev eth0
-  in_ns "$host" ip link set eth0 up
-  in_ns "$host" ip link set lo up
-  in_ns "$host" ip route add default via "$prefix.1"
-}
 link cam1 10.88.1
 link cam2 10.88.2
 link cam3 10.88.3

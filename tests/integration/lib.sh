@@ -71,3 +71,34 @@ require_netns() {
   fi
   ip netns del "$probe"
 }
+
+# Namespace helpers. The caller sets NS (a prefix of its own) and HOSTS (names, "router" among
+# them); start_namespaces makes one namespace per host, turns on forwarding in the router, and
+# removes them all (and what runs in them) at exit; link gives a host its own /24 to the router
+# (router .1, host .2, default route via the router).
+in_ns() { local host=$1; shift; ip netns exec "$NS-$host" "$@"; }
+
+cleanup_netns() {
+  for host in "${HOSTS[@]}"; do
+    for pid in $(ip netns pids "$NS-$host" 2>/dev/null); do kill "$pid" 2>/dev/null || true; done
+  done
+  for host in "${HOSTS[@]}"; do ip netns del "$NS-$host" 2>/dev/null || true; done
+}
+
+start_namespaces() {
+  trap 'cleanup_netns; cleanup' EXIT
+  for host in "${HOSTS[@]}"; do ip netns add "$NS-$host"; done
+  in_ns router sysctl -qw net.ipv4.ip_forward=1
+  in_ns router ip link set lo up
+}
+
+link() {  # link HOST SUBNET_PREFIX
+  local host=$1 prefix=$2
+  ip link add "r-$host-$$" netns "$NS-router" type veth peer name eth0 netns "$NS-$host"
+  in_ns router ip addr add "$prefix.1/24" dev "r-$host-$$"
+  in_ns router ip link set "r-$host-$$" up
+  in_ns "$host" ip addr add "$prefix.2/24" dev eth0
+  in_ns "$host" ip link set eth0 up
+  in_ns "$host" ip link set lo up
+  in_ns "$host" ip route add default via "$prefix.1"
+}

@@ -11,37 +11,13 @@ require_netns nc ping dnsmasq timeout busybox
 
 NS=cc$$
 HOSTS=(router dev ctl peer dns inet)
-cleanup_netns() {
-  for pid in $(ip netns pids "$NS-dns" 2>/dev/null) $(ip netns pids "$NS-inet" 2>/dev/null) \
-             $(ip netns pids "$NS-dev" 2>/dev/null) $(ip netns pids "$NS-peer" 2>/dev/null) \
-             $(ip netns pids "$NS-ctl" 2>/dev/null); do
-    kill "$pid" 2>/dev/null || true
-  done
-  for host in "${HOSTS[@]}"; do ip netns del "$NS-$host" 2>/dev/null || true; done
-}
-trap 'cleanup_netns; cleanup' EXIT
-
-in_ns() { local host=$1; shift; ip netns exec "$NS-$host" "$@"; }
-
+start_namespaces
 step "namespaces: router + 5 hosts, one link each"
-for host in "${HOSTS[@]}"; do ip netns add "$NS-$host"; done
-in_ns router sysctl -qw net.ipv4.ip_forward=1
-link() {  # link HOST SUBNET_PREFIX (router gets .1, the host .2)
-  local host=$1 prefix=$2
-  ip link add "r-$host-$$" netns "$NS-router" type veth peer name eth0 netns "$NS-$host"
-  in_ns router ip addr add "$prefix.1/24" dev "r-$host-$$"
-  in_ns router ip link set "r-$host-$$" up
-  in_ns "$host" ip addr add "$prefix.2/24" dev eth0
-  in_ns "$host" ip link set eth0 up
-  in_ns "$host" ip link set lo up
-  in_ns "$host" ip route add default via "$prefix.1"
-}
 link dev 10.77.1
 link ctl 10.77.2
 link peer 10.77.3
 link dns 10.77.4
 link inet 172.31.9
-in_ns router ip link set lo up
 in_ns inet ip addr add 172.31.9.3/24 dev eth0   # the api name's second address
 
 step "services: listeners on the hosts, dnsmasq answering api.test.example with TTL 2"
