@@ -1,7 +1,5 @@
 // `concierge exposure …`: what the compiled policy leaves open to known threats, why, and the
 // drops that close it.
-#include <cstdio>
-#include <cstdlib>
 #include <iostream>
 #include <memory>
 #include <set>
@@ -10,6 +8,7 @@
 #include "app/cli.h"
 #include "app/policy_site.h"
 #include "common/files.h"
+#include "common/process.h"
 #include "exposure/dot.h"
 #include "exposure/exposure_store.h"
 
@@ -361,19 +360,14 @@ Status Graph(const ExposureArgs& args, const Output& output) {
     if (args.out.empty()) {
       return MakeError(ErrorCode::kInvalidArgument, "--out FILE is needed for " + args.format);
     }
-    // Graphviz lays the picture out; the DOT goes through a file, not a shell string.
+    // Graphviz lays the picture out; the DOT goes through a file, and no shell is involved.
     std::string dot_path = args.out + ".dot";
     RETURN_IF_ERROR(WriteFileAtomic(dot_path, dot));
-    std::string command = "dot -T" + args.format + " -o '" + args.out + "' '" + dot_path + "'";
-    if (args.out.find('\'') != std::string::npos) {
-      return MakeError(ErrorCode::kInvalidArgument, "--out must not contain a quote");
-    }
-    int status = std::system(command.c_str());  // NOLINT(cert-env33-c): fixed program, quoted paths
+    Status drawn = RunProgram({"dot", "-T" + args.format, "-o", args.out, dot_path});
     std::filesystem::remove(dot_path);
-    if (status != 0) {
-      return MakeError(ErrorCode::kUnavailable, "Graphviz `dot` failed (exit " +
-                                                    std::to_string(status) +
-                                                    "); is the graphviz package installed?");
+    if (!drawn) {
+      return MakeError(ErrorCode::kUnavailable,
+                       drawn.error().message() + " (is the graphviz package installed?)");
     }
   }
   output.Print(Json{{"out", args.out}, {"format", args.format}},

@@ -94,6 +94,7 @@ Result<std::vector<DeviceFacts>> ExposureStore::LoadDeviceFacts() {
     device.software[software.Text(1)] = software.Text(2);
   }
   std::vector<DeviceFacts> out;
+  out.reserve(devices.size());
   for (auto& [name, device] : devices) {
     out.push_back(std::move(device));
   }

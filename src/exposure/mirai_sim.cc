@@ -118,6 +118,7 @@ class Simulation {
       loader_.push_back(Open(site_.edge, address, 23) *
                         Open(address, site_.edge, site_.loader_port));
       std::vector<double> floods;
+      floods.reserve(site_.floods.size());
       for (const Flood& flood : site_.floods) {
         floods.push_back(index_.OpenFraction(address, flood.target, flood.protocol, flood.port,
                                              kRawLow, 65535, flood.needs_connection));

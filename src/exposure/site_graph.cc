@@ -90,8 +90,10 @@ class GraphBuilder {
         node.model = device.model;
         node.zone = device.zone;
         std::vector<std::string> software;
+        software.reserve(device.software.size());
         for (const auto& [package, version] : device.software) {
-          software.push_back(package + " " + version);
+          software.push_back(package);
+          software.back().append(" ").append(version);
         }
         node.software = Join(software, ", ");
         graph_.nodes.push_back(std::move(node));
