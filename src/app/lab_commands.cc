@@ -63,8 +63,8 @@ void AddExposureLabs(CLI::App& lab, Action& action, Output& output) {
   CLI::App* command = lab.add_subcommand(
       "mirai", "Simulate the Mirai botnet over N devices under each protection mode");
   command->add_option("--devices", mirai->site.devices, "How many devices")->capture_default_str();
-  command->add_option("--mode", *mode, "none, mud, mud-relaxed, analyzer or all")
-      ->check(CLI::IsMember({"none", "mud", "mud-relaxed", "analyzer", "all"}))
+  command->add_option("--mode", *mode, "none, mud, mud-stateless, mud-relaxed, analyzer or all")
+      ->check(CLI::IsMember({"none", "mud", "mud-stateless", "mud-relaxed", "analyzer", "all"}))
       ->capture_default_str();
   command->add_option("--runs", mirai->runs, "Runs per mode")->capture_default_str();
   command->add_option("--seed", mirai->seed, "Seed of the first run")->capture_default_str();

@@ -37,7 +37,7 @@ std::filesystem::path DefaultDataDir();
 
 struct MiraiLabOptions {
   LabSiteOptions site;
-  std::vector<std::string> modes = {"none", "mud", "mud-relaxed", "analyzer"};
+  std::vector<std::string> modes = {"none", "mud", "mud-stateless", "mud-relaxed", "analyzer"};
   int runs = 10;
   uint64_t seed = 1;  // run r uses seed + r
   exposure::MiraiParameters parameters;
@@ -63,8 +63,10 @@ struct MiraiLabMode {
 };
 
 // RunMiraiLab simulates the botnet `runs` times under each mode: none (no policy), mud (the
-// faithful compile), mud-relaxed (every port match widened to any, as the INXU experiment's
-// graph export did) and analyzer (the analyzer's blocks over mud-relaxed).
+// faithful compile, direction-initiated enforced through conntrack), mud-stateless (exact
+// ports, either side may open, as a switch without connection tracking enforces MUD),
+// mud-relaxed (every port widened to any as well, as the INXU experiment's graph export did)
+// and analyzer (the analyzer's blocks over mud-relaxed).
 Result<std::vector<MiraiLabMode>> RunMiraiLab(const MiraiLabOptions& options);
 
 Json MiraiLabJson(const std::vector<MiraiLabMode>& modes);

@@ -347,17 +347,32 @@ size_t Policy::RuleCount() const {
   return count;
 }
 
-void RelaxLikeInxu(Policy& policy) {
+namespace {
+
+template <typename Change>
+void ChangeEveryRule(Policy& policy, Change change) {
   for (Profile& profile : policy.profiles) {
     for (Chain* chain : {&profile.from_device_v4, &profile.to_device_v4, &profile.from_device_v6,
                          &profile.to_device_v6}) {
       for (Rule& rule : chain->rules) {
-        rule.source_port.reset();
-        rule.destination_port.reset();
-        rule.connection = ConnectionDirection::kAny;
+        change(rule);
       }
     }
   }
+}
+
+}  // namespace
+
+void ForgetDirectionInitiated(Policy& policy) {
+  ChangeEveryRule(policy, [](Rule& rule) { rule.connection = ConnectionDirection::kAny; });
+}
+
+void RelaxLikeInxu(Policy& policy) {
+  ChangeEveryRule(policy, [](Rule& rule) {
+    rule.source_port.reset();
+    rule.destination_port.reset();
+    rule.connection = ConnectionDirection::kAny;
+  });
 }
 
 }  // namespace concierge::mud

@@ -98,4 +98,8 @@ struct Policy {
 // far more than the makers declared.
 void RelaxLikeInxu(Policy& policy);
 
+// ForgetDirectionInitiated keeps every port but lets either side open a TCP connection, as a
+// switch without connection tracking enforces MUD. For experiments only.
+void ForgetDirectionInitiated(Policy& policy);
+
 }  // namespace concierge::mud
