@@ -4,6 +4,7 @@
 #include <filesystem>
 #include <fstream>
 
+#include "cose/sign1.h"
 #include "crypto/cms.h"
 #include "fakes/onboarding_world.h"
 #include "store/audit_log.h"
@@ -16,6 +17,17 @@ namespace {
 void Write(const std::filesystem::path& path, std::string_view content) {
   std::filesystem::create_directories(path.parent_path());
   std::ofstream(path, std::ios::binary) << content;
+}
+
+void WriteCoseSeeds(const std::filesystem::path& dir, const crypto::PrivateKey& key) {
+  cose::SignOptions options;
+  options.content_type = 60;  // application/cbor
+  options.key_id = ToBytes("seed");
+  Bytes tagged = cose::SignSign1(key.get(), ToBytes("seed payload"), options).value();
+  Write(dir / "tagged.cose", ToString(tagged));
+  Write(dir / "untagged.cose", ToString(ByteSpan(tagged).subspan(1)));
+  Bytes empty = cose::SignSign1(key.get(), {}).value();
+  Write(dir / "empty-payload.cose", ToString(empty));
 }
 
 }  // namespace
@@ -65,6 +77,7 @@ int main(int argc, char** argv) {
     lines += store::AuditRecordToJson(record).dump() + "\n";
   }
   Write(out / "audit_record" / "chain.jsonl", lines);
+  WriteCoseSeeds(out / "cose_sign1", maker.directory.masa.signer_key);
   (void)std::printf("seeds written under %s\n", out.c_str());
   return 0;
 }
