@@ -7,6 +7,7 @@
 #include "cose/sign1.h"
 #include "crypto/cms.h"
 #include "fakes/onboarding_world.h"
+#include "ownership/chain.h"
 #include "store/audit_log.h"
 #include "voucher/voucher.h"
 
@@ -28,6 +29,26 @@ void WriteCoseSeeds(const std::filesystem::path& dir, const crypto::PrivateKey& 
   Write(dir / "untagged.cose", ToString(ByteSpan(tagged).subspan(1)));
   Bytes empty = cose::SignSign1(key.get(), {}).value();
   Write(dir / "empty-payload.cose", ToString(empty));
+}
+
+// A lift sold by its maker, then handed on twice.
+void WriteChainSeeds(const std::filesystem::path& dir, const crypto::PrivateKey& maker) {
+  auto alice = crypto::PrivateKey::GenerateP256().value();
+  auto bob = crypto::PrivateKey::GenerateP256().value();
+  ownership::ChainHeader header{"SEED-LIFT", "Seed Maker", maker.PublicKeyDer().value(),
+                                crypto::Sha256(ToBytes("SEED-LIFT"))};
+  auto chain = ownership::OwnershipChain::Start(header).value();
+  ownership::OwnershipChain::Authorities authorities;
+  Write(dir / "header-only.cbor", ToString(chain.Encode().value()));
+  SystemTime at = FromUnixSeconds(1'800'000'000);
+  (void)chain.Extend(maker, alice.PublicKeyDer().value(), ownership::EntryKind::kSale, at,
+                     authorities);
+  Write(dir / "sold.cbor", ToString(chain.Encode().value()));
+  (void)chain.Extend(alice, bob.PublicKeyDer().value(), ownership::EntryKind::kTransfer, at,
+                     authorities);
+  (void)chain.Extend(bob, alice.PublicKeyDer().value(), ownership::EntryKind::kTransfer, at,
+                     authorities);
+  Write(dir / "transferred-twice.cbor", ToString(chain.Encode().value()));
 }
 
 }  // namespace
@@ -78,6 +99,7 @@ int main(int argc, char** argv) {
   }
   Write(out / "audit_record" / "chain.jsonl", lines);
   WriteCoseSeeds(out / "cose_sign1", maker.directory.masa.signer_key);
+  WriteChainSeeds(out / "ownership_chain", maker.directory.masa.signer_key);
   (void)std::printf("seeds written under %s\n", out.c_str());
   return 0;
 }

@@ -1,5 +1,9 @@
 #include "crypto/key.h"
 
+#include <algorithm>
+
+#include <openssl/core_names.h>
+#include <openssl/params.h>
 #include <openssl/pem.h>
 #include <openssl/sha.h>
 
@@ -34,6 +38,45 @@ Result<std::string> PrivateKey::ToPem() const {
 
 Result<Bytes> PrivateKey::PublicKeyDer() const {
   return crypto::PublicKeyDer(key_.get());
+}
+
+namespace {
+
+// SEQUENCE { SEQUENCE { id-ecPublicKey, prime256v1 }, BIT STRING (65 bytes, no unused bits) }
+constexpr uint8_t kP256SpkiPrefix[] = {0x30, 0x59, 0x30, 0x13, 0x06, 0x07, 0x2a, 0x86, 0x48,
+                                       0xce, 0x3d, 0x02, 0x01, 0x06, 0x08, 0x2a, 0x86, 0x48,
+                                       0xce, 0x3d, 0x03, 0x01, 0x07, 0x03, 0x42, 0x00};
+constexpr size_t kP256PointSize = 65;
+
+}  // namespace
+
+Result<OpenSslPtr<EVP_PKEY>> PublicKeyFromDer(ByteSpan der) {
+  if (der.size() == sizeof(kP256SpkiPrefix) + kP256PointSize &&
+      std::equal(std::begin(kP256SpkiPrefix), std::end(kP256SpkiPrefix), der.begin())) {
+    ByteSpan point = der.subspan(sizeof(kP256SpkiPrefix));
+    OSSL_PARAM params[] = {
+        OSSL_PARAM_construct_utf8_string(OSSL_PKEY_PARAM_GROUP_NAME,
+                                         const_cast<char*>("prime256v1"), 0),
+        OSSL_PARAM_construct_octet_string(OSSL_PKEY_PARAM_PUB_KEY,
+                                          const_cast<uint8_t*>(point.data()), point.size()),
+        OSSL_PARAM_construct_end(),
+    };
+    OpenSslPtr<EVP_PKEY_CTX> context(EVP_PKEY_CTX_new_from_name(nullptr, "EC", nullptr));
+    EVP_PKEY* key = nullptr;
+    if (!context || EVP_PKEY_fromdata_init(context.get()) != 1 ||
+        EVP_PKEY_fromdata(context.get(), &key, EVP_PKEY_PUBLIC_KEY, params) != 1) {
+      return std::unexpected(
+          OpenSslError(ErrorCode::kInvalidArgument, "P-256 public key is not on the curve"));
+    }
+    return OpenSslPtr<EVP_PKEY>(key);
+  }
+  const unsigned char* cursor = der.data();
+  OpenSslPtr<EVP_PKEY> key(d2i_PUBKEY(nullptr, &cursor, static_cast<long>(der.size())));
+  if (!key || cursor != der.data() + der.size()) {
+    return std::unexpected(
+        OpenSslError(ErrorCode::kInvalidArgument, "not a SubjectPublicKeyInfo public key"));
+  }
+  return key;
 }
 
 Result<Bytes> PublicKeyDer(EVP_PKEY* key) {

@@ -42,6 +42,10 @@ Status VerifySignature(EVP_PKEY* public_key, ByteSpan data, ByteSpan signature);
 // PublicKeyDer encodes any key's SubjectPublicKeyInfo.
 Result<Bytes> PublicKeyDer(EVP_PKEY* key);
 
+// PublicKeyFromDer reads a SubjectPublicKeyInfo. P-256 keys take a direct path (OpenSSL 3's
+// generic decoder costs twice a signature check); the point is still checked to be on the curve.
+Result<OpenSslPtr<EVP_PKEY>> PublicKeyFromDer(ByteSpan der);
+
 Bytes Sha256(ByteSpan data);
 
 }  // namespace concierge::crypto

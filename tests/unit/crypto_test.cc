@@ -25,6 +25,29 @@ class CryptoTest : public ::testing::Test {
   KeyAndCertificate ca_;
 };
 
+TEST(PublicKeyTest, ReadsSubjectPublicKeyInfoAndRefusesPointsOffTheCurve) {
+  auto key = PrivateKey::GenerateP256().value();
+  Bytes der = key.PublicKeyDer().value();
+  auto read = PublicKeyFromDer(der);
+  ASSERT_TRUE(read) << read.error().ToString();
+  EXPECT_EQ(PublicKeyDer(read->get()).value(), der);
+  Bytes data = ToBytes("signed");
+  EXPECT_TRUE(VerifySignature(read->get(), data, key.Sign(data).value()));
+
+  Bytes off_curve = der;
+  off_curve.back() ^= 0x01;  // y no longer matches x
+  auto refused = PublicKeyFromDer(off_curve);
+  ASSERT_FALSE(refused);
+  EXPECT_THAT(refused.error().message(), HasSubstr("not on the curve"));
+  EXPECT_FALSE(PublicKeyFromDer(Bytes(der.begin(), der.end() - 1)));
+
+  OpenSslPtr<EVP_PKEY> ed25519(EVP_PKEY_Q_keygen(nullptr, nullptr, "ED25519"));
+  Bytes ed_der = PublicKeyDer(ed25519.get()).value();
+  auto ed_read = PublicKeyFromDer(ed_der);
+  ASSERT_TRUE(ed_read);
+  EXPECT_EQ(EVP_PKEY_get_base_id(ed_read->get()), EVP_PKEY_ED25519);
+}
+
 TEST_F(CryptoTest, IssuedCertificateCarriesWhatWasAsked) {
   auto [leaf, key] = Leaf(std::chrono::hours(24));
   EXPECT_EQ(leaf.SubjectSerialNumber(), "SN-1");
