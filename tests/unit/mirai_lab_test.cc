@@ -41,11 +41,11 @@ class MiraiLabTest : public ::testing::Test {
 
   static void Collect(const Result<std::vector<MiraiLabMode>>& result) {
     if (!result) {
-      error_ = result.error().ToString();
+      suite_error = result.error().ToString();
       return;
     }
     for (const MiraiLabMode& mode : *result) {
-      results_[mode.mode] = mode;
+      suite_results[mode.mode] = mode;
     }
   }
 
@@ -54,13 +54,13 @@ class MiraiLabTest : public ::testing::Test {
       GTEST_SKIP() << "the UNSW profiles are not at " << DefaultMudDir()
                    << " (../shared/testdata beside the checkout)";
     }
-    ASSERT_EQ(error_, "");
+    ASSERT_EQ(suite_error, "");
   }
 
-  static const MiraiLabMode& Mode(const std::string& name) { return results_.at(name); }
+  static const MiraiLabMode& Mode(const std::string& name) { return suite_results.at(name); }
 
-  static inline std::map<std::string, MiraiLabMode> results_;
-  static inline std::string error_;
+  static inline std::map<std::string, MiraiLabMode> suite_results;
+  static inline std::string suite_error;
 };
 
 TEST_F(MiraiLabTest, TheAnalyzerStopsTheBotnetOnTenSeedsAndKeepsEveryDeclaredFlow) {
