@@ -31,7 +31,25 @@ CREATE TABLE voucher_log (
 );
 )sql";
 
-constexpr std::array<std::string_view, 2> kMigrations = {store::kAuditSchema, kSchemaV1};
+// Each device's ownership chain (ownership/chain.h) and what its owner of record has asked for.
+constexpr std::string_view kSchemaV2 = R"sql(
+CREATE TABLE ownership (
+  serial TEXT PRIMARY KEY REFERENCES devices(serial),
+  chain BLOB NOT NULL,
+  stolen INTEGER NOT NULL DEFAULT 0,
+  last_statement_at INTEGER NOT NULL DEFAULT 0,
+  escrow_statement BLOB
+);
+CREATE TABLE escrow_approvals (
+  serial TEXT NOT NULL REFERENCES devices(serial),
+  agent BLOB NOT NULL,
+  new_owner BLOB NOT NULL,
+  at INTEGER NOT NULL,
+  PRIMARY KEY (serial, agent)
+);
+)sql";
+
+constexpr std::array<std::string_view, 3> kMigrations = {store::kAuditSchema, kSchemaV1, kSchemaV2};
 
 }  // namespace
 
@@ -83,6 +101,15 @@ Result<std::optional<MintedDevice>> MakerStore::FindDevice(const std::string& se
 Status MakerStore::RecordSale(const std::string& serial, const std::string& domain_id) {
   std::lock_guard lock(mutex_);
   ASSIGN_OR_RETURN(auto tx, store::Transaction::Begin(db_));
+  ASSIGN_OR_RETURN(auto owned, db_.Prepare("SELECT owner_domain FROM devices WHERE serial = ?"));
+  owned.BindAll(serial);
+  ASSIGN_OR_RETURN(bool known, owned.Step());
+  if (known && !owned.Text(0).empty()) {
+    return MakeError(ErrorCode::kFailedPrecondition,
+                     "device " + serial +
+                         " has an owner of record; only that owner can transfer it (concierge "
+                         "transfer export), or its escrow agents");
+  }
   ASSIGN_OR_RETURN(auto update, db_.Prepare("UPDATE devices SET sold_to = ? WHERE serial = ?"));
   RETURN_IF_ERROR(update.BindAll(domain_id, serial).Run());
   if (db_.Changes() == 0) {
@@ -94,9 +121,13 @@ Status MakerStore::RecordSale(const std::string& serial, const std::string& doma
 }
 
 Status MakerStore::RecordVoucher(const std::string& serial, const std::string& domain_id,
-                                 const Bytes& nonce, const std::string& assertion) {
+                                 const Bytes& nonce, const std::string& assertion,
+                                 const VoucherOwnership& ownership) {
   std::lock_guard lock(mutex_);
   ASSIGN_OR_RETURN(auto tx, store::Transaction::Begin(db_));
+  if (ownership.chain_swap) {
+    RETURN_IF_ERROR(SwapChainLocked(serial, *ownership.chain_swap));
+  }
   ASSIGN_OR_RETURN(auto query,
                    db_.Prepare("SELECT owner_domain, sold_to FROM devices WHERE serial = ?"));
   query.BindAll(serial);
@@ -106,8 +137,12 @@ Status MakerStore::RecordVoucher(const std::string& serial, const std::string& d
   }
   std::string owner = query.Text(0);
   std::string sold_to = query.Text(1);
+  if (owner.empty() && !sold_to.empty() && sold_to != domain_id && !ownership.owner_by_chain) {
+    return MakeError(ErrorCode::kPermissionDenied,
+                     "device " + serial + " was sold to another domain");
+  }
   bool transfer = !owner.empty() && owner != domain_id;
-  if (transfer && sold_to != domain_id) {
+  if (transfer && sold_to != domain_id && !ownership.owner_by_chain) {
     return MakeError(ErrorCode::kPermissionDenied,
                      "device " + serial +
                          " is owned by another domain and no sale record names "

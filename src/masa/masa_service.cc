@@ -28,7 +28,10 @@ Result<Certificate> FindDomainCa(const Certificate& registrar,
 }  // namespace
 
 MasaService::MasaService(MakerStore& store, const Clock& clock, MasaIdentity identity)
-    : store_(store), clock_(clock), identity_(std::move(identity)) {}
+    : store_(store),
+      clock_(clock),
+      identity_(std::move(identity)),
+      maker_key_(identity_.signer_key.PublicKeyDer().value_or(Bytes{})) {}
 
 Result<MasaService::CheckedRequest> MasaService::CheckRequest(
     ByteSpan rvr_cms, const std::optional<Certificate>& registrar_tls_cert) {
@@ -82,6 +85,36 @@ Result<MasaService::CheckedRequest> MasaService::CheckRequest(
 Result<Bytes> MasaService::RequestVoucher(ByteSpan rvr_cms,
                                           const std::optional<Certificate>& registrar_tls_cert) {
   ASSIGN_OR_RETURN(CheckedRequest checked, CheckRequest(rvr_cms, registrar_tls_cert));
+  ASSIGN_OR_RETURN(Bytes domain_key, checked.domain_ca.PublicKeyDer());
+  ASSIGN_OR_RETURN(auto record, store_.FindOwnership(checked.serial));
+  if (record && record->stolen) {
+    return MakeError(ErrorCode::kPermissionDenied,
+                     "device " + checked.serial +
+                         " is reported stolen: no voucher is issued to anyone until its owner of "
+                         "record clears the report");
+  }
+  ASSIGN_OR_RETURN(ownership::OwnershipChain chain, LoadChain(checked.serial, record));
+  VoucherOwnership ownership;
+  ownership::OwnershipChain::Authorities authorities{maker_key_};
+  if (chain.OwnedBy(maker_key_)) {
+    // Unclaimed, or released after decommissioning: the maker sells it to this claimant.
+    bool released = !chain.entries().empty();
+    Bytes before = record ? record->chain : Bytes{};
+    RETURN_IF_ERROR(chain.Extend(identity_.signer_key, domain_key, ownership::EntryKind::kSale,
+                                 clock_.Now(), authorities));
+    ASSIGN_OR_RETURN(Bytes after, chain.Encode());
+    ownership.chain_swap =
+        ChainSwap{std::move(before), std::move(after), "ownership.sold",
+                  Json{{"domain", checked.domain_id}, {"entry", chain.entries().size() - 1}}};
+    ownership.owner_by_chain = released;
+  } else if (chain.OwnedBy(domain_key)) {
+    ownership.owner_by_chain = true;
+  } else {
+    return MakeError(ErrorCode::kPermissionDenied,
+                     "device " + checked.serial +
+                         " is owned by another domain: its ownership chain ends at another "
+                         "owner's key");
+  }
   voucher::Voucher v;
   v.assertion = voucher::Assertion::kProximity;
   v.created_on = clock_.Now();
@@ -94,7 +127,8 @@ Result<Bytes> MasaService::RequestVoucher(ByteSpan rvr_cms,
                    voucher::SignVoucher(v, identity_.signer, identity_.signer_key, {}));
   // Logged only once signed, so the log never names a voucher that was not issued.
   RETURN_IF_ERROR(store_.RecordVoucher(checked.serial, checked.domain_id, checked.nonce,
-                                       std::string(voucher::AssertionName(v.assertion))));
+                                       std::string(voucher::AssertionName(v.assertion)),
+                                       ownership));
   return signed_voucher;
 }
 

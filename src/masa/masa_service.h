@@ -7,6 +7,8 @@
 #include "crypto/certificate.h"
 #include "crypto/key.h"
 #include "masa/maker_store.h"
+#include "ownership/chain.h"
+#include "ownership/statement.h"
 
 namespace concierge::masa {
 
@@ -32,6 +34,21 @@ class MasaService {
   // RequestAuditLog answers /requestauditlog for the device's current owner (RFC 8995 §5.8.1).
   Result<Json> RequestAuditLog(ByteSpan rvr_cms);
 
+  // Ownership (masa_ownership.cc). A voucher goes only to the domain whose CA key the device's
+  // ownership chain ends at; an unclaimed or released device is sold (a chain entry signed by
+  // the maker) to its first claimant.
+  //
+  // OwnershipChain returns the device's chain as recorded (a chain is not secret).
+  Result<Bytes> OwnershipChain(const std::string& serial);
+  // SubmitChain records an owner's longer copy of the chain (a transfer it signed). A copy that
+  // is not an extension of the record (a replay, a fork) is refused.
+  Status SubmitChain(ByteSpan chain);
+  // SubmitStatement carries out a signed statement (ownership/statement.h) and says what it did.
+  Result<std::string> SubmitStatement(ByteSpan statement);
+
+  // The key the MASA signs sales, escrow hand-overs and releases with.
+  const Bytes& maker_key() const { return maker_key_; }
+
  private:
   struct CheckedRequest {
     std::string serial;
@@ -43,9 +60,15 @@ class MasaService {
   Result<CheckedRequest> CheckRequest(ByteSpan rvr_cms,
                                       const std::optional<crypto::Certificate>& registrar_tls_cert);
 
+  Result<ownership::OwnershipChain> LoadChain(const std::string& serial,
+                                              const std::optional<OwnershipRecord>& record);
+  Result<std::string> ApproveEscrow(const ownership::SignedStatement& approval,
+                                    const OwnershipRecord& record);
+
   MakerStore& store_;
   const Clock& clock_;
   MasaIdentity identity_;
+  Bytes maker_key_;
 };
 
 }  // namespace concierge::masa

@@ -111,9 +111,9 @@ Result<Bytes> RequiredSigner(EntryKind kind, const Expectation& expected,
                              const OwnershipChain::Authorities& authorities) {
   switch (kind) {
     case EntryKind::kSale:
-      if (expected.index != 0) {
+      if (*expected.owner_key != expected.header->maker_key) {
         return Invalid("entry " + std::to_string(expected.index) +
-                       " is a sale; only the first entry may be");
+                       " is a sale, but only the maker sells and it does not own the device");
       }
       return expected.header->maker_key;
     case EntryKind::kTransfer:

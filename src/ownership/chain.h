@@ -12,7 +12,7 @@ namespace concierge::ownership {
 
 // How an entry moved the device.
 enum class EntryKind : uint8_t {
-  kSale = 0,      // the maker hands the device to its first owner
+  kSale = 0,      // the maker hands the device to an owner (first, or after a release)
   kTransfer = 1,  // the owner of record hands it on
   kEscrow = 2,    // the MASA hands it on, on the owner's escrow agents' approvals
   kRelease = 3,   // the MASA returns it to the maker after decommissioning

@@ -78,6 +78,8 @@ class Statement {
 
   void BindOne(int index, const Bytes& value) { Bind(index, ByteSpan(value)); }
 
+  void BindOne(int index, ByteSpan value) { Bind(index, value); }
+
   void BindOne(int index, std::nullptr_t) { BindNull(index); }
 
   std::unique_ptr<sqlite3_stmt, StatementFinalizer> stmt_;

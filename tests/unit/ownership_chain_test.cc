@@ -100,7 +100,7 @@ TEST_F(OwnershipChainTest, OnlyTheOwnerOfRecordCanHandOn) {
   EXPECT_EQ(chain.entries().size(), 2u) << "a refused step changes nothing";
   auto resold = chain.Extend(maker_, PublicDer(mallory_), EntryKind::kSale, At(300), authorities_);
   ASSERT_FALSE(resold);
-  EXPECT_NE(resold.error().message().find("only the first entry"), std::string::npos);
+  EXPECT_NE(resold.error().message().find("only the maker sells"), std::string::npos);
   EXPECT_TRUE(chain.OwnedBy(PublicDer(bob_)));
 }
 
@@ -161,6 +161,10 @@ TEST_F(OwnershipChainTest, EscrowAndReleaseNeedTheMasa) {
             std::string::npos);
   ASSERT_TRUE(chain.Extend(masa_, PublicDer(maker_), EntryKind::kRelease, At(400), authorities_));
   EXPECT_TRUE(chain.OwnedBy(PublicDer(maker_)));
+  // Released, the device can be sold again; the chain keeps its whole history.
+  ASSERT_TRUE(chain.Extend(maker_, PublicDer(bob_), EntryKind::kSale, At(500), authorities_));
+  EXPECT_TRUE(OwnershipChain::Decode(chain.Encode().value(), authorities_));
+  EXPECT_EQ(chain.entries().size(), 5u);
 }
 
 TEST_F(OwnershipChainTest, ReplayIsNotAnExtension) {

@@ -1,0 +1,198 @@
+// The MASA's ownership decisions, through the real onboarding path: a device moves to a new
+// owner only by its owner's signed transfer, by its escrow agents, or after a release; a
+// reported theft stops every voucher; replays and impostors change nothing.
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include "fakes/onboarding_world.h"
+#include "ownership/chain.h"
+#include "ownership/statement.h"
+
+namespace concierge::testing {
+namespace {
+
+using ownership::Action;
+using ownership::EntryKind;
+using ownership::OwnershipChain;
+using ownership::Statement;
+using ::testing::HasSubstr;
+
+class MasaOwnershipTest : public ::testing::Test {
+ protected:
+  MasaOwnershipTest()
+      : maker_(world_.AddMaker("Acme")),
+        old_site_(AddTrustingSite("Old Owner")),
+        new_site_(AddTrustingSite("New Owner")),
+        device_(world_.Mint(maker_, "LIFT-1")) {
+    EXPECT_TRUE(Enroll(old_site_));
+  }
+
+  Site& AddTrustingSite(const std::string& name) {
+    Site& site = world_.AddSite(name);
+    EXPECT_TRUE(site.store->AddTrustedMaker("Acme", maker_.directory.masa.maker_ca,
+                                            registrar::Approval::kAuto));
+    return site;
+  }
+
+  Status Enroll(Site& site) {
+    auto result = world_.MakePledge(device_, site).Enroll();
+    if (!result) {
+      return std::unexpected(result.error());
+    }
+    return OkStatus();
+  }
+
+  static const crypto::PrivateKey& OwnerKey(Site& site) {
+    return site.directory.identity.domain_ca_key;
+  }
+
+  static Bytes OwnerPublicKey(Site& site) {
+    return site.directory.identity.domain_ca.PublicKeyDer().value();
+  }
+
+  OwnershipChain::Authorities Authorities() { return {maker_.service->maker_key()}; }
+
+  OwnershipChain RecordedChain() {
+    Bytes bytes = maker_.service->OwnershipChain("LIFT-1").value();
+    return OwnershipChain::Decode(bytes, Authorities()).value();
+  }
+
+  // The owner signs a hand-over to `to` and hands the chain to the MASA.
+  Status Transfer(Site& from, Site& to) {
+    OwnershipChain chain = RecordedChain();
+    RETURN_IF_ERROR(chain.Extend(OwnerKey(from), OwnerPublicKey(to), EntryKind::kTransfer,
+                                 world_.clock.Now(), Authorities()));
+    ASSIGN_OR_RETURN(Bytes bytes, chain.Encode());
+    return maker_.service->SubmitChain(bytes);
+  }
+
+  static Statement Of(Action action) {
+    Statement statement;
+    statement.action = action;
+    return statement;
+  }
+
+  Result<std::string> Say(const crypto::PrivateKey& key, Statement statement) {
+    statement.device_id = "LIFT-1";
+    if (statement.issued_at == 0) {
+      statement.issued_at = ToUnixSeconds(world_.clock.Now()) + ++sequence_;
+    }
+    ASSIGN_OR_RETURN(Bytes bytes, ownership::SignStatement(key, statement));
+    return maker_.service->SubmitStatement(bytes);
+  }
+
+  OnboardingWorld world_;
+  Maker& maker_;
+  Site& old_site_;
+  Site& new_site_;
+  pledge::PledgeIdentity device_;
+  int64_t sequence_ = 0;
+};
+
+TEST_F(MasaOwnershipTest, TheFirstClaimIsASaleEntrySignedByTheMaker) {
+  OwnershipChain chain = RecordedChain();
+  ASSERT_EQ(chain.entries().size(), 1u);
+  EXPECT_EQ(chain.entries()[0].kind, EntryKind::kSale);
+  EXPECT_TRUE(chain.OwnedBy(OwnerPublicKey(old_site_)));
+  EXPECT_EQ(chain.header().device_id, "LIFT-1");
+}
+
+TEST_F(MasaOwnershipTest, OrderlyTransferNeedsNoMakerAndLocksTheOldOwnerOut) {
+  ASSERT_FALSE(Enroll(new_site_));
+  ASSERT_TRUE(Transfer(old_site_, new_site_));
+  Status moved = Enroll(new_site_);
+  ASSERT_TRUE(moved) << moved.error().ToString();
+  auto old_again = Enroll(old_site_);
+  ASSERT_FALSE(old_again);
+  EXPECT_THAT(old_again.error().message(), HasSubstr("owned by another domain"));
+
+  // The old owner cannot sign the device back: it is no longer the owner of record.
+  auto reclaim = Transfer(old_site_, old_site_);
+  ASSERT_FALSE(reclaim);
+  EXPECT_THAT(reclaim.error().message(), HasSubstr("owner of record"));
+}
+
+TEST_F(MasaOwnershipTest, ReplayedAndForkedChainsAreRefused) {
+  Bytes before = maker_.service->OwnershipChain("LIFT-1").value();
+  ASSERT_TRUE(Transfer(old_site_, new_site_));
+  Bytes after = maker_.service->OwnershipChain("LIFT-1").value();
+  auto replay = maker_.service->SubmitChain(before);
+  ASSERT_FALSE(replay);
+  EXPECT_EQ(replay.error().code(), ErrorCode::kSecurity);
+  EXPECT_THAT(replay.error().message(), HasSubstr("replayed or forked"));
+  // A fork: the old owner's second hand-over, signed before the first was recorded.
+  OwnershipChain fork = OwnershipChain::Decode(before, Authorities()).value();
+  ASSERT_TRUE(fork.Extend(OwnerKey(old_site_), OwnerPublicKey(old_site_), EntryKind::kTransfer,
+                          world_.clock.Now(), Authorities()));
+  EXPECT_FALSE(maker_.service->SubmitChain(fork.Encode().value()));
+  EXPECT_EQ(maker_.service->OwnershipChain("LIFT-1").value(), after) << "nothing changed";
+  EXPECT_TRUE(maker_.service->SubmitChain(after)) << "resubmitting the record is harmless";
+}
+
+TEST_F(MasaOwnershipTest, AStolenDeviceGetsNoVoucherUntilItsOwnerClearsTheReport) {
+  auto impostor = Say(OwnerKey(new_site_), Of(Action::kReportStolen));
+  ASSERT_FALSE(impostor);
+  EXPECT_THAT(impostor.error().message(), HasSubstr("only the owner of record"));
+  ASSERT_TRUE(Say(OwnerKey(old_site_), Of(Action::kReportStolen)));
+  for (Site* site : {&old_site_, &new_site_}) {
+    auto refused = Enroll(*site);
+    ASSERT_FALSE(refused);
+    EXPECT_THAT(refused.error().message(), HasSubstr("reported stolen"));
+  }
+  Statement clear = Of(Action::kClearStolen);
+  clear.issued_at = ToUnixSeconds(world_.clock.Now()) + 100;
+  ASSERT_TRUE(Say(OwnerKey(old_site_), clear));
+  EXPECT_TRUE(Enroll(old_site_));
+  auto replayed = Say(OwnerKey(old_site_), clear);
+  ASSERT_FALSE(replayed);
+  EXPECT_THAT(replayed.error().message(), HasSubstr("replayed statement"));
+}
+
+TEST_F(MasaOwnershipTest, EscrowAgentsMoveTheDeviceOnlyAtTheThreshold) {
+  std::vector<crypto::PrivateKey> agents;
+  Statement escrow = Of(Action::kSetEscrow);
+  escrow.threshold = 2;
+  for (int i = 0; i < 3; ++i) {
+    agents.push_back(crypto::PrivateKey::GenerateP256().value());
+    escrow.agents.push_back(agents.back().PublicKeyDer().value());
+  }
+  ASSERT_TRUE(Say(OwnerKey(old_site_), escrow));
+  Statement approve = Of(Action::kApproveEscrow);
+  approve.subject_key = OwnerPublicKey(new_site_);
+  auto outsider = Say(crypto::PrivateKey::GenerateP256().value(), approve);
+  ASSERT_FALSE(outsider);
+  EXPECT_THAT(outsider.error().message(), HasSubstr("not signed by one of its escrow agents"));
+  auto first = Say(agents[0], approve);
+  ASSERT_TRUE(first);
+  EXPECT_THAT(*first, HasSubstr("1 of 2"));
+  EXPECT_THAT(*Say(agents[0], approve), HasSubstr("1 of 2")) << "one agent counts once";
+  EXPECT_FALSE(Enroll(new_site_)) << "M-1 approvals move nothing";
+  auto second = Say(agents[2], approve);
+  ASSERT_TRUE(second) << second.error().ToString();
+  EXPECT_THAT(*second, HasSubstr("threshold reached"));
+  EXPECT_TRUE(Enroll(new_site_));
+  EXPECT_FALSE(Enroll(old_site_));
+  OwnershipChain chain = RecordedChain();
+  EXPECT_EQ(chain.entries().back().kind, EntryKind::kEscrow);
+  // The new owner starts without the old owner's agents.
+  auto stale = Say(agents[1], approve);
+  ASSERT_FALSE(stale);
+  EXPECT_THAT(stale.error().message(), HasSubstr("registered no escrow"));
+}
+
+TEST_F(MasaOwnershipTest, AReleasedDeviceCanBeClaimedByItsNextOwner) {
+  ASSERT_FALSE(Say(OwnerKey(new_site_), Of(Action::kRelease)));
+  auto released = Say(OwnerKey(old_site_), Of(Action::kRelease));
+  ASSERT_TRUE(released) << released.error().ToString();
+  EXPECT_TRUE(RecordedChain().OwnedBy(maker_.service->maker_key()));
+  Status claimed = Enroll(new_site_);
+  ASSERT_TRUE(claimed) << claimed.error().ToString();
+  OwnershipChain chain = RecordedChain();
+  ASSERT_EQ(chain.entries().size(), 3u);
+  EXPECT_EQ(chain.entries()[1].kind, EntryKind::kRelease);
+  EXPECT_EQ(chain.entries()[2].kind, EntryKind::kSale);
+  EXPECT_FALSE(Enroll(old_site_));
+}
+
+}  // namespace
+}  // namespace concierge::testing
