@@ -3,6 +3,55 @@
 #include "voucher/voucher.h"
 
 namespace concierge::masa {
+namespace {
+
+constexpr std::string_view kChainPrefix = "/ownership/chain";
+constexpr std::string_view kStatementPath = "/ownership/statement";
+constexpr std::string_view kCborType = "application/cbor";
+constexpr std::string_view kCoseType = "application/cose";
+
+std::string_view MediaType(const std::string& header) {
+  return std::string_view(header).substr(0, header.find(';'));
+}
+
+// The ownership endpoints: GET /ownership/chain/SERIAL, POST /ownership/chain (an owner's longer
+// chain), POST /ownership/statement (a signed statement). They need no client certificate: what
+// they accept is signed by the device's owner of record or its escrow agents.
+http::HttpResponse HandleOwnershipRequest(MasaService& service, const http::HttpRequest& request,
+                                          std::string_view target) {
+  using http::MakeErrorResponse;
+  using http::MakeResponse;
+  ByteSpan body(reinterpret_cast<const uint8_t*>(request.body.data()), request.body.size());
+  if (request.method == "GET" && target.starts_with(kChainPrefix) &&
+      target.size() > kChainPrefix.size() + 1 && target[kChainPrefix.size()] == '/') {
+    std::string serial(target.substr(kChainPrefix.size() + 1));
+    auto chain = service.OwnershipChain(serial);
+    return chain ? MakeResponse(200, kCborType, ToString(*chain))
+                 : MakeErrorResponse(chain.error());
+  }
+  if (request.method != "POST") {
+    return MakeResponse(405, "text/plain; charset=utf-8", "use GET for a chain, POST to submit\n");
+  }
+  if (target == kChainPrefix) {
+    if (MediaType(request.Header("content-type")) != kCborType) {
+      return MakeResponse(415, "text/plain; charset=utf-8", "expected application/cbor\n");
+    }
+    auto submitted = service.SubmitChain(body);
+    return submitted ? MakeResponse(200, "text/plain; charset=utf-8", "chain recorded\n")
+                     : MakeErrorResponse(submitted.error());
+  }
+  if (target == kStatementPath) {
+    if (MediaType(request.Header("content-type")) != kCoseType) {
+      return MakeResponse(415, "text/plain; charset=utf-8", "expected application/cose\n");
+    }
+    auto done = service.SubmitStatement(body);
+    return done ? MakeResponse(200, "text/plain; charset=utf-8", *done + "\n")
+                : MakeErrorResponse(done.error());
+  }
+  return MakeResponse(404, "text/plain; charset=utf-8", "not found\n");
+}
+
+}  // namespace
 
 http::HttpResponse HandleMasaRequest(MasaService& service, const http::HttpRequest& request,
                                      const http::ConnectionInfo& connection) {
@@ -12,6 +61,9 @@ http::HttpResponse HandleMasaRequest(MasaService& service, const http::HttpReque
   target = target.substr(0, target.find('?'));
   bool voucher_request = target == "/.well-known/brski/requestvoucher";
   bool audit_request = target == "/.well-known/brski/requestauditlog";
+  if (target.starts_with("/ownership/")) {
+    return HandleOwnershipRequest(service, request, target);
+  }
   if (!voucher_request && !audit_request) {
     return MakeResponse(404, "text/plain; charset=utf-8", "not found\n");
   }

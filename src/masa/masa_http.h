@@ -6,7 +6,8 @@
 
 namespace concierge::masa {
 
-// HandleMasaRequest serves /.well-known/brski/requestvoucher and /requestauditlog.
+// HandleMasaRequest serves /.well-known/brski/requestvoucher and /requestauditlog, and the
+// ownership endpoints under /ownership/ (chain, statement).
 http::HttpResponse HandleMasaRequest(MasaService& service, const http::HttpRequest& request,
                                      const http::ConnectionInfo& connection);
 

@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 
 #include "fakes/onboarding_world.h"
+#include "masa/masa_http.h"
 #include "ownership/chain.h"
 #include "ownership/statement.h"
 
@@ -192,6 +193,47 @@ TEST_F(MasaOwnershipTest, AReleasedDeviceCanBeClaimedByItsNextOwner) {
   EXPECT_EQ(chain.entries()[1].kind, EntryKind::kRelease);
   EXPECT_EQ(chain.entries()[2].kind, EntryKind::kSale);
   EXPECT_FALSE(Enroll(old_site_));
+}
+
+TEST_F(MasaOwnershipTest, TheOwnershipEndpointsServeChainsAndTakeTransfersAndStatements) {
+  auto call = [&](const std::string& method, const std::string& target, const std::string& type,
+                  const Bytes& body) {
+    http::HttpRequest request;
+    request.method = method;
+    request.target = target;
+    if (!type.empty()) {
+      request.headers["content-type"] = type;
+    }
+    request.body = ToString(body);
+    return masa::HandleMasaRequest(*maker_.service, request, http::ConnectionInfo{});
+  };
+  auto chain = call("GET", "/ownership/chain/LIFT-1", "", {});
+  ASSERT_EQ(chain.status, 200) << chain.body;
+  EXPECT_EQ(ToBytes(chain.body), maker_.service->OwnershipChain("LIFT-1").value());
+  EXPECT_EQ(call("GET", "/ownership/chain/NO-SUCH", "", {}).status, 404);
+
+  OwnershipChain extended = OwnershipChain::Decode(ToBytes(chain.body), Authorities()).value();
+  ASSERT_TRUE(extended.Extend(OwnerKey(old_site_), OwnerPublicKey(new_site_), EntryKind::kTransfer,
+                              world_.clock.Now(), Authorities()));
+  Bytes encoded = extended.Encode().value();
+  EXPECT_EQ(call("POST", "/ownership/chain", "application/json", encoded).status, 415);
+  auto garbage = call("POST", "/ownership/chain", "application/cbor", ToBytes("not cbor"));
+  EXPECT_EQ(garbage.status, 400) << garbage.body;
+  EXPECT_THAT(garbage.body, HasSubstr("malformed CBOR"));
+  auto recorded = call("POST", "/ownership/chain", "application/cbor", encoded);
+  ASSERT_EQ(recorded.status, 200) << recorded.body;
+  EXPECT_TRUE(Enroll(new_site_));
+
+  Statement stolen = Of(Action::kReportStolen);
+  stolen.device_id = "LIFT-1";
+  stolen.issued_at = ToUnixSeconds(world_.clock.Now()) + 1;
+  Bytes by_old_owner = ownership::SignStatement(OwnerKey(old_site_), stolen).value();
+  auto refused = call("POST", "/ownership/statement", "application/cose", by_old_owner);
+  EXPECT_EQ(refused.status, 403) << refused.body;
+  Bytes by_new_owner = ownership::SignStatement(OwnerKey(new_site_), stolen).value();
+  auto reported = call("POST", "/ownership/statement", "application/cose", by_new_owner);
+  ASSERT_EQ(reported.status, 200) << reported.body;
+  EXPECT_THAT(reported.body, HasSubstr("reported stolen"));
 }
 
 }  // namespace
