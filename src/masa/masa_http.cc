@@ -11,7 +11,8 @@ constexpr std::string_view kCborType = "application/cbor";
 constexpr std::string_view kCoseType = "application/cose";
 
 std::string_view MediaType(const std::string& header) {
-  return std::string_view(header).substr(0, header.find(';'));
+  std::string_view type = header;
+  return type.substr(0, type.find(';'));
 }
 
 // The ownership endpoints: GET /ownership/chain/SERIAL, POST /ownership/chain (an owner's longer
