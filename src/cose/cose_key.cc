@@ -125,32 +125,33 @@ Result<crypto::OpenSslPtr<EVP_PKEY>> EcPublicKey(std::string_view curve, ByteSpa
   return key;
 }
 
-Result<crypto::OpenSslPtr<EVP_PKEY>> OkpPublicKey(std::string_view curve, ByteSpan x) {
+namespace {
+
+Result<crypto::OpenSslPtr<EVP_PKEY>> OkpKey(std::string_view curve, ByteSpan raw, bool secret) {
   int type = OkpType(curve);
   if (type == EVP_PKEY_NONE) {
     return MakeError(ErrorCode::kInvalidArgument,
                      "unsupported OKP curve \"" + std::string(curve) + "\"");
   }
-  crypto::OpenSslPtr<EVP_PKEY> key(EVP_PKEY_new_raw_public_key(type, nullptr, x.data(), x.size()));
+  crypto::OpenSslPtr<EVP_PKEY> key(
+      secret ? EVP_PKEY_new_raw_private_key(type, nullptr, raw.data(), raw.size())
+             : EVP_PKEY_new_raw_public_key(type, nullptr, raw.data(), raw.size()));
   if (!key) {
-    return std::unexpected(crypto::OpenSslError(ErrorCode::kInvalidArgument,
-                                                "not a " + std::string(curve) + " public key"));
+    return std::unexpected(crypto::OpenSslError(
+        ErrorCode::kInvalidArgument,
+        "not a " + std::string(curve) + (secret ? " private" : " public") + " key"));
   }
   return key;
 }
 
+}  // namespace
+
+Result<crypto::OpenSslPtr<EVP_PKEY>> OkpPublicKey(std::string_view curve, ByteSpan x) {
+  return OkpKey(curve, x, /*secret=*/false);
+}
+
 Result<crypto::OpenSslPtr<EVP_PKEY>> OkpPrivateKey(std::string_view curve, ByteSpan d) {
-  int type = OkpType(curve);
-  if (type == EVP_PKEY_NONE) {
-    return MakeError(ErrorCode::kInvalidArgument,
-                     "unsupported OKP curve \"" + std::string(curve) + "\"");
-  }
-  crypto::OpenSslPtr<EVP_PKEY> key(EVP_PKEY_new_raw_private_key(type, nullptr, d.data(), d.size()));
-  if (!key) {
-    return std::unexpected(crypto::OpenSslError(ErrorCode::kInvalidArgument,
-                                                "not a " + std::string(curve) + " private key"));
-  }
-  return key;
+  return OkpKey(curve, d, /*secret=*/true);
 }
 
 }  // namespace concierge::cose

@@ -106,6 +106,19 @@ Result<ParsedKeys> ParseKeys(const ChainHeader& header,
   return keys;
 }
 
+std::string_view SignerName(EntryKind kind) {
+  switch (kind) {
+    case EntryKind::kSale:
+      return "the maker";
+    case EntryKind::kTransfer:
+      return "the owner of record";
+    case EntryKind::kEscrow:
+    case EntryKind::kRelease:
+      return "the MASA";
+  }
+  return "nobody";
+}
+
 // RequiredSigner is the key that may sign an entry of this kind at this point.
 Result<Bytes> RequiredSigner(EntryKind kind, const Expectation& expected,
                              const OwnershipChain::Authorities& authorities) {
@@ -177,10 +190,7 @@ Result<VerifiedEntry> VerifyEntry(ByteSpan bytes, const Expectation& expected,
                                                           : expected.masa;
   if (auto verified = cose::VerifySign1(message, signer); !verified) {
     return Refused(name + " (" + std::string(EntryKindName(entry.kind)) + ") is not signed by " +
-                   (entry.kind == EntryKind::kTransfer ? "the owner of record"
-                    : entry.kind == EntryKind::kSale   ? "the maker"
-                                                       : "the MASA") +
-                   ": " + verified.error().message());
+                   std::string(SignerName(entry.kind)) + ": " + verified.error().message());
   }
   entry.encoded.assign(bytes.begin(), bytes.end());
   return VerifiedEntry{std::move(entry), std::move(next_owner)};
@@ -245,10 +255,7 @@ Status OwnershipChain::Extend(const crypto::PrivateKey& signer, ByteSpan next_ow
   ASSIGN_OR_RETURN(Bytes signer_key, signer.PublicKeyDer());
   if (signer_key != required) {
     return Refused(std::string(EntryKindName(kind)) + " must be signed by " +
-                   (kind == EntryKind::kTransfer ? "the owner of record"
-                    : kind == EntryKind::kSale   ? "the maker"
-                                                 : "the MASA") +
-                   "; the signing key is not theirs");
+                   std::string(SignerName(kind)) + "; the signing key is not theirs");
   }
   ChainEntry entry;
   entry.index = expected.index;
