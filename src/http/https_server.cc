@@ -9,6 +9,14 @@
 #include "http/tls_stream.h"
 
 namespace concierge::http {
+namespace {
+
+// Long enough for a client on loopback or a LAN to see the refusal, short enough that a
+// client streaming a huge body cannot hold a worker.
+constexpr std::chrono::milliseconds kRefusalLinger{2000};
+constexpr std::size_t kRefusalDrainLimit = 4 << 20;
+
+}  // namespace
 
 Result<std::unique_ptr<HttpsServer>> HttpsServer::Start(const HostPort& address,
                                                         crypto::OpenSslPtr<SSL_CTX> ctx,
@@ -124,7 +132,7 @@ void HttpsServer::Serve(Fd connection) {
         HttpResponse response = MakeErrorResponse(read.error());
         response.keep_alive = false;
         (void)stream.WriteAll(SerializeResponse(response));
-        stream.Shutdown();
+        stream.CloseAfterRefusal(kRefusalLinger, kRefusalDrainLimit);
       }
       return;
     }
