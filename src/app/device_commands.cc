@@ -1,4 +1,5 @@
 #include <chrono>
+#include <iostream>
 #include <memory>
 #include <thread>
 
@@ -31,7 +32,9 @@ Status Enroll(const DeviceArgs& args, const Output& output) {
     ++attempts;
     auto result = device.Enroll();
     if (result) {
-      RETURN_IF_ERROR(pledge::WriteEnrollment(args.identity, *result));
+      RETURN_IF_ERROR(pledge::WriteDomainCredentials(
+          args.identity, {result->ldevid, result->ldevid_key, result->domain_anchors,
+                          args.registrar, result->voucher_cms}));
       double seconds =
           std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
       output.Print(Json{{"serial", identity.idevid.SubjectSerialNumber()},
@@ -55,6 +58,48 @@ Status Enroll(const DeviceArgs& args, const Output& output) {
   }
 }
 
+Result<std::unique_ptr<pledge::HttpsConnector>> ConnectorFor(const std::string& registrar_url) {
+  ASSIGN_OR_RETURN_CTX(http::Url url, http::ParseHttpsUrl(registrar_url), "registrar URL");
+  return std::make_unique<pledge::HttpsConnector>(http::HostPort{url.host, url.port});
+}
+
+// CheckIn asks the device's registrar what to do and, told to move, moves: the new
+// credentials are proved and stored before the old domain is told and the old ones dropped.
+Status CheckIn(const DeviceArgs& args, const Output& output) {
+  SystemClock clock;
+  CryptoRandom random;
+  ASSIGN_OR_RETURN(auto identity, pledge::LoadDeviceDirectory(args.identity));
+  ASSIGN_OR_RETURN(auto current, pledge::LoadDomainCredentials(args.identity));
+  std::string serial = identity.idevid.SubjectSerialNumber();
+  ASSIGN_OR_RETURN(auto old_registrar, ConnectorFor(current.registrar_url));
+  ASSIGN_OR_RETURN(auto instruction, pledge::CheckIn(current, *old_registrar));
+  if (!instruction) {
+    output.Print(Json{{"serial", serial}, {"registrar", current.registrar_url}, {"moved", false}},
+                 serial + ": nothing to do (registrar " + current.registrar_url + ")");
+    return OkStatus();
+  }
+  ASSIGN_OR_RETURN(auto new_registrar, ConnectorFor(instruction->registrar_url));
+  ASSIGN_OR_RETURN_CTX(
+      auto moved, pledge::MoveToNewOwner(identity, *instruction, *new_registrar, clock, random),
+      "moving to " + instruction->registrar_url + " (old credentials kept)");
+  RETURN_IF_ERROR_CTX(pledge::WriteDomainCredentials(args.identity, moved),
+                      "storing the new credentials (old credentials kept)");
+  auto confirmed = pledge::ConfirmMove(current, moved.ldevid, *old_registrar);
+  if (!confirmed) {
+    std::cerr << "warning: the old registrar was not told of the move: "
+              << confirmed.error().message() << "\n";
+  }
+  output.Print(Json{{"serial", serial},
+                    {"moved", true},
+                    {"registrar", moved.registrar_url},
+                    {"ldevid_serial", moved.ldevid.SerialHex()},
+                    {"domain", moved.ldevid.IssuerText()},
+                    {"old_domain_told", confirmed.has_value()}},
+               serial + ": moved to " + moved.registrar_url + ", LDevID " +
+                   moved.ldevid.SerialHex() + " from \"" + moved.ldevid.IssuerText() + "\"");
+  return OkStatus();
+}
+
 }  // namespace
 
 void AddDeviceCommands(CLI::App& app, Action& action, Output& output) {
@@ -71,6 +116,13 @@ void AddDeviceCommands(CLI::App& app, Action& action, Output& output) {
   enroll->add_flag("--json", output.json, "Print JSON");
   enroll->callback(
       [&action, &output, args] { action = [&output, args] { return Enroll(*args, output); }; });
+
+  CLI::App* check_in = device->add_subcommand(
+      "check-in", "Ask the registrar what to do; follow a move to a new owner");
+  check_in->add_option("--identity", args->identity, "Device directory")->required();
+  check_in->add_flag("--json", output.json, "Print JSON");
+  check_in->callback(
+      [&action, &output, args] { action = [&output, args] { return CheckIn(*args, output); }; });
 }
 
 }  // namespace concierge::app

@@ -79,6 +79,7 @@ int Run(int argc, char** argv) {
   concierge::app::AddLabCommands(app, action, output);
   concierge::app::AddPolicyCommands(app, action, output);
   concierge::app::AddExposureCommands(app, action, output);
+  concierge::app::AddOwnershipCommands(app, action, output);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

@@ -4,6 +4,7 @@
 #include <sstream>
 
 #include "app/cli.h"
+#include "app/site_controller.h"
 #include "common/files.h"
 #include "http/https_server.h"
 #include "registrar/https_masa_client.h"
@@ -66,25 +67,13 @@ Status TrustMaker(const SiteArgs& args, const Output& output) {
 }
 
 Status Serve(const SiteArgs& args) {
-  SystemClock clock;
-  CryptoRandom random;
-  ASSIGN_OR_RETURN(auto site, registrar::LoadSiteDirectory(args.dir));
-  ASSIGN_OR_RETURN(auto store, SiteStore::Open(site.DatabasePath(), clock));
-  registrar::HttpsMasaClient masa(site.Tls(), [&store]() {
-    std::vector<crypto::Certificate> anchors;
-    if (auto makers = store->ListMakers()) {
-      for (const auto& maker : *makers) {
-        anchors.push_back(maker.ca);
-      }
-    }
-    return anchors;
-  });
-  registrar::RegistrarService service(*store, masa, clock, random, site.identity);
+  ASSIGN_OR_RETURN(auto controller, OpenSiteController(args.dir));
   return ServeUntilTerminated(
-      args.dir, args.listen, args.workers, site.Tls(), "registrar",
-      "site controller \"" + site.identity.site_name + "\": registrar listening on ",
-      [&service](const http::HttpRequest& request, const http::ConnectionInfo& connection) {
-        return registrar::HandleRegistrarRequest(service, request, connection);
+      args.dir, args.listen, args.workers, controller->site.Tls(), "registrar",
+      "site controller \"" + controller->site.identity.site_name + "\": registrar listening on ",
+      [&controller](const http::HttpRequest& request, const http::ConnectionInfo& connection) {
+        return registrar::HandleSiteRequest(*controller->registrar, *controller->ownership, request,
+                                            connection);
       });
 }
 
@@ -93,6 +82,7 @@ Json DeviceJson(const registrar::DeviceRecord& d) {
               {"serial", d.serial},
               {"maker", d.maker_name},
               {"state", d.state},
+              {"departure", d.departure},
               {"masa_url", d.masa_url},
               {"mud_url", d.mud_url},
               {"ldevid_serial", d.ldevid_serial},
@@ -123,7 +113,8 @@ Status ListDevices(const SiteArgs& args, const Output& output) {
     Json row = DeviceJson(device);
     list.push_back(row);
     text << std::setw(5) << device.id << std::setw(22) << device.serial << std::setw(22)
-         << device.maker_name.substr(0, 21) << std::setw(11) << device.state << std::setw(22)
+         << device.maker_name.substr(0, 21) << std::setw(11)
+         << (device.departure.empty() ? device.state : device.departure) << std::setw(22)
          << row["ldevid_not_after"].get<std::string>()
          << (device.enroll_status.empty() ? "-" : device.enroll_status) << "\n";
   }

@@ -106,6 +106,15 @@ Result<ParsedKeys> ParseKeys(const ChainHeader& header,
   return keys;
 }
 
+OwnershipChain::Authorities Effective(const OwnershipChain::Authorities& authorities,
+                                      const ChainHeader& header) {
+  OwnershipChain::Authorities effective = authorities;
+  if (effective.masa_is_maker) {
+    effective.masa_key = header.maker_key;
+  }
+  return effective;
+}
+
 std::string_view SignerName(EntryKind kind) {
   switch (kind) {
     case EntryKind::kSale:
@@ -231,12 +240,13 @@ Result<OwnershipChain> OwnershipChain::Decode(ByteSpan bytes, const Authorities&
   }
   ASSIGN_OR_RETURN(ChainHeader header, DecodeHeader(header_bytes));
   OwnershipChain chain(std::move(header), std::move(header_bytes));
-  ASSIGN_OR_RETURN(ParsedKeys keys, ParseKeys(chain.header_, authorities));
+  Authorities effective = Effective(authorities, chain.header_);
+  ASSIGN_OR_RETURN(ParsedKeys keys, ParseKeys(chain.header_, effective));
   for (const cbor_item_t* item : entries) {
     ASSIGN_OR_RETURN(Bytes entry_bytes, cose::ReadBytes(item, "ownership chain entry"));
     Expectation expected = chain.Expect(
         keys.maker.get(), keys.owner ? keys.owner.get() : keys.maker.get(), keys.masa.get());
-    ASSIGN_OR_RETURN(VerifiedEntry verified, VerifyEntry(entry_bytes, expected, authorities));
+    ASSIGN_OR_RETURN(VerifiedEntry verified, VerifyEntry(entry_bytes, expected, effective));
     chain.entries_.push_back(std::move(verified.entry));
     keys.owner = std::move(verified.next_owner);
   }
@@ -248,10 +258,11 @@ Status OwnershipChain::Extend(const crypto::PrivateKey& signer, ByteSpan next_ow
   if (entries_.size() >= kMaxEntries) {
     return Invalid("already has 4096 entries");
   }
-  ASSIGN_OR_RETURN(ParsedKeys keys, ParseKeys(header_, authorities));
+  Authorities effective = Effective(authorities, header_);
+  ASSIGN_OR_RETURN(ParsedKeys keys, ParseKeys(header_, effective));
   ASSIGN_OR_RETURN(auto owner, PublicKey(owner_key(), "owner key"));
   Expectation expected = Expect(keys.maker.get(), owner.get(), keys.masa.get());
-  ASSIGN_OR_RETURN(Bytes required, RequiredSigner(kind, expected, authorities));
+  ASSIGN_OR_RETURN(Bytes required, RequiredSigner(kind, expected, effective));
   ASSIGN_OR_RETURN(Bytes signer_key, signer.PublicKeyDer());
   if (signer_key != required) {
     return Refused(std::string(EntryKindName(kind)) + " must be signed by " +
@@ -267,7 +278,7 @@ Status OwnershipChain::Extend(const crypto::PrivateKey& signer, ByteSpan next_ow
   ASSIGN_OR_RETURN(Bytes payload, EncodePayload(entry));
   ASSIGN_OR_RETURN(Bytes signed_entry, cose::SignSign1(signer.get(), payload));
   // The new entry goes through the same checks a reader applies.
-  ASSIGN_OR_RETURN(VerifiedEntry verified, VerifyEntry(signed_entry, expected, authorities));
+  ASSIGN_OR_RETURN(VerifiedEntry verified, VerifyEntry(signed_entry, expected, effective));
   entries_.push_back(std::move(verified.entry));
   return OkStatus();
 }

@@ -50,6 +50,8 @@ class OwnershipChain {
   // The MASA may sign escrow and release entries; its key, when known, is accepted for those.
   struct Authorities {
     Bytes masa_key;  // SubjectPublicKeyInfo DER; empty: escrow and release entries are refused
+    // The maker's MASA signs with the maker key (as Concierge's does): take the header's key.
+    bool masa_is_maker = false;
   };
 
   static Result<OwnershipChain> Start(const ChainHeader& header);

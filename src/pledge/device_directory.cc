@@ -1,5 +1,7 @@
 #include "pledge/device_directory.h"
 
+#include <array>
+
 #include "common/files.h"
 #include "common/json.h"
 #include "crypto/certificate_builder.h"
@@ -33,11 +35,99 @@ Result<PledgeIdentity> LoadDeviceDirectory(const std::filesystem::path& dir) {
   return PledgeIdentity{idevid, key, chain, anchors};
 }
 
-Status WriteEnrollment(const std::filesystem::path& dir, const EnrollResult& result) {
-  RETURN_IF_ERROR(crypto::WriteKeyPairFiles(dir / "ldevid", result.ldevid, result.ldevid_key));
+namespace {
+
+namespace fs = std::filesystem;
+
+constexpr std::string_view kDomainLink = "domain";
+constexpr std::array<std::string_view, 5> kDomainFiles = {
+    "ldevid.pem", "ldevid.key", "domain-ca.pem", "voucher.cms", "registrar.url"};
+
+Status FileError(const fs::path& path, const std::error_code& error, std::string_view what) {
+  return MakeError(ErrorCode::kUnavailable,
+                   std::string(what) + " " + path.string() + ": " + error.message());
+}
+
+// RemoveSetsExcept deletes every credential set but `keep`.
+void RemoveSetsExcept(const fs::path& dir, const std::string& keep) {
+  std::error_code error;
+  for (const auto& entry : fs::directory_iterator(dir, error)) {
+    std::string name = entry.path().filename().string();
+    if (name.starts_with("domain.") && name != keep) {
+      fs::remove_all(entry.path(), error);
+    }
+  }
+}
+
+}  // namespace
+
+Status WriteDomainCredentials(const fs::path& dir, const DomainCredentials& credentials) {
+  std::string set = "domain." + credentials.ldevid.SerialHex();
+  fs::path staging = dir / set;
+  std::error_code error;
+  fs::remove_all(staging, error);
+  RETURN_IF_ERROR(MakeDirectories(staging));
   RETURN_IF_ERROR(
-      WriteFileAtomic(dir / "domain-ca.pem", crypto::ChainToPem(result.domain_anchors)));
-  return WriteFileAtomic(dir / "voucher.cms", ToString(result.voucher_cms), 0644);
+      crypto::WriteKeyPairFiles(staging / "ldevid", credentials.ldevid, credentials.key));
+  RETURN_IF_ERROR(
+      WriteFileAtomic(staging / "domain-ca.pem", crypto::ChainToPem(credentials.anchors), 0644));
+  RETURN_IF_ERROR(
+      WriteFileAtomic(staging / "voucher.cms", ToString(credentials.voucher_cms), 0644));
+  RETURN_IF_ERROR(
+      WriteFileAtomic(staging / "registrar.url", credentials.registrar_url + "\n", 0644));
+  // The per-file links never change; only `domain` moves, by rename over the old link.
+  for (std::string_view name : kDomainFiles) {
+    fs::path link = dir / name;
+    fs::path target = fs::path(kDomainLink) / name;
+    if (fs::is_symlink(fs::symlink_status(link)) && fs::read_symlink(link, error) == target) {
+      continue;
+    }
+    fs::remove(link, error);
+    fs::create_symlink(target, link, error);
+    if (error) {
+      return FileError(link, error, "cannot link");
+    }
+  }
+  fs::path next = dir / "domain.next";
+  fs::remove(next, error);
+  fs::create_symlink(set, next, error);
+  if (error) {
+    return FileError(next, error, "cannot link");
+  }
+  fs::rename(next, dir / kDomainLink, error);
+  if (error) {
+    return FileError(dir / kDomainLink, error, "cannot switch credentials at");
+  }
+  RemoveSetsExcept(dir, set);
+  return OkStatus();
+}
+
+Result<DomainCredentials> LoadDomainCredentials(const fs::path& dir) {
+  std::string context = "domain credentials in " + dir.string();
+  ASSIGN_OR_RETURN_CTX(auto pair, crypto::ReadKeyPairFiles(dir / "ldevid"), context);
+  ASSIGN_OR_RETURN_CTX(std::string anchors_pem, ReadFile(dir / "domain-ca.pem"), context);
+  ASSIGN_OR_RETURN_CTX(auto anchors, crypto::Certificate::FromPemChain(anchors_pem),
+                       "domain-ca.pem");
+  ASSIGN_OR_RETURN_CTX(std::string url, ReadFile(dir / "registrar.url"), context);
+  while (!url.empty() && (url.back() == '\n' || url.back() == '\r')) {
+    url.pop_back();
+  }
+  auto voucher = ReadFile(dir / "voucher.cms");
+  return DomainCredentials{pair.certificate, pair.key, anchors, url,
+                           voucher ? ToBytes(*voucher) : Bytes()};
+}
+
+Status ForgetDomain(const fs::path& dir) {
+  std::error_code error;
+  fs::remove(dir / kDomainLink, error);
+  if (error) {
+    return FileError(dir / kDomainLink, error, "cannot remove");
+  }
+  for (std::string_view name : kDomainFiles) {
+    fs::remove(dir / name, error);
+  }
+  RemoveSetsExcept(dir, "");
+  return OkStatus();
 }
 
 }  // namespace concierge::pledge

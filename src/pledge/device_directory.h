@@ -2,19 +2,27 @@
 
 #include <filesystem>
 
+#include "pledge/move.h"
 #include "pledge/pledge.h"
 
 namespace concierge::pledge {
 
 // A device directory is what a maker ships inside a device: idevid.key, idevid.pem,
-// masa-ca.pem (the voucher trust anchor) and key-provenance.json; enrollment adds
-// ldevid.key, ldevid.pem, domain-ca.pem and voucher.cms.
+// masa-ca.pem (the voucher trust anchor) and key-provenance.json. Enrollment adds the
+// domain credentials: ldevid.key, ldevid.pem, domain-ca.pem, voucher.cms and registrar.url,
+// each a link into the directory `domain` points at, so that one rename swaps them all.
 Status WriteDeviceDirectory(const std::filesystem::path& dir, const crypto::Certificate& idevid,
                             const crypto::PrivateKey& key, const crypto::KeyProvenance& provenance,
                             const crypto::Certificate& masa_anchor);
 
 Result<PledgeIdentity> LoadDeviceDirectory(const std::filesystem::path& dir);
 
-Status WriteEnrollment(const std::filesystem::path& dir, const EnrollResult& result);
+// WriteDomainCredentials stores credentials beside the current ones, then switches to them
+// with one atomic rename and removes the previous set: a crash leaves one whole set.
+Status WriteDomainCredentials(const std::filesystem::path& dir,
+                              const DomainCredentials& credentials);
+Result<DomainCredentials> LoadDomainCredentials(const std::filesystem::path& dir);
+// ForgetDomain removes the domain credentials (a reset to the IDevID).
+Status ForgetDomain(const std::filesystem::path& dir);
 
 }  // namespace concierge::pledge

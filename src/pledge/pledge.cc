@@ -164,6 +164,12 @@ Result<EnrollResult> Pledge::Enroll() {
     return std::unexpected(
         registrar_trusted.error().WithContext("registrar not the pinned domain"));
   }
+  if (options_.accept_domain) {
+    if (auto accepted = options_.accept_domain(step.pinned); !accepted) {
+      Report(*provisional, kVoucherStatus, &accepted.error());
+      return std::unexpected(accepted.error());
+    }
+  }
   Report(*provisional, kVoucherStatus, nullptr);
 
   auto enroll_steps = [&]()

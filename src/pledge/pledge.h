@@ -50,6 +50,9 @@ struct PledgeOptions {
   std::chrono::seconds max_retry_after{60};
   std::chrono::seconds max_pending_wait{600};
   std::function<void(std::chrono::seconds)> sleep;  // injected so tests do not wait
+  // accept_domain, when set, decides whether the domain a valid voucher pins may have the
+  // device (a device changing owners accepts only the owner its chain names).
+  std::function<Status(const crypto::Certificate& pinned)> accept_domain;
 };
 
 struct EnrollResult {

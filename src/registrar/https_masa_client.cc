@@ -1,5 +1,8 @@
 #include "registrar/https_masa_client.h"
 
+#include <algorithm>
+#include <cctype>
+
 #include "voucher/voucher.h"
 
 namespace concierge::registrar {
@@ -43,20 +46,34 @@ void HttpsMasaClient::Return(const http::Url& url, http::HttpsClient client) {
   }
 }
 
-Result<Bytes> HttpsMasaClient::RequestVoucher(const std::string& masa_base_url, ByteSpan rvr_cms) {
+namespace {
+
+// OwnershipUrl puts an ownership resource at the root the MASA's BRSKI resources hang from.
+Result<http::Url> OwnershipUrl(const std::string& masa_base_url, std::string_view resource) {
   ASSIGN_OR_RETURN(http::Url url, http::ParseHttpsUrl(masa_base_url));
-  std::string path = url.path;
-  if (!path.ends_with('/')) {
-    path += '/';
+  constexpr std::string_view kBrski = "/.well-known/brski";
+  std::string_view root = url.path;
+  while (root.ends_with('/')) {
+    root.remove_suffix(1);
   }
-  path += "requestvoucher";
+  if (root.ends_with(kBrski)) {
+    root.remove_suffix(kBrski.size());
+  }
+  url.path = std::string(root) + "/ownership/" + std::string(resource);
+  return url;
+}
+
+}  // namespace
+
+Result<std::string> HttpsMasaClient::Exchange(const http::Url& url, const Call& call) {
   // A pooled connection may have been closed by the MASA (idle timeout, restart); then the
   // others idle as long are likely closed too, and one retry on a new connection covers it.
   for (int attempt = 0; attempt < 2; ++attempt) {
     bool fresh = attempt > 0;
     ASSIGN_OR_RETURN(http::HttpsClient client, Checkout(url, fresh));
-    auto response = http::Post(client, path, voucher::kVoucherCmsMediaType, ToString(rvr_cms),
-                               voucher::kVoucherCmsMediaType);
+    auto response = call.method == "GET"
+                        ? http::Get(client, url.path, call.accept)
+                        : http::Post(client, url.path, call.content_type, call.body, call.accept);
     if (!response) {
       if (!fresh && response.error().code() == ErrorCode::kUnavailable) {
         DropIdle(url);
@@ -70,9 +87,53 @@ Result<Bytes> HttpsMasaClient::RequestVoucher(const std::string& masa_base_url, 
     if (response->status != 200) {
       return std::unexpected(http::ErrorFromPeerStatus("MASA", *response));
     }
-    return ToBytes(response->body);
+    return std::move(response->body);
   }
   return MakeError(ErrorCode::kUnavailable, "MASA connection failed twice");
+}
+
+Result<Bytes> HttpsMasaClient::RequestVoucher(const std::string& masa_base_url, ByteSpan rvr_cms) {
+  ASSIGN_OR_RETURN(http::Url url, http::ParseHttpsUrl(masa_base_url));
+  if (!url.path.ends_with('/')) {
+    url.path += '/';
+  }
+  url.path += "requestvoucher";
+  ASSIGN_OR_RETURN(std::string voucher,
+                   Exchange(url, {"POST", std::string(voucher::kVoucherCmsMediaType),
+                                  ToString(rvr_cms), std::string(voucher::kVoucherCmsMediaType)}));
+  return ToBytes(voucher);
+}
+
+Result<Bytes> HttpsMasaClient::FetchChain(const std::string& masa_base_url,
+                                          const std::string& serial) {
+  bool plain = !serial.empty() && std::all_of(serial.begin(), serial.end(), [](char c) {
+    return std::isalnum(static_cast<unsigned char>(c)) != 0 || c == '-' || c == '_' || c == '.';
+  });
+  if (!plain) {
+    return MakeError(ErrorCode::kInvalidArgument,
+                     "serial " + serial + " cannot be named in a URL path as it is");
+  }
+  ASSIGN_OR_RETURN(http::Url url, OwnershipUrl(masa_base_url, "chain/" + serial));
+  ASSIGN_OR_RETURN(std::string chain, Exchange(url, {"GET", "", "", "application/cbor"}));
+  return ToBytes(chain);
+}
+
+Status HttpsMasaClient::SubmitChain(const std::string& masa_base_url, ByteSpan chain) {
+  ASSIGN_OR_RETURN(http::Url url, OwnershipUrl(masa_base_url, "chain"));
+  ASSIGN_OR_RETURN(std::string answer,
+                   Exchange(url, {"POST", "application/cbor", ToString(chain), ""}));
+  return OkStatus();
+}
+
+Result<std::string> HttpsMasaClient::SubmitStatement(const std::string& masa_base_url,
+                                                     ByteSpan statement) {
+  ASSIGN_OR_RETURN(http::Url url, OwnershipUrl(masa_base_url, "statement"));
+  ASSIGN_OR_RETURN(std::string answer,
+                   Exchange(url, {"POST", "application/cose", ToString(statement), ""}));
+  while (!answer.empty() && answer.back() == '\n') {
+    answer.pop_back();
+  }
+  return answer;
 }
 
 }  // namespace concierge::registrar

@@ -21,8 +21,21 @@ class HttpsMasaClient final : public MasaClient {
                   std::chrono::milliseconds timeout = std::chrono::seconds(30));
 
   Result<Bytes> RequestVoucher(const std::string& masa_base_url, ByteSpan rvr_cms) override;
+  Result<Bytes> FetchChain(const std::string& masa_base_url, const std::string& serial) override;
+  Status SubmitChain(const std::string& masa_base_url, ByteSpan chain) override;
+  Result<std::string> SubmitStatement(const std::string& masa_base_url,
+                                      ByteSpan statement) override;
 
  private:
+  struct Call {
+    std::string method;  // GET or POST
+    std::string content_type;
+    std::string body;
+    std::string accept;
+  };
+
+  // Exchange sends one request to the MASA at url and returns a 200 answer's body.
+  Result<std::string> Exchange(const http::Url& url, const Call& call);
   // Checkout takes an idle pooled connection, or (fresh, or none idle) makes a new one.
   Result<http::HttpsClient> Checkout(const http::Url& url, bool fresh);
   void DropIdle(const http::Url& url);

@@ -13,6 +13,7 @@ using http::MakeResponse;
 
 constexpr std::string_view kBrski = "/.well-known/brski/";
 constexpr std::string_view kEst = "/.well-known/est/";
+constexpr std::string_view kSite = "/.well-known/concierge/";
 constexpr std::string_view kCertsOnly = "application/pkcs7-mime; smime-type=certs-only";
 // CsrAttrs ::= SEQUENCE { ecdsa-with-SHA256 }: sign the CSR with ECDSA over SHA-256.
 constexpr uint8_t kCsrAttrs[] = {0x30, 0x0a, 0x06, 0x08, 0x2a, 0x86,
@@ -111,7 +112,45 @@ HttpResponse HandleEst(RegistrarService& service, std::string_view resource,
   return MakeResponse(404, "text/plain; charset=utf-8", "no such EST resource\n");
 }
 
+HttpResponse HandleSite(SiteOwnership& ownership, std::string_view resource,
+                        const HttpRequest& request, const PeerIdentity& peer) {
+  if (resource == "instructions" && request.method == "GET") {
+    auto instruction = ownership.Instruction(peer);
+    if (!instruction) {
+      return MakeErrorResponse(instruction.error());
+    }
+    if (!*instruction) {
+      return MakeResponse(204, "", "");
+    }
+    return MakeResponse(200, "application/json", ownership::EncodeMoveInstruction(**instruction));
+  }
+  if (resource == "moved" && request.method == "POST") {
+    if (!MediaTypeIs(request, "application/pkix-cert")) {
+      return UnsupportedMediaType("application/pkix-cert");
+    }
+    auto confirmed = ownership.ConfirmMove(peer, ToBytes(request.body));
+    return confirmed ? MakeResponse(200, "text/plain; charset=utf-8", "membership ended\n")
+                     : MakeErrorResponse(confirmed.error());
+  }
+  if (resource == "crl" && request.method == "GET") {
+    auto crl = ownership.Crl();
+    return crl ? MakeResponse(200, "application/pkix-crl", ToString(*crl))
+               : MakeErrorResponse(crl.error());
+  }
+  return MakeResponse(404, "text/plain; charset=utf-8", "no such resource\n");
+}
+
 }  // namespace
+
+HttpResponse HandleSiteRequest(RegistrarService& service, SiteOwnership& ownership,
+                               const HttpRequest& request, const http::ConnectionInfo& connection) {
+  std::string_view target = request.target;
+  target = target.substr(0, target.find('?'));
+  if (target.starts_with(kSite)) {
+    return HandleSite(ownership, target.substr(kSite.size()), request, PeerOf(connection));
+  }
+  return HandleRegistrarRequest(service, request, connection);
+}
 
 HttpResponse HandleRegistrarRequest(RegistrarService& service, const HttpRequest& request,
                                     const http::ConnectionInfo& connection) {

@@ -3,6 +3,7 @@
 #include "http/http_message.h"
 #include "http/https_server.h"
 #include "registrar/registrar_service.h"
+#include "registrar/site_ownership.h"
 
 namespace concierge::registrar {
 
@@ -11,5 +12,13 @@ namespace concierge::registrar {
 http::HttpResponse HandleRegistrarRequest(RegistrarService& service,
                                           const http::HttpRequest& request,
                                           const http::ConnectionInfo& connection);
+
+// HandleSiteRequest adds the site's own device resources to the registrar's:
+// GET /.well-known/concierge/instructions (LDevID: what to do next; 204 when nothing),
+// POST /.well-known/concierge/moved (LDevID; body: the new LDevID, application/pkix-cert),
+// GET /.well-known/concierge/crl (the domain CA's CRL, application/pkix-crl).
+http::HttpResponse HandleSiteRequest(RegistrarService& service, SiteOwnership& ownership,
+                                     const http::HttpRequest& request,
+                                     const http::ConnectionInfo& connection);
 
 }  // namespace concierge::registrar

@@ -137,18 +137,38 @@ Result<VoucherOutcome> RegistrarService::RequestVoucher(ByteSpan pvr_cms,
   return VoucherOutcome{std::move(voucher_cms), std::nullopt};
 }
 
+Result<DeviceRecord> RegistrarService::AuthenticateLdevid(const PeerIdentity& peer) {
+  if (!peer.certificate) {
+    return MakeError(ErrorCode::kPermissionDenied, "no TLS client certificate (LDevID) presented");
+  }
+  const Certificate& cert = *peer.certificate;
+  RETURN_IF_ERROR_CTX(
+      crypto::VerifyChain(cert, peer.chain, {identity_.domain_ca}, {.at = clock_.Now()}),
+      "not a current LDevID of this site");
+  ASSIGN_OR_RETURN(bool revoked, store_.IsRevoked(cert.SerialHex()));
+  if (revoked) {
+    return MakeError(ErrorCode::kPermissionDenied,
+                     "LDevID " + cert.SerialHex() + " has been revoked");
+  }
+  ASSIGN_OR_RETURN(auto device, store_.FindDeviceByCertificate(cert.SerialHex()));
+  if (!device) {
+    return MakeError(ErrorCode::kPermissionDenied,
+                     "certificate " + cert.SerialHex() + " was not issued to a device");
+  }
+  if (!device->Active()) {
+    return MakeError(ErrorCode::kPermissionDenied,
+                     "device " + device->serial + " was " + device->departure);
+  }
+  return *device;
+}
+
 Result<DeviceRecord> RegistrarService::IdentifyDevice(const PeerIdentity& peer) {
   if (!peer.certificate) {
     return MakeError(ErrorCode::kPermissionDenied, "no TLS client certificate presented");
   }
-  const Certificate& cert = *peer.certificate;
-  if (crypto::VerifyChain(cert, peer.chain, {identity_.domain_ca}, {.at = clock_.Now()})) {
-    ASSIGN_OR_RETURN(auto device, store_.FindDeviceByCertificate(cert.SerialHex()));
-    if (!device) {
-      return MakeError(ErrorCode::kPermissionDenied,
-                       "certificate " + cert.SerialHex() + " was not issued to a device");
-    }
-    return *device;
+  if (crypto::VerifyChain(*peer.certificate, peer.chain, {identity_.domain_ca},
+                          {.at = clock_.Now()})) {
+    return AuthenticateLdevid(peer);
   }
   ASSIGN_OR_RETURN(Pledge pledge, IdentifyPledge(peer));
   ASSIGN_OR_RETURN(auto device,
@@ -232,17 +252,8 @@ Result<Certificate> RegistrarService::SimpleEnroll(ByteSpan csr_der, const PeerI
 }
 
 Result<Certificate> RegistrarService::SimpleReenroll(ByteSpan csr_der, const PeerIdentity& peer) {
-  if (!peer.certificate) {
-    return MakeError(ErrorCode::kPermissionDenied, "no TLS client certificate (LDevID) presented");
-  }
-  RETURN_IF_ERROR_CTX(crypto::VerifyChain(*peer.certificate, peer.chain, {identity_.domain_ca},
-                                          {.at = clock_.Now()}),
-                      "re-enroll needs a current LDevID");
-  ASSIGN_OR_RETURN(auto device, store_.FindDeviceByCertificate(peer.certificate->SerialHex()));
-  if (!device) {
-    return MakeError(ErrorCode::kPermissionDenied, "LDevID was not issued to a known device");
-  }
-  return IssueLdevid(*device, csr_der, device->serial, peer.address);
+  ASSIGN_OR_RETURN_CTX(DeviceRecord device, AuthenticateLdevid(peer), "re-enroll refused");
+  return IssueLdevid(device, csr_der, device.serial, peer.address);
 }
 
 }  // namespace concierge::registrar

@@ -29,6 +29,11 @@ class MasaClient {
  public:
   virtual ~MasaClient() = default;
   virtual Result<Bytes> RequestVoucher(const std::string& masa_base_url, ByteSpan rvr_cms) = 0;
+  // The ownership resources (docs/ownership.md) beside the MASA's BRSKI ones.
+  virtual Result<Bytes> FetchChain(const std::string& masa_base_url, const std::string& serial) = 0;
+  virtual Status SubmitChain(const std::string& masa_base_url, ByteSpan chain) = 0;
+  virtual Result<std::string> SubmitStatement(const std::string& masa_base_url,
+                                              ByteSpan statement) = 0;
 };
 
 // PeerIdentity is the TLS client certificate the request arrived with.
@@ -68,6 +73,10 @@ class RegistrarService {
   Result<crypto::Certificate> SimpleEnroll(ByteSpan csr_der, const PeerIdentity& peer);
   // SimpleReenroll renews the LDevID the peer authenticates with.
   Result<crypto::Certificate> SimpleReenroll(ByteSpan csr_der, const PeerIdentity& peer);
+
+  // AuthenticateLdevid accepts a current, unrevoked LDevID this site issued to a device that
+  // still belongs here.
+  Result<DeviceRecord> AuthenticateLdevid(const PeerIdentity& peer);
 
   const RegistrarIdentity& identity() const { return identity_; }
 

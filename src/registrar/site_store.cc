@@ -70,8 +70,27 @@ constexpr std::string_view kSchemaV3 = R"sql(
 ALTER TABLE devices ADD COLUMN address TEXT NOT NULL DEFAULT '';
 )sql";
 
-constexpr std::array<std::string_view, 4> kMigrations = {store::kAuditSchema, kSchemaV1, kSchemaV2,
-                                                         kSchemaV3};
+// Devices leaving or gone (transfer, decommission), and the certificates that revoked.
+constexpr std::string_view kSchemaV4 = R"sql(
+CREATE TABLE departures (
+  device_id INTEGER PRIMARY KEY REFERENCES devices(id),
+  kind TEXT NOT NULL CHECK (kind IN ('leaving', 'transferred', 'decommissioned')),
+  registrar_url TEXT NOT NULL DEFAULT '',
+  chain BLOB NOT NULL DEFAULT x'',
+  at INTEGER NOT NULL
+);
+CREATE TABLE revocations (
+  serial TEXT PRIMARY KEY REFERENCES certificates(serial),
+  revoked_at INTEGER NOT NULL
+);
+CREATE TABLE crl_numbers (
+  number INTEGER PRIMARY KEY,
+  issued_at INTEGER NOT NULL
+);
+)sql";
+
+constexpr std::array<std::string_view, 5> kMigrations = {store::kAuditSchema, kSchemaV1, kSchemaV2,
+                                                         kSchemaV3, kSchemaV4};
 
 constexpr std::string_view kDeviceColumns = R"sql(
   SELECT d.id, d.maker_id, m.name, d.serial, d.state, d.masa_url, d.mud_url, d.created_at,
@@ -82,7 +101,8 @@ constexpr std::string_view kDeviceColumns = R"sql(
             ORDER BY issued_at DESC, rowid DESC LIMIT 1),
          (SELECT CASE WHEN status THEN 'ok' ELSE 'failed: ' || reason END FROM telemetry t
             WHERE t.device_id = d.id AND t.kind = 'enrollstatus' ORDER BY id DESC LIMIT 1),
-         d.address
+         d.address,
+         coalesce((SELECT kind FROM departures p WHERE p.device_id = d.id), '')
   FROM devices d JOIN makers m ON m.id = d.maker_id
 )sql";
 
@@ -101,6 +121,7 @@ DeviceRecord ReadDevice(const store::Statement& row) {
   device.ldevid_not_after = row.Int(10);
   device.enroll_status = row.Text(11);
   device.address = row.Text(12);
+  device.departure = row.Text(13);
   return device;
 }
 
@@ -275,6 +296,8 @@ Status SiteStore::RecordVoucher(const SeenDevice& seen, const Bytes& voucher_cms
                                             " received_at) VALUES (?,?,?,?)"));
   RETURN_IF_ERROR(insert.BindAll(device_id, voucher_cms, nonce, ToUnixSeconds(clock_.Now())).Run());
   RETURN_IF_ERROR(SetState(device_id, kStateVouchered));
+  ASSIGN_OR_RETURN(auto returned, db_.Prepare("DELETE FROM departures WHERE device_id = ?"));
+  RETURN_IF_ERROR(returned.BindAll(device_id).Run());
   RETURN_IF_ERROR(store::AppendAuditEvent(
       db_, clock_, "voucher.received", "device:" + std::to_string(device_id),
       Json{{"nonce", Base64Encode(nonce)},

@@ -27,6 +27,25 @@ inline constexpr std::string_view kStateApproved = "approved";    // may ask for
 inline constexpr std::string_view kStateVouchered = "vouchered";  // has a voucher, no LDevID
 inline constexpr std::string_view kStateEnrolled = "enrolled";    // holds an LDevID
 
+// How a device leaves the site. A leaving device keeps its credentials and policy until it
+// confirms it moved; a device that left has every certificate revoked.
+inline constexpr std::string_view kDepartureLeaving = "leaving";
+inline constexpr std::string_view kDepartureTransferred = "transferred";
+inline constexpr std::string_view kDepartureDecommissioned = "decommissioned";
+
+struct Departure {
+  int64_t device_id = 0;
+  std::string kind;           // one of the kDeparture* names
+  std::string registrar_url;  // leaving or transferred: the new owner's registrar
+  Bytes chain;                // leaving or transferred: the chain extended to the new owner
+  int64_t at = 0;
+};
+
+struct Revocation {
+  std::string serial;  // certificate serial, lower-case hex
+  int64_t revoked_at = 0;
+};
+
 struct DeviceRecord {
   int64_t id = 0;
   int64_t maker_id = 0;
@@ -41,6 +60,9 @@ struct DeviceRecord {
   int64_t ldevid_not_after = 0;
   std::string enroll_status;  // "", "ok" or "failed: reason"
   std::string address;        // IP address it last enrolled from, "" if unknown
+  std::string departure;      // "" while it belongs here, else a kDeparture* name
+
+  bool Active() const { return departure.empty() || departure == kDepartureLeaving; }
 };
 
 struct SeenDevice {
@@ -87,6 +109,18 @@ class SiteStore {
   // FindDeviceByCertificate finds the device an issued certificate belongs to.
   Result<std::optional<DeviceRecord>> FindDeviceByCertificate(const std::string& serial_hex);
   Result<std::vector<DeviceRecord>> ListDevices();
+
+  // Departures (site_departures.cc). RecordExport marks an enrolled device as leaving for
+  // the new owner's registrar; RecordDeparture ends its membership and revokes its
+  // certificates; a new voucher for the device (it came back) clears either.
+  Status RecordExport(int64_t device_id, const std::string& registrar_url, const Bytes& chain,
+                      const std::string& new_owner);
+  Result<std::optional<Departure>> FindDeparture(int64_t device_id);
+  Status RecordDeparture(int64_t device_id, std::string_view kind, const std::string& reason);
+  Result<std::vector<Revocation>> ListRevocations();
+  Result<bool> IsRevoked(const std::string& serial_hex);
+  // NextCrlNumber counts the CRLs this site issued (RFC 5280 §5.2.3: monotonically increasing).
+  Result<int64_t> NextCrlNumber();
 
   store::Database& database() { return db_; }
 

@@ -53,12 +53,33 @@ class InMemoryConnection final : public pledge::RegistrarConnection {
 
 }  // namespace
 
-Result<Bytes> InProcessMasa::RequestVoucher(const std::string& base_url, ByteSpan rvr_cms) {
+Result<masa::MasaService*> InProcessMasa::Find(const std::string& base_url) {
   auto it = services_.find(base_url);
   if (it == services_.end()) {
     return MakeError(ErrorCode::kUnavailable, "no MASA at " + base_url);
   }
-  return it->second->RequestVoucher(rvr_cms, std::nullopt);
+  return it->second;
+}
+
+Result<Bytes> InProcessMasa::RequestVoucher(const std::string& base_url, ByteSpan rvr_cms) {
+  ASSIGN_OR_RETURN(masa::MasaService * service, Find(base_url));
+  return service->RequestVoucher(rvr_cms, std::nullopt);
+}
+
+Result<Bytes> InProcessMasa::FetchChain(const std::string& base_url, const std::string& serial) {
+  ASSIGN_OR_RETURN(masa::MasaService * service, Find(base_url));
+  return service->OwnershipChain(serial);
+}
+
+Status InProcessMasa::SubmitChain(const std::string& base_url, ByteSpan chain) {
+  ASSIGN_OR_RETURN(masa::MasaService * service, Find(base_url));
+  return service->SubmitChain(chain);
+}
+
+Result<std::string> InProcessMasa::SubmitStatement(const std::string& base_url,
+                                                   ByteSpan statement) {
+  ASSIGN_OR_RETURN(masa::MasaService * service, Find(base_url));
+  return service->SubmitStatement(statement);
 }
 
 Result<std::unique_ptr<pledge::RegistrarConnection>> InMemoryConnector::Open(

@@ -22,8 +22,13 @@ class InProcessMasa final : public registrar::MasaClient {
   }
 
   Result<Bytes> RequestVoucher(const std::string& base_url, ByteSpan rvr_cms) override;
+  Result<Bytes> FetchChain(const std::string& base_url, const std::string& serial) override;
+  Status SubmitChain(const std::string& base_url, ByteSpan chain) override;
+  Result<std::string> SubmitStatement(const std::string& base_url, ByteSpan statement) override;
 
  private:
+  Result<masa::MasaService*> Find(const std::string& base_url);
+
   std::map<std::string, masa::MasaService*> services_;
 };
 

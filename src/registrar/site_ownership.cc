@@ -1,0 +1,214 @@
+#include "registrar/site_ownership.h"
+
+#include <algorithm>
+#include <map>
+#include <set>
+
+#include "crypto/crl.h"
+#include "ownership/chain.h"
+
+namespace concierge::registrar {
+namespace {
+
+using ownership::OwnershipChain;
+
+constexpr OwnershipChain::Authorities kMakerAsMasa{.masa_key = {}, .masa_is_maker = true};
+constexpr std::chrono::hours kCrlValidity{24 * 7};
+
+struct Leaving {
+  DeviceRecord device;
+  Bytes chain;
+};
+
+Result<std::vector<DeviceRecord>> SelectDevices(SiteStore& store,
+                                                const std::vector<std::string>& serials) {
+  ASSIGN_OR_RETURN(auto all, store.ListDevices());
+  std::vector<DeviceRecord> chosen;
+  if (serials.empty()) {
+    for (DeviceRecord& device : all) {
+      if (device.Active() && device.state == kStateEnrolled) {
+        chosen.push_back(std::move(device));
+      }
+    }
+    return chosen;
+  }
+  std::map<std::string, DeviceRecord> by_serial;
+  for (DeviceRecord& device : all) {
+    by_serial[device.serial] = std::move(device);
+  }
+  for (const std::string& serial : serials) {
+    auto it = by_serial.find(serial);
+    if (it == by_serial.end()) {
+      return MakeError(ErrorCode::kNotFound, "no device " + serial + " on this site");
+    }
+    if (!it->second.Active()) {
+      return MakeError(ErrorCode::kFailedPrecondition,
+                       "device " + serial + " was already " + it->second.departure);
+    }
+    if (it->second.state != kStateEnrolled) {
+      return MakeError(ErrorCode::kFailedPrecondition,
+                       "device " + serial + " is " + it->second.state + ", not enrolled");
+    }
+    chosen.push_back(it->second);
+  }
+  return chosen;
+}
+
+}  // namespace
+
+Result<Bytes> SiteOwnership::OwnerKey() const {
+  return registrar_.identity().domain_ca_key.PublicKeyDer();
+}
+
+Result<ownership::TransferBundle> SiteOwnership::Export(const ExportRequest& request) {
+  ASSIGN_OR_RETURN(Bytes own_key, OwnerKey());
+  if (request.new_owner_key == own_key) {
+    return MakeError(ErrorCode::kInvalidArgument, "the new owner's key is this site's own key");
+  }
+  if (auto key = crypto::PublicKeyFromDer(request.new_owner_key); !key) {
+    return std::unexpected(key.error().WithContext("new owner key"));
+  }
+  if (request.new_registrar_url.empty()) {
+    return MakeError(ErrorCode::kInvalidArgument, "the new owner's registrar URL is needed");
+  }
+  ASSIGN_OR_RETURN(auto devices, SelectDevices(store_, request.serials));
+  if (devices.empty()) {
+    return MakeError(ErrorCode::kNotFound, "no enrolled device to transfer");
+  }
+  const crypto::PrivateKey& owner = registrar_.identity().domain_ca_key;
+  std::vector<Leaving> leaving;
+  leaving.reserve(devices.size());
+  for (DeviceRecord& device : devices) {
+    std::string context = "device " + device.serial;
+    ASSIGN_OR_RETURN_CTX(Bytes recorded, masa_.FetchChain(device.masa_url, device.serial),
+                         context + ": fetching its chain");
+    ASSIGN_OR_RETURN_CTX(auto chain, OwnershipChain::Decode(recorded, kMakerAsMasa), context);
+    if (chain.header().device_id != device.serial) {
+      return MakeError(ErrorCode::kSecurity, context + ": the MASA answered with the chain of " +
+                                                 chain.header().device_id);
+    }
+    if (!chain.OwnedBy(own_key)) {
+      return MakeError(ErrorCode::kPermissionDenied,
+                       context + ": its MASA records another owner; this site cannot transfer it");
+    }
+    RETURN_IF_ERROR_CTX(chain.Extend(owner, request.new_owner_key, ownership::EntryKind::kTransfer,
+                                     clock_.Now(), kMakerAsMasa),
+                        context);
+    ASSIGN_OR_RETURN(Bytes extended, chain.Encode());
+    leaving.push_back({std::move(device), std::move(extended)});
+  }
+
+  ASSIGN_OR_RETURN(auto makers, store_.ListMakers());
+  ownership::TransferBundle bundle;
+  bundle.from = registrar_.identity().site_name;
+  bundle.new_owner_key = request.new_owner_key;
+  std::set<int64_t> makers_used;
+  for (Leaving& item : leaving) {
+    RETURN_IF_ERROR(store_.RecordExport(item.device.id, request.new_registrar_url, item.chain,
+                                        request.new_owner));
+    makers_used.insert(item.device.maker_id);
+    bundle.devices.push_back(
+        {item.device.serial, item.device.maker_name, item.device.masa_url, std::move(item.chain)});
+  }
+  for (const TrustedMaker& maker : makers) {
+    if (makers_used.contains(maker.id)) {
+      bundle.makers.push_back({maker.name, maker.ca.Pem()});
+    }
+  }
+  return bundle;
+}
+
+Result<ImportReport> SiteOwnership::Import(const ownership::TransferBundle& bundle) {
+  ASSIGN_OR_RETURN(Bytes own_key, OwnerKey());
+  if (bundle.new_owner_key != own_key) {
+    return MakeError(ErrorCode::kPermissionDenied,
+                     "the bundle hands its devices to another owner, not to this site");
+  }
+  // Every chain is checked before anything is recorded.
+  for (const ownership::BundleDevice& device : bundle.devices) {
+    std::string context = "device " + device.serial;
+    ASSIGN_OR_RETURN_CTX(auto chain, OwnershipChain::Decode(device.chain, kMakerAsMasa), context);
+    if (chain.header().device_id != device.serial) {
+      return MakeError(ErrorCode::kSecurity,
+                       context + ": its chain is the chain of " + chain.header().device_id);
+    }
+    if (!chain.OwnedBy(own_key)) {
+      return MakeError(ErrorCode::kPermissionDenied,
+                       context + ": its chain does not end at this site's key");
+    }
+  }
+  ImportReport report;
+  ASSIGN_OR_RETURN(auto trusted, store_.ListMakers());
+  for (const ownership::BundleMaker& maker : bundle.makers) {
+    ASSIGN_OR_RETURN_CTX(auto ca, crypto::Certificate::FromPem(maker.ca_pem),
+                         "maker " + maker.name);
+    bool known = std::any_of(trusted.begin(), trusted.end(),
+                             [&](const TrustedMaker& t) { return t.ca.Der() == ca.Der(); });
+    if (!known) {
+      if (auto added = store_.AddTrustedMaker(maker.name, ca, Approval::kAuto); !added) {
+        return std::unexpected(added.error());
+      }
+      report.makers_added.push_back(maker.name);
+    }
+  }
+  for (const ownership::BundleDevice& device : bundle.devices) {
+    RETURN_IF_ERROR_CTX(masa_.SubmitChain(device.masa_url, device.chain),
+                        "device " + device.serial + ": recording its chain at " + device.masa_url);
+    ++report.devices;
+  }
+  return report;
+}
+
+Result<std::optional<ownership::MoveInstruction>> SiteOwnership::Instruction(
+    const PeerIdentity& peer) {
+  ASSIGN_OR_RETURN(DeviceRecord device, registrar_.AuthenticateLdevid(peer));
+  if (device.departure != kDepartureLeaving) {
+    return std::optional<ownership::MoveInstruction>();
+  }
+  ASSIGN_OR_RETURN(auto departure, store_.FindDeparture(device.id));
+  if (!departure) {
+    return std::optional<ownership::MoveInstruction>();
+  }
+  return ownership::MoveInstruction{departure->registrar_url, departure->chain};
+}
+
+Status SiteOwnership::ConfirmMove(const PeerIdentity& peer, ByteSpan new_ldevid_der) {
+  ASSIGN_OR_RETURN(DeviceRecord device, registrar_.AuthenticateLdevid(peer));
+  ASSIGN_OR_RETURN(auto departure, store_.FindDeparture(device.id));
+  if (!departure || departure->kind != kDepartureLeaving) {
+    return MakeError(ErrorCode::kFailedPrecondition,
+                     "device " + device.serial + " was not told to move");
+  }
+  ASSIGN_OR_RETURN_CTX(auto chain, OwnershipChain::Decode(departure->chain, kMakerAsMasa),
+                       "recorded chain of " + device.serial);
+  ASSIGN_OR_RETURN_CTX(auto ldevid, crypto::Certificate::FromDer(new_ldevid_der), "new LDevID");
+  ASSIGN_OR_RETURN(auto new_owner, crypto::PublicKeyFromDer(chain.owner_key()));
+  if (X509_verify(ldevid.get(), new_owner.get()) != 1) {
+    crypto::ClearOpenSslErrors();
+    return MakeError(ErrorCode::kPermissionDenied,
+                     "the new LDevID of " + device.serial + " is not signed by its new owner");
+  }
+  if (ldevid.SubjectSerialNumber() != device.serial) {
+    return MakeError(
+        ErrorCode::kPermissionDenied,
+        "the new LDevID names device " + ldevid.SubjectSerialNumber() + ", not " + device.serial);
+  }
+  return store_.RecordDeparture(device.id, kDepartureTransferred,
+                                "moved; new LDevID " + ldevid.SerialHex());
+}
+
+Result<Bytes> SiteOwnership::Crl() {
+  ASSIGN_OR_RETURN(auto revocations, store_.ListRevocations());
+  std::vector<crypto::RevokedCertificate> revoked;
+  revoked.reserve(revocations.size());
+  for (const Revocation& revocation : revocations) {
+    revoked.push_back({revocation.serial, FromUnixSeconds(revocation.revoked_at)});
+  }
+  ASSIGN_OR_RETURN(int64_t number, store_.NextCrlNumber());
+  SystemTime now = clock_.Now();
+  const RegistrarIdentity& identity = registrar_.identity();
+  return crypto::IssueCrl(identity.domain_ca, identity.domain_ca_key, revoked, number, now,
+                          now + kCrlValidity);
+}
+
+}  // namespace concierge::registrar

@@ -1,0 +1,58 @@
+#pragma once
+
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "ownership/transfer.h"
+#include "registrar/registrar_service.h"
+
+namespace concierge::registrar {
+
+struct ExportRequest {
+  Bytes new_owner_key;               // SubjectPublicKeyInfo DER
+  std::string new_owner;             // the new owner's name, for the audit log
+  std::string new_registrar_url;     // where the devices are told to enroll next
+  std::vector<std::string> serials;  // empty: every enrolled device
+};
+
+struct ImportReport {
+  int devices = 0;
+  std::vector<std::string> makers_added;
+};
+
+// SiteOwnership is the site's side of the ownership lifecycle (docs/ownership.md): hand
+// devices to a new owner, take devices over from an old one, tell leaving devices where to go,
+// end their membership when they confirm, and publish the CRL. The site's owner key is its
+// domain CA key. Thread-safe.
+class SiteOwnership {
+ public:
+  SiteOwnership(SiteStore& store, MasaClient& masa, RegistrarService& registrar, const Clock& clock)
+      : store_(store), masa_(masa), registrar_(registrar), clock_(clock) {}
+
+  // Export extends each device's chain (fetched from its MASA) to the new owner, records the
+  // devices as leaving, and returns the bundle for the new owner. Nothing is recorded unless
+  // every device's chain could be extended.
+  Result<ownership::TransferBundle> Export(const ExportRequest& request);
+  // Import verifies every chain ends at this site's key, trusts the bundle's makers not yet
+  // trusted, and records each chain with its MASA.
+  Result<ImportReport> Import(const ownership::TransferBundle& bundle);
+
+  // Instruction is what the device authenticated by peer should do next, if anything.
+  Result<std::optional<ownership::MoveInstruction>> Instruction(const PeerIdentity& peer);
+  // ConfirmMove ends a leaving device's membership once it shows an LDevID its new owner
+  // issued: its certificates here are revoked.
+  Status ConfirmMove(const PeerIdentity& peer, ByteSpan new_ldevid_der);
+  // Crl is the domain CA's current CRL (DER), valid for a week.
+  Result<Bytes> Crl();
+
+  Result<Bytes> OwnerKey() const;
+
+ private:
+  SiteStore& store_;
+  MasaClient& masa_;
+  RegistrarService& registrar_;
+  const Clock& clock_;
+};
+
+}  // namespace concierge::registrar
