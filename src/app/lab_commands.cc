@@ -8,6 +8,7 @@
 #include "lab/exposure_lab.h"
 #include "lab/onboard_lab.h"
 #include "lab/policy_lab.h"
+#include "lab/transfer_lab.h"
 
 namespace concierge::app {
 namespace {
@@ -30,6 +31,33 @@ Status Onboard(const lab::OnboardOptions& base, const Output& output) {
     return MakeError(
         ErrorCode::kInternal,
         std::to_string(report.failed) + " enrollment(s) failed; first: " + report.first_error);
+  }
+  return OkStatus();
+}
+
+Status TransferLab(const lab::TransferOptions& base, const Output& output) {
+  lab::TransferOptions options = base;
+  if (isatty(STDERR_FILENO) != 0) {
+    options.progress = [](std::string_view phase, int done, int total) {
+      if (done % 50 == 0 || done == total) {
+        (void)std::fprintf(stderr, "\r  %.*s %d / %d", static_cast<int>(phase.size()), phase.data(),
+                           done, total);
+        if (done == total) {
+          (void)std::fprintf(stderr, "\n");
+        }
+      }
+    };
+  }
+  ASSIGN_OR_RETURN(auto report, lab::RunTransferLab(options));
+  output.Print(report.ToJson(), report.ToText());
+  if (report.failed > 0) {
+    return MakeError(
+        ErrorCode::kInternal,
+        std::to_string(report.failed) + " device(s) did not move; first: " + report.first_error);
+  }
+  if (report.longest_gap_ms > 0) {
+    return MakeError(ErrorCode::kInternal, "a device was without working credentials for " +
+                                               std::to_string(report.longest_gap_ms) + " ms");
   }
   return OkStatus();
 }
@@ -150,6 +178,18 @@ void AddLabCommands(CLI::App& app, Action& action, Output& output) {
     action = [&output, policy, linear] { return PolicyLab(*policy, *linear, output); };
   });
   AddExposureLabs(*lab, action, output);
+
+  auto transfer = std::make_shared<lab::TransferOptions>();
+  CLI::App* transfer_lab = lab->add_subcommand(
+      "transfer", "Onboard N devices at one site, transfer them all to another, measure");
+  transfer_lab->add_option("--devices", transfer->devices, "How many devices")
+      ->capture_default_str();
+  transfer_lab->add_option("--concurrency", transfer->concurrency, "Devices moving at once")
+      ->capture_default_str();
+  transfer_lab->add_flag("--json", output.json, "Print JSON");
+  transfer_lab->callback([&action, &output, transfer] {
+    action = [&output, transfer] { return TransferLab(*transfer, output); };
+  });
 }
 
 }  // namespace concierge::app

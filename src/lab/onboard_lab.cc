@@ -10,33 +10,11 @@
 #include <thread>
 
 #include "common/temp_dir.h"
-#include "http/https_server.h"
-#include "masa/maker_directory.h"
-#include "masa/masa_http.h"
+#include "lab/lab_world.h"
+#include "lab/policy_lab.h"
 #include "pledge/https_connector.h"
-#include "registrar/https_masa_client.h"
-#include "registrar/registrar_http.h"
-#include "registrar/site_directory.h"
 
 namespace concierge::lab {
-namespace {
-
-double Percentile(std::vector<double> values, double p) {
-  if (values.empty()) {
-    return 0;
-  }
-  std::sort(values.begin(), values.end());
-  auto index = static_cast<size_t>(std::lround(p * static_cast<double>(values.size() - 1)));
-  return values[std::min(index, values.size() - 1)];
-}
-
-double PeakRssMb() {
-  rusage usage{};
-  getrusage(RUSAGE_SELF, &usage);
-  return static_cast<double>(usage.ru_maxrss) / 1024.0;
-}
-
-}  // namespace
 
 Json OnboardReport::ToJson() const {
   return Json{{"devices", devices},
@@ -100,43 +78,10 @@ Result<OnboardReport> RunOnboardLab(const OnboardOptions& options) {
   report.crypto_bound_per_s =
       CryptoBoundPerSecond(report.rates, EnrollmentCryptoCost{}, report.cores);
 
-  // The maker and its MASA.
-  ASSIGN_OR_RETURN(auto maker, masa::InitMakerDirectory(lab.path() / "maker", "Lab Maker",
-                                                        "127.0.0.1:0", clock, random));
-  ASSIGN_OR_RETURN(auto maker_store, masa::MakerStore::Open(maker.DatabasePath(), clock));
-  masa::MasaService masa_service(*maker_store, clock, maker.masa);
-  ASSIGN_OR_RETURN(auto masa_ctx, http::MakeServerContext(maker.tls, true));
-  http::ServerOptions masa_options;
-  masa_options.workers = options.masa_workers;
-  ASSIGN_OR_RETURN(auto masa_server,
-                   http::HttpsServer::Start(
-                       {"127.0.0.1", 0}, std::move(masa_ctx),
-                       [&](const http::HttpRequest& request, const http::ConnectionInfo& info) {
-                         return masa::HandleMasaRequest(masa_service, request, info);
-                       },
-                       masa_options));
-  maker.masa_url = "127.0.0.1:" + std::to_string(masa_server->port());
-
-  // The site and its registrar.
-  ASSIGN_OR_RETURN(
-      auto site, registrar::InitSiteDirectory(lab.path() / "site", "Lab Site", "", clock, random));
-  ASSIGN_OR_RETURN(auto site_store, registrar::SiteStore::Open(site.DatabasePath(), clock));
-  RETURN_IF_ERROR(
-      site_store->AddTrustedMaker("Lab Maker", maker.masa.maker_ca, registrar::Approval::kAuto));
-  registrar::HttpsMasaClient masa_client(
-      site.Tls(), [&maker] { return std::vector<crypto::Certificate>{maker.masa.maker_ca}; });
-  registrar::RegistrarService registrar_service(*site_store, masa_client, clock, random,
-                                                site.identity);
-  ASSIGN_OR_RETURN(auto registrar_ctx, http::MakeServerContext(site.Tls(), true));
-  http::ServerOptions registrar_options;
-  registrar_options.workers = options.registrar_workers;
-  ASSIGN_OR_RETURN(auto registrar_server,
-                   http::HttpsServer::Start(
-                       {"127.0.0.1", 0}, std::move(registrar_ctx),
-                       [&](const http::HttpRequest& request, const http::ConnectionInfo& info) {
-                         return registrar::HandleRegistrarRequest(registrar_service, request, info);
-                       },
-                       registrar_options));
+  ASSIGN_OR_RETURN(auto maker, StartLabMaker(lab.path() / "maker", "Lab Maker",
+                                             options.masa_workers, clock, random));
+  ASSIGN_OR_RETURN(auto site, StartLabSite(lab.path() / "site", "Lab Site", *maker,
+                                           options.registrar_workers, clock, random));
 
   // The devices, minted before the clock starts.
   std::vector<pledge::PledgeIdentity> identities;
@@ -144,12 +89,12 @@ Result<OnboardReport> RunOnboardLab(const OnboardOptions& options) {
   for (int i = 0; i < options.devices; ++i) {
     char serial[32];
     (void)std::snprintf(serial, sizeof(serial), "LAB-%06d", i + 1);
-    ASSIGN_OR_RETURN(auto minted, masa::MintIdevid(maker, *maker_store, {serial, "", std::nullopt},
-                                                   clock, random));
-    identities.push_back({minted.idevid, minted.key, {}, {maker.masa.maker_ca}});
+    ASSIGN_OR_RETURN(auto minted, masa::MintIdevid(maker->directory, *maker->store,
+                                                   {serial, "", std::nullopt}, clock, random));
+    identities.push_back({minted.idevid, minted.key, {}, {maker->directory.masa.maker_ca}});
   }
 
-  pledge::HttpsConnector connector({"127.0.0.1", registrar_server->port()});
+  pledge::HttpsConnector connector({"127.0.0.1", site->server->port()});
   std::atomic<int> next{0};
   std::atomic<int> done{0};
   std::mutex mutex;
@@ -192,8 +137,8 @@ Result<OnboardReport> RunOnboardLab(const OnboardOptions& options) {
     thread.join();
   }
   report.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-  registrar_server->Stop();
-  masa_server->Stop();
+  site->server->Stop();
+  maker->server->Stop();
 
   report.enrolled = static_cast<int>(latencies_ms.size());
   report.failed = report.devices - report.enrolled;

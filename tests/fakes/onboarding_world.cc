@@ -39,7 +39,10 @@ class InMemoryConnection final : public pledge::RegistrarConnection {
  private:
   Result<http::HttpResponse> Handle(const http::HttpRequest& request) {
     connector_.requests.push_back(request);
-    http::HttpResponse response = registrar::HandleRegistrarRequest(service_, request, info_);
+    http::HttpResponse response =
+        connector_.ownership != nullptr
+            ? registrar::HandleSiteRequest(service_, *connector_.ownership, request, info_)
+            : registrar::HandleRegistrarRequest(service_, request, info_);
     if (connector_.hook) {
       connector_.hook(request, response);
     }
@@ -113,12 +116,15 @@ Site& OnboardingWorld::AddSite(const std::string& name) {
   auto dir = temp_.path() / ("site-" + std::to_string(sites_.size()));
   auto directory = registrar::InitSiteDirectory(dir, name, "", clock, random);
   EXPECT_TRUE(directory) << directory.error().ToString();
-  auto site = std::make_unique<Site>(Site{*directory, nullptr, nullptr, nullptr});
+  auto site = std::make_unique<Site>(Site{*directory, nullptr, nullptr, nullptr, nullptr});
   site->store =
       std::move(registrar::SiteStore::Open(site->directory.DatabasePath(), clock).value());
   site->service = std::make_unique<registrar::RegistrarService>(*site->store, masa, clock, random,
                                                                 site->directory.identity);
   site->connector = std::make_unique<InMemoryConnector>(*site->service, clock);
+  site->ownership =
+      std::make_unique<registrar::SiteOwnership>(*site->store, masa, *site->service, clock);
+  site->connector->ownership = site->ownership.get();
   sites_.push_back(std::move(site));
   return *sites_.back();
 }

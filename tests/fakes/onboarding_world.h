@@ -11,6 +11,7 @@
 #include "pledge/pledge.h"
 #include "registrar/registrar_service.h"
 #include "registrar/site_directory.h"
+#include "registrar/site_ownership.h"
 
 namespace concierge::testing {
 
@@ -45,7 +46,8 @@ class InMemoryConnector final : public pledge::Connector {
       const http::TlsIdentity& client, const std::vector<crypto::Certificate>& anchors) override;
 
   ResponseHook hook;
-  std::vector<http::HttpRequest> requests;  // every request seen, in order
+  std::vector<http::HttpRequest> requests;        // every request seen, in order
+  registrar::SiteOwnership* ownership = nullptr;  // when set, the site's own resources too
 
  private:
   registrar::RegistrarService& service_;
@@ -65,6 +67,7 @@ struct Site {
   std::unique_ptr<registrar::SiteStore> store;
   std::unique_ptr<registrar::RegistrarService> service;
   std::unique_ptr<InMemoryConnector> connector;
+  std::unique_ptr<registrar::SiteOwnership> ownership;
 };
 
 // OnboardingWorld builds makers, sites and devices under one temp dir and fake clock.
