@@ -20,7 +20,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   if (auto move = ownership::DecodeMoveInstruction(text)) {
     auto again = ownership::DecodeMoveInstruction(ownership::EncodeMoveInstruction(*move));
     FUZZ_CHECK(again.has_value());
-    FUZZ_CHECK(again->registrar_url == move->registrar_url && again->chain == move->chain);
+    FUZZ_CHECK(again->action == move->action && again->registrar_url == move->registrar_url &&
+               again->chain == move->chain);
   }
   return 0;
 }

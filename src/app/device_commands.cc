@@ -12,6 +12,7 @@ namespace {
 
 struct DeviceArgs {
   std::string identity;
+  std::string code;
   std::string registrar;
   int retry_for = 0;
 };
@@ -78,6 +79,15 @@ Status CheckIn(const DeviceArgs& args, const Output& output) {
                  serial + ": nothing to do (registrar " + current.registrar_url + ")");
     return OkStatus();
   }
+  if (instruction->action == ownership::MoveInstruction::Action::kReset) {
+    RETURN_IF_ERROR_CTX(pledge::ConfirmReset(current, *old_registrar),
+                        "confirming the reset (credentials kept)");
+    RETURN_IF_ERROR(pledge::ForgetDomain(args.identity));
+    output.Print(Json{{"serial", serial}, {"moved", false}, {"reset", true}},
+                 serial + ": decommissioned by " + current.registrar_url +
+                     "; domain credentials removed, back to the IDevID");
+    return OkStatus();
+  }
   ASSIGN_OR_RETURN(auto new_registrar, ConnectorFor(instruction->registrar_url));
   ASSIGN_OR_RETURN_CTX(
       auto moved, pledge::MoveToNewOwner(identity, *instruction, *new_registrar, clock, random),
@@ -97,6 +107,18 @@ Status CheckIn(const DeviceArgs& args, const Output& output) {
                     {"old_domain_told", confirmed.has_value()}},
                serial + ": moved to " + moved.registrar_url + ", LDevID " +
                    moved.ldevid.SerialHex() + " from \"" + moved.ldevid.IssuerText() + "\"");
+  return OkStatus();
+}
+
+// Reset is the physical-presence reset: the code from the device's label returns it to its
+// IDevID, for fresh onboarding by whoever holds it now.
+Status Reset(const DeviceArgs& args, const Output& output) {
+  ASSIGN_OR_RETURN(auto identity, pledge::LoadDeviceDirectory(args.identity));
+  RETURN_IF_ERROR(pledge::ResetWithCode(args.identity, args.code));
+  std::string serial = identity.idevid.SubjectSerialNumber();
+  output.Print(
+      Json{{"serial", serial}, {"reset", true}},
+      serial + ": reset by its label code; domain credentials removed, back to the IDevID");
   return OkStatus();
 }
 
@@ -123,6 +145,15 @@ void AddDeviceCommands(CLI::App& app, Action& action, Output& output) {
   check_in->add_flag("--json", output.json, "Print JSON");
   check_in->callback(
       [&action, &output, args] { action = [&output, args] { return CheckIn(*args, output); }; });
+
+  CLI::App* reset = device->add_subcommand(
+      "reset", "Physical-presence reset: back to the IDevID, proved by the label's code");
+  reset->add_option("--identity", args->identity, "Device directory")->required();
+  reset->add_option("--code", args->code, "The reset code printed on the device's label")
+      ->required();
+  reset->add_flag("--json", output.json, "Print JSON");
+  reset->callback(
+      [&action, &output, args] { action = [&output, args] { return Reset(*args, output); }; });
 }
 
 }  // namespace concierge::app

@@ -81,9 +81,14 @@ Status Mint(const MakerArgs& args, const Output& output) {
                                                 : std::filesystem::path(args.out) / request.serial;
     RETURN_IF_ERROR(pledge::WriteDeviceDirectory(dir, identity.idevid, identity.key,
                                                  identity.provenance, maker.masa.maker_ca));
+    ASSIGN_OR_RETURN(std::string reset_code, pledge::WriteResetCode(dir, random));
+    // label.txt stands for the sticker on the device: readable by a person holding it.
+    RETURN_IF_ERROR(WriteFileAtomic(
+        dir / "label.txt", "serial: " + request.serial + "\nreset code: " + reset_code + "\n"));
     minted.push_back({{"serial", request.serial},
                       {"dir", dir.string()},
-                      {"certificate_serial", identity.idevid.SerialHex()}});
+                      {"certificate_serial", identity.idevid.SerialHex()},
+                      {"reset_code", reset_code}});
     text += "minted " + request.serial + " -> " + dir.string() + "\n";
   }
   output.Print(Json{{"minted", minted}}, text);

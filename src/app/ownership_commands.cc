@@ -1,10 +1,13 @@
+#include <algorithm>
 #include <iostream>
 #include <memory>
+#include <tuple>
 
 #include "app/cli.h"
 #include "app/site_controller.h"
 #include "common/files.h"
 #include "crypto/crl.h"
+#include "ownership/chain.h"
 #include "registrar/registrar_http.h"
 
 namespace concierge::app {
@@ -12,6 +15,13 @@ namespace {
 
 struct OwnershipArgs {
   std::string dir;
+  std::string serial;
+  std::vector<std::string> agents;
+  int threshold = 0;
+  std::string key;
+  std::string masa_url;
+  std::string masa_ca;
+  bool device_gone = false;
   std::string to;
   std::string registrar;
   std::vector<std::string> devices;
@@ -84,6 +94,142 @@ Status Import(const OwnershipArgs& args, const Output& output) {
   return OkStatus();
 }
 
+std::string KeyName(ByteSpan spki) {
+  return "sha256:" + HexEncode(crypto::Sha256(spki)).substr(0, 16);
+}
+
+Status ShowChain(const OwnershipArgs& args, const Output& output) {
+  ASSIGN_OR_RETURN(auto controller, OpenSiteController(args.dir));
+  ASSIGN_OR_RETURN(auto devices, controller->store->ListDevices());
+  auto device = std::find_if(devices.begin(), devices.end(),
+                             [&](const auto& d) { return d.serial == args.serial; });
+  if (device == devices.end()) {
+    return MakeError(ErrorCode::kNotFound, "no device " + args.serial + " on this site");
+  }
+  ASSIGN_OR_RETURN(Bytes bytes, controller->masa->FetchChain(device->masa_url, args.serial));
+  ASSIGN_OR_RETURN(auto chain, ownership::OwnershipChain::Decode(
+                                   bytes, {.masa_key = {}, .masa_is_maker = true}));
+  ASSIGN_OR_RETURN(Bytes own, controller->ownership->OwnerKey());
+  Json entries = Json::array();
+  std::string text = args.serial + " (maker " + chain.header().maker + ", key " +
+                     KeyName(chain.header().maker_key) + ")\n";
+  for (const auto& entry : chain.entries()) {
+    std::string to = entry.next_owner_key == own ? "this site"
+                     : entry.next_owner_key == chain.header().maker_key
+                         ? "the maker"
+                         : KeyName(entry.next_owner_key);
+    entries.push_back({{"index", entry.index},
+                       {"kind", ownership::EntryKindName(entry.kind)},
+                       {"issued_at", FormatRfc3339(FromUnixSeconds(entry.issued_at))},
+                       {"to", to}});
+    text += "  " + std::to_string(entry.index) + "  " +
+            std::string(ownership::EntryKindName(entry.kind)) + "  " +
+            FormatRfc3339(FromUnixSeconds(entry.issued_at)) + "  -> " + to + "\n";
+  }
+  bool ours = chain.OwnedBy(own);
+  text += ours ? "owned by this site" : "not owned by this site";
+  output.Print(Json{{"serial", args.serial}, {"entries", entries}, {"owned_by_this_site", ours}},
+               text);
+  return OkStatus();
+}
+
+Status SayStatement(const OwnershipArgs& args, const Output& output, ownership::Action action) {
+  ASSIGN_OR_RETURN(auto controller, OpenSiteController(args.dir));
+  ownership::Statement statement;
+  statement.action = action;
+  if (action == ownership::Action::kSetEscrow) {
+    if (args.agents.empty() || args.threshold < 1 ||
+        static_cast<size_t>(args.threshold) > args.agents.size()) {
+      return MakeError(ErrorCode::kInvalidArgument,
+                       "escrow needs --agents and a --threshold from 1 to their number");
+    }
+    for (const std::string& agent : args.agents) {
+      ASSIGN_OR_RETURN(OwnerKey key, ReadOwnerKey(agent));
+      statement.agents.push_back(key.key);
+    }
+    statement.threshold = args.threshold;
+  }
+  ASSIGN_OR_RETURN(std::string answer,
+                   controller->ownership->SubmitStatement(args.serial, statement));
+  output.Print(
+      Json{{"serial", args.serial}, {"statement", ownership::ActionName(action)}, {"masa", answer}},
+      args.serial + ": " + answer);
+  return OkStatus();
+}
+
+Status ReportStolen(const OwnershipArgs& args, const Output& output) {
+  return SayStatement(args, output, ownership::Action::kReportStolen);
+}
+
+Status ClearStolen(const OwnershipArgs& args, const Output& output) {
+  return SayStatement(args, output, ownership::Action::kClearStolen);
+}
+
+Status SetEscrow(const OwnershipArgs& args, const Output& output) {
+  return SayStatement(args, output, ownership::Action::kSetEscrow);
+}
+
+// AgentKey makes an escrow agent's key pair: BASE.key (private) and BASE.pub.pem.
+Status AgentKey(const OwnershipArgs& args, const Output& output) {
+  ASSIGN_OR_RETURN(auto key, crypto::PrivateKey::GenerateP256());
+  ASSIGN_OR_RETURN(std::string pem, key.ToPem());
+  ASSIGN_OR_RETURN(Bytes spki, key.PublicKeyDer());
+  std::string public_pem = "-----BEGIN PUBLIC KEY-----\n";
+  std::string b64 = Base64Encode(spki);
+  for (size_t i = 0; i < b64.size(); i += 64) {
+    public_pem += b64.substr(i, 64) + "\n";
+  }
+  public_pem += "-----END PUBLIC KEY-----\n";
+  RETURN_IF_ERROR(WriteFileAtomic(args.out + ".key", pem, 0600));
+  RETURN_IF_ERROR(WriteFileAtomic(args.out + ".pub.pem", public_pem, 0644));
+  output.Print(
+      Json{{"key", args.out + ".key"}, {"public", args.out + ".pub.pem"}},
+      "escrow agent key " + KeyName(spki) + ": " + args.out + ".key, " + args.out + ".pub.pem");
+  return OkStatus();
+}
+
+// Approve is an escrow agent's signed approval to hand a device to a new owner; the MASA
+// extends the chain when the owner's threshold is reached.
+Status Approve(const OwnershipArgs& args, const Output& output) {
+  ASSIGN_OR_RETURN(std::string key_pem, ReadFile(args.key));
+  ASSIGN_OR_RETURN_CTX(auto key, crypto::PrivateKey::FromPem(key_pem), args.key);
+  ASSIGN_OR_RETURN(OwnerKey to, ReadOwnerKey(args.to));
+  ASSIGN_OR_RETURN(std::string ca_pem, ReadFile(args.masa_ca));
+  ASSIGN_OR_RETURN_CTX(auto anchors, crypto::Certificate::FromPemChain(ca_pem), args.masa_ca);
+  ownership::Statement statement;
+  statement.action = ownership::Action::kApproveEscrow;
+  statement.device_id = args.serial;
+  statement.issued_at = ToUnixMillis(SystemClock().Now());
+  statement.subject_key = to.key;
+  ASSIGN_OR_RETURN(Bytes signed_statement, ownership::SignStatement(key, statement));
+  registrar::HttpsMasaClient masa(std::nullopt, [anchors] { return anchors; });
+  std::string url =
+      args.masa_url.starts_with("https://") ? args.masa_url : "https://" + args.masa_url;
+  ASSIGN_OR_RETURN(std::string answer, masa.SubmitStatement(url, signed_statement));
+  output.Print(Json{{"serial", args.serial}, {"to", to.name}, {"masa", answer}},
+               args.serial + ": " + answer);
+  return OkStatus();
+}
+
+Status Decommission(const OwnershipArgs& args, const Output& output) {
+  if (args.devices.empty()) {
+    return MakeError(ErrorCode::kInvalidArgument, "name the devices to decommission (--devices)");
+  }
+  ASSIGN_OR_RETURN(auto controller, OpenSiteController(args.dir));
+  Json done = Json::array();
+  std::string text;
+  for (const std::string& serial : args.devices) {
+    ASSIGN_OR_RETURN_CTX(std::string what,
+                         controller->ownership->Decommission(serial, args.device_gone), serial);
+    done.push_back({{"serial", serial}, {"done", what}});
+    text += serial + ": " + what + "\n";
+  }
+  output.Print(Json{{"decommissioned", done}}, text +
+                                                   "(run `concierge policy apply` to remove "
+                                                   "their network policy now)");
+  return OkStatus();
+}
+
 Status Crl(const OwnershipArgs& args, const Output& output) {
   ASSIGN_OR_RETURN(auto controller, OpenSiteController(args.dir));
   ASSIGN_OR_RETURN(Bytes der, controller->ownership->Crl());
@@ -131,6 +277,59 @@ void AddOwnershipCommands(CLI::App& app, Action& action, Output& output) {
   in->add_option("bundle", args->bundle, "Transfer bundle from `transfer export`")->required();
   in->add_flag("--json", output.json, "Print JSON");
   bind(in, Import);
+
+  CLI::App* owner = app.add_subcommand("ownership", "Devices' ownership chains at their MASAs");
+  owner->require_subcommand(1);
+  CLI::App* show = owner->add_subcommand("show", "The device's ownership chain");
+  show->add_option("--dir", args->dir, "Site state directory")->required();
+  show->add_option("serial", args->serial, "Device serial")->required();
+  show->add_flag("--json", output.json, "Print JSON");
+  bind(show, ShowChain);
+  for (auto [name, help, body] :
+       {std::tuple{"report-stolen", "No voucher for anyone until the report is cleared",
+                   &ReportStolen},
+        std::tuple{"clear-stolen", "The device is back: vouchers again", &ClearStolen}}) {
+    CLI::App* command = owner->add_subcommand(name, help);
+    command->add_option("--dir", args->dir, "Site state directory")->required();
+    command->add_option("serial", args->serial, "Device serial")->required();
+    command->add_flag("--json", output.json, "Print JSON");
+    bind(command, body);
+  }
+  CLI::App* escrow = owner->add_subcommand(
+      "escrow", "Register escrow agents: THRESHOLD of them may hand the device on");
+  escrow->add_option("--dir", args->dir, "Site state directory")->required();
+  escrow->add_option("serial", args->serial, "Device serial")->required();
+  escrow->add_option("--agents", args->agents, "Agents' public keys (PEM)")
+      ->delimiter(',')
+      ->required();
+  escrow->add_option("--threshold", args->threshold, "Approvals needed")->required();
+  escrow->add_flag("--json", output.json, "Print JSON");
+  bind(escrow, SetEscrow);
+  CLI::App* agent_key = owner->add_subcommand("agent-key", "Make an escrow agent's key pair");
+  agent_key->add_option("--out", args->out, "Writes OUT.key and OUT.pub.pem")->required();
+  agent_key->add_flag("--json", output.json, "Print JSON");
+  bind(agent_key, AgentKey);
+  CLI::App* approve = owner->add_subcommand(
+      "approve", "As an escrow agent, approve handing a device to a new owner");
+  approve->add_option("--key", args->key, "The agent's private key (PEM)")->required();
+  approve->add_option("--masa-url", args->masa_url, "The device's MASA, https://HOST:PORT")
+      ->required();
+  approve->add_option("--masa-ca", args->masa_ca, "CA that authenticates the MASA (PEM)")
+      ->required();
+  approve->add_option("--to", args->to, "The new owner's domain CA certificate (or key), PEM")
+      ->required();
+  approve->add_option("serial", args->serial, "Device serial")->required();
+  approve->add_flag("--json", output.json, "Print JSON");
+  bind(approve, Approve);
+
+  CLI::App* retire = app.add_subcommand(
+      "decommission", "Release devices at their MASAs, revoke their LDevIDs, reset them");
+  retire->add_option("--dir", args->dir, "Site state directory")->required();
+  retire->add_option("--devices", args->devices, "Device serials")->delimiter(',');
+  retire->add_flag("--device-gone", args->device_gone,
+                   "The device is lost or dead: end its membership now, not at its reset");
+  retire->add_flag("--json", output.json, "Print JSON");
+  bind(retire, Decommission);
 
   CLI::App* crl = app.add_subcommand("crl", "The domain CA's certificate revocation list");
   crl->add_option("--dir", args->dir, "Site state directory")->required();

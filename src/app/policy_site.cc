@@ -17,6 +17,10 @@ Status SyncOnboarded(const registrar::SiteDirectory& dir, mud::MudStore& store,
   ASSIGN_OR_RETURN(auto site_store, registrar::SiteStore::Open(dir.DatabasePath(), clock));
   ASSIGN_OR_RETURN(auto devices, site_store->ListDevices());
   for (const auto& device : devices) {
+    if (!device.Active()) {
+      RETURN_IF_ERROR(store.RemoveDevice(device.serial));
+      continue;
+    }
     if (device.mud_url.empty() || device.state != registrar::kStateEnrolled) {
       continue;
     }

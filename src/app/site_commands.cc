@@ -1,3 +1,4 @@
+#include <algorithm>
 #include <iomanip>
 #include <iostream>
 #include <memory>
@@ -150,8 +151,26 @@ Status AuditShow(const SiteArgs& args, const Output& output) {
   SystemClock clock;
   ASSIGN_OR_RETURN(auto site, registrar::LoadSiteDirectory(args.dir));
   ASSIGN_OR_RETURN(auto store, SiteStore::Open(site.DatabasePath(), clock));
-  std::string subject = args.device.empty() ? "" : "device:" + args.device;
-  ASSIGN_OR_RETURN(auto records, store::ReadAuditEvents(store->database(), subject));
+  std::vector<store::AuditRecord> records;
+  if (args.device.empty()) {
+    ASSIGN_OR_RETURN(records, store::ReadAuditEvents(store->database()));
+  } else {
+    // The registrar names a device by its id, the MUD manager by its serial: show both.
+    ASSIGN_OR_RETURN(auto devices, store->ListDevices());
+    auto device = std::find_if(devices.begin(), devices.end(), [&](const auto& d) {
+      return d.serial == args.device || std::to_string(d.id) == args.device;
+    });
+    if (device == devices.end()) {
+      return MakeError(ErrorCode::kNotFound, "no device " + args.device + " on this site");
+    }
+    for (const std::string& subject :
+         {"device:" + std::to_string(device->id), "device:" + device->serial}) {
+      ASSIGN_OR_RETURN(auto some, store::ReadAuditEvents(store->database(), subject));
+      records.insert(records.end(), some.begin(), some.end());
+    }
+    std::sort(records.begin(), records.end(),
+              [](const auto& a, const auto& b) { return a.seq < b.seq; });
+  }
   Json list = Json::array();
   std::string text;
   for (const auto& record : records) {
@@ -222,7 +241,7 @@ void AddSiteCommands(CLI::App& app, Action& action, Output& output) {
   bind(verify, AuditVerify);
   CLI::App* show = audit->add_subcommand("show", "Print audit events");
   show->add_option("--dir", args->dir, "Site state directory")->required();
-  show->add_option("--device", args->device, "Only this device id");
+  show->add_option("--device", args->device, "Only this device (id or serial)");
   show->add_flag("--json", output.json, "Print JSON");
   bind(show, AuditShow);
 }

@@ -104,4 +104,8 @@ Result<SystemTime> ParseRfc3339(std::string_view text) {
   return FromUnixSeconds(static_cast<int64_t>(seconds) - offset_seconds);
 }
 
+int64_t ToUnixMillis(SystemTime t) {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(t.time_since_epoch()).count();
+}
+
 }  // namespace concierge

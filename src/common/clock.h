@@ -34,4 +34,6 @@ int64_t ToUnixSeconds(SystemTime t);
 
 SystemTime FromUnixSeconds(int64_t seconds);
 
+int64_t ToUnixMillis(SystemTime t);
+
 }  // namespace concierge

@@ -215,6 +215,19 @@ Status MudStore::SetAddresses(const std::string& device,
   return tx.Commit();
 }
 
+Status MudStore::RemoveDevice(const std::string& device) {
+  std::lock_guard lock(mutex_);
+  ASSIGN_OR_RETURN(auto tx, store::Transaction::Begin(db_));
+  ASSIGN_OR_RETURN(auto remove, db_.Prepare("DELETE FROM mud_devices WHERE name=?"));
+  RETURN_IF_ERROR(remove.BindAll(device).Run());
+  if (db_.Changes() == 0) {
+    return OkStatus();
+  }
+  RETURN_IF_ERROR(store::AppendAuditEvent(db_, clock_, "device.policy_removed", "device:" + device,
+                                          Json{{"reason", "left the site"}}));
+  return tx.Commit();
+}
+
 Status MudStore::TakeAddress(const std::string& device, const std::string& address, Json& detail) {
   ASSIGN_OR_RETURN(auto holders, db_.Prepare("SELECT name, addresses FROM mud_devices WHERE"
                                              " name<>? AND (' ' || addresses || ' ')"

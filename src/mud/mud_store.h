@@ -78,6 +78,9 @@ class MudStore {
   // SetAddresses replaces a device's addresses (each an IP literal); another device that held
   // one of them loses it.
   Status SetAddresses(const std::string& device, const std::vector<std::string>& addresses);
+  // RemoveDevice forgets a device that left the site (transferred or decommissioned): the
+  // next policy no longer names it.
+  Status RemoveDevice(const std::string& device);
   // Seen records what a DHCP server saw: the device with this MAC, or else the one holding this
   // address, or else a new device named after the MAC, gets the address and (if given) the URL.
   // Returns the device's name.

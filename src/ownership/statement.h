@@ -25,7 +25,7 @@ std::string_view ActionName(Action action);
 struct Statement {
   Action action = Action::kReportStolen;
   std::string device_id;
-  int64_t issued_at = 0;      // Unix seconds
+  int64_t issued_at = 0;      // Unix milliseconds
   Bytes subject_key;          // kApproveEscrow: the new owner's key (SPKI DER)
   std::vector<Bytes> agents;  // kSetEscrow: the agents' keys (SPKI DER)
   int64_t threshold = 0;      // kSetEscrow: approvals needed

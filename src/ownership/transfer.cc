@@ -124,7 +124,11 @@ Result<TransferBundle> DecodeBundle(std::string_view json) {
 }
 
 std::string EncodeMoveInstruction(const MoveInstruction& instruction) {
+  if (instruction.action == MoveInstruction::Action::kReset) {
+    return Json{{kMoveFormat, 1}, {"action", "reset"}}.dump();
+  }
   return Json{{kMoveFormat, 1},
+              {"action", "move"},
               {"registrar", instruction.registrar_url},
               {"chain", Base64Encode(instruction.chain)}}
       .dump();
@@ -137,9 +141,20 @@ Result<MoveInstruction> DecodeMoveInstruction(std::string_view json) {
   ASSIGN_OR_RETURN(Json root, ParseJsonObject(json, "move instruction"));
   const std::string path = "move";
   JsonObjectReader reader(root, path);
-  RETURN_IF_ERROR(reader.RejectUnknown({kMoveFormat, "registrar", "chain"}));
+  RETURN_IF_ERROR(reader.RejectUnknown({kMoveFormat, "action", "registrar", "chain"}));
   RETURN_IF_ERROR(RequireFormat(reader, path, kMoveFormat));
   MoveInstruction instruction;
+  ASSIGN_OR_RETURN(std::string action, reader.RequiredString("action"));
+  if (action == "reset") {
+    if (reader.Has("registrar") || reader.Has("chain")) {
+      return Bad("move: a reset names no registrar and no chain");
+    }
+    instruction.action = MoveInstruction::Action::kReset;
+    return instruction;
+  }
+  if (action != "move") {
+    return Bad("move.action: \"" + action + "\" is neither move nor reset");
+  }
   ASSIGN_OR_RETURN(instruction.registrar_url, reader.RequiredString("registrar"));
   ASSIGN_OR_RETURN(instruction.chain, reader.RequiredBase64("chain"));
   return instruction;

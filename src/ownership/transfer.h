@@ -34,11 +34,14 @@ std::string EncodeBundle(const TransferBundle& bundle);
 // DecodeBundle checks structure and sizes; the chains are verified by whoever uses them.
 Result<TransferBundle> DecodeBundle(std::string_view json);
 
-// MoveInstruction is what a site tells a device that is leaving it: enroll with this
-// registrar, whose owner the chain now ends at.
+// MoveInstruction is what a site tells a device that is leaving it: move (enroll with this
+// registrar, whose owner the chain now ends at), or reset (forget this domain, back to the
+// IDevID, after decommissioning).
 struct MoveInstruction {
-  std::string registrar_url;
-  Bytes chain;
+  enum class Action : uint8_t { kMove, kReset };
+  Action action = Action::kMove;
+  std::string registrar_url;  // kMove
+  Bytes chain;                // kMove
 };
 
 std::string EncodeMoveInstruction(const MoveInstruction& instruction);

@@ -130,4 +130,29 @@ Status ForgetDomain(const fs::path& dir) {
   return OkStatus();
 }
 
+Result<std::string> WriteResetCode(const fs::path& dir, Random& random) {
+  std::string hex = HexEncode(random.Generate(10));
+  std::string code;
+  for (size_t i = 0; i < hex.size(); i += 5) {
+    code += (code.empty() ? "" : "-") + hex.substr(i, 5);
+  }
+  RETURN_IF_ERROR(WriteFileAtomic(dir / "reset-code.sha256",
+                                  HexEncode(crypto::Sha256(ToBytes(code))) + "\n", 0600));
+  return code;
+}
+
+Status ResetWithCode(const fs::path& dir, std::string_view code) {
+  ASSIGN_OR_RETURN_CTX(std::string stored, ReadFile(dir / "reset-code.sha256"),
+                       "this device has no physical reset code");
+  while (!stored.empty() && (stored.back() == '\n' || stored.back() == '\r')) {
+    stored.pop_back();
+  }
+  std::string given = HexEncode(crypto::Sha256(ToBytes(code)));
+  if (!ConstantTimeEqual(ToBytes(given), ToBytes(stored))) {
+    return MakeError(ErrorCode::kPermissionDenied,
+                     "the reset code is not this device's; nothing was changed");
+  }
+  return ForgetDomain(dir);
+}
+
 }  // namespace concierge::pledge

@@ -25,4 +25,10 @@ Result<DomainCredentials> LoadDomainCredentials(const std::filesystem::path& dir
 // ForgetDomain removes the domain credentials (a reset to the IDevID).
 Status ForgetDomain(const std::filesystem::path& dir);
 
+// The physical-presence reset: the maker prints a code on the device's label and the device
+// keeps only its hash (reset-code.sha256). WriteResetCode makes one and returns it.
+Result<std::string> WriteResetCode(const std::filesystem::path& dir, Random& random);
+// ResetWithCode forgets the domain only when code is the label's; nothing changes otherwise.
+Status ResetWithCode(const std::filesystem::path& dir, std::string_view code);
+
 }  // namespace concierge::pledge

@@ -7,6 +7,7 @@ namespace {
 
 constexpr std::string_view kInstructions = "/.well-known/concierge/instructions";
 constexpr std::string_view kMoved = "/.well-known/concierge/moved";
+constexpr std::string_view kReset = "/.well-known/concierge/reset";
 
 Result<std::unique_ptr<RegistrarConnection>> OpenWith(const DomainCredentials& credentials,
                                                       Connector& registrar) {
@@ -53,6 +54,9 @@ Result<DomainCredentials> MoveToNewOwner(const PledgeIdentity& identity,
                                          const ownership::MoveInstruction& instruction,
                                          Connector& new_registrar, const Clock& clock,
                                          Random& random, PledgeOptions options) {
+  if (instruction.action != ownership::MoveInstruction::Action::kMove) {
+    return MakeError(ErrorCode::kInvalidArgument, "the instruction is not a move");
+  }
   ASSIGN_OR_RETURN(auto chain, CheckChain(identity, instruction.chain));
   Bytes new_owner = chain.owner_key();
   options.accept_domain = [&new_owner](const crypto::Certificate& pinned) -> Status {
@@ -83,6 +87,15 @@ Status ConfirmMove(const DomainCredentials& old, const crypto::Certificate& new_
                                                    ToString(new_ldevid.Der()), ""));
   if (response.status != 200) {
     return std::unexpected(http::ErrorFromPeerStatus("old registrar", response));
+  }
+  return OkStatus();
+}
+
+Status ConfirmReset(const DomainCredentials& current, Connector& registrar) {
+  ASSIGN_OR_RETURN_CTX(auto connection, OpenWith(current, registrar), "registrar");
+  ASSIGN_OR_RETURN(auto response, connection->Post(kReset, "application/json", "{}", ""));
+  if (response.status != 200) {
+    return std::unexpected(http::ErrorFromPeerStatus("registrar", response));
   }
   return OkStatus();
 }

@@ -36,4 +36,8 @@ Result<DomainCredentials> MoveToNewOwner(const PledgeIdentity& identity,
 Status ConfirmMove(const DomainCredentials& old, const crypto::Certificate& new_ldevid,
                    Connector& old_registrar);
 
+// ConfirmReset tells the registrar, over the LDevID, that the device is about to forget the
+// domain as it was told (decommissioning); the caller then drops the credentials.
+Status ConfirmReset(const DomainCredentials& current, Connector& registrar);
+
 }  // namespace concierge::pledge

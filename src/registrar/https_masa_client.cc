@@ -7,7 +7,7 @@
 
 namespace concierge::registrar {
 
-HttpsMasaClient::HttpsMasaClient(http::TlsIdentity identity,
+HttpsMasaClient::HttpsMasaClient(std::optional<http::TlsIdentity> identity,
                                  std::function<std::vector<crypto::Certificate>()> anchors,
                                  std::chrono::milliseconds timeout)
     : identity_(std::move(identity)), anchors_(std::move(anchors)), timeout_(timeout) {}

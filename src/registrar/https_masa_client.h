@@ -3,6 +3,7 @@
 #include <functional>
 #include <map>
 #include <mutex>
+#include <optional>
 #include <vector>
 
 #include "http/https_client.h"
@@ -16,7 +17,8 @@ namespace concierge::registrar {
 // connections are kept per authority and reused. Thread-safe.
 class HttpsMasaClient final : public MasaClient {
  public:
-  HttpsMasaClient(http::TlsIdentity identity,
+  // identity is nullopt for a client that is not a registrar (an escrow agent).
+  HttpsMasaClient(std::optional<http::TlsIdentity> identity,
                   std::function<std::vector<crypto::Certificate>()> anchors,
                   std::chrono::milliseconds timeout = std::chrono::seconds(30));
 
@@ -41,7 +43,7 @@ class HttpsMasaClient final : public MasaClient {
   void DropIdle(const http::Url& url);
   void Return(const http::Url& url, http::HttpsClient client);
 
-  http::TlsIdentity identity_;
+  std::optional<http::TlsIdentity> identity_;
   std::function<std::vector<crypto::Certificate>()> anchors_;
   std::chrono::milliseconds timeout_;
   std::mutex mutex_;

@@ -132,6 +132,11 @@ HttpResponse HandleSite(SiteOwnership& ownership, std::string_view resource,
     return confirmed ? MakeResponse(200, "text/plain; charset=utf-8", "membership ended\n")
                      : MakeErrorResponse(confirmed.error());
   }
+  if (resource == "reset" && request.method == "POST") {
+    auto confirmed = ownership.ConfirmReset(peer);
+    return confirmed ? MakeResponse(200, "text/plain; charset=utf-8", "membership ended\n")
+                     : MakeErrorResponse(confirmed.error());
+  }
   if (resource == "crl" && request.method == "GET") {
     auto crl = ownership.Crl();
     return crl ? MakeResponse(200, "application/pkix-crl", ToString(*crl))

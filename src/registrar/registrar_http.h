@@ -16,6 +16,7 @@ http::HttpResponse HandleRegistrarRequest(RegistrarService& service,
 // HandleSiteRequest adds the site's own device resources to the registrar's:
 // GET /.well-known/concierge/instructions (LDevID: what to do next; 204 when nothing),
 // POST /.well-known/concierge/moved (LDevID; body: the new LDevID, application/pkix-cert),
+// POST /.well-known/concierge/reset (LDevID of a device told to reset, about to forget us),
 // GET /.well-known/concierge/crl (the domain CA's CRL, application/pkix-crl).
 http::HttpResponse HandleSiteRequest(RegistrarService& service, SiteOwnership& ownership,
                                      const http::HttpRequest& request,

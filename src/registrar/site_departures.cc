@@ -46,6 +46,28 @@ Status SiteStore::RecordExport(int64_t device_id, const std::string& registrar_u
   return tx.Commit();
 }
 
+Status SiteStore::RecordRetiring(int64_t device_id) {
+  std::lock_guard lock(mutex_);
+  ASSIGN_OR_RETURN(auto tx, store::Transaction::Begin(db_));
+  ASSIGN_OR_RETURN(auto device, QueryOneDevice(" WHERE d.id = ?", device_id, ""));
+  if (!device) {
+    return MakeError(ErrorCode::kNotFound, "no device " + std::to_string(device_id));
+  }
+  if (!device->Active()) {
+    return MakeError(ErrorCode::kFailedPrecondition,
+                     "device " + device->serial + " is already " + device->departure);
+  }
+  ASSIGN_OR_RETURN(auto upsert,
+                   db_.Prepare("INSERT INTO departures(device_id, kind, registrar_url, chain, at) "
+                               "VALUES (?,?,'',x'',?) ON CONFLICT(device_id) DO UPDATE SET "
+                               "kind = excluded.kind, registrar_url = '', chain = x'', "
+                               "at = excluded.at"));
+  RETURN_IF_ERROR(upsert.BindAll(device_id, kDepartureRetiring, ToUnixSeconds(clock_.Now())).Run());
+  RETURN_IF_ERROR(store::AppendAuditEvent(db_, clock_, "device.retiring", Subject(device_id),
+                                          Json{{"serial", device->serial}}));
+  return tx.Commit();
+}
+
 Result<std::optional<Departure>> SiteStore::FindDeparture(int64_t device_id) {
   std::lock_guard lock(mutex_);
   ASSIGN_OR_RETURN(auto query, db_.Prepare("SELECT kind, registrar_url, chain, at FROM departures "

@@ -26,7 +26,8 @@ Result<std::vector<DeviceRecord>> SelectDevices(SiteStore& store,
   std::vector<DeviceRecord> chosen;
   if (serials.empty()) {
     for (DeviceRecord& device : all) {
-      if (device.Active() && device.state == kStateEnrolled) {
+      bool staying = device.departure.empty() || device.departure == kDepartureLeaving;
+      if (staying && device.state == kStateEnrolled) {
         chosen.push_back(std::move(device));
       }
     }
@@ -41,9 +42,9 @@ Result<std::vector<DeviceRecord>> SelectDevices(SiteStore& store,
     if (it == by_serial.end()) {
       return MakeError(ErrorCode::kNotFound, "no device " + serial + " on this site");
     }
-    if (!it->second.Active()) {
+    if (!it->second.departure.empty() && it->second.departure != kDepartureLeaving) {
       return MakeError(ErrorCode::kFailedPrecondition,
-                       "device " + serial + " was already " + it->second.departure);
+                       "device " + serial + " is already " + it->second.departure);
     }
     if (it->second.state != kStateEnrolled) {
       return MakeError(ErrorCode::kFailedPrecondition,
@@ -159,9 +160,80 @@ Result<ImportReport> SiteOwnership::Import(const ownership::TransferBundle& bund
   return report;
 }
 
+Result<DeviceRecord> SiteOwnership::FindActive(const std::string& serial) {
+  ASSIGN_OR_RETURN(auto devices, store_.ListDevices());
+  for (DeviceRecord& device : devices) {
+    if (device.serial != serial) {
+      continue;
+    }
+    if (!device.Active()) {
+      return MakeError(ErrorCode::kFailedPrecondition,
+                       "device " + serial + " is already " + device.departure);
+    }
+    return std::move(device);
+  }
+  return MakeError(ErrorCode::kNotFound, "no device " + serial + " on this site");
+}
+
+Result<std::string> SiteOwnership::SubmitStatement(const std::string& serial,
+                                                   ownership::Statement statement) {
+  ASSIGN_OR_RETURN(DeviceRecord device, FindActive(serial));
+  statement.device_id = serial;
+  // Statements are ordered by their time (milliseconds) at the MASA.
+  statement.issued_at = std::max(statement.issued_at, ToUnixMillis(clock_.Now()));
+  ASSIGN_OR_RETURN(Bytes signed_statement,
+                   ownership::SignStatement(registrar_.identity().domain_ca_key, statement));
+  return masa_.SubmitStatement(device.masa_url, signed_statement);
+}
+
+Result<std::string> SiteOwnership::Decommission(const std::string& serial, bool device_gone) {
+  ASSIGN_OR_RETURN(DeviceRecord device, FindActive(serial));
+  if (device.departure == kDepartureLeaving) {
+    return MakeError(ErrorCode::kFailedPrecondition,
+                     "device " + serial + " is being transferred; it is not this site's to retire");
+  }
+  ASSIGN_OR_RETURN(Bytes own_key, OwnerKey());
+  ASSIGN_OR_RETURN_CTX(Bytes recorded, masa_.FetchChain(device.masa_url, serial),
+                       "device " + serial + ": fetching its chain");
+  ASSIGN_OR_RETURN(auto chain, OwnershipChain::Decode(recorded, kMakerAsMasa));
+  std::string done;
+  if (chain.OwnedBy(own_key)) {
+    ownership::Statement release;
+    release.action = ownership::Action::kRelease;
+    ASSIGN_OR_RETURN(done, SubmitStatement(serial, release));
+  } else if (chain.OwnedBy(chain.header().maker_key)) {
+    done = "already released at its MASA";  // a decommission interrupted before
+  } else {
+    return MakeError(ErrorCode::kPermissionDenied,
+                     "device " + serial +
+                         ": its MASA records another owner; it is not this "
+                         "site's to release");
+  }
+  if (device_gone) {
+    RETURN_IF_ERROR(store_.RecordDeparture(device.id, kDepartureDecommissioned,
+                                           "decommissioned without the device"));
+    return done + "; membership ended and certificates revoked";
+  }
+  RETURN_IF_ERROR(store_.RecordRetiring(device.id));
+  return done + "; the device resets at its next check-in";
+}
+
+Status SiteOwnership::ConfirmReset(const PeerIdentity& peer) {
+  ASSIGN_OR_RETURN(DeviceRecord device, registrar_.AuthenticateLdevid(peer));
+  if (device.departure != kDepartureRetiring) {
+    return MakeError(ErrorCode::kFailedPrecondition,
+                     "device " + device.serial + " was not told to reset");
+  }
+  return store_.RecordDeparture(device.id, kDepartureDecommissioned, "the device reset itself");
+}
+
 Result<std::optional<ownership::MoveInstruction>> SiteOwnership::Instruction(
     const PeerIdentity& peer) {
   ASSIGN_OR_RETURN(DeviceRecord device, registrar_.AuthenticateLdevid(peer));
+  if (device.departure == kDepartureRetiring) {
+    return std::optional(
+        ownership::MoveInstruction{ownership::MoveInstruction::Action::kReset, "", {}});
+  }
   if (device.departure != kDepartureLeaving) {
     return std::optional<ownership::MoveInstruction>();
   }
@@ -169,7 +241,8 @@ Result<std::optional<ownership::MoveInstruction>> SiteOwnership::Instruction(
   if (!departure) {
     return std::optional<ownership::MoveInstruction>();
   }
-  return ownership::MoveInstruction{departure->registrar_url, departure->chain};
+  return ownership::MoveInstruction{ownership::MoveInstruction::Action::kMove,
+                                    departure->registrar_url, departure->chain};
 }
 
 Status SiteOwnership::ConfirmMove(const PeerIdentity& peer, ByteSpan new_ldevid_der) {

@@ -4,6 +4,7 @@
 #include <string>
 #include <vector>
 
+#include "ownership/statement.h"
 #include "ownership/transfer.h"
 #include "registrar/registrar_service.h"
 
@@ -38,17 +39,29 @@ class SiteOwnership {
   // trusted, and records each chain with its MASA.
   Result<ImportReport> Import(const ownership::TransferBundle& bundle);
 
+  // Decommission releases the device at its MASA (its chain returns to the maker, so the next
+  // owner can claim it) and tells it to reset; its membership ends when it confirms the reset,
+  // or at once with `device_gone` (a dead or lost device). Says what it did.
+  Result<std::string> Decommission(const std::string& serial, bool device_gone);
+  // SubmitStatement signs an owner's statement (report or clear theft, set escrow) about one of
+  // this site's devices with the owner key and gives it to the device's MASA.
+  Result<std::string> SubmitStatement(const std::string& serial, ownership::Statement statement);
+
   // Instruction is what the device authenticated by peer should do next, if anything.
   Result<std::optional<ownership::MoveInstruction>> Instruction(const PeerIdentity& peer);
   // ConfirmMove ends a leaving device's membership once it shows an LDevID its new owner
   // issued: its certificates here are revoked.
   Status ConfirmMove(const PeerIdentity& peer, ByteSpan new_ldevid_der);
+  // ConfirmReset ends a retiring device's membership: it is about to forget this domain.
+  Status ConfirmReset(const PeerIdentity& peer);
   // Crl is the domain CA's current CRL (DER), valid for a week.
   Result<Bytes> Crl();
 
   Result<Bytes> OwnerKey() const;
 
  private:
+  Result<DeviceRecord> FindActive(const std::string& serial);
+
   SiteStore& store_;
   MasaClient& masa_;
   RegistrarService& registrar_;

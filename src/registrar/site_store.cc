@@ -74,7 +74,7 @@ ALTER TABLE devices ADD COLUMN address TEXT NOT NULL DEFAULT '';
 constexpr std::string_view kSchemaV4 = R"sql(
 CREATE TABLE departures (
   device_id INTEGER PRIMARY KEY REFERENCES devices(id),
-  kind TEXT NOT NULL CHECK (kind IN ('leaving', 'transferred', 'decommissioned')),
+  kind TEXT NOT NULL CHECK (kind IN ('leaving', 'retiring', 'transferred', 'decommissioned')),
   registrar_url TEXT NOT NULL DEFAULT '',
   chain BLOB NOT NULL DEFAULT x'',
   at INTEGER NOT NULL

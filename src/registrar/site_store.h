@@ -27,9 +27,11 @@ inline constexpr std::string_view kStateApproved = "approved";    // may ask for
 inline constexpr std::string_view kStateVouchered = "vouchered";  // has a voucher, no LDevID
 inline constexpr std::string_view kStateEnrolled = "enrolled";    // holds an LDevID
 
-// How a device leaves the site. A leaving device keeps its credentials and policy until it
-// confirms it moved; a device that left has every certificate revoked.
+// How a device leaves the site. A leaving device (told to move) or a retiring one (told to
+// reset) keeps its credentials and policy until it confirms; a device that left has every
+// certificate revoked.
 inline constexpr std::string_view kDepartureLeaving = "leaving";
+inline constexpr std::string_view kDepartureRetiring = "retiring";
 inline constexpr std::string_view kDepartureTransferred = "transferred";
 inline constexpr std::string_view kDepartureDecommissioned = "decommissioned";
 
@@ -62,7 +64,9 @@ struct DeviceRecord {
   std::string address;        // IP address it last enrolled from, "" if unknown
   std::string departure;      // "" while it belongs here, else a kDeparture* name
 
-  bool Active() const { return departure.empty() || departure == kDepartureLeaving; }
+  bool Active() const {
+    return departure.empty() || departure == kDepartureLeaving || departure == kDepartureRetiring;
+  }
 };
 
 struct SeenDevice {
@@ -115,6 +119,8 @@ class SiteStore {
   // certificates; a new voucher for the device (it came back) clears either.
   Status RecordExport(int64_t device_id, const std::string& registrar_url, const Bytes& chain,
                       const std::string& new_owner);
+  // RecordRetiring marks a device decommissioned at its MASA as told to reset.
+  Status RecordRetiring(int64_t device_id);
   Result<std::optional<Departure>> FindDeparture(int64_t device_id);
   Status RecordDeparture(int64_t device_id, std::string_view kind, const std::string& reason);
   Result<std::vector<Revocation>> ListRevocations();

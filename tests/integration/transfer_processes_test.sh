@@ -109,4 +109,23 @@ step "the new site's inventory and audit log"
 "$BIN" audit show --dir "$OLD" --device 1 | tee "$WORK/audit1.txt"
 grep -q "transfer.exported" "$WORK/audit1.txt" || fail "no export event"
 grep -q "device.transferred" "$WORK/audit1.txt" || fail "no transferred event"
+
+step "decommission: the MASA releases the device, it resets at check-in, its LDevID is revoked"
+cp "$WORK/dev3/ldevid.pem" "$WORK/old-ldevid-3.pem"
+"$BIN" decommission --dir "$OLD" --devices TR-0003 | tee "$WORK/decommission.txt"
+grep -q "released" "$WORK/decommission.txt" || fail "the MASA did not release the device"
+"$BIN" device check-in --identity "$WORK/dev3" | tee "$WORK/reset.txt"
+grep -q "back to the IDevID" "$WORK/reset.txt" || fail "the device did not reset"
+[ ! -e "$WORK/dev3/ldevid.pem" ] || fail "the reset device kept its LDevID"
+"$BIN" crl --dir "$OLD" --out "$WORK/old-crl2.pem" >/dev/null
+if openssl verify -crl_check -CRLfile "$WORK/old-crl2.pem" -CAfile "$OLD/domain-ca.pem" \
+  "$WORK/old-ldevid-3.pem" >/dev/null 2>&1; then
+  fail "the decommissioned device's LDevID still verifies with the CRL"
+fi
+"$BIN" audit show --dir "$OLD" --device TR-0003 | grep -q "device.decommissioned" ||
+  fail "no decommissioned event"
+expect_exit 1 "already decommissioned" "$BIN" decommission --dir "$OLD" --devices TR-0003
+step "released, the device is the next owner's to claim"
+"$BIN" device enroll --identity "$WORK/dev3" --registrar "$NEW_URL" >/dev/null
+openssl verify -CAfile "$NEW/domain-ca.pem" "$WORK/dev3/ldevid.pem" >/dev/null
 echo "transfer test passed"

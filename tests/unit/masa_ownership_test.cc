@@ -76,7 +76,7 @@ class MasaOwnershipTest : public ::testing::Test {
   Result<std::string> Say(const crypto::PrivateKey& key, Statement statement) {
     statement.device_id = "LIFT-1";
     if (statement.issued_at == 0) {
-      statement.issued_at = ToUnixSeconds(world_.clock.Now()) + ++sequence_;
+      statement.issued_at = ToUnixMillis(world_.clock.Now()) + ++sequence_;
     }
     ASSIGN_OR_RETURN(Bytes bytes, ownership::SignStatement(key, statement));
     return maker_.service->SubmitStatement(bytes);
@@ -141,7 +141,7 @@ TEST_F(MasaOwnershipTest, AStolenDeviceGetsNoVoucherUntilItsOwnerClearsTheReport
     EXPECT_THAT(refused.error().message(), HasSubstr("reported stolen"));
   }
   Statement clear = Of(Action::kClearStolen);
-  clear.issued_at = ToUnixSeconds(world_.clock.Now()) + 100;
+  clear.issued_at = ToUnixMillis(world_.clock.Now()) + 100;
   ASSERT_TRUE(Say(OwnerKey(old_site_), clear));
   EXPECT_TRUE(Enroll(old_site_));
   auto replayed = Say(OwnerKey(old_site_), clear);
@@ -226,7 +226,7 @@ TEST_F(MasaOwnershipTest, TheOwnershipEndpointsServeChainsAndTakeTransfersAndSta
 
   Statement stolen = Of(Action::kReportStolen);
   stolen.device_id = "LIFT-1";
-  stolen.issued_at = ToUnixSeconds(world_.clock.Now()) + 1;
+  stolen.issued_at = ToUnixMillis(world_.clock.Now()) + 1;
   Bytes by_old_owner = ownership::SignStatement(OwnerKey(old_site_), stolen).value();
   auto refused = call("POST", "/ownership/statement", "application/cose", by_old_owner);
   EXPECT_EQ(refused.status, 403) << refused.body;
