@@ -8,6 +8,8 @@
 #include "crypto/cms.h"
 #include "fakes/onboarding_world.h"
 #include "ownership/chain.h"
+#include "ownership/delegation.h"
+#include "ownership/statement.h"
 #include "store/audit_log.h"
 #include "voucher/voucher.h"
 
@@ -49,6 +51,28 @@ void WriteChainSeeds(const std::filesystem::path& dir, const crypto::PrivateKey&
   (void)chain.Extend(bob, alice.PublicKeyDer().value(), ownership::EntryKind::kTransfer, at,
                      authorities);
   Write(dir / "transferred-twice.cbor", ToString(chain.Encode().value()));
+}
+
+// Owner statements and tenant requests, as the MASA and the site receive them.
+void WriteSignedRequestSeeds(const std::filesystem::path& dir, const crypto::PrivateKey& key) {
+  ownership::Statement stolen{
+      ownership::Action::kReportStolen, "SEED-LIFT", 1'800'000'000'000, {}, {}, 0};
+  Write(dir / "report-stolen.cose", ToString(ownership::SignStatement(key, stolen).value()));
+  ownership::Statement escrow{ownership::Action::kSetEscrow,
+                              "SEED-LIFT",
+                              1'800'000'000'001,
+                              {},
+                              {key.PublicKeyDer().value(), key.PublicKeyDer().value()},
+                              2};
+  Write(dir / "set-escrow.cose", ToString(ownership::SignStatement(key, escrow).value()));
+  ownership::Statement approve{ownership::Action::kApproveEscrow, "SEED-LIFT", 1'800'000'000'002,
+                               key.PublicKeyDer().value(),        {},          0};
+  Write(dir / "approve-escrow.cose", ToString(ownership::SignStatement(key, approve).value()));
+  ownership::TenantRequest list{ownership::TenantOperation::kList, "", 1'800'000'000'003};
+  Write(dir / "tenant-list.cose", ToString(ownership::SignTenantRequest(key, list).value()));
+  ownership::TenantRequest status{ownership::TenantOperation::kStatus, "SEED-LIFT",
+                                  1'800'000'000'004};
+  Write(dir / "tenant-status.cose", ToString(ownership::SignTenantRequest(key, status).value()));
 }
 
 }  // namespace
@@ -100,6 +124,7 @@ int main(int argc, char** argv) {
   Write(out / "audit_record" / "chain.jsonl", lines);
   WriteCoseSeeds(out / "cose_sign1", maker.directory.masa.signer_key);
   WriteChainSeeds(out / "ownership_chain", maker.directory.masa.signer_key);
+  WriteSignedRequestSeeds(out / "signed_request", maker.directory.masa.signer_key);
   (void)std::printf("seeds written under %s\n", out.c_str());
   return 0;
 }

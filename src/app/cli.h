@@ -28,6 +28,7 @@ void AddLabCommands(CLI::App& app, Action& action, Output& output);
 void AddPolicyCommands(CLI::App& app, Action& action, Output& output);
 void AddExposureCommands(CLI::App& app, Action& action, Output& output);
 void AddOwnershipCommands(CLI::App& app, Action& action, Output& output);
+void AddTenantCommands(CLI::App& app, Action& action, Output& output);
 
 // ServeUntilTerminated runs an HTTPS server on listen until SIGINT or SIGTERM (blocked in
 // every thread by main). It records the bound address in DIR/listen.addr, so scripts that

@@ -80,6 +80,7 @@ int Run(int argc, char** argv) {
   concierge::app::AddPolicyCommands(app, action, output);
   concierge::app::AddExposureCommands(app, action, output);
   concierge::app::AddOwnershipCommands(app, action, output);
+  concierge::app::AddTenantCommands(app, action, output);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

@@ -4,6 +4,7 @@
 #include <tuple>
 
 #include "app/cli.h"
+#include "app/key_files.h"
 #include "app/site_controller.h"
 #include "common/files.h"
 #include "crypto/crl.h"
@@ -30,38 +31,11 @@ struct OwnershipArgs {
   std::string bundle;
 };
 
-struct OwnerKey {
-  Bytes key;         // SubjectPublicKeyInfo DER
-  std::string name;  // for the audit log
-};
-
-// ReadOwnerKey takes the new owner's domain CA certificate, or a bare public key, in PEM.
-Result<OwnerKey> ReadOwnerKey(const std::string& path) {
-  ASSIGN_OR_RETURN(std::string pem, ReadFile(path));
-  constexpr std::string_view kBegin = "-----BEGIN PUBLIC KEY-----";
-  constexpr std::string_view kEnd = "-----END PUBLIC KEY-----";
-  if (auto begin = pem.find(kBegin); begin != std::string::npos) {
-    auto end = pem.find(kEnd, begin);
-    if (end == std::string::npos) {
-      return MakeError(ErrorCode::kBadFormat, path + ": unterminated PUBLIC KEY block");
-    }
-    size_t body = begin + kBegin.size();
-    ASSIGN_OR_RETURN_CTX(Bytes der, Base64DecodeLenient(pem.substr(body, end - body)), path);
-    ASSIGN_OR_RETURN_CTX(auto key, crypto::PublicKeyFromDer(der), path);
-    ASSIGN_OR_RETURN(Bytes spki, crypto::PublicKeyDer(key.get()));
-    return OwnerKey{spki, "key sha256:" + HexEncode(crypto::Sha256(spki))};
-  }
-  ASSIGN_OR_RETURN_CTX(auto certificate, crypto::Certificate::FromPem(pem),
-                       path + " (expected the new owner's domain CA certificate or public key)");
-  ASSIGN_OR_RETURN(Bytes spki, certificate.PublicKeyDer());
-  return OwnerKey{spki, certificate.SubjectText()};
-}
-
 Status Export(const OwnershipArgs& args, const Output& output) {
   if (args.all == !args.devices.empty()) {
     return MakeError(ErrorCode::kInvalidArgument, "name the devices (--devices) or give --all");
   }
-  ASSIGN_OR_RETURN(OwnerKey new_owner, ReadOwnerKey(args.to));
+  ASSIGN_OR_RETURN(PublicKeyFile new_owner, ReadPublicKeyFile(args.to));
   ASSIGN_OR_RETURN(auto controller, OpenSiteController(args.dir));
   ASSIGN_OR_RETURN(auto bundle, controller->ownership->Export(
                                     {new_owner.key, new_owner.name, args.registrar, args.devices}));
@@ -92,10 +66,6 @@ Status Import(const OwnershipArgs& args, const Output& output) {
                     {"makers_added", report.makers_added}},
                text_out);
   return OkStatus();
-}
-
-std::string KeyName(ByteSpan spki) {
-  return "sha256:" + HexEncode(crypto::Sha256(spki)).substr(0, 16);
 }
 
 Status ShowChain(const OwnershipArgs& args, const Output& output) {
@@ -144,7 +114,7 @@ Status SayStatement(const OwnershipArgs& args, const Output& output, ownership::
                        "escrow needs --agents and a --threshold from 1 to their number");
     }
     for (const std::string& agent : args.agents) {
-      ASSIGN_OR_RETURN(OwnerKey key, ReadOwnerKey(agent));
+      ASSIGN_OR_RETURN(PublicKeyFile key, ReadPublicKeyFile(agent));
       statement.agents.push_back(key.key);
     }
     statement.threshold = args.threshold;
@@ -169,23 +139,8 @@ Status SetEscrow(const OwnershipArgs& args, const Output& output) {
   return SayStatement(args, output, ownership::Action::kSetEscrow);
 }
 
-// AgentKey makes an escrow agent's key pair: BASE.key (private) and BASE.pub.pem.
 Status AgentKey(const OwnershipArgs& args, const Output& output) {
-  ASSIGN_OR_RETURN(auto key, crypto::PrivateKey::GenerateP256());
-  ASSIGN_OR_RETURN(std::string pem, key.ToPem());
-  ASSIGN_OR_RETURN(Bytes spki, key.PublicKeyDer());
-  std::string public_pem = "-----BEGIN PUBLIC KEY-----\n";
-  std::string b64 = Base64Encode(spki);
-  for (size_t i = 0; i < b64.size(); i += 64) {
-    public_pem += b64.substr(i, 64) + "\n";
-  }
-  public_pem += "-----END PUBLIC KEY-----\n";
-  RETURN_IF_ERROR(WriteFileAtomic(args.out + ".key", pem, 0600));
-  RETURN_IF_ERROR(WriteFileAtomic(args.out + ".pub.pem", public_pem, 0644));
-  output.Print(
-      Json{{"key", args.out + ".key"}, {"public", args.out + ".pub.pem"}},
-      "escrow agent key " + KeyName(spki) + ": " + args.out + ".key, " + args.out + ".pub.pem");
-  return OkStatus();
+  return WriteSigningKeyPair(args.out, "escrow agent", output);
 }
 
 // Approve is an escrow agent's signed approval to hand a device to a new owner; the MASA
@@ -193,7 +148,7 @@ Status AgentKey(const OwnershipArgs& args, const Output& output) {
 Status Approve(const OwnershipArgs& args, const Output& output) {
   ASSIGN_OR_RETURN(std::string key_pem, ReadFile(args.key));
   ASSIGN_OR_RETURN_CTX(auto key, crypto::PrivateKey::FromPem(key_pem), args.key);
-  ASSIGN_OR_RETURN(OwnerKey to, ReadOwnerKey(args.to));
+  ASSIGN_OR_RETURN(PublicKeyFile to, ReadPublicKeyFile(args.to));
   ASSIGN_OR_RETURN(std::string ca_pem, ReadFile(args.masa_ca));
   ASSIGN_OR_RETURN_CTX(auto anchors, crypto::Certificate::FromPemChain(ca_pem), args.masa_ca);
   ownership::Statement statement;

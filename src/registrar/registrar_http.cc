@@ -137,6 +137,14 @@ HttpResponse HandleSite(SiteOwnership& ownership, std::string_view resource,
     return confirmed ? MakeResponse(200, "text/plain; charset=utf-8", "membership ended\n")
                      : MakeErrorResponse(confirmed.error());
   }
+  if (resource == "tenant" && request.method == "POST") {
+    if (!MediaTypeIs(request, "application/cose")) {
+      return UnsupportedMediaType("application/cose");
+    }
+    auto answer = ownership.TenantRequest(ToBytes(request.body));
+    return answer ? MakeResponse(200, "application/json", answer->dump(1) + "\n")
+                  : MakeErrorResponse(answer.error());
+  }
   if (resource == "crl" && request.method == "GET") {
     auto crl = ownership.Crl();
     return crl ? MakeResponse(200, "application/pkix-crl", ToString(*crl))

@@ -17,6 +17,7 @@ http::HttpResponse HandleRegistrarRequest(RegistrarService& service,
 // GET /.well-known/concierge/instructions (LDevID: what to do next; 204 when nothing),
 // POST /.well-known/concierge/moved (LDevID; body: the new LDevID, application/pkix-cert),
 // POST /.well-known/concierge/reset (LDevID of a device told to reset, about to forget us),
+// POST /.well-known/concierge/tenant (a tenant's signed request, application/cose),
 // GET /.well-known/concierge/crl (the domain CA's CRL, application/pkix-crl).
 http::HttpResponse HandleSiteRequest(RegistrarService& service, SiteOwnership& ownership,
                                      const http::HttpRequest& request,

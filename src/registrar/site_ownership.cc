@@ -6,6 +6,7 @@
 
 #include "crypto/crl.h"
 #include "ownership/chain.h"
+#include "store/audit_log.h"
 
 namespace concierge::registrar {
 namespace {
@@ -268,6 +269,46 @@ Status SiteOwnership::ConfirmMove(const PeerIdentity& peer, ByteSpan new_ldevid_
   }
   return store_.RecordDeparture(device.id, kDepartureTransferred,
                                 "moved; new LDevID " + ldevid.SerialHex());
+}
+
+Result<Json> SiteOwnership::TenantRequest(ByteSpan signed_request) {
+  ASSIGN_OR_RETURN(auto request, ownership::DecodeTenantRequest(signed_request));
+  ASSIGN_OR_RETURN(auto delegations, store_.ListDelegations());
+  ASSIGN_OR_RETURN(auto decision, ownership::AuthorizeTenant(delegations, request, clock_.Now()));
+  const ownership::Delegation& delegation = *decision.delegation;
+  RETURN_IF_ERROR(store_.RecordTenantRequest(delegation.id, request.request.issued_at));
+  ASSIGN_OR_RETURN(auto devices, store_.ListDevices());
+  Json answer{{"tenant", delegation.tenant},
+              {"delegation", delegation.id},
+              {"until", FormatRfc3339(FromUnixSeconds(delegation.not_after))}};
+  Json list = Json::array();
+  for (const DeviceRecord& device : devices) {
+    bool wanted = request.request.operation == ownership::TenantOperation::kList
+                      ? delegation.devices.contains(device.serial)
+                      : device.serial == request.request.device;
+    if (!wanted || !device.Active()) {
+      continue;
+    }
+    Json entry{
+        {"serial", device.serial},
+        {"maker", device.maker_name},
+        {"state", device.state},
+        {"address", device.address},
+        {"ldevid_not_after",
+         device.ldevid_not_after ? FormatRfc3339(FromUnixSeconds(device.ldevid_not_after)) : ""}};
+    if (request.request.operation == ownership::TenantOperation::kAudit) {
+      ASSIGN_OR_RETURN(auto events, store::ReadAuditEvents(store_.database(),
+                                                           "device:" + std::to_string(device.id)));
+      Json history = Json::array();
+      for (const auto& event : events) {
+        history.push_back({{"at", FormatRfc3339(FromUnixSeconds(event.at))}, {"kind", event.kind}});
+      }
+      entry["history"] = history;
+    }
+    list.push_back(entry);
+  }
+  answer["devices"] = list;
+  return answer;
 }
 
 Result<Bytes> SiteOwnership::Crl() {

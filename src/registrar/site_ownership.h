@@ -4,6 +4,8 @@
 #include <string>
 #include <vector>
 
+#include "common/json.h"
+#include "ownership/delegation.h"
 #include "ownership/statement.h"
 #include "ownership/transfer.h"
 #include "registrar/registrar_service.h"
@@ -54,6 +56,9 @@ class SiteOwnership {
   Status ConfirmMove(const PeerIdentity& peer, ByteSpan new_ldevid_der);
   // ConfirmReset ends a retiring device's membership: it is about to forget this domain.
   Status ConfirmReset(const PeerIdentity& peer);
+  // TenantRequest carries out a tenant's signed request (ownership/delegation.h) if one of
+  // the site's delegations allows it, and answers with what the tenant may see.
+  Result<Json> TenantRequest(ByteSpan signed_request);
   // Crl is the domain CA's current CRL (DER), valid for a week.
   Result<Bytes> Crl();
 

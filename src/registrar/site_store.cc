@@ -89,8 +89,27 @@ CREATE TABLE crl_numbers (
 );
 )sql";
 
-constexpr std::array<std::string_view, 5> kMigrations = {store::kAuditSchema, kSchemaV1, kSchemaV2,
-                                                         kSchemaV3, kSchemaV4};
+// Tenants: time-bound delegations of some devices to a tenant key.
+constexpr std::string_view kSchemaV5 = R"sql(
+CREATE TABLE delegations (
+  id INTEGER PRIMARY KEY,
+  tenant TEXT NOT NULL,
+  tenant_key BLOB NOT NULL,
+  not_before INTEGER NOT NULL,
+  not_after INTEGER NOT NULL,
+  revoked_at INTEGER NOT NULL DEFAULT 0,
+  last_request_at INTEGER NOT NULL DEFAULT 0,
+  created_at INTEGER NOT NULL
+);
+CREATE TABLE delegated_devices (
+  delegation_id INTEGER NOT NULL REFERENCES delegations(id),
+  device_id INTEGER NOT NULL REFERENCES devices(id),
+  PRIMARY KEY (delegation_id, device_id)
+);
+)sql";
+
+constexpr std::array<std::string_view, 6> kMigrations = {store::kAuditSchema, kSchemaV1, kSchemaV2,
+                                                         kSchemaV3,           kSchemaV4, kSchemaV5};
 
 constexpr std::string_view kDeviceColumns = R"sql(
   SELECT d.id, d.maker_id, m.name, d.serial, d.state, d.masa_url, d.mud_url, d.created_at,

@@ -8,6 +8,7 @@
 
 #include "common/clock.h"
 #include "crypto/certificate.h"
+#include "ownership/delegation.h"
 #include "store/sqlite.h"
 
 namespace concierge::registrar {
@@ -125,6 +126,15 @@ class SiteStore {
   Status RecordDeparture(int64_t device_id, std::string_view kind, const std::string& reason);
   Result<std::vector<Revocation>> ListRevocations();
   Result<bool> IsRevoked(const std::string& serial_hex);
+  // Tenants (site_delegations.cc). A delegation lets a tenant key operate the named devices
+  // for a time; RecordTenantRequest accepts a request time only if newer than the last.
+  Result<int64_t> AddDelegation(const std::string& tenant, const Bytes& tenant_key,
+                                const std::vector<std::string>& serials, int64_t not_before,
+                                int64_t not_after);
+  Status RevokeDelegation(int64_t id);
+  Result<std::vector<ownership::Delegation>> ListDelegations();
+  Status RecordTenantRequest(int64_t id, int64_t issued_at);
+
   // NextCrlNumber counts the CRLs this site issued (RFC 5280 §5.2.3: monotonically increasing).
   Result<int64_t> NextCrlNumber();
 

@@ -68,6 +68,9 @@ Status Statement::Run() {
   while (true) {
     ASSIGN_OR_RETURN(bool row, Step());
     if (!row) {
+      // Reset so the statement can be bound and run again; binding a finished statement
+      // fails silently and the next step would reuse the old values.
+      sqlite3_reset(stmt_.get());
       return OkStatus();
     }
   }

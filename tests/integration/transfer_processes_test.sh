@@ -27,6 +27,30 @@ done
 "$BIN" device check-in --identity "$WORK/dev1" | grep -q "nothing to do" ||
   fail "a device with no instruction did something"
 
+step "tenants: each operates only its own devices, never transfers; delegations end"
+"$BIN" tenant keygen --out "$WORK/flat1" >/dev/null
+"$BIN" tenant keygen --out "$WORK/flat2" >/dev/null
+"$BIN" tenant grant --dir "$OLD" --name "Flat 1" --key "$WORK/flat1.pub.pem" --devices TR-0001 \
+  --days 30 >/dev/null
+"$BIN" tenant grant --dir "$OLD" --name "Flat 2" --key "$WORK/flat2.pub.pem" --devices TR-0002 \
+  --until "$(date -u -d '+3 seconds' +%Y-%m-%dT%H:%M:%SZ)" >/dev/null
+ask() {
+  local who=$1
+  shift
+  "$BIN" tenant request --key "$WORK/$who.key" --site "$OLD_URL" --site-ca "$OLD/domain-ca.pem" "$@"
+}
+ask flat1 --operation list --json >"$WORK/flat1.json"
+grep -q '"TR-0001"' "$WORK/flat1.json" || fail "Flat 1 does not see its device"
+if grep -q '"TR-0002"\|"TR-0003"' "$WORK/flat1.json"; then fail "Flat 1 sees devices not its own"; fi
+ask flat1 --operation status --device TR-0001 | grep -q enrolled || fail "Flat 1 cannot read status"
+expect_exit 1 "not delegated to this tenant" ask flat1 --operation status --device TR-0002
+expect_exit 1 "stays with the owner" ask flat1 --operation transfer --device TR-0001
+ask flat2 --operation list | grep -q '"TR-0002"' || fail "Flat 2 does not see its device"
+sleep 4
+expect_exit 1 "delegation expired" ask flat2 --operation list
+"$BIN" tenant revoke --dir "$OLD" 1 >/dev/null
+expect_exit 1 "delegation revoked" ask flat1 --operation list
+
 step "refused: a bundle for another owner, a transfer of a device the site does not have"
 expect_exit 1 "no device NOPE-1" "$BIN" transfer export --dir "$OLD" --to "$NEW/domain-ca.pem" \
   --registrar "$NEW_URL" --devices NOPE-1 --out "$WORK/none.json"

@@ -84,6 +84,18 @@ TEST(DatabaseTest, TransactionRollsBackUnlessCommitted) {
   EXPECT_EQ(duplicate.error().code(), ErrorCode::kAlreadyExists);
 }
 
+TEST(DatabaseTest, AStatementRunsAgainWithNewValues) {
+  auto db = Database::Open(":memory:", true).value();
+  ASSERT_TRUE(db.Exec("CREATE TABLE t (x INTEGER PRIMARY KEY)"));
+  auto insert = db.Prepare("INSERT INTO t VALUES (?)").value();
+  for (int64_t x : {1, 2, 3}) {
+    ASSERT_TRUE(insert.BindAll(x).Run()) << x;
+  }
+  auto sum = db.Prepare("SELECT sum(x) FROM t").value();
+  ASSERT_TRUE(sum.Step().value());
+  EXPECT_EQ(sum.Int(0), 6);
+}
+
 TEST(DatabaseTest, RefusesASchemaNewerThanTheProgram) {
   auto db = Database::Open(":memory:", true).value();
   ASSERT_TRUE(db.Exec("PRAGMA user_version=7"));

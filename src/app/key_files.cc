@@ -1,0 +1,55 @@
+#include "app/key_files.h"
+
+#include "common/files.h"
+#include "crypto/certificate.h"
+#include "crypto/key.h"
+
+namespace concierge::app {
+namespace {
+
+constexpr std::string_view kBegin = "-----BEGIN PUBLIC KEY-----";
+constexpr std::string_view kEnd = "-----END PUBLIC KEY-----";
+
+}  // namespace
+
+std::string KeyName(ByteSpan spki) {
+  return "key sha256:" + HexEncode(crypto::Sha256(spki)).substr(0, 16);
+}
+
+Result<PublicKeyFile> ReadPublicKeyFile(const std::string& path) {
+  ASSIGN_OR_RETURN(std::string pem, ReadFile(path));
+  if (auto begin = pem.find(kBegin); begin != std::string::npos) {
+    auto end = pem.find(kEnd, begin);
+    if (end == std::string::npos) {
+      return MakeError(ErrorCode::kBadFormat, path + ": unterminated PUBLIC KEY block");
+    }
+    size_t body = begin + kBegin.size();
+    ASSIGN_OR_RETURN_CTX(Bytes der, Base64DecodeLenient(pem.substr(body, end - body)), path);
+    ASSIGN_OR_RETURN_CTX(auto key, crypto::PublicKeyFromDer(der), path);
+    ASSIGN_OR_RETURN(Bytes spki, crypto::PublicKeyDer(key.get()));
+    return PublicKeyFile{spki, KeyName(spki)};
+  }
+  ASSIGN_OR_RETURN_CTX(auto certificate, crypto::Certificate::FromPem(pem),
+                       path + " (expected a certificate or a public key, PEM)");
+  ASSIGN_OR_RETURN(Bytes spki, certificate.PublicKeyDer());
+  return PublicKeyFile{spki, certificate.SubjectText()};
+}
+
+Status WriteSigningKeyPair(const std::string& base, const std::string& role, const Output& output) {
+  ASSIGN_OR_RETURN(auto key, crypto::PrivateKey::GenerateP256());
+  ASSIGN_OR_RETURN(std::string pem, key.ToPem());
+  ASSIGN_OR_RETURN(Bytes spki, key.PublicKeyDer());
+  std::string public_pem = std::string(kBegin) + "\n";
+  std::string b64 = Base64Encode(spki);
+  for (size_t i = 0; i < b64.size(); i += 64) {
+    public_pem += b64.substr(i, 64) + "\n";
+  }
+  public_pem += std::string(kEnd) + "\n";
+  RETURN_IF_ERROR(WriteFileAtomic(base + ".key", pem, 0600));
+  RETURN_IF_ERROR(WriteFileAtomic(base + ".pub.pem", public_pem, 0644));
+  output.Print(Json{{"key", base + ".key"}, {"public", base + ".pub.pem"}},
+               role + " " + KeyName(spki) + ": " + base + ".key, " + base + ".pub.pem");
+  return OkStatus();
+}
+
+}  // namespace concierge::app

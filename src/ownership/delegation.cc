@@ -1,0 +1,118 @@
+#include "ownership/delegation.h"
+
+#include "cose/cbor.h"
+#include "cose/sign1.h"
+
+namespace concierge::ownership {
+namespace {
+
+// How far a request's time may be from the site's clock.
+constexpr int64_t kFreshnessMillis = 5 * 60 * 1000;
+
+std::unexpected<Error> Denied(const std::string& message) {
+  return MakeError(ErrorCode::kPermissionDenied, message);
+}
+
+}  // namespace
+
+std::string_view TenantOperationName(TenantOperation operation) {
+  switch (operation) {
+    case TenantOperation::kList:
+      return "list";
+    case TenantOperation::kStatus:
+      return "status";
+    case TenantOperation::kAudit:
+      return "audit";
+    case TenantOperation::kTransfer:
+      return "transfer";
+    case TenantOperation::kDecommission:
+      return "decommission";
+    case TenantOperation::kReportStolen:
+      return "report-stolen";
+  }
+  return "unknown";
+}
+
+bool IsOperating(TenantOperation operation) {
+  return operation == TenantOperation::kList || operation == TenantOperation::kStatus ||
+         operation == TenantOperation::kAudit;
+}
+
+Result<Bytes> SignTenantRequest(const crypto::PrivateKey& key, const TenantRequest& request) {
+  cose::CborPtr payload = cose::BuildArray(
+      {cose::BuildInt(static_cast<int64_t>(request.operation)).release(),
+       cose::BuildText(request.device).release(), cose::BuildInt(request.issued_at).release()});
+  ASSIGN_OR_RETURN(Bytes bytes, cose::EncodeCbor(payload.get()));
+  return cose::SignSign1(key.get(), bytes);
+}
+
+Result<SignedTenantRequest> DecodeTenantRequest(ByteSpan bytes) {
+  ASSIGN_OR_RETURN_CTX(cose::Sign1 message, cose::DecodeSign1(bytes, cose::TagRule::kRequired),
+                       "tenant request");
+  if (!message.payload) {
+    return MakeError(ErrorCode::kBadFormat, "tenant request: no payload");
+  }
+  ASSIGN_OR_RETURN(cose::CborPtr payload, cose::DecodeCbor(*message.payload, "tenant request"));
+  ASSIGN_OR_RETURN(auto items, cose::ReadArray(payload.get(), "tenant request", 3));
+  SignedTenantRequest out;
+  ASSIGN_OR_RETURN(int64_t operation, cose::ReadInt(items[0], "tenant request operation"));
+  if (operation < 0 || operation > static_cast<int64_t>(TenantOperation::kReportStolen)) {
+    return MakeError(ErrorCode::kBadFormat,
+                     "tenant request: unknown operation " + std::to_string(operation));
+  }
+  out.request.operation = static_cast<TenantOperation>(operation);
+  ASSIGN_OR_RETURN(out.request.device, cose::ReadText(items[1], "tenant request device"));
+  ASSIGN_OR_RETURN(out.request.issued_at, cose::ReadInt(items[2], "tenant request time"));
+  out.encoded.assign(bytes.begin(), bytes.end());
+  return out;
+}
+
+Result<TenantDecision> AuthorizeTenant(const std::vector<Delegation>& delegations,
+                                       const SignedTenantRequest& signed_request, SystemTime now) {
+  ASSIGN_OR_RETURN(cose::Sign1 message, cose::DecodeSign1(signed_request.encoded));
+  const TenantRequest& request = signed_request.request;
+  const Delegation* signer = nullptr;
+  for (const Delegation& delegation : delegations) {
+    ASSIGN_OR_RETURN(auto key, crypto::PublicKeyFromDer(delegation.tenant_key));
+    if (cose::VerifySign1(message, key.get())) {
+      signer = &delegation;
+      break;
+    }
+  }
+  if (signer == nullptr) {
+    return Denied("the request is not signed by any tenant this site delegated to");
+  }
+  std::string who = "tenant \"" + signer->tenant + "\"";
+  int64_t seconds = ToUnixSeconds(now);
+  if (signer->revoked_at != 0) {
+    return Denied(who + ": delegation revoked at " +
+                  FormatRfc3339(FromUnixSeconds(signer->revoked_at)));
+  }
+  if (seconds >= signer->not_after) {
+    return Denied(who + ": delegation expired at " +
+                  FormatRfc3339(FromUnixSeconds(signer->not_after)));
+  }
+  if (seconds < signer->not_before) {
+    return Denied(who + ": delegation starts at " +
+                  FormatRfc3339(FromUnixSeconds(signer->not_before)));
+  }
+  int64_t millis = ToUnixMillis(now);
+  if (request.issued_at < millis - kFreshnessMillis ||
+      request.issued_at > millis + kFreshnessMillis) {
+    return Denied(who + ": the request is dated more than 5 minutes from the site's clock");
+  }
+  if (request.issued_at <= signer->last_request_at) {
+    return Denied(who + ": replayed request (not newer than the last one)");
+  }
+  if (!IsOperating(request.operation)) {
+    return Denied(who + " may operate devices, not " +
+                  std::string(TenantOperationName(request.operation)) +
+                  " them: that stays with the owner");
+  }
+  if (request.operation != TenantOperation::kList && !signer->devices.contains(request.device)) {
+    return Denied(who + ": device " + request.device + " is not delegated to this tenant");
+  }
+  return TenantDecision{signer};
+}
+
+}  // namespace concierge::ownership
