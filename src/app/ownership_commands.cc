@@ -81,7 +81,7 @@ Status ShowChain(const OwnershipArgs& args, const Output& output) {
                                    bytes, {.masa_key = {}, .masa_is_maker = true}));
   ASSIGN_OR_RETURN(Bytes own, controller->ownership->OwnerKey());
   Json entries = Json::array();
-  std::string text = args.serial + " (maker " + chain.header().maker + ", key " +
+  std::string text = args.serial + " (maker " + chain.header().maker + ", " +
                      KeyName(chain.header().maker_key) + ")\n";
   for (const auto& entry : chain.entries()) {
     std::string to = entry.next_owner_key == own ? "this site"

@@ -103,7 +103,7 @@ Status ListDevices(const SiteArgs& args, const Output& output) {
   Json list = Json::array();
   std::ostringstream text;
   text << std::left << std::setw(5) << "ID" << std::setw(22) << "SERIAL" << std::setw(22) << "MAKER"
-       << std::setw(11) << "STATE" << std::setw(22) << "LDEVID EXPIRES"
+       << std::setw(15) << "STATE" << std::setw(22) << "LDEVID EXPIRES"
        << "ENROLL STATUS\n";
   size_t shown = 0;
   for (const auto& device : devices) {
@@ -114,7 +114,7 @@ Status ListDevices(const SiteArgs& args, const Output& output) {
     Json row = DeviceJson(device);
     list.push_back(row);
     text << std::setw(5) << device.id << std::setw(22) << device.serial << std::setw(22)
-         << device.maker_name.substr(0, 21) << std::setw(11)
+         << device.maker_name.substr(0, 21) << std::setw(15)
          << (device.departure.empty() ? device.state : device.departure) << std::setw(22)
          << row["ldevid_not_after"].get<std::string>()
          << (device.enroll_status.empty() ? "-" : device.enroll_status) << "\n";

@@ -143,6 +143,14 @@ Result<bool> SiteStore::IsRevoked(const std::string& serial_hex) {
   return query.Step();
 }
 
+Status SiteStore::RecordEvent(std::string_view kind, const std::string& subject,
+                              const Json& detail) {
+  std::lock_guard lock(mutex_);
+  ASSIGN_OR_RETURN(auto tx, store::Transaction::Begin(db_));
+  RETURN_IF_ERROR(store::AppendAuditEvent(db_, clock_, kind, subject, detail));
+  return tx.Commit();
+}
+
 Result<int64_t> SiteStore::NextCrlNumber() {
   std::lock_guard lock(mutex_);
   ASSIGN_OR_RETURN(auto insert, db_.Prepare("INSERT INTO crl_numbers(issued_at) VALUES (?)"));

@@ -156,6 +156,13 @@ Result<ImportReport> SiteOwnership::Import(const ownership::TransferBundle& bund
   for (const ownership::BundleDevice& device : bundle.devices) {
     RETURN_IF_ERROR_CTX(masa_.SubmitChain(device.masa_url, device.chain),
                         "device " + device.serial + ": recording its chain at " + device.masa_url);
+    // The device has no record here until it enrolls; the event names it by serial, as
+    // `audit show --device SERIAL` looks for.
+    RETURN_IF_ERROR(
+        store_.RecordEvent("transfer.imported", "device:" + device.serial,
+                           Json{{"serial", device.serial},
+                                {"from", bundle.from},
+                                {"chain_sha256", HexEncode(crypto::Sha256(device.chain))}}));
     ++report.devices;
   }
   return report;
@@ -184,7 +191,11 @@ Result<std::string> SiteOwnership::SubmitStatement(const std::string& serial,
   statement.issued_at = std::max(statement.issued_at, ToUnixMillis(clock_.Now()));
   ASSIGN_OR_RETURN(Bytes signed_statement,
                    ownership::SignStatement(registrar_.identity().domain_ca_key, statement));
-  return masa_.SubmitStatement(device.masa_url, signed_statement);
+  ASSIGN_OR_RETURN(std::string done, masa_.SubmitStatement(device.masa_url, signed_statement));
+  RETURN_IF_ERROR(store_.RecordEvent(
+      "ownership." + std::string(ownership::ActionName(statement.action)),
+      "device:" + std::to_string(device.id), Json{{"serial", serial}, {"masa", done}}));
+  return done;
 }
 
 Result<std::string> SiteOwnership::Decommission(const std::string& serial, bool device_gone) {

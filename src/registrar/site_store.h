@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "common/clock.h"
+#include "common/json.h"
 #include "crypto/certificate.h"
 #include "ownership/delegation.h"
 #include "store/sqlite.h"
@@ -134,6 +135,10 @@ class SiteStore {
   Status RevokeDelegation(int64_t id);
   Result<std::vector<ownership::Delegation>> ListDelegations();
   Status RecordTenantRequest(int64_t id, int64_t issued_at);
+
+  // RecordEvent appends one audit event on its own, for steps whose change is elsewhere (a
+  // chain recorded at a MASA, a statement the MASA carried out).
+  Status RecordEvent(std::string_view kind, const std::string& subject, const Json& detail);
 
   // NextCrlNumber counts the CRLs this site issued (RFC 5280 §5.2.3: monotonically increasing).
   Result<int64_t> NextCrlNumber();

@@ -73,4 +73,6 @@ expect_exit 1 "reported stolen" "$BIN" device enroll --identity "$WORK/heat" --r
 "$BIN" ownership clear-stolen --dir "$NEW" HEAT-1
 "$BIN" device enroll --identity "$WORK/heat" --registrar "$NEW_URL" >/dev/null
 "$BIN" audit verify --dir "$NEW" >/dev/null
+"$BIN" audit show --dir "$NEW" --device HEAT-1 | grep -q "ownership.report-stolen" ||
+  fail "the theft report is not in the site's audit log"
 echo "escrow test passed"

@@ -133,6 +133,9 @@ step "the new site's inventory and audit log"
 "$BIN" audit show --dir "$OLD" --device 1 | tee "$WORK/audit1.txt"
 grep -q "transfer.exported" "$WORK/audit1.txt" || fail "no export event"
 grep -q "device.transferred" "$WORK/audit1.txt" || fail "no transferred event"
+"$BIN" audit show --dir "$NEW" --device TR-0001 >"$WORK/audit-new.txt"
+grep -q "transfer.imported" "$WORK/audit-new.txt" && grep -q "certificate.issued" "$WORK/audit-new.txt" ||
+  fail "the new site's log lacks the import or the enrollment"
 
 step "decommission: the MASA releases the device, it resets at check-in, its LDevID is revoked"
 cp "$WORK/dev3/ldevid.pem" "$WORK/old-ldevid-3.pem"
