@@ -11,10 +11,7 @@ std::string Subject(int64_t device_id) {
 
 }  // namespace
 
-Status SiteStore::RecordExport(int64_t device_id, const std::string& registrar_url,
-                               const Bytes& chain, const std::string& new_owner) {
-  std::lock_guard lock(mutex_);
-  ASSIGN_OR_RETURN(auto tx, store::Transaction::Begin(db_));
+Result<DeviceRecord> SiteStore::ActiveDevice(int64_t device_id) {
   ASSIGN_OR_RETURN(auto device, QueryOneDevice(" WHERE d.id = ?", device_id, ""));
   if (!device) {
     return MakeError(ErrorCode::kNotFound, "no device " + std::to_string(device_id));
@@ -23,9 +20,17 @@ Status SiteStore::RecordExport(int64_t device_id, const std::string& registrar_u
     return MakeError(ErrorCode::kFailedPrecondition,
                      "device " + device->serial + " is already " + device->departure);
   }
-  if (device->state != kStateEnrolled) {
+  return std::move(*device);
+}
+
+Status SiteStore::RecordExport(int64_t device_id, const std::string& registrar_url,
+                               const Bytes& chain, const std::string& new_owner) {
+  std::lock_guard lock(mutex_);
+  ASSIGN_OR_RETURN(auto tx, store::Transaction::Begin(db_));
+  ASSIGN_OR_RETURN(DeviceRecord device, ActiveDevice(device_id));
+  if (device.state != kStateEnrolled) {
     return MakeError(ErrorCode::kFailedPrecondition,
-                     "device " + device->serial + " is " + device->state +
+                     "device " + device.serial + " is " + device.state +
                          ", not enrolled: it has no credentials to move with");
   }
   ASSIGN_OR_RETURN(auto upsert,
@@ -39,7 +44,7 @@ Status SiteStore::RecordExport(int64_t device_id, const std::string& registrar_u
           .Run());
   RETURN_IF_ERROR(
       store::AppendAuditEvent(db_, clock_, "transfer.exported", Subject(device_id),
-                              Json{{"serial", device->serial},
+                              Json{{"serial", device.serial},
                                    {"new_owner", new_owner},
                                    {"registrar", registrar_url},
                                    {"chain_sha256", HexEncode(crypto::Sha256(chain))}}));
@@ -49,14 +54,7 @@ Status SiteStore::RecordExport(int64_t device_id, const std::string& registrar_u
 Status SiteStore::RecordRetiring(int64_t device_id) {
   std::lock_guard lock(mutex_);
   ASSIGN_OR_RETURN(auto tx, store::Transaction::Begin(db_));
-  ASSIGN_OR_RETURN(auto device, QueryOneDevice(" WHERE d.id = ?", device_id, ""));
-  if (!device) {
-    return MakeError(ErrorCode::kNotFound, "no device " + std::to_string(device_id));
-  }
-  if (!device->Active()) {
-    return MakeError(ErrorCode::kFailedPrecondition,
-                     "device " + device->serial + " is already " + device->departure);
-  }
+  ASSIGN_OR_RETURN(DeviceRecord device, ActiveDevice(device_id));
   ASSIGN_OR_RETURN(auto upsert,
                    db_.Prepare("INSERT INTO departures(device_id, kind, registrar_url, chain, at) "
                                "VALUES (?,?,'',x'',?) ON CONFLICT(device_id) DO UPDATE SET "
@@ -64,7 +62,7 @@ Status SiteStore::RecordRetiring(int64_t device_id) {
                                "at = excluded.at"));
   RETURN_IF_ERROR(upsert.BindAll(device_id, kDepartureRetiring, ToUnixSeconds(clock_.Now())).Run());
   RETURN_IF_ERROR(store::AppendAuditEvent(db_, clock_, "device.retiring", Subject(device_id),
-                                          Json{{"serial", device->serial}}));
+                                          Json{{"serial", device.serial}}));
   return tx.Commit();
 }
 
@@ -87,14 +85,7 @@ Status SiteStore::RecordDeparture(int64_t device_id, std::string_view kind,
   }
   std::lock_guard lock(mutex_);
   ASSIGN_OR_RETURN(auto tx, store::Transaction::Begin(db_));
-  ASSIGN_OR_RETURN(auto device, QueryOneDevice(" WHERE d.id = ?", device_id, ""));
-  if (!device) {
-    return MakeError(ErrorCode::kNotFound, "no device " + std::to_string(device_id));
-  }
-  if (!device->Active()) {
-    return MakeError(ErrorCode::kFailedPrecondition,
-                     "device " + device->serial + " is already " + device->departure);
-  }
+  ASSIGN_OR_RETURN(DeviceRecord device, ActiveDevice(device_id));
   int64_t now = ToUnixSeconds(clock_.Now());
   ASSIGN_OR_RETURN(auto upsert, db_.Prepare("INSERT INTO departures(device_id, kind, at) "
                                             "VALUES (?,?,?) ON CONFLICT(device_id) DO UPDATE SET "
@@ -118,7 +109,7 @@ Status SiteStore::RecordDeparture(int64_t device_id, std::string_view kind,
   }
   RETURN_IF_ERROR(store::AppendAuditEvent(
       db_, clock_, "device." + std::string(kind), Subject(device_id),
-      Json{{"serial", device->serial}, {"reason", reason}, {"revoked", serials}}));
+      Json{{"serial", device.serial}, {"reason", reason}, {"revoked", serials}}));
   return tx.Commit();
 }
 

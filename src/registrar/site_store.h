@@ -151,6 +151,8 @@ class SiteStore {
   Result<std::optional<DeviceRecord>> QueryOneDevice(std::string_view where, int64_t key,
                                                      std::string_view text_key);
   Status SetState(int64_t device_id, std::string_view state);
+  // ActiveDevice finds a device that still belongs here; call with mutex_ held.
+  Result<DeviceRecord> ActiveDevice(int64_t device_id);
   Result<int64_t> InsertDevice(const SeenDevice& seen, std::string_view state);
 
   std::mutex mutex_;
