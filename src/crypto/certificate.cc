@@ -177,6 +177,13 @@ Result<Bytes> Certificate::PublicKeyDer() const {
 }
 
 bool Certificate::MatchesHost(std::string_view host) const {
+  // An address is matched against iPAddress names (X509_check_host looks at DNS names only);
+  // X509_check_ip_asc answers -1 when host is not an address at all.
+  std::string text(host);
+  int as_address = X509_check_ip_asc(get(), text.c_str(), 0);
+  if (as_address >= 0) {
+    return as_address == 1;
+  }
   return X509_check_host(get(), host.data(), host.size(), 0, nullptr) == 1;
 }
 

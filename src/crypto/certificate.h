@@ -51,8 +51,8 @@ class Certificate {
 
   EVP_PKEY* PublicKey() const { return X509_get0_pubkey(x509_.get()); }
 
-  // MatchesHost tells whether the certificate names host (subjectAltName DNS names, or the
-  // common name when there are none), as TLS would check it.
+  // MatchesHost tells whether the certificate names host, as TLS would check it: an address
+  // against iPAddress names, a name against DNS names (or the common name when there are none).
   bool MatchesHost(std::string_view host) const;
 
   bool operator==(const Certificate& other) const;

@@ -59,6 +59,19 @@ TEST_F(CryptoTest, IssuedCertificateCarriesWhatWasAsked) {
   EXPECT_EQ(Certificate::FromPem(leaf.Pem()).value(), leaf);
 }
 
+TEST(HostBindingTest, AddressesMatchIpNamesAndNamesMatchDnsNames) {
+  CryptoRandom random;
+  auto spec = NewCertificateSpec({"signer", "", "Acme"}, FromUnixSeconds(1800000000),
+                                 std::chrono::hours(24), random);
+  spec.subject_alt_names = "IP:127.0.0.1,DNS:mud.acme.example";
+  auto issued = IssueWithNewKey(spec, nullptr, nullptr).value();
+  EXPECT_TRUE(issued.certificate.MatchesHost("127.0.0.1"));
+  EXPECT_TRUE(issued.certificate.MatchesHost("mud.acme.example"));
+  EXPECT_FALSE(issued.certificate.MatchesHost("127.0.0.2"));
+  EXPECT_FALSE(issued.certificate.MatchesHost("::1"));
+  EXPECT_FALSE(issued.certificate.MatchesHost("other.example"));
+}
+
 TEST_F(CryptoTest, ChainChecksUseTheGivenTime) {
   auto [leaf, key] = Leaf(std::chrono::hours(24));
   EXPECT_TRUE(VerifyChain(leaf, {}, {ca_.certificate}, {.at = now_}));
