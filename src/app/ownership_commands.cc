@@ -177,11 +177,10 @@ Status Decommission(const OwnershipArgs& args, const Output& output) {
     ASSIGN_OR_RETURN_CTX(std::string what,
                          controller->ownership->Decommission(serial, args.device_gone), serial);
     done.push_back({{"serial", serial}, {"done", what}});
-    text += serial + ": " + what + "\n";
+    text.append(serial).append(": ").append(what).append("\n");
   }
-  output.Print(Json{{"decommissioned", done}}, text +
-                                                   "(run `concierge policy apply` to remove "
-                                                   "their network policy now)");
+  text += "(run `concierge policy apply` to remove their network policy now)";
+  output.Print(Json{{"decommissioned", done}}, text);
   return OkStatus();
 }
 

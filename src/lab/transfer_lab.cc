@@ -34,8 +34,10 @@ std::vector<std::string> ForEach(int count, int concurrency, Work work,
   std::vector<std::string> errors(static_cast<size_t>(count));
   std::atomic<int> next{0};
   std::atomic<int> done{0};
+  int workers = std::min(concurrency, count);
   std::vector<std::thread> threads;
-  for (int t = 0; t < std::min(concurrency, count); ++t) {
+  threads.reserve(static_cast<size_t>(std::max(workers, 0)));
+  for (int t = 0; t < workers; ++t) {
     threads.emplace_back([&] {
       while (true) {
         int index = next.fetch_add(1);

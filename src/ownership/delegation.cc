@@ -7,7 +7,7 @@ namespace concierge::ownership {
 namespace {
 
 // How far a request's time may be from the site's clock.
-constexpr int64_t kFreshnessMillis = 5 * 60 * 1000;
+constexpr int64_t kFreshnessMillis = int64_t{5} * 60 * 1000;
 
 std::unexpected<Error> Denied(const std::string& message) {
   return MakeError(ErrorCode::kPermissionDenied, message);

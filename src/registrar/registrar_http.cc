@@ -119,10 +119,11 @@ HttpResponse HandleSite(SiteOwnership& ownership, std::string_view resource,
     if (!instruction) {
       return MakeErrorResponse(instruction.error());
     }
-    if (!*instruction) {
+    const std::optional<ownership::MoveInstruction>& pending = *instruction;
+    if (!pending.has_value()) {
       return MakeResponse(204, "", "");
     }
-    return MakeResponse(200, "application/json", ownership::EncodeMoveInstruction(**instruction));
+    return MakeResponse(200, "application/json", ownership::EncodeMoveInstruction(*pending));
   }
   if (resource == "moved" && request.method == "POST") {
     if (!MediaTypeIs(request, "application/pkix-cert")) {

@@ -11,7 +11,9 @@
 namespace concierge::testing {
 namespace {
 
+using ::testing::Field;
 using ::testing::HasSubstr;
+using ::testing::Optional;
 
 constexpr std::string_view kNewRegistrar = "https://new-owner.example:443";
 
@@ -106,7 +108,9 @@ TEST_F(SiteTransferTest, DeviceMovesProvesNewCredentialsAndTheOldSiteRevokesTheO
   ASSERT_EQ(revocations.size(), 1u);
   EXPECT_EQ(revocations[0].serial, lift_credentials_.ldevid.SerialHex());
   auto lift = old_site_.store->FindDeviceByCertificate(lift_credentials_.ldevid.SerialHex());
-  EXPECT_EQ(lift.value()->departure, registrar::kDepartureTransferred);
+  ASSERT_TRUE(lift);
+  EXPECT_THAT(*lift, Optional(Field(&registrar::DeviceRecord::departure,
+                                    registrar::kDepartureTransferred)));
   // The device that stayed is untouched.
   EXPECT_TRUE(pledge::CheckIn(boiler_credentials_, *old_site_.connector));
   auto at_new_site = pledge::CheckIn(*moved, *new_site_.connector);
@@ -168,8 +172,11 @@ TEST_F(SiteTransferTest, DeviceRefusesAChainThatIsNotItsOwn) {
   ASSERT_TRUE(bundle);
   ASSERT_TRUE(new_site_.ownership->Import(*bundle));
   // The boiler is handed the lift's instruction.
-  auto instruction = pledge::CheckIn(lift_credentials_, *old_site_.connector).value();
-  ASSERT_TRUE(instruction);
+  std::optional<ownership::MoveInstruction> instruction =
+      pledge::CheckIn(lift_credentials_, *old_site_.connector).value();
+  if (!instruction.has_value()) {
+    GTEST_FAIL() << "the lift should have a pending move instruction";
+  }
   auto moved = pledge::MoveToNewOwner(boiler_, *instruction, *new_site_.connector, world_.clock,
                                       world_.random);
   ASSERT_FALSE(moved);

@@ -24,7 +24,7 @@ class TenantTest : public ::testing::Test {
     }
     int64_t now = ToUnixSeconds(world_.clock.Now());
     flat1_ = Grant("Flat 1", flat1_key_, {"FLAT1-LOCK", "FLAT1-HEAT"}, now + 3600);
-    flat2_ = Grant("Flat 2", flat2_key_, {"FLAT2-LOCK"}, now + 7 * 86400);
+    flat2_ = Grant("Flat 2", flat2_key_, {"FLAT2-LOCK"}, now + int64_t{7} * 86400);
   }
 
   int64_t Grant(const std::string& tenant, const crypto::PrivateKey& key,
