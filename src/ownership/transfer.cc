@@ -136,7 +136,7 @@ std::string EncodeMoveInstruction(const MoveInstruction& instruction) {
 
 Result<MoveInstruction> DecodeMoveInstruction(std::string_view json) {
   if (json.size() > kMaxMoveBytes) {
-    return Bad("move instruction: too large");
+    return Bad("move instruction: larger than 6 MiB");
   }
   ASSIGN_OR_RETURN(Json root, ParseJsonObject(json, "move instruction"));
   const std::string path = "move";
