@@ -35,6 +35,12 @@ std::string HexEncode(ByteSpan bytes);
 
 Result<Bytes> HexDecode(std::string_view text);
 
+// TrimTrailingSpace drops the ASCII whitespace (line endings included) that ends text.
+inline std::string_view TrimTrailingSpace(std::string_view text) {
+  size_t end = text.find_last_not_of(" \t\r\n");
+  return text.substr(0, end == std::string_view::npos ? 0 : end + 1);
+}
+
 // ConstantTimeEqual compares secrets without leaking where they differ.
 bool ConstantTimeEqual(ByteSpan a, ByteSpan b);
 

@@ -67,6 +67,21 @@ Status WriteFileAtomic(const std::filesystem::path& path, std::string_view conte
   return OkStatus();
 }
 
+Status SyncDirectory(const std::filesystem::path& dir) {
+  int fd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (fd < 0) {
+    return MakeError(ErrorCode::kUnavailable,
+                     "cannot open directory " + dir.string() + ": " + Errno());
+  }
+  bool ok = ::fsync(fd) == 0;
+  std::string why = ok ? "" : Errno();
+  ::close(fd);
+  if (!ok) {
+    return MakeError(ErrorCode::kUnavailable, "cannot sync directory " + dir.string() + ": " + why);
+  }
+  return OkStatus();
+}
+
 Status MakeDirectories(const std::filesystem::path& path) {
   std::error_code ec;
   std::filesystem::create_directories(path, ec);

@@ -17,6 +17,10 @@ Result<std::string> ReadFile(const std::filesystem::path& path,
 Status WriteFileAtomic(const std::filesystem::path& path, std::string_view content,
                        unsigned mode = 0644);
 
+// SyncDirectory makes the entries renamed into or removed from dir durable: a crash after it
+// cannot bring back what it replaced.
+Status SyncDirectory(const std::filesystem::path& dir);
+
 // MakeDirectories creates path and its parents (mode 0700 for new ones).
 Status MakeDirectories(const std::filesystem::path& path);
 

@@ -2,6 +2,7 @@
 
 #include <nftables/libnftables.h>
 
+#include "common/bytes.h"
 #include "firewall/firewall.h"
 #include "firewall/nft_ruleset.h"
 
@@ -57,10 +58,8 @@ class NftablesFirewall final : public Firewall {
     return OkStatus();
   }
 
-  static Error Failure(std::string message) {
-    while (!message.empty() && (message.back() == '\n' || message.back() == ' ')) {
-      message.pop_back();
-    }
+  static Error Failure(std::string_view error_buffer) {
+    std::string message(TrimTrailingSpace(error_buffer));
     if (message.find("Operation not permitted") != std::string::npos) {
       return Error(ErrorCode::kPermissionDenied,
                    "nftables: " + message + " (changing the firewall needs CAP_NET_ADMIN)");

@@ -199,15 +199,20 @@ Result<TransferReport> RunTransferLab(const TransferOptions& options) {
         if (!moved) {
           return moved.error().message();  // the device keeps its old credentials
         }
+        // As `device check-in` does: the proven new credentials are stored, then the old site
+        // is told. From the moment it is told it may refuse the old ones.
         auto new_accepted = Steady::now();
-        auto confirmed = pledge::ConfirmMove(*device.credentials, moved->ldevid, old_registrar);
-        auto old_refused = Steady::now();
         device.old_credentials = std::move(device.credentials);
         device.credentials = std::move(*moved);
+        auto old_may_be_refused = Steady::now();
+        auto confirmed =
+            pledge::ConfirmMove(*device.old_credentials, device.credentials->ldevid, old_registrar);
+        auto done = Steady::now();
         double gap_ms = std::max(
-            0.0, std::chrono::duration<double, std::milli>(new_accepted - old_refused).count());
+            0.0,
+            std::chrono::duration<double, std::milli>(new_accepted - old_may_be_refused).count());
         std::lock_guard lock(mutex);
-        move_ms.push_back(std::chrono::duration<double, std::milli>(old_refused - begun).count());
+        move_ms.push_back(std::chrono::duration<double, std::milli>(done - begun).count());
         longest_gap_ms = std::max(longest_gap_ms, gap_ms);
         return confirmed ? "" : "old site not told: " + confirmed.error().message();
       },

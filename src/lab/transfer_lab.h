@@ -26,8 +26,9 @@ struct TransferReport {
   double devices_per_s = 0;
   double move_p50_ms = 0;
   double move_p99_ms = 0;
-  // Per device: how long it had no credential either domain accepted (new credentials
-  // accepted at proof; old ones refused from the old site's revocation).
+  // Per device: how long it had no credential either domain accepted. New credentials count
+  // as working from their proof at the new site; old ones as refused from the moment the old
+  // site is told of the move (the earliest it can revoke them).
   double longest_gap_ms = 0;
   int old_credentials_refused = 0;  // after the run, checked against the old site
   int new_credentials_working = 0;  // after the run, checked against the new site

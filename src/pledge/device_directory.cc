@@ -75,6 +75,7 @@ Status WriteDomainCredentials(const fs::path& dir, const DomainCredentials& cred
       WriteFileAtomic(staging / "voucher.cms", ToString(credentials.voucher_cms), 0644));
   RETURN_IF_ERROR(
       WriteFileAtomic(staging / "registrar.url", credentials.registrar_url + "\n", 0644));
+  RETURN_IF_ERROR(SyncDirectory(staging));
   // The per-file links never change; only `domain` moves, by rename over the old link.
   for (std::string_view name : kDomainFiles) {
     fs::path link = dir / name;
@@ -98,6 +99,8 @@ Status WriteDomainCredentials(const fs::path& dir, const DomainCredentials& cred
   if (error) {
     return FileError(dir / kDomainLink, error, "cannot switch credentials at");
   }
+  // The switch must be on disk before the old set goes, or a crash could leave neither.
+  RETURN_IF_ERROR(SyncDirectory(dir));
   RemoveSetsExcept(dir, set);
   return OkStatus();
 }
@@ -108,10 +111,8 @@ Result<DomainCredentials> LoadDomainCredentials(const fs::path& dir) {
   ASSIGN_OR_RETURN_CTX(std::string anchors_pem, ReadFile(dir / "domain-ca.pem"), context);
   ASSIGN_OR_RETURN_CTX(auto anchors, crypto::Certificate::FromPemChain(anchors_pem),
                        "domain-ca.pem");
-  ASSIGN_OR_RETURN_CTX(std::string url, ReadFile(dir / "registrar.url"), context);
-  while (!url.empty() && (url.back() == '\n' || url.back() == '\r')) {
-    url.pop_back();
-  }
+  ASSIGN_OR_RETURN_CTX(std::string url_line, ReadFile(dir / "registrar.url"), context);
+  std::string url(TrimTrailingSpace(url_line));
   auto voucher = ReadFile(dir / "voucher.cms");
   return DomainCredentials{pair.certificate, pair.key, anchors, url,
                            voucher ? ToBytes(*voucher) : Bytes()};
@@ -142,11 +143,9 @@ Result<std::string> WriteResetCode(const fs::path& dir, Random& random) {
 }
 
 Status ResetWithCode(const fs::path& dir, std::string_view code) {
-  ASSIGN_OR_RETURN_CTX(std::string stored, ReadFile(dir / "reset-code.sha256"),
+  ASSIGN_OR_RETURN_CTX(std::string stored_line, ReadFile(dir / "reset-code.sha256"),
                        "this device has no physical reset code");
-  while (!stored.empty() && (stored.back() == '\n' || stored.back() == '\r')) {
-    stored.pop_back();
-  }
+  std::string_view stored = TrimTrailingSpace(stored_line);
   std::string given = HexEncode(crypto::Sha256(ToBytes(code)));
   if (!ConstantTimeEqual(ToBytes(given), ToBytes(stored))) {
     return MakeError(ErrorCode::kPermissionDenied,

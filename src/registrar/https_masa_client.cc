@@ -130,10 +130,7 @@ Result<std::string> HttpsMasaClient::SubmitStatement(const std::string& masa_bas
   ASSIGN_OR_RETURN(http::Url url, OwnershipUrl(masa_base_url, "statement"));
   ASSIGN_OR_RETURN(std::string answer,
                    Exchange(url, {"POST", "application/cose", ToString(statement), ""}));
-  while (!answer.empty() && answer.back() == '\n') {
-    answer.pop_back();
-  }
-  return answer;
+  return std::string(TrimTrailingSpace(answer));
 }
 
 }  // namespace concierge::registrar

@@ -141,10 +141,13 @@ Result<DeviceRecord> RegistrarService::AuthenticateLdevid(const PeerIdentity& pe
   if (!peer.certificate) {
     return MakeError(ErrorCode::kPermissionDenied, "no TLS client certificate (LDevID) presented");
   }
-  const Certificate& cert = *peer.certificate;
-  RETURN_IF_ERROR_CTX(
-      crypto::VerifyChain(cert, peer.chain, {identity_.domain_ca}, {.at = clock_.Now()}),
-      "not a current LDevID of this site");
+  RETURN_IF_ERROR_CTX(crypto::VerifyChain(*peer.certificate, peer.chain, {identity_.domain_ca},
+                                          {.at = clock_.Now()}),
+                      "not a current LDevID of this site");
+  return DeviceOfLdevid(*peer.certificate);
+}
+
+Result<DeviceRecord> RegistrarService::DeviceOfLdevid(const Certificate& cert) {
   ASSIGN_OR_RETURN(bool revoked, store_.IsRevoked(cert.SerialHex()));
   if (revoked) {
     return MakeError(ErrorCode::kPermissionDenied,
@@ -168,7 +171,7 @@ Result<DeviceRecord> RegistrarService::IdentifyDevice(const PeerIdentity& peer) 
   }
   if (crypto::VerifyChain(*peer.certificate, peer.chain, {identity_.domain_ca},
                           {.at = clock_.Now()})) {
-    return AuthenticateLdevid(peer);
+    return DeviceOfLdevid(*peer.certificate);
   }
   ASSIGN_OR_RETURN(Pledge pledge, IdentifyPledge(peer));
   ASSIGN_OR_RETURN(auto device,

@@ -88,6 +88,9 @@ class RegistrarService {
 
   // IdentifyPledge finds the trusted maker whose CA the IDevID chains to, at the clock's now.
   Result<Pledge> IdentifyPledge(const PeerIdentity& peer);
+  // DeviceOfLdevid is the device an LDevID whose chain was verified belongs to, if the
+  // certificate is unrevoked and the device still belongs here.
+  Result<DeviceRecord> DeviceOfLdevid(const crypto::Certificate& cert);
   // IdentifyDevice accepts an IDevID (of a known device) or an LDevID this site issued.
   Result<DeviceRecord> IdentifyDevice(const PeerIdentity& peer);
   // TrustedMakers returns the makers, parsed once and re-read only when the store's set

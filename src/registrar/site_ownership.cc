@@ -324,16 +324,23 @@ Result<Json> SiteOwnership::TenantRequest(ByteSpan signed_request) {
 
 Result<Bytes> SiteOwnership::Crl() {
   ASSIGN_OR_RETURN(auto revocations, store_.ListRevocations());
+  SystemTime now = clock_.Now();
+  std::lock_guard lock(crl_mutex_);
+  if (crl_ && crl_->revocations == revocations && now >= crl_->issued_at &&
+      now < crl_->issued_at + kCrlValidity / 2) {
+    return crl_->der;
+  }
   std::vector<crypto::RevokedCertificate> revoked;
   revoked.reserve(revocations.size());
   for (const Revocation& revocation : revocations) {
     revoked.push_back({revocation.serial, FromUnixSeconds(revocation.revoked_at)});
   }
   ASSIGN_OR_RETURN(int64_t number, store_.NextCrlNumber());
-  SystemTime now = clock_.Now();
   const RegistrarIdentity& identity = registrar_.identity();
-  return crypto::IssueCrl(identity.domain_ca, identity.domain_ca_key, revoked, number, now,
-                          now + kCrlValidity);
+  ASSIGN_OR_RETURN(Bytes der, crypto::IssueCrl(identity.domain_ca, identity.domain_ca_key, revoked,
+                                               number, now, now + kCrlValidity));
+  crl_ = IssuedCrl{std::move(revocations), now, der};
+  return der;
 }
 
 }  // namespace concierge::registrar

@@ -1,5 +1,6 @@
 #pragma once
 
+#include <mutex>
 #include <optional>
 #include <string>
 #include <vector>
@@ -59,7 +60,8 @@ class SiteOwnership {
   // TenantRequest carries out a tenant's signed request (ownership/delegation.h) if one of
   // the site's delegations allows it, and answers with what the tenant may see.
   Result<Json> TenantRequest(ByteSpan signed_request);
-  // Crl is the domain CA's current CRL (DER), valid for a week.
+  // Crl is the domain CA's current CRL (DER), valid for a week. The same CRL is served until a
+  // certificate is revoked or half its validity has passed, so fetching it writes nothing.
   Result<Bytes> Crl();
 
   Result<Bytes> OwnerKey() const;
@@ -67,10 +69,18 @@ class SiteOwnership {
  private:
   Result<DeviceRecord> FindActive(const std::string& serial);
 
+  struct IssuedCrl {
+    std::vector<Revocation> revocations;
+    SystemTime issued_at;
+    Bytes der;
+  };
+
   SiteStore& store_;
   MasaClient& masa_;
   RegistrarService& registrar_;
   const Clock& clock_;
+  std::mutex crl_mutex_;
+  std::optional<IssuedCrl> crl_;  // guarded by crl_mutex_
 };
 
 }  // namespace concierge::registrar

@@ -48,6 +48,8 @@ struct Departure {
 struct Revocation {
   std::string serial;  // certificate serial, lower-case hex
   int64_t revoked_at = 0;
+
+  bool operator==(const Revocation&) const = default;
 };
 
 struct DeviceRecord {

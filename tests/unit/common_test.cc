@@ -36,6 +36,13 @@ TEST(HexTest, DecodesBothCases) {
   EXPECT_FALSE(HexDecode("zz"));
 }
 
+TEST(TrimTrailingSpaceTest, DropsOnlyTheTrailingWhitespace) {
+  EXPECT_EQ(TrimTrailingSpace("https://site.example\r\n"), "https://site.example");
+  EXPECT_EQ(TrimTrailingSpace(" a b \t\n"), " a b");
+  EXPECT_EQ(TrimTrailingSpace(" \n"), "");
+  EXPECT_EQ(TrimTrailingSpace(""), "");
+}
+
 TEST(Rfc3339Test, ParsesOffsetsAndFractions) {
   auto utc = ParseRfc3339("2026-11-22T12:00:00Z").value();
   EXPECT_EQ(FormatRfc3339(utc), "2026-11-22T12:00:00Z");

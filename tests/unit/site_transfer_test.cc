@@ -236,5 +236,21 @@ TEST_F(SiteTransferTest, TheCrlListsRevokedCertificatesAndVerifies) {
   EXPECT_EQ(X509_CRL_get0_by_cert(crl.get(), &entry, boiler_credentials_.ldevid.get()), 0);
 }
 
+TEST_F(SiteTransferTest, TheSameCrlIsServedUntilARevocationOrHalfItsValidity) {
+  Bytes first = old_site_.ownership->Crl().value();
+  world_.clock.Advance(std::chrono::hours(1));
+  EXPECT_EQ(old_site_.ownership->Crl().value(), first) << "nothing was revoked";
+  auto bundle = Export(new_site_, {"LIFT-1"});
+  ASSERT_TRUE(bundle);
+  ASSERT_TRUE(new_site_.ownership->Import(*bundle));
+  auto moved = Move(lift_, lift_credentials_, new_site_);
+  ASSERT_TRUE(moved);
+  ASSERT_TRUE(pledge::ConfirmMove(lift_credentials_, moved->ldevid, *old_site_.connector));
+  Bytes after_revocation = old_site_.ownership->Crl().value();
+  EXPECT_NE(after_revocation, first);
+  world_.clock.Advance(std::chrono::hours(4 * 24));
+  EXPECT_NE(old_site_.ownership->Crl().value(), after_revocation) << "reissued before it expires";
+}
+
 }  // namespace
 }  // namespace concierge::testing
