@@ -1,6 +1,7 @@
 // Property: decoding any bytes as an owner's statement (what the MASA receives) or a tenant's
-// request (what the site receives) never crashes; what decodes keeps its own bytes and only
-// values the decoders allow.
+// request (what the site receives) never crashes; what decodes keeps its own bytes (a
+// statement) or its payload (a request) and only values the decoders allow; with no
+// delegations, no request is authorised.
 #include "fuzz/fuzz_check.h"
 #include "ownership/delegation.h"
 #include "ownership/statement.h"
@@ -15,8 +16,9 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     FUZZ_CHECK(statement->statement.agents.size() <= 32);
   }
   if (auto request = ownership::DecodeTenantRequest(bytes)) {
-    FUZZ_CHECK(request->encoded.size() == size);
+    FUZZ_CHECK(request->message.payload.has_value());
     FUZZ_CHECK(request->request.operation <= ownership::TenantOperation::kReportStolen);
+    FUZZ_CHECK(!ownership::AuthorizeTenant({}, *request, SystemTime{}));
   }
   return 0;
 }

@@ -17,6 +17,7 @@ struct TenantArgs {
   std::string key;
   std::vector<std::string> devices;
   int days = 0;
+  std::string from;
   std::string until;
   int64_t id = 0;
   std::string out;
@@ -32,17 +33,21 @@ Status Grant(const TenantArgs& args, const Output& output) {
   }
   ASSIGN_OR_RETURN(PublicKeyFile tenant, ReadPublicKeyFile(args.key));
   ASSIGN_OR_RETURN(auto controller, OpenSiteController(args.dir));
-  SystemTime now = controller->clock.Now();
-  SystemTime until = now + std::chrono::hours(24 * args.days);
+  SystemTime from = controller->clock.Now();
+  if (!args.from.empty()) {
+    ASSIGN_OR_RETURN_CTX(from, ParseRfc3339(args.from), "--from");
+  }
+  SystemTime until = from + std::chrono::hours(24 * args.days);
   if (!args.until.empty()) {
     ASSIGN_OR_RETURN_CTX(until, ParseRfc3339(args.until), "--until");
   }
   ASSIGN_OR_RETURN(int64_t id,
                    controller->store->AddDelegation(args.name, tenant.key, args.devices,
-                                                    ToUnixSeconds(now), ToUnixSeconds(until)));
+                                                    ToUnixSeconds(from), ToUnixSeconds(until)));
   output.Print(Json{{"delegation", id},
                     {"tenant", args.name},
                     {"devices", args.devices},
+                    {"from", FormatRfc3339(from)},
                     {"until", FormatRfc3339(until)}},
                "delegation " + std::to_string(id) + ": \"" + args.name + "\" may operate " +
                    std::to_string(args.devices.size()) + " device(s) until " +
@@ -141,7 +146,8 @@ void AddTenantCommands(CLI::App& app, Action& action, Output& output) {
   grant->add_option("--name", args->name, "Tenant name, e.g. \"Flat 2\"")->required();
   grant->add_option("--key", args->key, "The tenant's public key (PEM)")->required();
   grant->add_option("--devices", args->devices, "Device serials")->delimiter(',')->required();
-  grant->add_option("--days", args->days, "Days from now");
+  grant->add_option("--from", args->from, "Start, RFC 3339 (default: now)");
+  grant->add_option("--days", args->days, "Days from the start");
   grant->add_option("--until", args->until, "End, RFC 3339");
   grant->add_flag("--json", output.json, "Print JSON");
   bind(grant, Grant);

@@ -1,5 +1,7 @@
 #include "ownership/delegation.h"
 
+#include <algorithm>
+
 #include "cose/cbor.h"
 #include "cose/sign1.h"
 
@@ -11,6 +13,26 @@ constexpr int64_t kFreshnessMillis = int64_t{5} * 60 * 1000;
 
 std::unexpected<Error> Denied(const std::string& message) {
   return MakeError(ErrorCode::kPermissionDenied, message);
+}
+
+bool InForce(const Delegation& delegation, int64_t seconds) {
+  return delegation.revoked_at == 0 && seconds >= delegation.not_before &&
+         seconds < delegation.not_after;
+}
+
+// WhyNotInForce names the rule that stops the tenant's most recent delegation.
+std::unexpected<Error> WhyNotInForce(const Delegation& latest, int64_t seconds) {
+  std::string who = "tenant \"" + latest.tenant + "\"";
+  if (latest.revoked_at != 0) {
+    return Denied(who + ": delegation revoked at " +
+                  FormatRfc3339(FromUnixSeconds(latest.revoked_at)));
+  }
+  if (seconds >= latest.not_after) {
+    return Denied(who + ": delegation expired at " +
+                  FormatRfc3339(FromUnixSeconds(latest.not_after)));
+  }
+  return Denied(who + ": delegation starts at " +
+                FormatRfc3339(FromUnixSeconds(latest.not_before)));
 }
 
 }  // namespace
@@ -43,7 +65,10 @@ Result<Bytes> SignTenantRequest(const crypto::PrivateKey& key, const TenantReque
       {cose::BuildInt(static_cast<int64_t>(request.operation)).release(),
        cose::BuildText(request.device).release(), cose::BuildInt(request.issued_at).release()});
   ASSIGN_OR_RETURN(Bytes bytes, cose::EncodeCbor(payload.get()));
-  return cose::SignSign1(key.get(), bytes);
+  ASSIGN_OR_RETURN(Bytes public_key, key.PublicKeyDer());
+  cose::SignOptions options;
+  options.key_id = crypto::Sha256(public_key);
+  return cose::SignSign1(key.get(), bytes, options);
 }
 
 Result<SignedTenantRequest> DecodeTenantRequest(ByteSpan bytes) {
@@ -63,45 +88,55 @@ Result<SignedTenantRequest> DecodeTenantRequest(ByteSpan bytes) {
   out.request.operation = static_cast<TenantOperation>(operation);
   ASSIGN_OR_RETURN(out.request.device, cose::ReadText(items[1], "tenant request device"));
   ASSIGN_OR_RETURN(out.request.issued_at, cose::ReadInt(items[2], "tenant request time"));
-  out.encoded.assign(bytes.begin(), bytes.end());
+  out.message = std::move(message);
   return out;
 }
 
 Result<TenantDecision> AuthorizeTenant(const std::vector<Delegation>& delegations,
                                        const SignedTenantRequest& signed_request, SystemTime now) {
-  ASSIGN_OR_RETURN(cose::Sign1 message, cose::DecodeSign1(signed_request.encoded));
-  const TenantRequest& request = signed_request.request;
-  const Delegation* signer = nullptr;
+  const cose::Sign1& message = signed_request.message;
+  const Bytes& key_id = message.unprotected_headers.key_id;
+  if (key_id.empty()) {
+    return Denied("the request does not name its key (COSE kid)");
+  }
+  // Every delegation of the signing key is the tenant's; the signature is checked once.
+  std::vector<const Delegation*> own;
   for (const Delegation& delegation : delegations) {
-    ASSIGN_OR_RETURN(auto key, crypto::PublicKeyFromDer(delegation.tenant_key));
-    if (cose::VerifySign1(message, key.get())) {
-      signer = &delegation;
-      break;
+    if (crypto::Sha256(delegation.tenant_key) == key_id) {
+      own.push_back(&delegation);
     }
   }
-  if (signer == nullptr) {
+  if (own.empty()) {
     return Denied("the request is not signed by any tenant this site delegated to");
   }
-  std::string who = "tenant \"" + signer->tenant + "\"";
+  ASSIGN_OR_RETURN(auto key, crypto::PublicKeyFromDer(own.front()->tenant_key));
+  if (!cose::VerifySign1(message, key.get())) {
+    return Denied("the request is not signed by any tenant this site delegated to");
+  }
   int64_t seconds = ToUnixSeconds(now);
-  if (signer->revoked_at != 0) {
-    return Denied(who + ": delegation revoked at " +
-                  FormatRfc3339(FromUnixSeconds(signer->revoked_at)));
+  const Delegation* in_force = nullptr;
+  const Delegation* latest = own.front();
+  int64_t last_request_at = 0;
+  for (const Delegation* delegation : own) {
+    if (in_force == nullptr && InForce(*delegation, seconds)) {
+      in_force = delegation;
+    }
+    if (delegation->not_after > latest->not_after) {
+      latest = delegation;
+    }
+    last_request_at = std::max(last_request_at, delegation->last_request_at);
   }
-  if (seconds >= signer->not_after) {
-    return Denied(who + ": delegation expired at " +
-                  FormatRfc3339(FromUnixSeconds(signer->not_after)));
+  if (in_force == nullptr) {
+    return WhyNotInForce(*latest, seconds);
   }
-  if (seconds < signer->not_before) {
-    return Denied(who + ": delegation starts at " +
-                  FormatRfc3339(FromUnixSeconds(signer->not_before)));
-  }
+  const TenantRequest& request = signed_request.request;
+  std::string who = "tenant \"" + in_force->tenant + "\"";
   int64_t millis = ToUnixMillis(now);
   if (request.issued_at < millis - kFreshnessMillis ||
       request.issued_at > millis + kFreshnessMillis) {
     return Denied(who + ": the request is dated more than 5 minutes from the site's clock");
   }
-  if (request.issued_at <= signer->last_request_at) {
+  if (request.issued_at <= last_request_at) {
     return Denied(who + ": replayed request (not newer than the last one)");
   }
   if (!IsOperating(request.operation)) {
@@ -109,10 +144,10 @@ Result<TenantDecision> AuthorizeTenant(const std::vector<Delegation>& delegation
                   std::string(TenantOperationName(request.operation)) +
                   " them: that stays with the owner");
   }
-  if (request.operation != TenantOperation::kList && !signer->devices.contains(request.device)) {
+  if (request.operation != TenantOperation::kList && !in_force->devices.contains(request.device)) {
     return Denied(who + ": device " + request.device + " is not delegated to this tenant");
   }
-  return TenantDecision{signer};
+  return TenantDecision{in_force};
 }
 
 }  // namespace concierge::ownership

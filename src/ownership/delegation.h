@@ -7,6 +7,7 @@
 
 #include "common/bytes.h"
 #include "common/clock.h"
+#include "cose/sign1.h"
 #include "crypto/key.h"
 
 namespace concierge::ownership {
@@ -50,14 +51,15 @@ Result<Bytes> SignTenantRequest(const crypto::PrivateKey& key, const TenantReque
 
 struct SignedTenantRequest {
   TenantRequest request;
-  Bytes encoded;
+  cose::Sign1 message;  // kid: SHA-256 of the tenant's public key (DER)
 };
 
 Result<SignedTenantRequest> DecodeTenantRequest(ByteSpan bytes);
 
-// AuthorizeTenant finds the delegation whose key signed the request and decides: the error
-// says which rule refused (no delegation for this key, expired, revoked, not this tenant's
-// device, not an operation tenants may do, stale or replayed request).
+// AuthorizeTenant finds the delegation in force for the key that signed the request and
+// decides: the error says which rule refused (no delegation for this key, its latest
+// delegation expired, revoked or not yet begun, not this tenant's device, not an operation
+// tenants may do, stale or replayed request).
 struct TenantDecision {
   const Delegation* delegation = nullptr;
 };

@@ -12,6 +12,19 @@ Result<int64_t> SiteStore::AddDelegation(const std::string& tenant, const Bytes&
   }
   std::lock_guard lock(mutex_);
   ASSIGN_OR_RETURN(auto tx, store::Transaction::Begin(db_));
+  // One delegation in force per key at any time, so a request has one set of rules.
+  ASSIGN_OR_RETURN(auto overlapping,
+                   db_.Prepare("SELECT id, not_after FROM delegations WHERE tenant_key = ? AND "
+                               "revoked_at = 0 AND not_before < ? AND not_after > ? LIMIT 1"));
+  overlapping.BindAll(tenant_key, not_after, not_before);
+  ASSIGN_OR_RETURN(bool overlaps, overlapping.Step());
+  if (overlaps) {
+    std::string until = FormatRfc3339(FromUnixSeconds(overlapping.Int(1)));
+    return MakeError(ErrorCode::kFailedPrecondition,
+                     "this tenant key already has delegation " +
+                         std::to_string(overlapping.Int(0)) + " in force until " + until +
+                         "; revoke it, or start the new one at " + until);
+  }
   ASSIGN_OR_RETURN(auto insert, db_.Prepare("INSERT INTO delegations(tenant, tenant_key, "
                                             "not_before, not_after, created_at) "
                                             "VALUES (?,?,?,?,?)"));

@@ -48,6 +48,11 @@ expect_exit 1 "stays with the owner" ask flat1 --operation transfer --device TR-
 ask flat2 --operation list | grep -q '"TR-0002"' || fail "Flat 2 does not see its device"
 sleep 4
 expect_exit 1 "delegation expired" ask flat2 --operation list
+expect_exit 1 "already has delegation 1 in force" "$BIN" tenant grant --dir "$OLD" \
+  --name "Flat 1" --key "$WORK/flat1.pub.pem" --devices TR-0001 --days 1
+"$BIN" tenant grant --dir "$OLD" --name "Flat 2" --key "$WORK/flat2.pub.pem" --devices TR-0002 \
+  --from "$(date -u +%Y-%m-%dT%H:%M:%SZ)" --days 1 >/dev/null
+ask flat2 --operation list | grep -q '"TR-0002"' || fail "Flat 2's renewed delegation does not work"
 "$BIN" tenant revoke --dir "$OLD" 1 >/dev/null
 expect_exit 1 "delegation revoked" ask flat1 --operation list
 

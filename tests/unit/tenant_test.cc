@@ -4,6 +4,8 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include "cose/cbor.h"
+#include "cose/sign1.h"
 #include "fakes/onboarding_world.h"
 #include "ownership/delegation.h"
 
@@ -127,12 +129,59 @@ TEST_F(TenantTest, StrangersReplaysAndStaleRequestsAreRefused) {
   EXPECT_THAT(stale.error().message(), HasSubstr("more than 5 minutes"));
 }
 
+TEST_F(TenantTest, ARenewedGrantForTheSameKeyTakesOverWhenTheOldOneEnds) {
+  world_.clock.Advance(std::chrono::hours(2));
+  ASSERT_FALSE(Ask(flat1_key_, TenantOperation::kList)) << "the first grant has expired";
+  Grant("Flat 1", flat1_key_, {"FLAT1-LOCK"}, ToUnixSeconds(world_.clock.Now()) + 86400);
+  auto listed = Ask(flat1_key_, TenantOperation::kList);
+  ASSERT_TRUE(listed) << listed.error().ToString();
+  EXPECT_THAT(Serials(*listed), ::testing::ElementsAre("FLAT1-LOCK"));
+  auto dropped = Ask(flat1_key_, TenantOperation::kStatus, "FLAT1-HEAT");
+  ASSERT_FALSE(dropped);
+  EXPECT_THAT(dropped.error().message(), HasSubstr("is not delegated to this tenant"));
+}
+
+TEST_F(TenantTest, AKeyHasOneDelegationInForceAtATime) {
+  int64_t now = ToUnixSeconds(world_.clock.Now());
+  auto overlapping = site_.store->AddDelegation("Flat 1 again", flat1_key_.PublicKeyDer().value(),
+                                                {"LIFT"}, now, now + 60);
+  ASSERT_FALSE(overlapping);
+  EXPECT_THAT(overlapping.error().message(), HasSubstr("already has delegation"));
+  // After it: allowed, and a request accepted under one delegation is not replayable under the
+  // next, even inside the freshness window.
+  ASSERT_TRUE(site_.store->AddDelegation("Flat 1", flat1_key_.PublicKeyDer().value(),
+                                         {"FLAT1-LOCK"}, now + 3600, now + 7200));
+  world_.clock.Advance(std::chrono::seconds(3600 - 60));
+  int64_t two_minutes_ahead = ToUnixMillis(world_.clock.Now()) + 120000;
+  ASSERT_TRUE(Ask(flat1_key_, TenantOperation::kStatus, "FLAT1-HEAT", two_minutes_ahead));
+  world_.clock.Advance(std::chrono::seconds(61));
+  auto replayed = Ask(flat1_key_, TenantOperation::kStatus, "FLAT1-LOCK", two_minutes_ahead);
+  ASSERT_FALSE(replayed);
+  EXPECT_THAT(replayed.error().message(), HasSubstr("replayed"));
+  auto listed = Ask(flat1_key_, TenantOperation::kList, "", two_minutes_ahead + 1);
+  ASSERT_TRUE(listed) << listed.error().ToString();
+  EXPECT_THAT(Serials(*listed), ::testing::ElementsAre("FLAT1-LOCK")) << "the second grant";
+}
+
+TEST_F(TenantTest, ARequestMustNameItsKey) {
+  ownership::TenantRequest request{TenantOperation::kList, "", NextRequestTime()};
+  cose::CborPtr payload =
+      cose::BuildArray({cose::BuildInt(0).release(), cose::BuildText("").release(),
+                        cose::BuildInt(request.issued_at).release()});
+  Bytes unnamed =
+      cose::SignSign1(flat1_key_.get(), cose::EncodeCbor(payload.get()).value()).value();
+  auto refused = site_.ownership->TenantRequest(unnamed);
+  ASSERT_FALSE(refused);
+  EXPECT_THAT(refused.error().message(), HasSubstr("does not name its key"));
+}
+
 TEST_F(TenantTest, GrantsNameRealDevicesAndAnEnd) {
   int64_t now = ToUnixSeconds(world_.clock.Now());
-  EXPECT_FALSE(site_.store->AddDelegation("Flat 3", flat1_key_.PublicKeyDer().value(), {"NOPE"},
-                                          now, now + 60));
+  auto flat3_key = crypto::PrivateKey::GenerateP256().value();
+  EXPECT_FALSE(site_.store->AddDelegation("Flat 3", flat3_key.PublicKeyDer().value(), {"NOPE"}, now,
+                                          now + 60));
   EXPECT_FALSE(
-      site_.store->AddDelegation("Flat 3", flat1_key_.PublicKeyDer().value(), {"LIFT"}, now, now));
+      site_.store->AddDelegation("Flat 3", flat3_key.PublicKeyDer().value(), {"LIFT"}, now, now));
   EXPECT_EQ(site_.store->ListDelegations().value().size(), 2u) << "refused grants left nothing";
 }
 
