@@ -13,7 +13,7 @@ namespace {
 
 struct Fixture {
   Fixture() {
-    auto ca = testing::MakeTestCa(std::chrono::system_clock::now());
+    auto ca = testing::MakeTestCa(SystemClock().Now());
     ca_cert = ca.certificate;
     server_identity = testing::MakeTlsIdentity(ca);
     client_identity = testing::MakeTlsIdentity(ca);

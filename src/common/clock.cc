@@ -1,5 +1,6 @@
 #include "common/clock.h"
 
+#include <algorithm>
 #include <cstdio>
 #include <ctime>
 
@@ -29,6 +30,16 @@ int64_t ToUnixSeconds(SystemTime t) {
 }
 
 SystemTime FromUnixSeconds(int64_t seconds) {
+  return SystemTime(
+      std::chrono::seconds(std::clamp(seconds, kEarliestUnixSeconds, kLatestUnixSeconds)));
+}
+
+Result<SystemTime> TimeFromUnixSeconds(int64_t seconds, std::string_view what) {
+  if (seconds < kEarliestUnixSeconds || seconds > kLatestUnixSeconds) {
+    return MakeError(ErrorCode::kBadFormat,
+                     std::string(what) + ": " + std::to_string(seconds) +
+                         " seconds since 1970 is outside the dates accepted (years 0000 to 9999)");
+  }
   return SystemTime(std::chrono::seconds(seconds));
 }
 
@@ -101,7 +112,11 @@ Result<SystemTime> ParseRfc3339(std::string_view text) {
   tm.tm_min = minute;
   tm.tm_sec = second;
   std::time_t seconds = timegm(&tm);
-  return FromUnixSeconds(static_cast<int64_t>(seconds) - offset_seconds);
+  int64_t utc = static_cast<int64_t>(seconds) - offset_seconds;
+  if (utc < kEarliestUnixSeconds || utc > kLatestUnixSeconds) {
+    return bad("outside the dates accepted (years 0000 to 9999 in UTC)");
+  }
+  return SystemTime(std::chrono::seconds(utc));
 }
 
 int64_t ToUnixMillis(SystemTime t) {

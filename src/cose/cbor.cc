@@ -180,6 +180,12 @@ CborPtr BuildArray(std::initializer_list<cbor_item_t*> items) {
   return array;
 }
 
+bool IsNull(const cbor_item_t* item) {
+  // cbor_is_null asserts that a float-or-simple item is a simple value; check the width first.
+  return cbor_isa_float_ctrl(item) && cbor_float_get_width(item) == CBOR_FLOAT_0 &&
+         cbor_ctrl_value(item) == CBOR_CTRL_NULL;
+}
+
 Result<int64_t> ReadInt(const cbor_item_t* item, std::string_view what) {
   if (!cbor_is_int(item)) {
     return WrongType(what, "an integer");

@@ -48,6 +48,11 @@ CborPtr BuildText(std::string_view text);
 CborPtr BuildArray(std::initializer_list<cbor_item_t*> items);
 
 // Readers check the item's type and name `what` when it is not what the format says.
+// libcbor's own typed accessors (cbor_is_null, cbor_ctrl_value, cbor_get_int, ...) assert on an
+// item of the wrong kind and Debian builds it with assertions on, so outside bytes are only ever
+// inspected through these.
+// IsNull is true for the simple value null (0xf6) only; a float or any other item is not null.
+bool IsNull(const cbor_item_t* item);
 Result<int64_t> ReadInt(const cbor_item_t* item, std::string_view what);
 Result<Bytes> ReadBytes(const cbor_item_t* item, std::string_view what);
 Result<std::string> ReadText(const cbor_item_t* item, std::string_view what);

@@ -180,7 +180,7 @@ Result<Sign1> DecodeSign1(ByteSpan message, TagRule tags) {
     ASSIGN_OR_RETURN(out.protected_headers, ReadHeaders(protected_map.get(), "protected", labels));
   }
   ASSIGN_OR_RETURN(out.unprotected_headers, ReadHeaders(items[1], "unprotected", labels));
-  if (!cbor_is_null(items[2])) {
+  if (!IsNull(items[2])) {
     ASSIGN_OR_RETURN(out.payload, ReadBytes(items[2], "COSE_Sign1 payload"));
   }
   ASSIGN_OR_RETURN(out.signature, ReadBytes(items[3], "COSE_Sign1 signature"));

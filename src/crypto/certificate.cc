@@ -32,10 +32,9 @@ std::string NameEntry(const X509_NAME* name, int nid) {
 SystemTime AsnTime(const ASN1_TIME* time) {
   std::tm tm{};
   ASN1_TIME_to_tm(time, &tm);
-  // SystemTime counts nanoseconds and ends in 2262; later dates (such as 802.1AR's 9999)
-  // are clamped to 2200, which is "never" for every decision made here.
-  constexpr int64_t kLatest = 7258118400;  // 2200-01-01T00:00:00Z
-  return FromUnixSeconds(std::min<int64_t>(timegm(&tm), kLatest));
+  // X.509 times have four-digit years, all within SystemTime's range, 802.1AR's
+  // 99991231235959Z included.
+  return FromUnixSeconds(timegm(&tm));
 }
 
 }  // namespace

@@ -93,8 +93,7 @@ Result<Certificate> IssueCertificate(const CertificateSpec& spec, const Certific
   }
   RETURN_IF_ERROR(AddConfExtension(cert.get(), &ctx, NID_basic_constraints, constraints));
   RETURN_IF_ERROR(AddConfExtension(cert.get(), &ctx, NID_subject_key_identifier, "hash"));
-  RETURN_IF_ERROR(AddConfExtension(cert.get(), &ctx, NID_authority_key_identifier,
-                                   issuer != nullptr ? "keyid:always" : "keyid"));
+  RETURN_IF_ERROR(AddConfExtension(cert.get(), &ctx, NID_authority_key_identifier, "keyid:always"));
   RETURN_IF_ERROR(AddConfExtension(cert.get(), &ctx, NID_key_usage, spec.key_usage));
   RETURN_IF_ERROR(AddConfExtension(cert.get(), &ctx, NID_ext_key_usage, spec.extended_key_usage));
   RETURN_IF_ERROR(AddConfExtension(cert.get(), &ctx, NID_subject_alt_name, spec.subject_alt_names));

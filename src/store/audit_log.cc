@@ -68,6 +68,7 @@ Result<AuditRecord> AuditRecordFromJson(std::string_view text) {
   AuditRecord record;
   ASSIGN_OR_RETURN(record.seq, reader.RequiredInt("seq"));
   ASSIGN_OR_RETURN(record.at, reader.RequiredInt("at_unix"));
+  RETURN_IF_ERROR(TimeFromUnixSeconds(record.at, "audit.at_unix"));
   ASSIGN_OR_RETURN(record.kind, reader.RequiredString("kind"));
   ASSIGN_OR_RETURN(record.subject, reader.RequiredString("subject"));
   ASSIGN_OR_RETURN(record.detail, reader.RequiredString("detail_text"));

@@ -31,8 +31,7 @@ inline crypto::KeyAndCertificate MakeTestLeaf(const crypto::KeyAndCertificate& c
 
 // MakeTlsIdentity is a leaf for 127.0.0.1 issued by ca, as a TLS identity.
 inline http::TlsIdentity MakeTlsIdentity(const crypto::KeyAndCertificate& ca) {
-  auto leaf =
-      MakeTestLeaf(ca, std::chrono::system_clock::now(), std::chrono::hours(48), "IP:127.0.0.1");
+  auto leaf = MakeTestLeaf(ca, SystemClock().Now(), std::chrono::hours(48), "IP:127.0.0.1");
   return {leaf.certificate, leaf.key, {}};
 }
 

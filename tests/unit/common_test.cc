@@ -1,3 +1,5 @@
+#include <limits>
+
 #include <gtest/gtest.h>
 
 #include "common/bytes.h"
@@ -59,6 +61,46 @@ TEST(Rfc3339Test, RejectsMalformedTimes) {
       EXPECT_EQ(parsed.error().code(), ErrorCode::kBadFormat);
     }
   }
+}
+
+// Found by fuzzing: dates outside 1678-2262 overflowed a nanosecond time_point (undefined
+// behaviour). Every four-digit year is now represented; anything beyond is refused by name.
+TEST(TimeRangeTest, EveryFourDigitYearIsRepresentedAndOrdered) {
+  auto first = ParseRfc3339("0000-01-01T00:00:00Z").value();
+  auto old = ParseRfc3339("0996-01-15T08:00:00Z").value();
+  auto now = ParseRfc3339("2026-12-04T00:00:00Z").value();
+  auto later = ParseRfc3339("5509-01-01T00:00:00Z").value();
+  auto last = ParseRfc3339("9999-12-31T23:59:59Z").value();
+  EXPECT_LT(first, old);
+  EXPECT_LT(old, now);
+  EXPECT_LT(now, later);
+  EXPECT_LT(later, last);
+  EXPECT_EQ(ToUnixSeconds(first), kEarliestUnixSeconds);
+  EXPECT_EQ(ToUnixSeconds(last), kLatestUnixSeconds);
+  EXPECT_EQ(FormatRfc3339(old), "0996-01-15T08:00:00Z");
+  EXPECT_EQ(FormatRfc3339(later), "5509-01-01T00:00:00Z");
+  EXPECT_EQ(FormatRfc3339(last), "9999-12-31T23:59:59Z");
+  EXPECT_EQ(FormatRfc3339(FromUnixSeconds(9800000000)), "2280-07-19T22:13:20Z");
+  // An offset that carries the instant past either end is refused, not wrapped.
+  EXPECT_FALSE(ParseRfc3339("9999-12-31T23:59:59-01:00"));
+  EXPECT_FALSE(ParseRfc3339("0000-01-01T00:00:00+01:00"));
+}
+
+TEST(TimeRangeTest, SecondsFromOutsideAreCheckedAndStoredOnesClamped) {
+  EXPECT_EQ(TimeFromUnixSeconds(kLatestUnixSeconds, "t").value(),
+            FromUnixSeconds(kLatestUnixSeconds));
+  for (int64_t seconds :
+       {kLatestUnixSeconds + 1, kEarliestUnixSeconds - 1, std::numeric_limits<int64_t>::max(),
+        std::numeric_limits<int64_t>::min()}) {
+    auto refused = TimeFromUnixSeconds(seconds, "audit.at_unix");
+    ASSERT_FALSE(refused) << seconds;
+    EXPECT_NE(refused.error().message().find("audit.at_unix"), std::string::npos);
+    EXPECT_NE(refused.error().message().find("years 0000 to 9999"), std::string::npos);
+  }
+  EXPECT_EQ(FromUnixSeconds(std::numeric_limits<int64_t>::max()),
+            FromUnixSeconds(kLatestUnixSeconds));
+  EXPECT_EQ(FromUnixSeconds(std::numeric_limits<int64_t>::min()),
+            FromUnixSeconds(kEarliestUnixSeconds));
 }
 
 TEST(JsonObjectReaderTest, NamesThePathOfWhatIsWrong) {

@@ -196,6 +196,30 @@ TEST(CoseSign1Test, DetachedPayloadAndTagRules) {
   EXPECT_TRUE(VerifySign1(decoded, key.get(), {}, &detached));
 }
 
+// Found by fuzzing: a float where the payload goes made libcbor's cbor_is_null assert and abort.
+TEST(CoseSign1Test, AFloatPayloadIsRefusedNotFatal) {
+  for (const char* hex : {"8446a2012630183ca11100fa0000000000", "d28443a10360a0f900f641f6",
+                          "d28443a10360a0fb000000000000000041f6"}) {
+    auto decoded = DecodeSign1(HexDecode(hex).value());
+    ASSERT_FALSE(decoded) << hex;
+    EXPECT_NE(decoded.error().message().find("payload: expected a byte string"), std::string::npos)
+        << decoded.error().message();
+  }
+}
+
+TEST(CborTest, OnlyTheSimpleValueNullIsNull) {
+  for (auto [hex, is_null] : {std::pair<const char*, bool>{"f6", true},
+                              {"f7", false},
+                              {"f4", false},
+                              {"f900f6", false},
+                              {"fa00000000", false},
+                              {"fb0000000000000000", false},
+                              {"00", false},
+                              {"40", false}}) {
+    EXPECT_EQ(IsNull(DecodeCbor(HexDecode(hex).value(), "item").value().get()), is_null) << hex;
+  }
+}
+
 TEST(CborTest, RefusesWhatTheFormatsNeverUse) {
   struct Case {
     const char* hex;

@@ -14,7 +14,7 @@ namespace {
 class HttpsMasaClientTest : public ::testing::Test {
  protected:
   HttpsMasaClientTest()
-      : ca_(testing::MakeTestCa(std::chrono::system_clock::now())),
+      : ca_(testing::MakeTestCa(SystemClock().Now())),
         masa_identity_(testing::MakeTlsIdentity(ca_)),
         registrar_identity_(testing::MakeTlsIdentity(ca_)) {}
 
@@ -76,7 +76,7 @@ TEST_F(HttpsMasaClientTest, PassesOnTheMasaRefusal) {
 
 TEST_F(HttpsMasaClientTest, RefusesAMasaOutsideItsAnchors) {
   StartMasa(0);
-  auto other_ca = testing::MakeTestCa(std::chrono::system_clock::now(), "Other CA");
+  auto other_ca = testing::MakeTestCa(SystemClock().Now(), "Other CA");
   HttpsMasaClient client(registrar_identity_,
                          [&other_ca] { return std::vector{other_ca.certificate}; });
   auto result = client.RequestVoucher(BaseUrl(), ToBytes("x"));

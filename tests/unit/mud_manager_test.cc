@@ -135,7 +135,7 @@ class MudManagerTest : public ::testing::Test {
   }
 
   // Real time to start with: CMS signing times and TLS checks use the system clock.
-  testing::FakeClock clock_{std::chrono::system_clock::now()};
+  testing::FakeClock clock_{SystemClock().Now()};
   TempDir dir_;
   crypto::KeyAndCertificate ca_ = testing::MakeTestCa(clock_.Now(), "Acme MUD CA");
   crypto::KeyAndCertificate signer_ = Signer(ca_, "mud.acme.example");
