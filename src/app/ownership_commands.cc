@@ -90,11 +90,11 @@ Status ShowChain(const OwnershipArgs& args, const Output& output) {
                          : KeyName(entry.next_owner_key);
     entries.push_back({{"index", entry.index},
                        {"kind", ownership::EntryKindName(entry.kind)},
-                       {"issued_at", FormatRfc3339(FromUnixSeconds(entry.issued_at))},
+                       {"issued_at", FormatRfc3339(FromUnixMillis(entry.issued_at))},
                        {"to", to}});
     text += "  " + std::to_string(entry.index) + "  " +
             std::string(ownership::EntryKindName(entry.kind)) + "  " +
-            FormatRfc3339(FromUnixSeconds(entry.issued_at)) + "  -> " + to + "\n";
+            FormatRfc3339(FromUnixMillis(entry.issued_at)) + "  -> " + to + "\n";
   }
   bool ours = chain.OwnedBy(own);
   text += ours ? "owned by this site" : "not owned by this site";

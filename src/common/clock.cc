@@ -123,4 +123,20 @@ int64_t ToUnixMillis(SystemTime t) {
   return std::chrono::duration_cast<std::chrono::milliseconds>(t.time_since_epoch()).count();
 }
 
+SystemTime FromUnixMillis(int64_t millis) {
+  constexpr int64_t kEarliest = kEarliestUnixSeconds * 1000;
+  constexpr int64_t kLatest = kLatestUnixSeconds * 1000 + 999;
+  return SystemTime(std::chrono::milliseconds(std::clamp(millis, kEarliest, kLatest)));
+}
+
+Result<SystemTime> TimeFromUnixMillis(int64_t millis, std::string_view what) {
+  if (millis < kEarliestUnixSeconds * 1000 || millis > kLatestUnixSeconds * 1000 + 999) {
+    return MakeError(ErrorCode::kBadFormat,
+                     std::string(what) + ": " + std::to_string(millis) +
+                         " milliseconds since 1970 is outside the dates accepted (years 0000 to "
+                         "9999)");
+  }
+  return SystemTime(std::chrono::milliseconds(millis));
+}
+
 }  // namespace concierge

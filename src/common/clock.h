@@ -54,4 +54,9 @@ Result<SystemTime> TimeFromUnixSeconds(int64_t seconds, std::string_view what);
 
 int64_t ToUnixMillis(SystemTime t);
 
+// FromUnixMillis and TimeFromUnixMillis are FromUnixSeconds and TimeFromUnixSeconds in
+// milliseconds, with the same range.
+SystemTime FromUnixMillis(int64_t millis);
+Result<SystemTime> TimeFromUnixMillis(int64_t millis, std::string_view what);
+
 }  // namespace concierge

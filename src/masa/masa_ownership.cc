@@ -49,10 +49,14 @@ Status MasaService::SubmitChain(ByteSpan bytes) {
     return OkStatus();  // already recorded
   }
   for (size_t i = recorded.entries().size(); i < submitted.entries().size(); ++i) {
-    if (submitted.entries()[i].kind != EntryKind::kTransfer) {
+    const ownership::ChainEntry& entry = submitted.entries()[i];
+    if (entry.kind != EntryKind::kTransfer) {
       return MakeError(ErrorCode::kPermissionDenied,
                        "only the MASA adds sale, escrow and release entries");
     }
+    RETURN_IF_ERROR_CTX(
+        ownership::CheckSubmissionDate(entry.issued_at, clock_.Now(), "entry " + std::to_string(i)),
+        "the submitted chain of " + serial);
   }
   ASSIGN_OR_RETURN(Bytes encoded, submitted.Encode());
   return store_.SwapChain(serial,
@@ -64,6 +68,8 @@ Result<std::string> MasaService::SubmitStatement(ByteSpan bytes) {
   ASSIGN_OR_RETURN(ownership::SignedStatement signed_statement, ownership::DecodeStatement(bytes));
   const ownership::Statement& statement = signed_statement.statement;
   const std::string& serial = statement.device_id;
+  RETURN_IF_ERROR(ownership::CheckSubmissionDate(statement.issued_at, clock_.Now(),
+                                                 "the statement about " + serial));
   ASSIGN_OR_RETURN(auto record, store_.FindOwnership(serial));
   if (!record) {
     return MakeError(ErrorCode::kFailedPrecondition,

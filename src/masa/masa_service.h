@@ -8,6 +8,7 @@
 #include "crypto/key.h"
 #include "masa/maker_store.h"
 #include "ownership/chain.h"
+#include "ownership/dates.h"
 #include "ownership/statement.h"
 
 namespace concierge::masa {

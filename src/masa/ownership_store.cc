@@ -70,7 +70,7 @@ Status MakerStore::RecordStatement(const std::string& serial, int64_t at,
   if (at <= query.Int(0)) {
     return MakeError(ErrorCode::kSecurity,
                      "replayed statement: " + serial + " already has one dated " +
-                         FormatRfc3339(FromUnixSeconds(query.Int(0) / 1000)) + " or later");
+                         FormatRfc3339(FromUnixMillis(query.Int(0))) + " or later");
   }
   ASSIGN_OR_RETURN(auto update, db_.Prepare("UPDATE ownership SET last_statement_at = ?,"
                                             " stolen = COALESCE(?, stolen) WHERE serial = ?"));

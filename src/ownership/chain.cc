@@ -4,6 +4,7 @@
 
 #include "cose/cbor.h"
 #include "cose/sign1.h"
+#include "ownership/dates.h"
 
 namespace concierge::ownership {
 
@@ -168,6 +169,7 @@ Result<VerifiedEntry> VerifyEntry(ByteSpan bytes, const Expectation& expected,
   ASSIGN_OR_RETURN(entry.next_owner_key, cose::ReadBytes(items[3], name + " next owner key"));
   ASSIGN_OR_RETURN(int64_t kind, cose::ReadInt(items[4], name + " kind"));
   ASSIGN_OR_RETURN(entry.issued_at, cose::ReadInt(items[5], name + " time"));
+  RETURN_IF_ERROR(CheckDecodedDate(entry.issued_at, name + " time"));
   if (index < 0 || static_cast<uint64_t>(index) != expected.index) {
     return Invalid(name + " says it is entry " + std::to_string(index) + " (entries out of order)");
   }
@@ -187,7 +189,9 @@ Result<VerifiedEntry> VerifyEntry(ByteSpan bytes, const Expectation& expected,
   }
   entry.kind = static_cast<EntryKind>(kind);
   if (entry.issued_at < expected.not_before) {
-    return Invalid(name + " is dated before the entry it follows");
+    return Invalid(name + " is dated " + FormatRfc3339(FromUnixMillis(entry.issued_at)) +
+                   ", before the entry it follows (" +
+                   FormatRfc3339(FromUnixMillis(expected.not_before)) + ")");
   }
   ASSIGN_OR_RETURN(auto next_owner, PublicKey(entry.next_owner_key, name + " next owner key"));
   if (entry.kind == EntryKind::kRelease && entry.next_owner_key != expected.header->maker_key) {
@@ -274,7 +278,7 @@ Status OwnershipChain::Extend(const crypto::PrivateKey& signer, ByteSpan next_ow
   entry.device_id = header_.device_id;
   entry.next_owner_key.assign(next_owner_key.begin(), next_owner_key.end());
   entry.kind = kind;
-  entry.issued_at = std::max(ToUnixSeconds(at), expected.not_before);
+  entry.issued_at = std::max(ToUnixMillis(at), expected.not_before);
   ASSIGN_OR_RETURN(Bytes payload, EncodePayload(entry));
   ASSIGN_OR_RETURN(Bytes signed_entry, cose::SignSign1(signer.get(), payload));
   // The new entry goes through the same checks a reader applies.

@@ -37,7 +37,7 @@ struct ChainEntry {
   std::string device_id;
   Bytes next_owner_key;  // SubjectPublicKeyInfo DER
   EntryKind kind = EntryKind::kTransfer;
-  int64_t issued_at = 0;  // Unix seconds
+  int64_t issued_at = 0;  // Unix milliseconds (ownership/dates.h)
   Bytes signer_key;       // who signed it (not encoded: recovered while verifying)
   Bytes encoded;          // the tagged COSE_Sign1
 };

@@ -4,6 +4,7 @@
 
 #include "cose/cbor.h"
 #include "cose/sign1.h"
+#include "ownership/dates.h"
 
 namespace concierge::ownership {
 namespace {
@@ -88,6 +89,7 @@ Result<SignedTenantRequest> DecodeTenantRequest(ByteSpan bytes) {
   out.request.operation = static_cast<TenantOperation>(operation);
   ASSIGN_OR_RETURN(out.request.device, cose::ReadText(items[1], "tenant request device"));
   ASSIGN_OR_RETURN(out.request.issued_at, cose::ReadInt(items[2], "tenant request time"));
+  RETURN_IF_ERROR(CheckDecodedDate(out.request.issued_at, "tenant request time"));
   out.message = std::move(message);
   return out;
 }

@@ -2,6 +2,7 @@
 
 #include "cose/cbor.h"
 #include "cose/sign1.h"
+#include "ownership/dates.h"
 
 namespace concierge::ownership {
 namespace {
@@ -63,6 +64,7 @@ Result<SignedStatement> DecodeStatement(ByteSpan bytes) {
   statement.action = static_cast<Action>(action);
   ASSIGN_OR_RETURN(statement.device_id, cose::ReadText(items[1], "statement device"));
   ASSIGN_OR_RETURN(statement.issued_at, cose::ReadInt(items[2], "statement time"));
+  RETURN_IF_ERROR(CheckDecodedDate(statement.issued_at, "statement time"));
   ASSIGN_OR_RETURN(statement.subject_key, cose::ReadBytes(items[3], "statement subject key"));
   ASSIGN_OR_RETURN(auto agents, cose::ReadArray(items[4], "statement agents"));
   if (agents.size() > kMaxAgents) {

@@ -130,6 +130,44 @@ TEST_F(MasaOwnershipTest, ReplayedAndForkedChainsAreRefused) {
   EXPECT_TRUE(maker_.service->SubmitChain(after)) << "resubmitting the record is harmless";
 }
 
+// A hand-over dated far ahead used to be recorded; every later, correctly dated one was then
+// "dated before the entry it follows", so the device could never move again.
+TEST_F(MasaOwnershipTest, EntriesDatedFarFromTheMasasClockAreRefusedBeforeTheyAreRecorded) {
+  Bytes before = maker_.service->OwnershipChain("LIFT-1").value();
+  world_.clock.Advance(std::chrono::hours(48));  // so that "25 hours ago" is after the sale
+  using Years = std::chrono::years;
+  for (auto [offset, limit] :
+       {std::pair{std::chrono::duration_cast<std::chrono::seconds>(Years(5000)),
+                  "ahead of the clock"},
+        std::pair{std::chrono::duration_cast<std::chrono::seconds>(std::chrono::minutes(6)),
+                  "more than 5 minutes ahead"},
+        std::pair{-std::chrono::duration_cast<std::chrono::seconds>(std::chrono::hours(25)),
+                  "more than 24 hours before"}}) {
+    OwnershipChain chain = RecordedChain();
+    ASSERT_TRUE(chain.Extend(OwnerKey(old_site_), OwnerPublicKey(new_site_), EntryKind::kTransfer,
+                             world_.clock.Now() + offset, Authorities()));
+    auto refused = maker_.service->SubmitChain(chain.Encode().value());
+    ASSERT_FALSE(refused) << limit;
+    EXPECT_THAT(refused.error().message(), HasSubstr(limit));
+    EXPECT_EQ(maker_.service->OwnershipChain("LIFT-1").value(), before) << "nothing recorded";
+  }
+  ASSERT_TRUE(Transfer(old_site_, new_site_)) << "a correctly dated hand-over still goes through";
+  EXPECT_TRUE(Enroll(new_site_));
+}
+
+TEST_F(MasaOwnershipTest, StatementsDatedFarFromTheMasasClockAreRefused) {
+  for (auto [offset, limit] : {std::pair{std::chrono::hours(24 * 365 * 1000), "ahead of the clock"},
+                               std::pair{-std::chrono::hours(25), "24 hours before"}}) {
+    Statement stolen = Of(Action::kReportStolen);
+    stolen.issued_at = ToUnixMillis(world_.clock.Now() + offset);
+    auto refused = Say(OwnerKey(old_site_), stolen);
+    ASSERT_FALSE(refused) << limit;
+    EXPECT_THAT(refused.error().message(), HasSubstr(limit));
+  }
+  EXPECT_TRUE(Enroll(old_site_)) << "no report was recorded";
+  EXPECT_TRUE(Say(OwnerKey(old_site_), Of(Action::kReportStolen)));
+}
+
 TEST_F(MasaOwnershipTest, AStolenDeviceGetsNoVoucherUntilItsOwnerClearsTheReport) {
   auto impostor = Say(OwnerKey(new_site_), Of(Action::kReportStolen));
   ASSERT_FALSE(impostor);
@@ -234,6 +272,12 @@ TEST_F(MasaOwnershipTest, TheOwnershipEndpointsServeChainsAndTakeTransfersAndSta
   auto reported = call("POST", "/ownership/statement", "application/cose", by_new_owner);
   ASSERT_EQ(reported.status, 200) << reported.body;
   EXPECT_THAT(reported.body, HasSubstr("reported stolen"));
+
+  // Found by fuzzing: this unauthenticated 12-byte body aborted `maker serve`.
+  auto crafted = call("POST", "/ownership/statement", "application/cose",
+                      HexDecode("d28443a10360a0f900f641f6").value());
+  EXPECT_EQ(crafted.status, 400) << crafted.body;
+  EXPECT_THAT(crafted.body, HasSubstr("payload: expected a byte string"));
 }
 
 }  // namespace

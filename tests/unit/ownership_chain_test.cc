@@ -1,11 +1,13 @@
 // The ownership chain: each hand-over signed by the owner of record over the previous entry's
 // hash and the next owner's key; forged, reordered, spliced and tampered chains are refused.
 #include <functional>
+#include <limits>
 
 #include <gtest/gtest.h>
 
 #include "common/clock.h"
 #include "cose/cbor.h"
+#include "cose/sign1.h"
 #include "ownership/chain.h"
 
 namespace concierge::ownership {
@@ -165,6 +167,35 @@ TEST_F(OwnershipChainTest, EscrowAndReleaseNeedTheMasa) {
   ASSERT_TRUE(chain.Extend(maker_, PublicDer(bob_), EntryKind::kSale, At(500), authorities_));
   EXPECT_TRUE(OwnershipChain::Decode(chain.Encode().value(), authorities_));
   EXPECT_EQ(chain.entries().size(), 5u);
+}
+
+// An entry signed by hand, as a peer with its own encoder could: [index, previous hash, device,
+// next owner, kind, issued-at].
+Bytes HandMadeEntry(const OwnershipChain& chain, const PrivateKey& signer, ByteSpan next_owner,
+                    int64_t issued_at) {
+  const Bytes& previous = chain.entries().back().encoded;
+  cose::CborPtr payload = cose::BuildArray(
+      {cose::BuildInt(static_cast<int64_t>(chain.entries().size())).release(),
+       cose::BuildBytes(crypto::Sha256(previous)).release(),
+       cose::BuildText(chain.header().device_id).release(), cose::BuildBytes(next_owner).release(),
+       cose::BuildInt(static_cast<int64_t>(EntryKind::kTransfer)).release(),
+       cose::BuildInt(issued_at).release()});
+  return cose::SignSign1(signer.get(), cose::EncodeCbor(payload.get()).value()).value();
+}
+
+TEST_F(OwnershipChainTest, EntriesAreDatedInMillisecondsWithinYears0000To9999) {
+  OwnershipChain chain = SoldToAliceThenBob();
+  EXPECT_EQ(chain.entries()[0].issued_at, ToUnixMillis(At(100)));
+  EXPECT_EQ(chain.entries()[1].issued_at, ToUnixMillis(At(200)));
+  auto append = [&](int64_t issued_at) {
+    Bytes entry = HandMadeEntry(chain, bob_, PublicDer(alice_), issued_at);
+    return Refusal(Rewrite(chain, [&](auto& entries) { entries.push_back(entry); }));
+  };
+  EXPECT_EQ(append(ToUnixMillis(At(300))), "accepted");
+  EXPECT_NE(append(kLatestUnixSeconds * 1000 + 1000).find("outside the dates accepted"),
+            std::string::npos);
+  EXPECT_NE(append(std::numeric_limits<int64_t>::max()).find("entry 2 time"), std::string::npos);
+  EXPECT_NE(append(ToUnixMillis(At(199))).find("before the entry it follows"), std::string::npos);
 }
 
 TEST_F(OwnershipChainTest, ReplayIsNotAnExtension) {
