@@ -159,7 +159,7 @@ Status MudSign(const MakerArgs& args, const Output& output) {
   ASSIGN_OR_RETURN(
       Bytes signature,
       crypto::CmsSign(ByteSpan(reinterpret_cast<const uint8_t*>(body.data()), body.size()),
-                      signer.certificate, signer.key, {}, /*detached=*/true));
+                      signer.certificate, signer.key, {}, {.detached = true}));
   // Published under the names the URL and its signature URL end in, for `maker serve`.
   std::string name = url.path.substr(url.path.rfind('/') + 1);
   std::string signature_url = mud::SignatureUrl(file);

@@ -184,7 +184,8 @@ Result<VoucherRequest> DecodeVoucherRequestJson(std::string_view json) {
 Result<Bytes> SignVoucher(const Voucher& voucher, const crypto::Certificate& signer,
                           const crypto::PrivateKey& key,
                           const std::vector<crypto::Certificate>& chain) {
-  return crypto::CmsSign(ToBytes(EncodeVoucherJson(voucher)), signer, key, chain);
+  return crypto::CmsSign(ToBytes(EncodeVoucherJson(voucher)), signer, key, chain,
+                         {.content_type = crypto::kOidAnimaJsonVoucher});
 }
 
 Result<Signed<Voucher>> OpenVoucher(ByteSpan cms_der) {
@@ -194,7 +195,8 @@ Result<Signed<Voucher>> OpenVoucher(ByteSpan cms_der) {
 Result<Bytes> SignVoucherRequest(const VoucherRequest& request, const crypto::Certificate& signer,
                                  const crypto::PrivateKey& key,
                                  const std::vector<crypto::Certificate>& chain) {
-  return crypto::CmsSign(ToBytes(EncodeVoucherRequestJson(request)), signer, key, chain);
+  return crypto::CmsSign(ToBytes(EncodeVoucherRequestJson(request)), signer, key, chain,
+                         {.content_type = crypto::kOidAnimaJsonVoucher});
 }
 
 Result<Signed<VoucherRequest>> OpenVoucherRequest(ByteSpan cms_der) {

@@ -1,3 +1,5 @@
+#include <openssl/cms.h>
+
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
@@ -113,6 +115,38 @@ TEST_F(CryptoTest, CmsSignatureCoversTheContent) {
   EXPECT_EQ(tampered.error().code(), ErrorCode::kSecurity);
 }
 
+// RFC 8366 §5.3: vouchers and voucher-requests are id-ct-animaJSONVoucher; peers that send
+// id-data are still accepted (brski.md §12.4).
+TEST_F(CryptoTest, CmsCarriesTheContentTypeItIsGivenAndAcceptsBothVoucherTypes) {
+  auto [leaf, key] = Leaf(std::chrono::hours(24));
+  Bytes voucher =
+      CmsSign(ToBytes("{}"), leaf, key, {}, {.content_type = kOidAnimaJsonVoucher}).value();
+  EXPECT_EQ(CmsVerifySignature(voucher).value().content_type, kOidAnimaJsonVoucher);
+  Bytes data = CmsSign(ToBytes("{}"), leaf, key, {}).value();
+  EXPECT_EQ(CmsVerifySignature(data).value().content_type, kOidData);
+  Bytes other =
+      CmsSign(ToBytes("{}"), leaf, key, {}, {.content_type = "1.2.840.113549.1.9.16.1.4"}).value();
+  auto refused = CmsVerifySignature(other);
+  ASSERT_FALSE(refused);
+  EXPECT_THAT(refused.error().message(),
+              HasSubstr("is neither id-data nor id-ct-animaJSONVoucher"));
+}
+
+// RFC 5272 §4.1 / RFC 7030 §4.1.3: a certs-only reply has no eContent at all (it had an empty
+// one).
+TEST_F(CryptoTest, CertsOnlyHasNoEncapsulatedContent) {
+  auto [leaf, key] = Leaf(std::chrono::hours(24));
+  Bytes der = CertsOnlyDer({leaf, ca_.certificate}).value();
+  const unsigned char* p = der.data();
+  OpenSslPtr<CMS_ContentInfo> cms(d2i_CMS_ContentInfo(nullptr, &p, static_cast<long>(der.size())));
+  ASSERT_TRUE(cms);
+  EXPECT_EQ(OBJ_obj2nid(CMS_get0_eContentType(cms.get())), NID_pkcs7_data);
+  ASSERT_NE(CMS_get0_content(cms.get()), nullptr);
+  EXPECT_EQ(*CMS_get0_content(cms.get()), nullptr) << "eContent must be absent, not empty";
+  EXPECT_EQ(sk_CMS_SignerInfo_num(CMS_get0_SignerInfos(cms.get())), 0);
+  EXPECT_EQ(ParseCertsOnly(der).value().size(), 2u);
+}
+
 TEST_F(CryptoTest, CmsRejectsTrailingBytesAndNonSignedData) {
   auto [leaf, key] = Leaf(std::chrono::hours(24));
   Bytes signed_data = CmsSign(ToBytes("x"), leaf, key, {}).value();
@@ -126,7 +160,7 @@ TEST_F(CryptoTest, CmsRejectsTrailingBytesAndNonSignedData) {
 TEST_F(CryptoTest, DetachedSignatureCoversTheGivenContentOnly) {
   auto [leaf, key] = Leaf(std::chrono::hours(24));
   Bytes content = ToBytes("mud file");
-  Bytes detached = CmsSign(content, leaf, key, {}, /*detached=*/true).value();
+  Bytes detached = CmsSign(content, leaf, key, {}, {.detached = true}).value();
   auto verified = CmsVerifyDetached(content, detached);
   ASSERT_TRUE(verified) << verified.error().ToString();
   EXPECT_EQ(verified->signer, leaf);

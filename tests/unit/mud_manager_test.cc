@@ -97,7 +97,8 @@ class MudManagerTest : public ::testing::Test {
 
   std::string Sign(const std::string& body, const crypto::KeyAndCertificate& signer) {
     return ToString(
-        crypto::CmsSign(ToBytes(body), signer.certificate, signer.key, {}, true).value());
+        crypto::CmsSign(ToBytes(body), signer.certificate, signer.key, {}, {.detached = true})
+            .value());
   }
 
   void Publish(const std::string& body, const std::string& signature) {

@@ -43,7 +43,7 @@ class OwnSignatureTest : public ::testing::Test {
   }
 
   Bytes Sign(const Bytes& content, const crypto::KeyAndCertificate& signer) {
-    return crypto::CmsSign(content, signer.certificate, signer.key, {}, /*detached=*/true).value();
+    return crypto::CmsSign(content, signer.certificate, signer.key, {}, {.detached = true}).value();
   }
 
   SignatureCheck Check() const { return {{ca_.certificate}, now_, ExpiredSignerPolicy::kRefuse}; }

@@ -3,6 +3,10 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include "common/random.h"
+#include "crypto/certificate_builder.h"
+#include "crypto/cms.h"
+
 namespace concierge::voucher {
 namespace {
 
@@ -66,6 +70,32 @@ TEST(VoucherJsonTest, RefusalsNameTheField) {
     EXPECT_EQ(v.error().code(), ErrorCode::kBadFormat);
     EXPECT_THAT(v.error().message(), HasSubstr(c.message));
   }
+}
+
+TEST(VoucherCmsTest, VouchersAndRequestsAreSignedAsAnimaJsonVouchers) {
+  CryptoRandom random;
+  auto signer = crypto::IssueWithNewKey(
+                    crypto::NewCertificateSpec({"MASA", "", "Acme"}, FromUnixSeconds(1800000000),
+                                               std::chrono::hours(24), random),
+                    nullptr, nullptr)
+                    .value();
+  Voucher v;
+  v.assertion = Assertion::kLogged;
+  v.created_on = FromUnixSeconds(1800000000);
+  v.serial_number = "SN-1";
+  v.nonce = Bytes(16, 7);
+  v.pinned_domain_cert = {0x30, 0x01, 0x00};
+  Bytes voucher = SignVoucher(v, signer.certificate, signer.key, {}).value();
+  EXPECT_EQ(OpenVoucher(voucher).value().cms.content_type, crypto::kOidAnimaJsonVoucher);
+  VoucherRequest r;
+  r.serial_number = "SN-1";
+  r.nonce = Bytes(8, 1);
+  Bytes request = SignVoucherRequest(r, signer.certificate, signer.key, {}).value();
+  EXPECT_EQ(OpenVoucherRequest(request).value().cms.content_type, crypto::kOidAnimaJsonVoucher);
+  // A peer that signs vouchers as id-data is still understood.
+  Bytes as_data =
+      crypto::CmsSign(ToBytes(EncodeVoucherJson(v)), signer.certificate, signer.key, {}).value();
+  EXPECT_EQ(OpenVoucher(as_data).value().value.serial_number, "SN-1");
 }
 
 TEST(VoucherRequestJsonTest, RoundTripsAndRefusesEmptySerial) {
