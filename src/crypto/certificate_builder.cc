@@ -1,5 +1,9 @@
 #include "crypto/certificate_builder.h"
 
+#include <algorithm>
+#include <vector>
+
+#include "common/bytes.h"
 #include "common/files.h"
 
 namespace concierge::crypto {
@@ -34,6 +38,29 @@ Status AddIa5Extension(X509* cert, const std::string& oid, const std::string& va
     return std::unexpected(OpenSslError(ErrorCode::kInvalidArgument, "extension " + oid));
   }
   return OkStatus();
+}
+
+// UniqueNames drops repeated entries from a comma-separated subjectAltName list ("DNS:a,IP:b"),
+// keeping the first of each: an operator's extra names often repeat the defaults.
+std::string UniqueNames(std::string_view names) {
+  std::vector<std::string> seen;
+  std::string out;
+  size_t start = 0;
+  while (start <= names.size()) {
+    size_t end = names.find(',', start);
+    if (end == std::string_view::npos) {
+      end = names.size();
+    }
+    std::string_view piece = names.substr(start, end - start);
+    size_t first = piece.find_first_not_of(' ');
+    std::string name(TrimTrailingSpace(first == std::string_view::npos ? "" : piece.substr(first)));
+    if (!name.empty() && std::ranges::find(seen, name) == seen.end()) {
+      out += (out.empty() ? "" : ",") + name;
+      seen.push_back(std::move(name));
+    }
+    start = end + 1;
+  }
+  return out;
 }
 
 void AddEntry(X509_NAME* name, const char* field, const std::string& value) {
@@ -96,7 +123,8 @@ Result<Certificate> IssueCertificate(const CertificateSpec& spec, const Certific
   RETURN_IF_ERROR(AddConfExtension(cert.get(), &ctx, NID_authority_key_identifier, "keyid:always"));
   RETURN_IF_ERROR(AddConfExtension(cert.get(), &ctx, NID_key_usage, spec.key_usage));
   RETURN_IF_ERROR(AddConfExtension(cert.get(), &ctx, NID_ext_key_usage, spec.extended_key_usage));
-  RETURN_IF_ERROR(AddConfExtension(cert.get(), &ctx, NID_subject_alt_name, spec.subject_alt_names));
+  RETURN_IF_ERROR(AddConfExtension(cert.get(), &ctx, NID_subject_alt_name,
+                                   UniqueNames(spec.subject_alt_names)));
   for (const auto& [oid, value] : spec.ia5_extensions) {
     RETURN_IF_ERROR(AddIa5Extension(cert.get(), oid, value));
   }

@@ -1,4 +1,5 @@
 #include <openssl/cms.h>
+#include <openssl/x509v3.h>
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
@@ -96,6 +97,31 @@ TEST_F(CryptoTest, NeverExpiringCertificatesUse99991231) {
   spec.no_expiration = true;
   auto cert = IssueCertificate(spec, &ca_.certificate, ca_.key).value();
   EXPECT_GT(cert.NotAfter(), now_ + std::chrono::hours(24 * 365 * 100));
+}
+
+TEST_F(CryptoTest, SubjectAltNamesAreListedOnceAndKeyIdsLinkToTheIssuer) {
+  auto key = PrivateKey::GenerateP256().value();
+  CertificateSpec spec =
+      NewCertificateSpec({"registrar", "", "Site"}, now_, std::chrono::hours(24), random_);
+  spec.public_key = key.get();
+  spec.subject_alt_names =
+      "DNS:localhost,IP:127.0.0.1, DNS:localhost,DNS:site.example,IP:127.0.0.1";
+  Certificate cert = IssueCertificate(spec, &ca_.certificate, ca_.key).value();
+  std::unique_ptr<GENERAL_NAMES, decltype(&GENERAL_NAMES_free)> names(
+      static_cast<GENERAL_NAMES*>(
+          X509_get_ext_d2i(cert.get(), NID_subject_alt_name, nullptr, nullptr)),
+      &GENERAL_NAMES_free);
+  ASSERT_TRUE(names);
+  EXPECT_EQ(sk_GENERAL_NAME_num(names.get()), 3);
+  // Self-signed or not, the authority key identifier is the issuer's subject key identifier
+  // (OpenSSL's "keyid" left a self-signed CA's empty).
+  for (const Certificate* issued : {&cert, &ca_.certificate}) {
+    const ASN1_OCTET_STRING* authority = X509_get0_authority_key_id(issued->get());
+    ASSERT_NE(authority, nullptr);
+    EXPECT_EQ(Bytes(ASN1_STRING_get0_data(authority),
+                    ASN1_STRING_get0_data(authority) + ASN1_STRING_length(authority)),
+              ca_.certificate.SubjectKeyId());
+  }
 }
 
 TEST_F(CryptoTest, CmsSignatureCoversTheContent) {
