@@ -21,7 +21,7 @@ Status SyncOnboarded(const registrar::SiteDirectory& dir, mud::MudStore& store,
       RETURN_IF_ERROR(store.RemoveDevice(device.serial));
       continue;
     }
-    if (device.mud_url.empty() || device.state != registrar::kStateEnrolled) {
+    if (device.mud_url.empty() || !device.HoldsLdevid()) {
       continue;
     }
     ASSIGN_OR_RETURN(auto known, store.FindDevice(device.serial));

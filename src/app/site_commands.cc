@@ -89,6 +89,8 @@ Json DeviceJson(const registrar::DeviceRecord& d) {
               {"ldevid_serial", d.ldevid_serial},
               {"ldevid_not_after",
                d.ldevid_not_after ? FormatRfc3339(FromUnixSeconds(d.ldevid_not_after)) : ""},
+              {"ldevid_confirmed",
+               d.ldevid_confirmed_at ? FormatRfc3339(FromUnixSeconds(d.ldevid_confirmed_at)) : ""},
               {"enroll_status", d.enroll_status},
               {"address", d.address},
               {"first_seen", FormatRfc3339(FromUnixSeconds(d.created_at))},

@@ -162,6 +162,11 @@ Result<DeviceRecord> RegistrarService::DeviceOfLdevid(const Certificate& cert) {
     return MakeError(ErrorCode::kPermissionDenied,
                      "device " + device->serial + " was " + device->departure);
   }
+  // Its first use proves the device holds the LDevID the registrar issued.
+  RETURN_IF_ERROR(store_.ConfirmCertificate(cert.SerialHex(), "first use"));
+  if (device->state == kStateIssued && cert.SerialHex() == device->ldevid_serial) {
+    device->state = kStateEnrolled;
+  }
   return *device;
 }
 
@@ -247,7 +252,7 @@ Result<Certificate> RegistrarService::SimpleEnroll(ByteSpan csr_der, const PeerI
   ASSIGN_OR_RETURN(Pledge pledge, IdentifyPledge(peer));
   std::string serial = pledge.idevid.SubjectSerialNumber();
   ASSIGN_OR_RETURN(auto device, store_.FindDevice(pledge.maker.id, serial));
-  if (!device || (device->state != kStateVouchered && device->state != kStateEnrolled)) {
+  if (!device || (device->state != kStateVouchered && !device->HoldsLdevid())) {
     return MakeError(ErrorCode::kPermissionDenied,
                      "EST enroll refused: device " + serial + " has no successful voucher");
   }

@@ -28,7 +28,7 @@ Status SiteStore::RecordExport(int64_t device_id, const std::string& registrar_u
   std::lock_guard lock(mutex_);
   ASSIGN_OR_RETURN(auto tx, store::Transaction::Begin(db_));
   ASSIGN_OR_RETURN(DeviceRecord device, ActiveDevice(device_id));
-  if (device.state != kStateEnrolled) {
+  if (!device.HoldsLdevid()) {
     return MakeError(ErrorCode::kFailedPrecondition,
                      "device " + device.serial + " is " + device.state +
                          ", not enrolled: it has no credentials to move with");

@@ -28,7 +28,7 @@ Result<std::vector<DeviceRecord>> SelectDevices(SiteStore& store,
   if (serials.empty()) {
     for (DeviceRecord& device : all) {
       bool staying = device.departure.empty() || device.departure == kDepartureLeaving;
-      if (staying && device.state == kStateEnrolled) {
+      if (staying && device.HoldsLdevid()) {
         chosen.push_back(std::move(device));
       }
     }
@@ -47,7 +47,7 @@ Result<std::vector<DeviceRecord>> SelectDevices(SiteStore& store,
       return MakeError(ErrorCode::kFailedPrecondition,
                        "device " + serial + " is already " + it->second.departure);
     }
-    if (it->second.state != kStateEnrolled) {
+    if (!it->second.HoldsLdevid()) {
       return MakeError(ErrorCode::kFailedPrecondition,
                        "device " + serial + " is " + it->second.state + ", not enrolled");
     }

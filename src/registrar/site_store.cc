@@ -108,12 +108,22 @@ CREATE TABLE delegated_devices (
 );
 )sql";
 
-constexpr std::array<std::string_view, 6> kMigrations = {store::kAuditSchema, kSchemaV1, kSchemaV2,
-                                                         kSchemaV3,           kSchemaV4, kSchemaV5};
+// Issued or confirmed: when the device first used each certificate. Certificates issued before
+// this was recorded count as confirmed when they were issued.
+constexpr std::string_view kSchemaV6 = R"sql(
+ALTER TABLE certificates ADD COLUMN confirmed_at INTEGER NOT NULL DEFAULT 0;
+UPDATE certificates SET confirmed_at = issued_at;
+)sql";
+
+constexpr std::array<std::string_view, 7> kMigrations = {
+    store::kAuditSchema, kSchemaV1, kSchemaV2, kSchemaV3, kSchemaV4, kSchemaV5, kSchemaV6};
 
 constexpr std::string_view kDeviceColumns = R"sql(
-  SELECT d.id, d.maker_id, m.name, d.serial, d.state, d.masa_url, d.mud_url, d.created_at,
-         d.updated_at,
+  SELECT d.id, d.maker_id, m.name, d.serial,
+         CASE WHEN d.state = 'enrolled' AND coalesce((SELECT confirmed_at FROM certificates c
+              WHERE c.device_id = d.id ORDER BY issued_at DESC, rowid DESC LIMIT 1), 0) = 0
+              THEN 'issued' ELSE d.state END,
+         d.masa_url, d.mud_url, d.created_at, d.updated_at,
          (SELECT serial FROM certificates c WHERE c.device_id = d.id
             ORDER BY issued_at DESC, rowid DESC LIMIT 1),
          (SELECT not_after FROM certificates c WHERE c.device_id = d.id
@@ -121,7 +131,9 @@ constexpr std::string_view kDeviceColumns = R"sql(
          (SELECT CASE WHEN status THEN 'ok' ELSE 'failed: ' || reason END FROM telemetry t
             WHERE t.device_id = d.id AND t.kind = 'enrollstatus' ORDER BY id DESC LIMIT 1),
          d.address,
-         coalesce((SELECT kind FROM departures p WHERE p.device_id = d.id), '')
+         coalesce((SELECT kind FROM departures p WHERE p.device_id = d.id), ''),
+         coalesce((SELECT confirmed_at FROM certificates c WHERE c.device_id = d.id
+            ORDER BY issued_at DESC, rowid DESC LIMIT 1), 0)
   FROM devices d JOIN makers m ON m.id = d.maker_id
 )sql";
 
@@ -141,6 +153,7 @@ DeviceRecord ReadDevice(const store::Statement& row) {
   device.enroll_status = row.Text(11);
   device.address = row.Text(12);
   device.departure = row.Text(13);
+  device.ldevid_confirmed_at = row.Int(14);
   return device;
 }
 
@@ -328,11 +341,13 @@ Status SiteStore::RecordCertificate(int64_t device_id, const crypto::Certificate
                                     std::string_view kind, const std::string& address) {
   std::lock_guard lock(mutex_);
   ASSIGN_OR_RETURN(auto tx, store::Transaction::Begin(db_));
+  int64_t now = ToUnixSeconds(clock_.Now());
+  ASSIGN_OR_RETURN(Json unconfirmed, RevokeCertificates(device_id, "confirmed_at = 0", now, ""));
   ASSIGN_OR_RETURN(auto insert, db_.Prepare("INSERT INTO certificates(serial, device_id, kind, "
                                             "der, not_after, issued_at) VALUES (?,?,?,?,?,?)"));
   RETURN_IF_ERROR(insert
                       .BindAll(certificate.SerialHex(), device_id, kind, certificate.Der(),
-                               ToUnixSeconds(certificate.NotAfter()), ToUnixSeconds(clock_.Now()))
+                               ToUnixSeconds(certificate.NotAfter()), now)
                       .Run());
   RETURN_IF_ERROR(SetState(device_id, kStateEnrolled));
   if (!address.empty()) {
@@ -345,7 +360,68 @@ Status SiteStore::RecordCertificate(int64_t device_id, const crypto::Certificate
                                                {"serial", certificate.SerialHex()},
                                                {"subject", certificate.SubjectText()},
                                                {"not_after", FormatRfc3339(certificate.NotAfter())},
-                                               {"address", address}}));
+                                               {"address", address},
+                                               {"revoked_unconfirmed", unconfirmed}}));
+  return tx.Commit();
+}
+
+Result<Json> SiteStore::RevokeCertificates(int64_t device_id, std::string_view condition,
+                                           int64_t now, const std::string& except) {
+  std::string which = "device_id = ? AND serial != ? AND " + std::string(condition) +
+                      " AND serial NOT IN (SELECT serial FROM revocations)";
+  ASSIGN_OR_RETURN(auto select, db_.Prepare("SELECT serial FROM certificates WHERE " + which +
+                                            " ORDER BY rowid"));
+  select.BindAll(device_id, except);
+  Json serials = Json::array();
+  while (true) {
+    ASSIGN_OR_RETURN(bool row, select.Step());
+    if (!row) {
+      break;
+    }
+    serials.push_back(select.Text(0));
+  }
+  if (!serials.empty()) {
+    ASSIGN_OR_RETURN(auto revoke,
+                     db_.Prepare("INSERT INTO revocations(serial, revoked_at) SELECT serial, ? "
+                                 "FROM certificates WHERE " +
+                                 which));
+    RETURN_IF_ERROR(revoke.BindAll(now, device_id, except).Run());
+  }
+  return serials;
+}
+
+Status SiteStore::ConfirmCertificate(const std::string& serial_hex, std::string_view how) {
+  std::lock_guard lock(mutex_);
+  int64_t device_id = 0;
+  int64_t rowid = 0;
+  {
+    ASSIGN_OR_RETURN(auto query, db_.Prepare("SELECT device_id, confirmed_at, rowid "
+                                             "FROM certificates WHERE serial = ?"));
+    query.BindAll(serial_hex);
+    ASSIGN_OR_RETURN(bool found, query.Step());
+    if (!found) {
+      return MakeError(ErrorCode::kNotFound, "certificate " + serial_hex + " was not issued here");
+    }
+    if (query.Int(1) != 0) {
+      return OkStatus();  // the common case: a device using its confirmed LDevID writes nothing
+    }
+    device_id = query.Int(0);
+    rowid = query.Int(2);
+  }
+  ASSIGN_OR_RETURN(auto tx, store::Transaction::Begin(db_));
+  int64_t now = ToUnixSeconds(clock_.Now());
+  ASSIGN_OR_RETURN(auto confirm, db_.Prepare("UPDATE certificates SET confirmed_at = ? "
+                                             "WHERE serial = ? AND confirmed_at = 0"));
+  RETURN_IF_ERROR(confirm.BindAll(now, serial_hex).Run());
+  if (db_.Changes() == 0) {
+    return OkStatus();  // confirmed meanwhile by another request
+  }
+  ASSIGN_OR_RETURN(
+      Json superseded,
+      RevokeCertificates(device_id, "rowid < " + std::to_string(rowid), now, serial_hex));
+  RETURN_IF_ERROR(store::AppendAuditEvent(
+      db_, clock_, "certificate.confirmed", "device:" + std::to_string(device_id),
+      Json{{"serial", serial_hex}, {"how", how}, {"revoked_superseded", superseded}}));
   return tx.Commit();
 }
 

@@ -27,7 +27,13 @@ struct TrustedMaker {
 inline constexpr std::string_view kStatePending = "pending";      // waits for an operator
 inline constexpr std::string_view kStateApproved = "approved";    // may ask for a voucher
 inline constexpr std::string_view kStateVouchered = "vouchered";  // has a voucher, no LDevID
-inline constexpr std::string_view kStateEnrolled = "enrolled";    // holds an LDevID
+// An LDevID was issued, but the device has not yet shown it holds it: a device can fail or be
+// cut off between the registrar's answer and its own store. (Stored as "enrolled"; the device
+// queries report "issued" until the certificate is confirmed.)
+inline constexpr std::string_view kStateIssued = "issued";
+// The device confirmed its LDevID: a successful enrollstatus, or any request authenticated by
+// that LDevID (its first use).
+inline constexpr std::string_view kStateEnrolled = "enrolled";
 
 // How a device leaves the site. A leaving device (told to move) or a retiring one (told to
 // reset) keeps its credentials and policy until it confirms; a device that left has every
@@ -64,9 +70,13 @@ struct DeviceRecord {
   int64_t updated_at = 0;
   std::string ldevid_serial;  // latest certificate, "" if none
   int64_t ldevid_not_after = 0;
-  std::string enroll_status;  // "", "ok" or "failed: reason"
-  std::string address;        // IP address it last enrolled from, "" if unknown
-  std::string departure;      // "" while it belongs here, else a kDeparture* name
+  int64_t ldevid_confirmed_at = 0;  // when the device first used it; 0: not yet
+  std::string enroll_status;        // "", "ok" or "failed: reason"
+  std::string address;              // IP address it last enrolled from, "" if unknown
+  std::string departure;            // "" while it belongs here, else a kDeparture* name
+
+  // HoldsLdevid: an LDevID was issued to it, confirmed or not.
+  bool HoldsLdevid() const { return state == kStateIssued || state == kStateEnrolled; }
 
   bool Active() const {
     return departure.empty() || departure == kDepartureLeaving || departure == kDepartureRetiring;
@@ -106,10 +116,15 @@ class SiteStore {
   // failed leaves nothing behind.
   Status RecordVoucher(const SeenDevice& seen, const Bytes& voucher_cms, const Bytes& nonce);
 
-  // RecordCertificate stores an issued LDevID and marks the device enrolled.
+  // RecordCertificate stores an issued LDevID, unconfirmed, and revokes the device's earlier
+  // certificates that were never confirmed (a retry leaves no second live certificate).
   // address, when known, is where the device enrolled from: its address on the site.
   Status RecordCertificate(int64_t device_id, const crypto::Certificate& certificate,
                            std::string_view kind, const std::string& address = "");
+  // ConfirmCertificate records that the device used this certificate (`how`), once, and revokes
+  // the device's certificates issued before it: they are superseded. Writes nothing when the
+  // certificate was confirmed already.
+  Status ConfirmCertificate(const std::string& serial_hex, std::string_view how);
   Status RecordTelemetry(int64_t device_id, std::string_view kind, bool status,
                          const std::string& reason);
 
@@ -156,6 +171,10 @@ class SiteStore {
   // ActiveDevice finds a device that still belongs here; call with mutex_ held.
   Result<DeviceRecord> ActiveDevice(int64_t device_id);
   Result<int64_t> InsertDevice(const SeenDevice& seen, std::string_view state);
+  // RevokeCertificates revokes the device's unrevoked certificates matching an SQL condition
+  // on the certificates table, except one serial; returns the serials. Call in a transaction.
+  Result<Json> RevokeCertificates(int64_t device_id, std::string_view condition, int64_t now,
+                                  const std::string& except);
 
   std::mutex mutex_;
   store::Database db_;

@@ -384,6 +384,52 @@ TEST_F(OnboardingTest, ReenrollRenewsTheLdevid) {
   EXPECT_EQ(site_.store->ListDevices().value()[0].ldevid_serial, renewed->SerialHex());
   // An IDevID is not an LDevID.
   EXPECT_FALSE(site_.service->SimpleReenroll(csr, PeerOf(identity)));
+  // Renewed, not yet used: both live until the device uses the new one, then the old goes.
+  auto revoked = [&] {
+    std::vector<std::string> serials;
+    std::vector<registrar::Revocation> revocations = site_.store->ListRevocations().value();
+    for (const auto& revocation : revocations) {
+      serials.push_back(revocation.serial);
+    }
+    return serials;
+  };
+  EXPECT_EQ(site_.store->ListDevices().value()[0].state, registrar::kStateIssued);
+  EXPECT_TRUE(revoked().empty());
+  ASSERT_TRUE(site_.service->SimpleReenroll(csr, {*renewed, {}, ""})) << "first use confirms";
+  EXPECT_THAT(revoked(), ::testing::Contains(first.ldevid.SerialHex()));
+  EXPECT_FALSE(site_.service->SimpleReenroll(csr, {first.ldevid, {}, ""}));
+}
+
+// With 200 pledges at once the site listed more devices enrolled than held an LDevID: a
+// device is "issued" until it uses its LDevID, and a retry leaves no second live certificate.
+TEST_F(OnboardingTest, AnLdevidTheDeviceNeverReceivedIsIssuedNotEnrolledAndARetryRevokesIt) {
+  auto identity = world_.Mint(maker_, "SN-21");
+  site_.connector->hook = [](const http::HttpRequest& request, http::HttpResponse& response) {
+    if (request.target.ends_with("simpleenroll")) {
+      response = http::HttpResponse{};
+      response.status = 503;  // the answer is lost on the way back
+    }
+  };
+  ASSERT_FALSE(world_.MakePledge(identity, site_).Enroll());
+  auto devices = site_.store->ListDevices().value();
+  ASSERT_EQ(devices.size(), 1u);
+  EXPECT_EQ(devices[0].state, registrar::kStateIssued);
+  EXPECT_EQ(devices[0].ldevid_confirmed_at, 0);
+  std::string lost = devices[0].ldevid_serial;
+  ASSERT_FALSE(lost.empty());
+
+  site_.connector->hook = nullptr;
+  auto retried = world_.MakePledge(identity, site_).Enroll();
+  ASSERT_TRUE(retried) << retried.error().ToString();
+  devices = site_.store->ListDevices().value();
+  EXPECT_EQ(devices[0].state, registrar::kStateEnrolled);
+  EXPECT_EQ(devices[0].ldevid_serial, retried->ldevid.SerialHex());
+  EXPECT_NE(devices[0].ldevid_confirmed_at, 0);
+  auto revocations = site_.store->ListRevocations().value();
+  ASSERT_EQ(revocations.size(), 1u) << "only the lost certificate";
+  EXPECT_EQ(revocations[0].serial, lost);
+  EXPECT_TRUE(site_.store->IsRevoked(lost).value());
+  EXPECT_FALSE(site_.store->IsRevoked(retried->ldevid.SerialHex()).value());
 }
 
 }  // namespace
