@@ -104,9 +104,13 @@ Status Load(const PolicyArgs& args, const Output& output) {
   ASSIGN_OR_RETURN_CTX(auto parsed, mud::ParseMudJson(body), args.file);
   RETURN_IF_ERROR(
       site->manager->AcceptFile(parsed.mud_url, body, Bytes(signature.begin(), signature.end())));
-  output.Print(Json{{"mud_url", parsed.mud_url}, {"accepted", true}},
-               "accepted " + parsed.mud_url + " (" + std::to_string(parsed.AceCount()) +
-                   " access-control entries)");
+  std::string text = "accepted " + parsed.mud_url + " (" + std::to_string(parsed.AceCount()) +
+                     " access-control entries)";
+  for (const std::string& warning : parsed.warnings) {
+    text += "\n  warning: " + warning;
+  }
+  output.Print(Json{{"mud_url", parsed.mud_url}, {"accepted", true}, {"warnings", parsed.warnings}},
+               text);
   return OkStatus();
 }
 
@@ -122,6 +126,9 @@ Json DeviceRow(Site& site, const mud::MudDevice& device) {
     row["signer"] = file->signer;
     row["fetched"] = When(file->fetched_at);
     row["expires"] = When(file->expires_at);
+    if (auto parsed = mud::ParseMudJson(file->body); parsed && !parsed->warnings.empty()) {
+      row["warnings"] = parsed->warnings;
+    }
   }
   auto found_status = site.store->FindFetchStatus(device.mud_url);
   std::optional<mud::FetchStatus> status = found_status ? *found_status : std::nullopt;
@@ -155,6 +162,9 @@ Status Show(const PolicyArgs& args, const Output& output) {
            << row["expires"].get<std::string>() << "\n";
     } else if (!device.mud_url.empty()) {
       text << "  file:      none verified yet\n";
+    }
+    for (const auto& warning : row.value("warnings", Json::array())) {
+      text << "  warning:   " << warning.get<std::string>() << "\n";
     }
     if (row.contains("last_error")) {
       text << "  refused:   " << row["last_error"].get<std::string>() << "\n";

@@ -86,6 +86,8 @@ struct MudFile {
   std::vector<std::string> from_device_acls;  // names, in policy order
   std::vector<std::string> to_device_acls;
   std::vector<Acl> acls;
+  // What the parser ignored or left out (RFC 8520 §3.9), each naming its JSON path.
+  std::vector<std::string> warnings;
 
   const Acl* FindAcl(std::string_view name) const;
   size_t AceCount() const;

@@ -15,9 +15,8 @@ constexpr size_t kMaxSignatureSize = size_t{64} * 1024;
 
 }  // namespace
 
-Status MudManager::CheckFile(const std::string& url, const std::string& body,
-                             const Bytes& signature, std::string& signer,
-                             int& cache_validity_hours) {
+Result<MudFile> MudManager::CheckFile(const std::string& url, const std::string& body,
+                                      const Bytes& signature, std::string& signer) {
   ASSIGN_OR_RETURN(MudFile file, ParseMudJson(body));
   if (file.mud_url != url) {
     return MakeError(ErrorCode::kSecurity, "the file names its URL as " + file.mud_url +
@@ -44,23 +43,23 @@ Status MudManager::CheckFile(const std::string& url, const std::string& body,
   std::vector<MudFile> one{file};
   RETURN_IF_ERROR(CompilePolicy(one, probe, {}));
   signer = verified.signer.SubjectText();
-  cache_validity_hours = file.cache_validity_hours;
-  return OkStatus();
+  return file;
 }
 
 Status MudManager::AcceptFile(const std::string& url, const std::string& body,
                               const Bytes& signature) {
   std::string signer;
-  int hours = 0;
-  if (auto checked = CheckFile(url, body, signature, signer, hours); !checked) {
+  auto checked = CheckFile(url, body, signature, signer);
+  if (!checked) {
     RETURN_IF_ERROR(store_.RecordFetchFailure(url, checked.error().message()));
-    return checked;
+    return std::unexpected(checked.error());
   }
   int64_t now = ToUnixSeconds(clock_.Now());
-  StoredMudFile stored{url, body, signature, signer, now, now + int64_t{hours} * 3600};
+  StoredMudFile stored{url,    body, signature,
+                       signer, now,  now + int64_t{checked->cache_validity_hours} * 3600};
   Bytes digest =
       crypto::Sha256(ByteSpan(reinterpret_cast<const uint8_t*>(body.data()), body.size()));
-  return store_.StoreFile(stored, HexEncode(digest));
+  return store_.StoreFile(stored, HexEncode(digest), checked->warnings);
 }
 
 Status MudManager::FetchAndAccept(const std::string& url) {

@@ -55,8 +55,9 @@ class MudManager {
   Result<CompiledSite> Compile();
 
  private:
-  Status CheckFile(const std::string& url, const std::string& body, const Bytes& signature,
-                   std::string& signer, int& cache_validity_hours);
+  // CheckFile returns the parsed file once every check has passed.
+  Result<MudFile> CheckFile(const std::string& url, const std::string& body, const Bytes& signature,
+                            std::string& signer);
   Result<std::vector<MudFile>> StoredFiles(std::vector<std::string> urls);
 
   MudStore& store_;

@@ -29,17 +29,33 @@ const Json* Member(const Json& object, std::initializer_list<std::string_view> n
   return nullptr;
 }
 
+// Unknown collects the paths of members a parse does not understand, where the caller decides
+// what ignoring them means; without one, an unknown member is refused.
+using Unknown = std::vector<std::string>;
+
 Status OnlyMembers(const Json& object, const std::string& path,
-                   std::initializer_list<std::string_view> allowed) {
+                   std::initializer_list<std::string_view> allowed, Unknown* unknown = nullptr) {
   for (const auto& [key, value] : object.items()) {
     if (std::find(allowed.begin(), allowed.end(), key) == allowed.end()) {
       std::string member_path = path;
       member_path += ".";
       member_path += key;
+      if (unknown != nullptr) {
+        unknown->push_back(std::move(member_path));
+        continue;
+      }
       return Bad(member_path, "unsupported member (refused rather than ignored)");
     }
   }
   return OkStatus();
+}
+
+std::string JoinPaths(const Unknown& paths) {
+  std::string out;
+  for (const auto& path : paths) {
+    out += (out.empty() ? "" : ", ") + path;
+  }
+  return out;
 }
 
 Result<const Json*> Object(const Json& parent, std::initializer_list<std::string_view> names,
@@ -164,11 +180,12 @@ bool IsDnsName(std::string_view name) {
   return label > 0;
 }
 
-Status ParseIp(const Json& ip, const std::string& path, bool v6, AceMatches& m) {
+Status ParseIp(const Json& ip, const std::string& path, bool v6, AceMatches& m, Unknown* unknown) {
   std::string_view src = v6 ? "source-ipv6-network" : "source-ipv4-network";
   std::string_view dst = v6 ? "destination-ipv6-network" : "destination-ipv4-network";
   RETURN_IF_ERROR(OnlyMembers(
-      ip, path, {"protocol", src, dst, "ietf-acldns:src-dnsname", "ietf-acldns:dst-dnsname"}));
+      ip, path, {"protocol", src, dst, "ietf-acldns:src-dnsname", "ietf-acldns:dst-dnsname"},
+      unknown));
   if (const Json* protocol = Member(ip, {"protocol"})) {
     ASSIGN_OR_RETURN(int64_t number, Integer(*protocol, path + ".protocol", 0, 255));
     m.protocol = static_cast<uint8_t>(number);
@@ -199,12 +216,13 @@ Status ParseIp(const Json& ip, const std::string& path, bool v6, AceMatches& m) 
   return OkStatus();
 }
 
-Status ParseTransport(const Json& l4, const std::string& path, bool tcp, AceMatches& m) {
+Status ParseTransport(const Json& l4, const std::string& path, bool tcp, AceMatches& m,
+                      Unknown* unknown) {
   if (tcp) {
-    RETURN_IF_ERROR(
-        OnlyMembers(l4, path, {"source-port", "destination-port", "ietf-mud:direction-initiated"}));
+    RETURN_IF_ERROR(OnlyMembers(
+        l4, path, {"source-port", "destination-port", "ietf-mud:direction-initiated"}, unknown));
   } else {
-    RETURN_IF_ERROR(OnlyMembers(l4, path, {"source-port", "destination-port"}));
+    RETURN_IF_ERROR(OnlyMembers(l4, path, {"source-port", "destination-port"}, unknown));
   }
   if (const Json* port = Member(l4, {"source-port"})) {
     ASSIGN_OR_RETURN(m.source_port, ParsePort(*port, path + ".source-port"));
@@ -252,9 +270,9 @@ Result<uint16_t> Ethertype(const Json& value, const std::string& path) {
   return static_cast<uint16_t>(number);
 }
 
-Status ParseEth(const Json& eth, const std::string& path, AceMatches& m) {
-  RETURN_IF_ERROR(
-      OnlyMembers(eth, path, {"destination-mac-address", "source-mac-address", "ethertype"}));
+Status ParseEth(const Json& eth, const std::string& path, AceMatches& m, Unknown* unknown) {
+  RETURN_IF_ERROR(OnlyMembers(
+      eth, path, {"destination-mac-address", "source-mac-address", "ethertype"}, unknown));
   ASSIGN_OR_RETURN(m.destination_mac, String(eth, "destination-mac-address", path, false));
   ASSIGN_OR_RETURN(m.source_mac, String(eth, "source-mac-address", path, false));
   if (const Json* type = Member(eth, {"ethertype"})) {
@@ -263,10 +281,12 @@ Status ParseEth(const Json& eth, const std::string& path, AceMatches& m) {
   return OkStatus();
 }
 
-Status ParseMudMatch(const Json& mud, const std::string& path, MudAbstractions& a) {
+Status ParseMudMatch(const Json& mud, const std::string& path, MudAbstractions& a,
+                     Unknown* unknown) {
   RETURN_IF_ERROR(OnlyMembers(mud, path,
                               {"manufacturer", "same-manufacturer", "model", "local-networks",
-                               "controller", "my-controller"}));
+                               "controller", "my-controller"},
+                              unknown));
   ASSIGN_OR_RETURN(a.manufacturer, String(mud, "manufacturer", path, false));
   ASSIGN_OR_RETURN(a.model, String(mud, "model", path, false));
   ASSIGN_OR_RETURN(a.controller, String(mud, "controller", path, false));
@@ -288,12 +308,15 @@ Status ParseMudMatch(const Json& mud, const std::string& path, MudAbstractions& 
   return OkStatus();
 }
 
-Result<AceMatches> ParseMatches(const Json& matches, const std::string& path, AclType type) {
+// ParseMatches collects the members it does not understand in `unknown`, at any depth, for
+// ParseAcl to decide: ignoring a match qualifier widens what the entry matches.
+Result<AceMatches> ParseMatches(const Json& matches, const std::string& path, AclType type,
+                                Unknown* unknown) {
   if (!matches.is_object()) {
     return Bad(path, "expected an object");
   }
-  RETURN_IF_ERROR(
-      OnlyMembers(matches, path, {"ipv4", "ipv6", "tcp", "udp", "icmp", "eth", "ietf-mud:mud"}));
+  RETURN_IF_ERROR(OnlyMembers(
+      matches, path, {"ipv4", "ipv6", "tcp", "udp", "icmp", "eth", "ietf-mud:mud"}, unknown));
   AceMatches m;
   if (matches.contains("ipv4") && matches.contains("ipv6")) {
     return Bad(path, "ipv4 and ipv6 matches in one entry");
@@ -306,7 +329,7 @@ Result<AceMatches> ParseMatches(const Json& matches, const std::string& path, Ac
       if (!ip->is_object()) {
         return Bad(path + "." + std::string(family), "expected an object");
       }
-      RETURN_IF_ERROR(ParseIp(*ip, path + "." + std::string(family), family == "ipv6", m));
+      RETURN_IF_ERROR(ParseIp(*ip, path + "." + std::string(family), family == "ipv6", m, unknown));
     }
   }
   if (matches.contains("tcp") && matches.contains("udp")) {
@@ -317,7 +340,8 @@ Result<AceMatches> ParseMatches(const Json& matches, const std::string& path, Ac
       if (!value->is_object()) {
         return Bad(path + "." + std::string(l4), "expected an object");
       }
-      RETURN_IF_ERROR(ParseTransport(*value, path + "." + std::string(l4), l4 == "tcp", m));
+      RETURN_IF_ERROR(
+          ParseTransport(*value, path + "." + std::string(l4), l4 == "tcp", m, unknown));
     }
   }
   if (const Json* icmp = Member(matches, {"icmp"})) {
@@ -325,7 +349,7 @@ Result<AceMatches> ParseMatches(const Json& matches, const std::string& path, Ac
     if (!icmp->is_object()) {
       return Bad(icmp_path, "expected an object");
     }
-    RETURN_IF_ERROR(OnlyMembers(*icmp, icmp_path, {"type", "code"}));
+    RETURN_IF_ERROR(OnlyMembers(*icmp, icmp_path, {"type", "code"}, unknown));
     if (const Json* v = Member(*icmp, {"type"})) {
       ASSIGN_OR_RETURN(int64_t n, Integer(*v, icmp_path + ".type", 0, 255));
       m.icmp_type = static_cast<uint8_t>(n);
@@ -339,13 +363,13 @@ Result<AceMatches> ParseMatches(const Json& matches, const std::string& path, Ac
     if (!eth->is_object()) {
       return Bad(path + ".eth", "expected an object");
     }
-    RETURN_IF_ERROR(ParseEth(*eth, path + ".eth", m));
+    RETURN_IF_ERROR(ParseEth(*eth, path + ".eth", m, unknown));
   }
   if (const Json* mud = Member(matches, {"ietf-mud:mud"})) {
     if (!mud->is_object()) {
       return Bad(path + ".ietf-mud:mud", "expected an object");
     }
-    RETURN_IF_ERROR(ParseMudMatch(*mud, path + ".ietf-mud:mud", m.mud));
+    RETURN_IF_ERROR(ParseMudMatch(*mud, path + ".ietf-mud:mud", m.mud, unknown));
   }
   return m;
 }
@@ -387,7 +411,8 @@ Result<AclType> ParseAclType(const std::string& text, const std::string& path) {
   return Bad(path, "unsupported ACL type \"" + text.substr(0, 48) + "\"");
 }
 
-Result<Acl> ParseAcl(const Json& value, const std::string& path) {
+Result<Acl> ParseAcl(const Json& value, const std::string& path,
+                     std::vector<std::string>& warnings) {
   if (!value.is_object()) {
     return Bad(path, "expected an object");
   }
@@ -410,11 +435,26 @@ Result<Acl> ParseAcl(const Json& value, const std::string& path) {
     RETURN_IF_ERROR(OnlyMembers(entry, ace_path, {"name", "matches", "actions"}));
     Ace ace;
     ASSIGN_OR_RETURN(ace.name, String(entry, "name", ace_path, true));
+    Unknown unknown;
     const Json* matches = Member(entry, {"matches"});
     if (matches != nullptr) {
-      ASSIGN_OR_RETURN(ace.matches, ParseMatches(*matches, ace_path + ".matches", acl.type));
+      ASSIGN_OR_RETURN(ace.matches,
+                       ParseMatches(*matches, ace_path + ".matches", acl.type, &unknown));
     }
     ASSIGN_OR_RETURN(ace.action, ParseActions(entry, ace_path));
+    if (!unknown.empty()) {
+      // Without a qualifier it does not understand, an entry matches more packets. For a drop
+      // that is safe (it drops more); an accept would let through what the maker excluded, so
+      // the entry is left out and deny, the default, applies to what it matched.
+      if (ace.action == ForwardingAction::kAccept) {
+        warnings.push_back(ace_path + " (\"" + ace.name + "\"): left out: it matches on " +
+                           JoinPaths(unknown) +
+                           ", not understood; ignoring that would widen an accept");
+        continue;
+      }
+      warnings.push_back(ace_path + " (\"" + ace.name + "\"): " + JoinPaths(unknown) +
+                         " not understood and ignored; the drop then matches more");
+    }
     acl.aces.push_back(std::move(ace));
   }
   return acl;
@@ -444,13 +484,34 @@ Result<std::vector<std::string>> ParsePolicy(const Json& mud, std::string_view n
   return names;
 }
 
+// IgnoredWarning says why a node outside the access lists was ignored: RFC 8520 §3.9 asks
+// that nodes not understood be ignored, and outside the ACLs ignoring one cannot widen access.
+std::string IgnoredWarning(const std::string& path, const std::vector<std::string>& extensions) {
+  std::string_view member = path;
+  member.remove_prefix(std::min(member.size(), member.rfind('.') + 1));
+  size_t colon = member.find(':');
+  std::string_view module = colon == std::string_view::npos ? "" : member.substr(0, colon);
+  std::string_view local = colon == std::string_view::npos ? member : member.substr(colon + 1);
+  // An extension's node is named after it by its module or by itself, e.g. extension
+  // "directed-broadcasts" as "mud-directed-broadcasts:directed-broadcasts".
+  auto declared = std::ranges::find_if(extensions, [&](const std::string& name) {
+    return module == name || local == name || module.ends_with("-" + name);
+  });
+  return path + ": ignored: " +
+         (declared != extensions.end() ? "extension \"" + *declared + "\" is not supported"
+                                       : std::string("not understood")) +
+         " (RFC 8520 §3.9)";
+}
+
 Status ParseMudContainer(const Json& mud, MudFile& file) {
   const std::string path(kMudContainer);
+  Unknown unknown;
   RETURN_IF_ERROR(OnlyMembers(
       mud, path,
       {"mud-version", "mud-url", "last-update", "mud-signature", "cache-validity", "is-supported",
        "systeminfo", "mfg-name", "model-name", "firmware-rev", "software-rev", "documentation",
-       "extensions", "from-device-policy", "to-device-policy"}));
+       "extensions", "from-device-policy", "to-device-policy"},
+      &unknown));
   const Json* version = Member(mud, {"mud-version"});
   if (version == nullptr) {
     return Bad(path + ".mud-version", "missing");
@@ -492,6 +553,9 @@ Status ParseMudContainer(const Json& mud, MudFile& file) {
   }
   ASSIGN_OR_RETURN(file.from_device_acls, ParsePolicy(mud, "from-device-policy", path));
   ASSIGN_OR_RETURN(file.to_device_acls, ParsePolicy(mud, "to-device-policy", path));
+  for (const std::string& ignored : unknown) {
+    file.warnings.push_back(IgnoredWarning(ignored, file.extensions));
+  }
   return OkStatus();
 }
 
@@ -518,11 +582,15 @@ Result<MudFile> ParseMudJson(std::string_view json) {
                                                std::to_string(kMaxMudFileSize));
   }
   ASSIGN_OR_RETURN(Json document, ParseJsonObject(json, "MUD file"));
-  RETURN_IF_ERROR(
-      OnlyMembers(document, "MUD file", {kMudContainer, kAclsContainer, kLegacyAclsContainer}));
+  Unknown top_level;
+  RETURN_IF_ERROR(OnlyMembers(document, "MUD file",
+                              {kMudContainer, kAclsContainer, kLegacyAclsContainer}, &top_level));
   MudFile file;
   ASSIGN_OR_RETURN(const Json* mud, Object(document, {kMudContainer}, "MUD file", true));
   RETURN_IF_ERROR(ParseMudContainer(*mud, file));
+  for (const std::string& ignored : top_level) {
+    file.warnings.push_back(IgnoredWarning(ignored, file.extensions));
+  }
   ASSIGN_OR_RETURN(const Json* acls,
                    Object(document, {kAclsContainer, kLegacyAclsContainer}, "MUD file", false));
   if (acls != nullptr) {
@@ -532,7 +600,8 @@ Result<MudFile> ParseMudJson(std::string_view json) {
       return Bad("acls.acl", "expected a list");
     }
     for (size_t i = 0; i < list->size(); ++i) {
-      ASSIGN_OR_RETURN(Acl acl, ParseAcl((*list)[i], "acls.acl[" + std::to_string(i) + "]"));
+      ASSIGN_OR_RETURN(Acl acl,
+                       ParseAcl((*list)[i], "acls.acl[" + std::to_string(i) + "]", file.warnings));
       if (file.FindAcl(acl.name) != nullptr) {
         return Bad("acls.acl[" + std::to_string(i) + "].name",
                    "ACL \"" + acl.name + "\" is defined twice");

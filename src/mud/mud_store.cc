@@ -332,7 +332,8 @@ Result<std::optional<StoredMudFile>> MudStore::FindFile(const std::string& url) 
                        query.Int(3),  query.Int(4)};
 }
 
-Status MudStore::StoreFile(const StoredMudFile& file, const std::string& sha256_hex) {
+Status MudStore::StoreFile(const StoredMudFile& file, const std::string& sha256_hex,
+                           const std::vector<std::string>& warnings) {
   std::lock_guard lock(mutex_);
   ASSIGN_OR_RETURN(auto tx, store::Transaction::Begin(db_));
   ASSIGN_OR_RETURN(auto previous, db_.Prepare("SELECT body FROM mud_files WHERE url=?"));
@@ -354,9 +355,12 @@ Status MudStore::StoreFile(const StoredMudFile& file, const std::string& sha256_
   status.BindAll(file.url, file.fetched_at);
   RETURN_IF_ERROR(status.Run());
   if (changed) {
-    RETURN_IF_ERROR(store::AppendAuditEvent(
-        db_, clock_, "mud.file_accepted", "mud:" + file.url,
-        Json{{"sha256", sha256_hex}, {"signer", file.signer}, {"expires_at", file.expires_at}}));
+    Json detail{{"sha256", sha256_hex}, {"signer", file.signer}, {"expires_at", file.expires_at}};
+    if (!warnings.empty()) {
+      detail["warnings"] = warnings;
+    }
+    RETURN_IF_ERROR(
+        store::AppendAuditEvent(db_, clock_, "mud.file_accepted", "mud:" + file.url, detail));
   }
   return tx.Commit();
 }

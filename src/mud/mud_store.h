@@ -90,7 +90,9 @@ class MudStore {
   Result<std::optional<MudDevice>> FindDevice(const std::string& name);
 
   Result<std::optional<StoredMudFile>> FindFile(const std::string& url);
-  Status StoreFile(const StoredMudFile& file, const std::string& sha256_hex);
+  // StoreFile stores a checked file; its audit event lists what the parser ignored (warnings).
+  Status StoreFile(const StoredMudFile& file, const std::string& sha256_hex,
+                   const std::vector<std::string>& warnings = {});
   Status RecordFetchFailure(const std::string& url, const std::string& reason);
   Result<std::optional<FetchStatus>> FindFetchStatus(const std::string& url);
 
