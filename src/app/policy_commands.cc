@@ -12,6 +12,7 @@
 #include "app/policy_site.h"
 #include "common/files.h"
 #include "firewall/enforcer.h"
+#include "firewall/mud_check.h"
 #include "firewall/nft_ruleset.h"
 #include "mud/mud_manager.h"
 #include "mud/mud_parser.h"
@@ -111,6 +112,89 @@ Status Load(const PolicyArgs& args, const Output& output) {
   }
   output.Print(Json{{"mud_url", parsed.mud_url}, {"accepted", true}, {"warnings", parsed.warnings}},
                text);
+  return OkStatus();
+}
+
+Json RefusalJson(const firewall::Refusal& refusal) {
+  return Json{{"error", refusal.error}, {"hint", refusal.hint}};
+}
+
+// Check needs no site: a maker checks a file before publishing it.
+Status Check(const PolicyArgs& args, const Output& output) {
+  ASSIGN_OR_RETURN(std::string body, ReadFile(args.file));
+  std::optional<firewall::SignatureToCheck> signature;
+  if (!args.signature.empty()) {
+    if (args.ca.empty()) {
+      return MakeError(ErrorCode::kInvalidArgument,
+                       "--signature needs --ca, the CA the MUD signer chains to");
+    }
+    ASSIGN_OR_RETURN(std::string signature_bytes, ReadFile(args.signature));
+    ASSIGN_OR_RETURN(std::string pem, ReadFile(args.ca));
+    ASSIGN_OR_RETURN_CTX(auto anchors, crypto::Certificate::FromPemChain(pem), args.ca);
+    signature = firewall::SignatureToCheck{Bytes(signature_bytes.begin(), signature_bytes.end()),
+                                           anchors, args.trust_expired_signers};
+  }
+  firewall::MudCheckReport report = firewall::CheckMudFile(body, signature, SystemClock().Now());
+  Json json{{"file", args.file},
+            {"mud_url", report.mud_url},
+            {"ok", report.ok()},
+            {"warnings", report.warnings},
+            {"notes", report.notes}};
+  std::ostringstream text;
+  if (report.refused) {
+    json["refused"] = RefusalJson(*report.refused);
+    text << args.file << ": refused: " << report.refused->error
+         << "\n  hint: " << report.refused->hint << "\n";
+  } else {
+    text << args.file << ": " << report.mud_url << " compiles (" << report.entries.size()
+         << " entries)\n";
+  }
+  for (const std::string& warning : report.warnings) {
+    text << "warning: " << warning << "\n";
+  }
+  Json entries = Json::array();
+  for (const firewall::CheckedEntry& entry : report.entries) {
+    entries.push_back(Json{{"acl", entry.acl},
+                           {"name", entry.name},
+                           {"direction", entry.direction},
+                           {"action", entry.action},
+                           {"matches", entry.matches},
+                           {"rules", entry.rules}});
+    text << entry.direction << "  " << entry.acl << "/" << entry.name << ": " << entry.action << " "
+         << entry.matches << "\n";
+    for (const std::string& rule : entry.rules) {
+      text << "    " << rule << "\n";
+    }
+    if (entry.rules.empty()) {
+      text << "    (no rule: not enforced by the router, see the notes)\n";
+    }
+  }
+  json["entries"] = entries;
+  if (!report.notes.empty()) {
+    text << "notes (compiled for one device, with no site facts or DNS answers):\n";
+    for (const std::string& note : report.notes) {
+      text << "  " << note << "\n";
+    }
+  }
+  if (report.signer) {
+    json["signer"] = *report.signer;
+    text << "signature: verified, signed by " << *report.signer << "\n";
+  } else if (report.signature_refused) {
+    json["signature_refused"] = RefusalJson(*report.signature_refused);
+    text << "signature: refused: " << report.signature_refused->error
+         << "\n  hint: " << report.signature_refused->hint << "\n";
+  } else if (!report.refused) {
+    text << "signature: not checked (give --signature and --ca)\n";
+  }
+  std::string shown = text.str();
+  shown.pop_back();
+  output.Print(json, shown);
+  if (report.refused) {
+    return MakeError(ErrorCode::kBadFormat, "the MUD file is refused");
+  }
+  if (report.signature_refused) {
+    return MakeError(ErrorCode::kSecurity, "the MUD file's signature is refused");
+  }
   return OkStatus();
 }
 
@@ -412,6 +496,17 @@ void AddPolicyCommands(CLI::App& app, Action& action, Output& output) {
   load->add_option("--signature", args->signature, "Detached CMS signature (DER)")->required();
   fetch_options(load);
   bind(load, Load);
+  CLI::App* check = mud->add_subcommand(
+      "check",
+      "Check a MUD file as a site would, with no site: errors, warnings, rules, signature");
+  check->add_option("file", args->file, "MUD file (JSON)")->required();
+  check->add_option("--signature", args->signature, "Its detached CMS signature (DER)");
+  check->add_option("--ca", args->ca, "The CA its signer chains to (PEM)");
+  check->add_flag("--trust-expired-signers", args->trust_expired_signers,
+                  "Accept a signer certificate that expired after it signed");
+  check->add_flag("--json", output.json, "Print JSON");
+  check->callback(
+      [&action, &output, args] { action = [&output, args] { return Check(*args, output); }; });
   CLI::App* show = mud->add_subcommand("show", "Devices, their MUD URLs and files");
   show->add_option("device", args->device, "Only this device");
   bind(show, Show);

@@ -65,6 +65,8 @@ std::string Protocol(uint8_t protocol) {
   }
 }
 
+}  // namespace
+
 std::string RenderRule(const Rule& rule, IpFamily family) {
   std::vector<std::string> parts;
   std::string l3 = family == IpFamily::kIpv4 ? "ip" : "ip6";
@@ -127,6 +129,8 @@ std::string RenderRule(const Rule& rule, IpFamily family) {
   }
   return line;
 }
+
+namespace {
 
 void RenderChain(std::ostream& out, const Chain& chain, IpFamily family) {
   out << "\tchain " << chain.name << " {\n";

@@ -18,6 +18,9 @@ enum class Dispatch { kAddressMap, kLinearList };
 // syntax. The text is deterministic: the same policy renders to the same bytes.
 std::string RenderRuleset(const mud::Policy& policy, Dispatch dispatch = Dispatch::kAddressMap);
 
+// RenderRule writes one rule of a chain as nft text (its origin in a comment).
+std::string RenderRule(const mud::Rule& rule, IpFamily family);
+
 // RenderDevice writes what applies to one device: its addresses, its profile's chains and the
 // sets they use; kNotFound if the policy does not bind the device.
 Result<std::string> RenderDevice(const mud::Policy& policy, std::string_view device);
