@@ -8,7 +8,7 @@ using namespace concierge;  // NOLINT(google-build-using-namespace): fuzz entry 
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   ByteSpan input(data, size);
-  if (auto request = voucher::OpenVoucherRequest(input)) {
+  if (auto request = voucher::OpenVoucherRequest(input, voucher::RequestFrom::kRegistrar)) {
     FUZZ_CHECK(request->cms.signer.get() != nullptr);
     auto again =
         voucher::DecodeVoucherRequestJson(voucher::EncodeVoucherRequestJson(request->value));

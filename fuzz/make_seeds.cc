@@ -100,7 +100,7 @@ int main(int argc, char** argv) {
     Write(out / "http_message" / (name + ".txt"), http::SerializeRequest(request, "registrar"));
     if (request.target.ends_with("requestvoucher")) {
       Write(out / "cms_voucher_request" / "pvr.cms", request.body);
-      auto pvr = voucher::OpenVoucherRequest(ToBytes(request.body));
+      auto pvr = voucher::OpenVoucherRequest(ToBytes(request.body), voucher::RequestFrom::kPledge);
       Write(out / "voucher_json" / "pvr.json", ToString(pvr->cms.content));
     }
     if (request.target.ends_with("simpleenroll")) {

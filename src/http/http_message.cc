@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <cctype>
+#include <optional>
 
 namespace concierge::http {
 namespace {
@@ -39,8 +40,14 @@ std::string_view ReasonPhrase(int status) {
       return "Not Acceptable";
     case 409:
       return "Conflict";
+    case 408:
+      return "Request Timeout";
     case 413:
-      return "Payload Too Large";
+      return "Content Too Large";
+    case 414:
+      return "URI Too Long";
+    case 431:
+      return "Request Header Fields Too Large";
     case 415:
       return "Unsupported Media Type";
     case 500:
@@ -160,6 +167,8 @@ struct MessageParser::State {
   Kind kind;
   ParserLimits limits;
   size_t header_bytes = 0;
+  size_t bytes_seen = 0;
+  std::optional<uint64_t> declared_length;  // Content-Length, once the headers are read
   std::string url;
   std::string field;
   std::string value;
@@ -167,7 +176,7 @@ struct MessageParser::State {
   Headers headers;
   std::string body;
   bool complete = false;
-  bool too_large = false;
+  BrokenLimit broken = BrokenLimit::kNone;
   bool keep_alive = true;
 
   void FlushHeader() {
@@ -182,11 +191,13 @@ struct MessageParser::State {
   bool CountHeader(size_t size) {
     header_bytes += size;
     if (header_bytes > limits.max_header_bytes) {
-      too_large = true;
+      broken = BrokenLimit::kHeaders;
       return false;
     }
     return true;
   }
+
+  std::string Noun() const { return kind == Kind::kRequest ? "request" : "response"; }
 };
 
 namespace {
@@ -205,6 +216,10 @@ MessageParser::MessageParser(Kind kind, ParserLimits limits) : state_(std::make_
   s.on_url = [](http_parser* p, const char* at, size_t size) {
     auto* state = StateOf(p);
     state->url.append(at, size);
+    if (state->url.size() > state->limits.max_target_bytes) {
+      state->broken = BrokenLimit::kTarget;
+      return 1;
+    }
     return state->CountHeader(size) ? 0 : 1;
   };
   s.on_header_field = [](http_parser* p, const char* at, size_t size) {
@@ -222,8 +237,11 @@ MessageParser::MessageParser(Kind kind, ParserLimits limits) : state_(std::make_
   s.on_headers_complete = [](http_parser* p) {
     auto* state = StateOf(p);
     state->FlushHeader();
+    if (p->content_length != ULLONG_MAX) {
+      state->declared_length = p->content_length;
+    }
     if (p->content_length != ULLONG_MAX && p->content_length > state->limits.max_body_bytes) {
-      state->too_large = true;
+      state->broken = BrokenLimit::kBody;
       return -1;
     }
     return 0;
@@ -231,7 +249,7 @@ MessageParser::MessageParser(Kind kind, ParserLimits limits) : state_(std::make_
   s.on_body = [](http_parser* p, const char* at, size_t size) {
     auto* state = StateOf(p);
     if (state->body.size() + size > state->limits.max_body_bytes) {
-      state->too_large = true;
+      state->broken = BrokenLimit::kBody;
       return 1;
     }
     state->body.append(at, size);
@@ -261,7 +279,9 @@ void MessageParser::Reset() {
   s.headers.clear();
   s.body.clear();
   s.complete = false;
-  s.too_large = false;
+  s.broken = BrokenLimit::kNone;
+  s.bytes_seen = 0;
+  s.declared_length.reset();
 }
 
 Result<size_t> MessageParser::Feed(const char* data, size_t size) {
@@ -269,17 +289,33 @@ Result<size_t> MessageParser::Feed(const char* data, size_t size) {
   if (s.complete) {
     return size_t{0};
   }
+  // The content length is read before http_parser_execute resets it on a completed message.
   size_t used = http_parser_execute(&s.parser, &s.settings, data, size);
+  s.bytes_seen += used;
   auto err = HTTP_PARSER_ERRNO(&s.parser);
   if (err == HPE_PAUSED) {
     http_parser_pause(&s.parser, 0);
     return used;
   }
-  if (s.too_large) {
-    return MakeError(ErrorCode::kTooLarge, "HTTP message exceeds the size limit (headers " +
-                                               std::to_string(s.limits.max_header_bytes) +
-                                               ", body " + std::to_string(s.limits.max_body_bytes) +
-                                               " bytes)");
+  switch (s.broken) {
+    case BrokenLimit::kNone:
+      break;
+    case BrokenLimit::kTarget:
+      return MakeError(ErrorCode::kTooLarge, "the request target is longer than " +
+                                                 std::to_string(s.limits.max_target_bytes) +
+                                                 " bytes, the limit");
+    case BrokenLimit::kHeaders:
+      return MakeError(ErrorCode::kTooLarge, "the " + s.Noun() + "'s headers exceed " +
+                                                 std::to_string(s.limits.max_header_bytes) +
+                                                 " bytes, the limit");
+    case BrokenLimit::kBody: {
+      return MakeError(ErrorCode::kTooLarge,
+                       "the " + s.Noun() + "'s body " +
+                           (s.declared_length
+                                ? "is " + std::to_string(*s.declared_length) + " bytes"
+                                : "exceeds " + std::to_string(s.limits.max_body_bytes) + " bytes") +
+                           ", more than the limit of " + std::to_string(s.limits.max_body_bytes));
+    }
   }
   if (err != HPE_OK) {
     return MakeError(ErrorCode::kBadFormat,
@@ -296,14 +332,33 @@ Status MessageParser::FinishOnEof() {
   if (state_->complete) {
     return OkStatus();
   }
+  std::string progress = Progress();
   auto used = Feed(nullptr, 0);
-  if (!used) {
-    return std::unexpected(used.error());
-  }
-  if (!state_->complete) {
-    return MakeError(ErrorCode::kUnavailable, "connection closed before the HTTP message ended");
+  if (!used || !state_->complete) {
+    return MakeError(ErrorCode::kUnavailable, "the connection closed before the " + state_->Noun() +
+                                                  " ended (" + progress + ")");
   }
   return OkStatus();
+}
+
+BrokenLimit MessageParser::broken_limit() const {
+  return state_->broken;
+}
+
+bool MessageParser::Started() const {
+  return state_->bytes_seen > 0;
+}
+
+std::string MessageParser::Progress() const {
+  const State& s = *state_;
+  std::string text = std::to_string(s.bytes_seen) + " bytes received";
+  if (s.declared_length) {
+    text += ", " + std::to_string(s.body.size()) + " of a " + std::to_string(*s.declared_length) +
+            "-byte body";
+  } else if (!s.body.empty()) {
+    text += ", " + std::to_string(s.body.size()) + " of the body";
+  }
+  return text;
 }
 
 HttpRequest MessageParser::TakeRequest() {

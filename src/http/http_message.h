@@ -43,12 +43,16 @@ std::string SerializeRequest(const HttpRequest& request, std::string_view host);
 std::string SerializeResponse(const HttpResponse& response);
 
 struct ParserLimits {
-  size_t max_header_bytes = size_t{16} * 1024;
+  size_t max_target_bytes = size_t{8} * 1024;   // the request target (URL)
+  size_t max_header_bytes = size_t{16} * 1024;  // the start line and every header
   size_t max_body_bytes = size_t{256} * 1024;
 };
 
+// Which limit a message broke; a server answers 414, 431 or 413 for them (RFC 9110, 6585).
+enum class BrokenLimit { kNone, kTarget, kHeaders, kBody };
+
 // MessageParser turns bytes into one HTTP/1.1 request or response at a time, with size limits.
-// Errors are kBadFormat (malformed) or kTooLarge (over a limit).
+// Errors are kBadFormat (malformed) or kTooLarge (over a limit, named with what was sent).
 class MessageParser {
  public:
   enum class Kind { kRequest, kResponse };
@@ -61,8 +65,13 @@ class MessageParser {
   // whole message has been read; bytes after it are left unconsumed.
   Result<size_t> Feed(const char* data, size_t size);
   bool Complete() const;
-  // ExpectEof tells a response parser the peer closed the connection.
+  // FinishOnEof tells the parser the peer closed the connection: a response read to the end of
+  // the connection completes; a message cut short is kUnavailable, saying how far it got.
   Status FinishOnEof();
+  BrokenLimit broken_limit() const;
+  // Started: bytes of the current message have arrived. Progress says how much, for errors.
+  bool Started() const;
+  std::string Progress() const;
 
   HttpRequest TakeRequest();
   HttpResponse TakeResponse();

@@ -69,8 +69,17 @@ Result<HttpsClient> HttpsClient::Connect(const HostPort& address, SSL_CTX* ctx,
 }
 
 Result<HttpResponse> HttpsClient::Send(const HttpRequest& request) {
-  RETURN_IF_ERROR(impl_->stream.WriteAll(SerializeRequest(request, impl_->host)));
-  RETURN_IF_ERROR(impl_->stream.ReadMessage(impl_->parser));
+  RETURN_IF_ERROR_CTX(impl_->stream.WriteAll(SerializeRequest(request, impl_->host)),
+                      "sending " + request.method + " " + request.target + " to " + impl_->host);
+  if (auto read = impl_->stream.ReadMessage(impl_->parser); !read) {
+    if (read.error().code() == ErrorCode::kTimeout) {
+      return MakeError(ErrorCode::kTimeout, impl_->host + " did not answer " + request.method +
+                                                " " + request.target + " in time (" +
+                                                impl_->parser.Progress() + " of the response)");
+    }
+    return std::unexpected(read.error().WithContext(impl_->host + " answering " + request.method +
+                                                    " " + request.target));
+  }
   return impl_->parser.TakeResponse();
 }
 

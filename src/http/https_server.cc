@@ -127,11 +127,25 @@ void HttpsServer::Serve(Fd connection) {
   while (!stopping_.load()) {
     auto read = stream.ReadMessage(parser);
     if (!read) {
+      std::optional<HttpResponse> refusal;
       if (read.error().code() == ErrorCode::kBadFormat ||
           read.error().code() == ErrorCode::kTooLarge) {
-        HttpResponse response = MakeErrorResponse(read.error());
-        response.keep_alive = false;
-        (void)stream.WriteAll(SerializeResponse(response));
+        refusal = MakeErrorResponse(read.error());
+        BrokenLimit broken = parser.broken_limit();
+        refusal->status = broken == BrokenLimit::kTarget    ? 414
+                          : broken == BrokenLimit::kHeaders ? 431
+                                                            : refusal->status;
+      } else if (read.error().code() == ErrorCode::kTimeout && parser.Started()) {
+        // A request that stops arriving, not an idle keep-alive connection: say so.
+        refusal = MakeErrorResponse(
+            Error(ErrorCode::kTimeout, "the request stalled: nothing arrived for " +
+                                           std::to_string(options_.idle_timeout.count()) +
+                                           " ms, the limit (" + parser.Progress() + ")"));
+        refusal->status = 408;
+      }
+      if (refusal) {
+        refusal->keep_alive = false;
+        (void)stream.WriteAll(SerializeResponse(*refusal));
         stream.CloseAfterRefusal(kRefusalLinger, kRefusalDrainLimit);
       }
       return;

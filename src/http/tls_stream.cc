@@ -17,7 +17,10 @@ Error IoError(SSL* ssl, int rc, std::string_view what) {
   if (err == SSL_ERROR_ZERO_RETURN) {
     return Error(ErrorCode::kUnavailable, std::string(what) + ": peer closed the connection");
   }
-  if (err == SSL_ERROR_SYSCALL && (errno == EAGAIN || errno == EWOULDBLOCK)) {
+  // The socket blocks with SO_RCVTIMEO/SO_SNDTIMEO set: when one runs out, OpenSSL reports
+  // that it wants to read or write again (or, in some versions, the syscall's EAGAIN).
+  if (err == SSL_ERROR_WANT_READ || err == SSL_ERROR_WANT_WRITE ||
+      (err == SSL_ERROR_SYSCALL && (errno == EAGAIN || errno == EWOULDBLOCK))) {
     crypto::ClearOpenSslErrors();
     return Error(ErrorCode::kTimeout, std::string(what) + ": timed out");
   }

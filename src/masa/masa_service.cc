@@ -36,7 +36,8 @@ MasaService::MasaService(MakerStore& store, const Clock& clock, MasaIdentity ide
 Result<MasaService::CheckedRequest> MasaService::CheckRequest(
     ByteSpan rvr_cms, const std::optional<Certificate>& registrar_tls_cert) {
   SystemTime now = clock_.Now();
-  ASSIGN_OR_RETURN(auto rvr, voucher::OpenVoucherRequest(rvr_cms));
+  ASSIGN_OR_RETURN(auto rvr,
+                   voucher::OpenVoucherRequest(rvr_cms, voucher::RequestFrom::kRegistrar));
   const Certificate& registrar = rvr.cms.signer;
   if (registrar_tls_cert && !(*registrar_tls_cert == registrar)) {
     return MakeError(ErrorCode::kSecurity,
@@ -49,7 +50,9 @@ Result<MasaService::CheckedRequest> MasaService::CheckRequest(
                      "voucher-request.prior-signed-voucher-request: missing (nonceless vouchers "
                      "are not offered)");
   }
-  ASSIGN_OR_RETURN_CTX(auto pvr, voucher::OpenVoucherRequest(request.prior_signed_voucher_request),
+  ASSIGN_OR_RETURN_CTX(auto pvr,
+                       voucher::OpenVoucherRequest(request.prior_signed_voucher_request,
+                                                   voucher::RequestFrom::kPledge),
                        "prior-signed-voucher-request");
   const Certificate& idevid = pvr.cms.signer;
   RETURN_IF_ERROR_CTX(

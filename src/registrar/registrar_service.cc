@@ -74,7 +74,7 @@ Result<RegistrarService::Pledge> RegistrarService::IdentifyPledge(const PeerIden
 Result<VoucherOutcome> RegistrarService::RequestVoucher(ByteSpan pvr_cms,
                                                         const PeerIdentity& peer) {
   ASSIGN_OR_RETURN(Pledge pledge, IdentifyPledge(peer));
-  ASSIGN_OR_RETURN(auto pvr, voucher::OpenVoucherRequest(pvr_cms));
+  ASSIGN_OR_RETURN(auto pvr, voucher::OpenVoucherRequest(pvr_cms, voucher::RequestFrom::kPledge));
   if (!(pvr.cms.signer == pledge.idevid)) {
     return MakeError(ErrorCode::kSecurity,
                      "pledge voucher-request is not signed by the IDevID of this TLS connection");

@@ -61,9 +61,9 @@ Result<Json> OpenContainer(std::string_view json, std::string_view container) {
 template <typename T, typename Decode>
 Result<Signed<T>> Open(ByteSpan cms_der, size_t max_size, std::string_view what, Decode decode) {
   if (cms_der.size() > max_size) {
-    return MakeError(ErrorCode::kTooLarge, std::string(what) + " is " +
-                                               std::to_string(cms_der.size()) +
-                                               " bytes, more than " + std::to_string(max_size));
+    return MakeError(ErrorCode::kTooLarge,
+                     std::string(what) + " is " + std::to_string(cms_der.size()) +
+                         " bytes, more than the limit of " + std::to_string(max_size));
   }
   ASSIGN_OR_RETURN_CTX(crypto::CmsSigned cms, crypto::CmsVerifySignature(cms_der), what);
   ASSIGN_OR_RETURN_CTX(T value, decode(ToString(cms.content)), what);
@@ -199,9 +199,11 @@ Result<Bytes> SignVoucherRequest(const VoucherRequest& request, const crypto::Ce
                          {.content_type = crypto::kOidAnimaJsonVoucher});
 }
 
-Result<Signed<VoucherRequest>> OpenVoucherRequest(ByteSpan cms_der) {
-  return Open<VoucherRequest>(cms_der, kMaxVoucherRequestSize, "voucher-request",
-                              DecodeVoucherRequestJson);
+Result<Signed<VoucherRequest>> OpenVoucherRequest(ByteSpan cms_der, RequestFrom from) {
+  bool pledge = from == RequestFrom::kPledge;
+  return Open<VoucherRequest>(
+      cms_der, pledge ? kMaxPledgeVoucherRequestSize : kMaxRegistrarVoucherRequestSize,
+      pledge ? "pledge voucher-request" : "registrar voucher-request", DecodeVoucherRequestJson);
 }
 
 }  // namespace concierge::voucher

@@ -12,9 +12,15 @@ namespace concierge::voucher {
 inline constexpr std::string_view kVoucherCmsMediaType = "application/voucher-cms+json";
 inline constexpr size_t kMinNonceSize = 8;
 inline constexpr size_t kMaxNonceSize = 32;
-// Bounds on signed artifacts: an RVR carries the PVR and two certificate chains.
-inline constexpr size_t kMaxVoucherRequestSize = size_t{64} * 1024;
+// Bounds on signed artifacts. A registrar's request carries the pledge's whole (base64, so 4/3
+// of its size) beside its own certificates, so it may be larger: every pledge request the
+// registrar accepts must fit in the request it makes of it.
+inline constexpr size_t kMaxPledgeVoucherRequestSize = size_t{64} * 1024;
+inline constexpr size_t kMaxRegistrarVoucherRequestSize = size_t{128} * 1024;
 inline constexpr size_t kMaxVoucherSize = size_t{32} * 1024;
+
+// Who signed a voucher-request: the pledge (PVR) or the registrar (RVR).
+enum class RequestFrom { kPledge, kRegistrar };
 
 enum class Assertion { kVerified, kLogged, kProximity, kAgentProximity };
 
@@ -66,7 +72,9 @@ Result<Signed<Voucher>> OpenVoucher(ByteSpan cms_der);
 Result<Bytes> SignVoucherRequest(const VoucherRequest& request, const crypto::Certificate& signer,
                                  const crypto::PrivateKey& key,
                                  const std::vector<crypto::Certificate>& chain);
-Result<Signed<VoucherRequest>> OpenVoucherRequest(ByteSpan cms_der);
+// OpenVoucherRequest checks a voucher-request's size against its signer's bound, naming which
+// request it is, then its signature.
+Result<Signed<VoucherRequest>> OpenVoucherRequest(ByteSpan cms_der, RequestFrom from);
 
 }  // namespace concierge::voucher
 

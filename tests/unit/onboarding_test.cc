@@ -5,6 +5,7 @@
 
 #include "crypto/certificate_builder.h"
 #include "fakes/onboarding_world.h"
+#include "fakes/test_pki.h"
 #include "registrar/registrar_http.h"
 #include "voucher/voucher.h"
 
@@ -275,12 +276,49 @@ TEST_F(OnboardingTest, MalformedCmsAndJsonAreRefused) {
   ExpectNothingStored(before);
 }
 
-TEST_F(OnboardingTest, OversizeVoucherRequestIsRefused) {
+// A pledge's request padded with extra certificates to about `size` bytes.
+Bytes PaddedPvr(const pledge::PledgeIdentity& identity, const Bytes& registrar_cert, SystemTime now,
+                size_t size) {
+  voucher::VoucherRequest pvr;
+  pvr.serial_number = identity.idevid.SubjectSerialNumber();
+  pvr.nonce = Bytes(16, 0x42);
+  pvr.created_on = now;
+  pvr.proximity_registrar_cert = registrar_cert;
+  auto ca = testing::MakeTestCa(now, "Padding CA");
+  std::vector<crypto::Certificate> padding;
+  Bytes signed_pvr;
+  while ((signed_pvr =
+              voucher::SignVoucherRequest(pvr, identity.idevid, identity.key, padding).value())
+             .size() < size - 600) {
+    padding.push_back(testing::MakeTestLeaf(ca, now, std::chrono::hours(1)).certificate);
+  }
+  return signed_pvr;
+}
+
+// A 62 KB pledge request was refused as "84335 bytes, more than 65536": the size of the
+// registrar's request wrapping it, limited as if it were the pledge's.
+TEST_F(OnboardingTest, EveryPledgeRequestTheRegistrarTakesFitsInTheRequestItMakes) {
   auto identity = world_.Mint(maker_, "SN-16");
-  Bytes huge(voucher::kMaxVoucherRequestSize + 1, 0x30);
-  auto result = site_.service->RequestVoucher(huge, PeerOf(identity));
-  ASSERT_FALSE(result);
-  EXPECT_EQ(result.error().code(), ErrorCode::kTooLarge);
+  Bytes registrar_cert = site_.directory.identity.registrar_cert.Der();
+  Bytes large = PaddedPvr(identity, registrar_cert, world_.clock.Now(),
+                          voucher::kMaxPledgeVoucherRequestSize - 1024);
+  ASSERT_LE(large.size(), voucher::kMaxPledgeVoucherRequestSize);
+  ASSERT_GT(large.size(), voucher::kMaxPledgeVoucherRequestSize - 2048);
+  auto outcome = site_.service->RequestVoucher(large, PeerOf(identity));
+  ASSERT_TRUE(outcome) << outcome.error().ToString();
+
+  auto other = world_.Mint(maker_, "SN-16B");
+  Bytes too_large = PaddedPvr(other, registrar_cert, world_.clock.Now(),
+                              voucher::kMaxPledgeVoucherRequestSize + 2048);
+  ASSERT_GT(too_large.size(), voucher::kMaxPledgeVoucherRequestSize);
+  Counts before = Snapshot();
+  auto refused = site_.service->RequestVoucher(too_large, PeerOf(other));
+  ASSERT_FALSE(refused);
+  EXPECT_EQ(refused.error().code(), ErrorCode::kTooLarge);
+  EXPECT_EQ(refused.error().message(), "pledge voucher-request is " +
+                                           std::to_string(too_large.size()) +
+                                           " bytes, more than the limit of 65536");
+  ExpectNothingStored(before);
 }
 
 TEST_F(OnboardingTest, HttpAdapterMapsRefusalsToStatuses) {

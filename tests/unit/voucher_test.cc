@@ -91,7 +91,8 @@ TEST(VoucherCmsTest, VouchersAndRequestsAreSignedAsAnimaJsonVouchers) {
   r.serial_number = "SN-1";
   r.nonce = Bytes(8, 1);
   Bytes request = SignVoucherRequest(r, signer.certificate, signer.key, {}).value();
-  EXPECT_EQ(OpenVoucherRequest(request).value().cms.content_type, crypto::kOidAnimaJsonVoucher);
+  EXPECT_EQ(OpenVoucherRequest(request, RequestFrom::kPledge).value().cms.content_type,
+            crypto::kOidAnimaJsonVoucher);
   // A peer that signs vouchers as id-data is still understood.
   Bytes as_data =
       crypto::CmsSign(ToBytes(EncodeVoucherJson(v)), signer.certificate, signer.key, {}).value();

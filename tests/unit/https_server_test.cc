@@ -1,0 +1,104 @@
+// The HTTPS server's refusals over real TLS on loopback: each says what the client sent and
+// the limit it broke, with the status HTTP has for it (408, 413, 414, 431).
+#include "http/https_server.h"
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include "fakes/test_pki.h"
+#include "http/https_client.h"
+#include "http/tls_stream.h"
+
+namespace concierge::http {
+namespace {
+
+using ::testing::HasSubstr;
+
+class HttpsServerTest : public ::testing::Test {
+ protected:
+  HttpsServerTest()
+      : ca_(testing::MakeTestCa(SystemClock().Now())), identity_(testing::MakeTlsIdentity(ca_)) {
+    ServerOptions options;
+    options.workers = 2;
+    options.idle_timeout = std::chrono::milliseconds(300);
+    options.limits = {.max_target_bytes = 256, .max_header_bytes = 1024, .max_body_bytes = 2048};
+    server_ = HttpsServer::Start(
+                  {"127.0.0.1", 0}, MakeServerContext(identity_, false).value(),
+                  [](const HttpRequest& request, const ConnectionInfo&) {
+                    return MakeResponse(200, "text/plain", request.body);
+                  },
+                  options)
+                  .value();
+    client_ctx_ = MakeClientContext(std::nullopt, {ca_.certificate}).value();
+  }
+
+  // Send writes raw bytes on a new connection and reads one response.
+  HttpResponse SendRaw(std::string_view bytes) {
+    Fd fd = ConnectTcp({"127.0.0.1", server_->port()}, std::chrono::seconds(5)).value();
+    TlsStream stream(std::move(fd), crypto::OpenSslPtr<SSL>(SSL_new(client_ctx_.get())));
+    EXPECT_TRUE(stream.Handshake(/*server=*/false));
+    EXPECT_TRUE(stream.WriteAll(bytes));
+    MessageParser parser(MessageParser::Kind::kResponse, {});
+    auto read = stream.ReadMessage(parser);
+    EXPECT_TRUE(read) << read.error().ToString();
+    return parser.TakeResponse();
+  }
+
+  crypto::KeyAndCertificate ca_;
+  TlsIdentity identity_;
+  std::unique_ptr<HttpsServer> server_;
+  crypto::OpenSslPtr<SSL_CTX> client_ctx_;
+};
+
+TEST_F(HttpsServerTest, ALongTargetIs414AndLongHeadersAre431) {
+  HttpResponse long_target = SendRaw("GET /" + std::string(300, 'a') + " HTTP/1.1\r\n\r\n");
+  EXPECT_EQ(long_target.status, 414);
+  EXPECT_EQ(long_target.body, "the request target is longer than 256 bytes, the limit\n");
+  HttpResponse long_headers =
+      SendRaw("GET / HTTP/1.1\r\nx-big: " + std::string(1100, 'b') + "\r\n\r\n");
+  EXPECT_EQ(long_headers.status, 431);
+  EXPECT_EQ(long_headers.body, "the request's headers exceed 1024 bytes, the limit\n");
+}
+
+TEST_F(HttpsServerTest, ABodyOverTheLimitIs413AndNamesItsSize) {
+  HttpResponse declared =
+      SendRaw("POST / HTTP/1.1\r\ncontent-length: 5000\r\n\r\n" + std::string(5000, 'c'));
+  EXPECT_EQ(declared.status, 413);
+  EXPECT_EQ(declared.body, "the request's body is 5000 bytes, more than the limit of 2048\n");
+  HttpResponse chunked = SendRaw("POST / HTTP/1.1\r\ntransfer-encoding: chunked\r\n\r\n1000\r\n" +
+                                 std::string(4096, 'c') + "\r\n0\r\n\r\n");
+  EXPECT_EQ(chunked.status, 413);
+  EXPECT_EQ(chunked.body, "the request's body exceeds 2048 bytes, more than the limit of 2048\n");
+}
+
+// A body that stopped arriving was answered "stream ended at an unexpected time".
+TEST_F(HttpsServerTest, ARequestThatStallsIs408AndSaysHowFarItGot) {
+  HttpResponse stalled = SendRaw("POST / HTTP/1.1\r\ncontent-length: 100\r\n\r\n0123456789");
+  EXPECT_EQ(stalled.status, 408);
+  EXPECT_THAT(stalled.body,
+              HasSubstr("the request stalled: nothing arrived for 300 ms, the limit"));
+  EXPECT_THAT(stalled.body, HasSubstr("10 of a 100-byte body"));
+  HttpResponse fine = SendRaw("POST / HTTP/1.1\r\ncontent-length: 2\r\n\r\nok");
+  EXPECT_EQ(fine.status, 200);
+  EXPECT_EQ(fine.body, "ok");
+}
+
+TEST(MessageParserEofTest, AMessageCutShortSaysHowFarItGot) {
+  MessageParser parser(MessageParser::Kind::kRequest, {});
+  std::string text = "POST / HTTP/1.1\r\ncontent-length: 10\r\n\r\nabc";
+  ASSERT_TRUE(parser.Feed(text.data(), text.size()));
+  auto cut = parser.FinishOnEof();
+  ASSERT_FALSE(cut);
+  EXPECT_EQ(cut.error().code(), ErrorCode::kUnavailable);
+  EXPECT_EQ(cut.error().message(), "the connection closed before the request ended (" +
+                                       std::to_string(text.size()) +
+                                       " bytes received, 3 of a 10-byte body)");
+  MessageParser response(MessageParser::Kind::kResponse, {});
+  std::string until_close = "HTTP/1.1 200 OK\r\n\r\nall of it";
+  ASSERT_TRUE(response.Feed(until_close.data(), until_close.size()));
+  EXPECT_TRUE(response.FinishOnEof()) << "a response may end with the connection";
+  EXPECT_EQ(response.TakeResponse().body, "all of it");
+}
+
+}  // namespace
+}  // namespace concierge::http
