@@ -43,6 +43,18 @@ int AcceptAnyCertificate(int /*preverify_ok*/, X509_STORE_CTX* /*ctx*/) {
   return 1;
 }
 
+Status ApplyTlsPolicy(SSL_CTX* ctx) {
+  if (SSL_CTX_set_min_proto_version(ctx, TLS1_2_VERSION) != 1 ||
+      SSL_CTX_set_cipher_list(ctx, kTls12Ciphers) != 1 ||
+      SSL_CTX_set_ciphersuites(ctx, kTls13Ciphersuites) != 1 ||
+      SSL_CTX_set1_groups_list(ctx, kTlsGroups) != 1) {
+    return std::unexpected(OpenSslError(ErrorCode::kInternal, "applying the TLS policy"));
+  }
+  // Renegotiation gives a peer a way to make the other side do handshakes over and over.
+  SSL_CTX_set_options(ctx, SSL_OP_NO_RENEGOTIATION);
+  return OkStatus();
+}
+
 }  // namespace
 
 Result<OpenSslPtr<SSL_CTX>> MakeServerContext(const TlsIdentity& identity,
@@ -51,7 +63,7 @@ Result<OpenSslPtr<SSL_CTX>> MakeServerContext(const TlsIdentity& identity,
   if (!ctx) {
     return std::unexpected(OpenSslError(ErrorCode::kInternal, "creating TLS server context"));
   }
-  SSL_CTX_set_min_proto_version(ctx.get(), TLS1_2_VERSION);
+  RETURN_IF_ERROR(ApplyTlsPolicy(ctx.get()));
   RETURN_IF_ERROR(UseIdentity(ctx.get(), identity));
   if (request_client_cert) {
     SSL_CTX_set_verify(ctx.get(), SSL_VERIFY_PEER, AcceptAnyCertificate);
@@ -70,7 +82,7 @@ Result<OpenSslPtr<SSL_CTX>> MakeClientContext(const std::optional<TlsIdentity>& 
   if (!ctx) {
     return std::unexpected(OpenSslError(ErrorCode::kInternal, "creating TLS client context"));
   }
-  SSL_CTX_set_min_proto_version(ctx.get(), TLS1_2_VERSION);
+  RETURN_IF_ERROR(ApplyTlsPolicy(ctx.get()));
   if (identity) {
     RETURN_IF_ERROR(UseIdentity(ctx.get(), *identity));
   }

@@ -9,6 +9,18 @@
 
 namespace concierge::http {
 
+// Every TLS context Concierge makes, server or client, follows one policy: Mozilla's
+// "intermediate" configuration (version 5.7) without its finite-field DHE suites. TLS 1.3 with
+// its three cipher suites, and TLS 1.2 with ECDHE key exchange and AEAD ciphers only (no CBC,
+// no SHA-1 MACs, no RSA key transport); groups X25519, P-256 and P-384. docs/tls.md says why.
+inline constexpr const char* kTls12Ciphers =
+    "ECDHE-ECDSA-AES128-GCM-SHA256:ECDHE-RSA-AES128-GCM-SHA256:"
+    "ECDHE-ECDSA-AES256-GCM-SHA384:ECDHE-RSA-AES256-GCM-SHA384:"
+    "ECDHE-ECDSA-CHACHA20-POLY1305:ECDHE-RSA-CHACHA20-POLY1305";
+inline constexpr const char* kTls13Ciphersuites =
+    "TLS_AES_128_GCM_SHA256:TLS_AES_256_GCM_SHA384:TLS_CHACHA20_POLY1305_SHA256";
+inline constexpr const char* kTlsGroups = "X25519:P-256:P-384";
+
 struct TlsIdentity {
   crypto::Certificate certificate;
   crypto::PrivateKey key;
