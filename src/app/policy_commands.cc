@@ -298,11 +298,16 @@ Status RefreshOnce(Site& site, const PolicyArgs& args, const Output& output) {
   for (const auto& [name, why] : report.name_errors) {
     text << "dns      " << name << ": " << why << " (previous answer kept)\n";
   }
-  text << "dns: " << report.names_resolved << " name(s) resolved, " << report.names_changed
-       << " changed\n";
+  size_t addressed = report.names_resolved - report.names_without_address.size();
+  text << "dns: " << report.names_resolved << " name(s) looked up, " << addressed
+       << " with addresses, " << report.names_changed << " changed\n";
+  for (const std::string& name : report.names_without_address) {
+    text << "dns      " << name << ": no address; flows to it stay blocked\n";
+  }
   Json document{{"accepted", report.accepted},
                 {"refused", refused},
                 {"names_resolved", report.names_resolved},
+                {"names_without_address", report.names_without_address},
                 {"names_changed", report.names_changed}};
   // Enforcement is on once a policy has been applied; a refresh then keeps it current.
   ASSIGN_OR_RETURN(auto applied, site.store->FindAppliedPolicy());

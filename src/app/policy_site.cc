@@ -4,12 +4,26 @@
 #include <chrono>
 
 #include "common/files.h"
+#include "common/ip_network.h"
 #include "firewall/firewall.h"
 #include "registrar/site_directory.h"
 #include "registrar/site_store.h"
 
 namespace concierge::app {
 namespace {
+
+bool IsLoopback(const std::string& address) {
+  auto parsed = IpNetwork::Parse(address);
+  if (!parsed) {
+    return false;
+  }
+  for (std::string_view loopback : {"127.0.0.0/8", "::1/128"}) {
+    if (IpNetwork::Parse(loopback)->Contains(*parsed)) {
+      return true;
+    }
+  }
+  return false;
+}
 
 // SyncOnboarded gives every device onboarded with BRSKI the MUD URL its IDevID carries.
 Status SyncOnboarded(const registrar::SiteDirectory& dir, mud::MudStore& store,
@@ -32,8 +46,9 @@ Status SyncOnboarded(const registrar::SiteDirectory& dir, mud::MudStore& store,
       RETURN_IF_ERROR(store.AssignUrl(device.serial, device.mud_url, mud::kSourceIdevid));
     }
     // The enrolment address is taken once, when the device first appears here; later a DHCP
-    // lease or an operator moves it.
-    if (!device.address.empty() && !known) {
+    // lease or an operator moves it. A loopback address says only that the device ran on this
+    // host (a lab, the demo): it is not where the device is on the site's network.
+    if (!device.address.empty() && !known && !IsLoopback(device.address)) {
       RETURN_IF_ERROR(store.SetAddresses(device.serial, {device.address}));
     }
   }

@@ -157,21 +157,18 @@ Status AuditShow(const SiteArgs& args, const Output& output) {
   if (args.device.empty()) {
     ASSIGN_OR_RETURN(records, store::ReadAuditEvents(store->database()));
   } else {
-    // The registrar names a device by its id, the MUD manager by its serial: show both.
+    // A device is named by its serial in every event; an id from `devices list` finds it too.
+    // A name the registrar never saw (a device only seen on the network) is looked up as is.
     ASSIGN_OR_RETURN(auto devices, store->ListDevices());
     auto device = std::find_if(devices.begin(), devices.end(), [&](const auto& d) {
       return d.serial == args.device || std::to_string(d.id) == args.device;
     });
-    if (device == devices.end()) {
+    std::string name = device == devices.end() ? args.device : device->serial;
+    ASSIGN_OR_RETURN(records,
+                     store::ReadAuditEvents(store->database(), store::DeviceSubject(name)));
+    if (records.empty() && device == devices.end()) {
       return MakeError(ErrorCode::kNotFound, "no device " + args.device + " on this site");
     }
-    for (const std::string& subject :
-         {"device:" + std::to_string(device->id), "device:" + device->serial}) {
-      ASSIGN_OR_RETURN(auto some, store::ReadAuditEvents(store->database(), subject));
-      records.insert(records.end(), some.begin(), some.end());
-    }
-    std::sort(records.begin(), records.end(),
-              [](const auto& a, const auto& b) { return a.seq < b.seq; });
   }
   Json list = Json::array();
   std::string text;

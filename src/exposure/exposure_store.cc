@@ -47,13 +47,13 @@ Status ExposureStore::Mark(const std::string& device, const std::string& weaknes
     return MakeError(ErrorCode::kInvalidArgument, "a device and a weakness are required");
   }
   return Change("INSERT OR IGNORE INTO exposure_marks(device, weakness) VALUES (?, ?)",
-                {device, weakness}, "exposure.marked", "device:" + device,
+                {device, weakness}, "exposure.marked", store::DeviceSubject(device),
                 Json{{"weakness", weakness}});
 }
 
 Status ExposureStore::Unmark(const std::string& device, const std::string& weakness) {
   return Change("DELETE FROM exposure_marks WHERE device=? AND weakness=?", {device, weakness},
-                "exposure.unmarked", "device:" + device, Json{{"weakness", weakness}});
+                "exposure.unmarked", store::DeviceSubject(device), Json{{"weakness", weakness}});
 }
 
 Status ExposureStore::SetSoftware(const std::string& device, const std::string& package,
@@ -64,7 +64,7 @@ Status ExposureStore::SetSoftware(const std::string& device, const std::string& 
   return Change(
       "INSERT INTO exposure_software(device, package, version) VALUES (?, ?, ?)"
       " ON CONFLICT(device, package) DO UPDATE SET version=excluded.version",
-      {device, package, version}, "exposure.software", "device:" + device,
+      {device, package, version}, "exposure.software", store::DeviceSubject(device),
       Json{{"package", package}, {"version", version}});
 }
 

@@ -150,6 +150,9 @@ Status MudManager::RefreshNames(bool force, RefreshReport& report) {
       continue;
     }
     ++report.names_resolved;
+    if (answer->addresses.empty()) {
+      report.names_without_address.push_back(name);
+    }
     if (!cached || cached->addresses != answer->addresses) {
       ++report.names_changed;
     }

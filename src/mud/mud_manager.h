@@ -16,8 +16,9 @@ namespace concierge::mud {
 struct RefreshReport {
   std::vector<std::string> accepted;                         // URLs whose file was (re)stored
   std::vector<std::pair<std::string, std::string>> refused;  // URL, why
-  size_t names_resolved = 0;
+  size_t names_resolved = 0;                                 // looked up, with or without addresses
   size_t names_changed = 0;
+  std::vector<std::string> names_without_address;                // answered, with no address
   std::vector<std::pair<std::string, std::string>> name_errors;  // name, why
 };
 

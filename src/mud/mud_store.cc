@@ -189,7 +189,7 @@ Status MudStore::AssignUrl(const std::string& device, const std::string& url,
   record.url_source = std::string(source);
   RETURN_IF_ERROR(UpsertDevice(record));
   RETURN_IF_ERROR(
-      store::AppendAuditEvent(db_, clock_, "mud.url_assigned", "device:" + device,
+      store::AppendAuditEvent(db_, clock_, "mud.url_assigned", store::DeviceSubject(device),
                               Json{{"url", url}, {"source", source}, {"previous", previous}}));
   return tx.Commit();
 }
@@ -210,8 +210,8 @@ Status MudStore::SetAddresses(const std::string& device,
   for (const std::string& address : addresses) {
     RETURN_IF_ERROR(TakeAddress(device, address, detail));
   }
-  RETURN_IF_ERROR(
-      store::AppendAuditEvent(db_, clock_, "device.addresses", "device:" + device, detail));
+  RETURN_IF_ERROR(store::AppendAuditEvent(db_, clock_, "device.addresses",
+                                          store::DeviceSubject(device), detail));
   return tx.Commit();
 }
 
@@ -223,7 +223,8 @@ Status MudStore::RemoveDevice(const std::string& device) {
   if (db_.Changes() == 0) {
     return OkStatus();
   }
-  RETURN_IF_ERROR(store::AppendAuditEvent(db_, clock_, "device.policy_removed", "device:" + device,
+  RETURN_IF_ERROR(store::AppendAuditEvent(db_, clock_, "device.policy_removed",
+                                          store::DeviceSubject(device),
                                           Json{{"reason", "left the site"}}));
   return tx.Commit();
 }
@@ -290,8 +291,8 @@ Result<std::string> MudStore::Seen(const std::string& mac_text, const std::strin
   RETURN_IF_ERROR(UpsertDevice(*record));
   // DHCP gave the address to this device: whoever held it before has let it go.
   RETURN_IF_ERROR(TakeAddress(record->name, address, detail));
-  RETURN_IF_ERROR(
-      store::AppendAuditEvent(db_, clock_, "device.seen", "device:" + record->name, detail));
+  RETURN_IF_ERROR(store::AppendAuditEvent(db_, clock_, "device.seen",
+                                          store::DeviceSubject(record->name), detail));
   RETURN_IF_ERROR(tx.Commit());
   return record->name;
 }

@@ -51,7 +51,7 @@ Result<int64_t> SiteStore::AddDelegation(const std::string& tenant, const Bytes&
                                             "device_id) VALUES (?,?)"));
     RETURN_IF_ERROR(link.BindAll(id, device_id).Run());
     RETURN_IF_ERROR(store::AppendAuditEvent(db_, clock_, "delegation.granted",
-                                            "device:" + std::to_string(device_id), detail));
+                                            store::DeviceSubject(serial), detail));
   }
   RETURN_IF_ERROR(tx.Commit());
   return id;
@@ -67,8 +67,9 @@ Status SiteStore::RevokeDelegation(int64_t id) {
     return MakeError(ErrorCode::kNotFound,
                      "no delegation " + std::to_string(id) + " in force to revoke");
   }
-  ASSIGN_OR_RETURN(auto devices, db_.Prepare("SELECT device_id FROM delegated_devices "
-                                             "WHERE delegation_id = ?"));
+  ASSIGN_OR_RETURN(auto devices, db_.Prepare("SELECT d.serial FROM delegated_devices g JOIN "
+                                             "devices d ON d.id = g.device_id "
+                                             "WHERE g.delegation_id = ?"));
   devices.BindAll(id);
   while (true) {
     ASSIGN_OR_RETURN(bool row, devices.Step());
@@ -76,7 +77,7 @@ Status SiteStore::RevokeDelegation(int64_t id) {
       break;
     }
     RETURN_IF_ERROR(store::AppendAuditEvent(db_, clock_, "delegation.revoked",
-                                            "device:" + std::to_string(devices.Int(0)),
+                                            store::DeviceSubject(devices.Text(0)),
                                             Json{{"delegation", id}}));
   }
   return tx.Commit();

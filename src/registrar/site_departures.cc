@@ -3,13 +3,7 @@
 #include "store/audit_log.h"
 
 namespace concierge::registrar {
-namespace {
-
-std::string Subject(int64_t device_id) {
-  return "device:" + std::to_string(device_id);
-}
-
-}  // namespace
+namespace {}  // namespace
 
 Result<DeviceRecord> SiteStore::ActiveDevice(int64_t device_id) {
   ASSIGN_OR_RETURN(auto device, QueryOneDevice(" WHERE d.id = ?", device_id, ""));
@@ -43,7 +37,7 @@ Status SiteStore::RecordExport(int64_t device_id, const std::string& registrar_u
           .BindAll(device_id, kDepartureLeaving, registrar_url, chain, ToUnixSeconds(clock_.Now()))
           .Run());
   RETURN_IF_ERROR(
-      store::AppendAuditEvent(db_, clock_, "transfer.exported", Subject(device_id),
+      store::AppendAuditEvent(db_, clock_, "transfer.exported", store::DeviceSubject(device.serial),
                               Json{{"serial", device.serial},
                                    {"new_owner", new_owner},
                                    {"registrar", registrar_url},
@@ -61,7 +55,8 @@ Status SiteStore::RecordRetiring(int64_t device_id) {
                                "kind = excluded.kind, registrar_url = '', chain = x'', "
                                "at = excluded.at"));
   RETURN_IF_ERROR(upsert.BindAll(device_id, kDepartureRetiring, ToUnixSeconds(clock_.Now())).Run());
-  RETURN_IF_ERROR(store::AppendAuditEvent(db_, clock_, "device.retiring", Subject(device_id),
+  RETURN_IF_ERROR(store::AppendAuditEvent(db_, clock_, "device.retiring",
+                                          store::DeviceSubject(device.serial),
                                           Json{{"serial", device.serial}}));
   return tx.Commit();
 }
@@ -108,7 +103,7 @@ Status SiteStore::RecordDeparture(int64_t device_id, std::string_view kind,
     serials.push_back(revoked.Text(0));
   }
   RETURN_IF_ERROR(store::AppendAuditEvent(
-      db_, clock_, "device." + std::string(kind), Subject(device_id),
+      db_, clock_, "device." + std::string(kind), store::DeviceSubject(device.serial),
       Json{{"serial", device.serial}, {"reason", reason}, {"revoked", serials}}));
   return tx.Commit();
 }

@@ -159,7 +159,7 @@ Result<ImportReport> SiteOwnership::Import(const ownership::TransferBundle& bund
     // The device has no record here until it enrolls; the event names it by serial, as
     // `audit show --device SERIAL` looks for.
     RETURN_IF_ERROR(
-        store_.RecordEvent("transfer.imported", "device:" + device.serial,
+        store_.RecordEvent("transfer.imported", store::DeviceSubject(device.serial),
                            Json{{"serial", device.serial},
                                 {"from", bundle.from},
                                 {"chain_sha256", HexEncode(crypto::Sha256(device.chain))}}));
@@ -192,9 +192,9 @@ Result<std::string> SiteOwnership::SubmitStatement(const std::string& serial,
   ASSIGN_OR_RETURN(Bytes signed_statement,
                    ownership::SignStatement(registrar_.identity().domain_ca_key, statement));
   ASSIGN_OR_RETURN(std::string done, masa_.SubmitStatement(device.masa_url, signed_statement));
-  RETURN_IF_ERROR(store_.RecordEvent(
-      "ownership." + std::string(ownership::ActionName(statement.action)),
-      "device:" + std::to_string(device.id), Json{{"serial", serial}, {"masa", done}}));
+  RETURN_IF_ERROR(
+      store_.RecordEvent("ownership." + std::string(ownership::ActionName(statement.action)),
+                         store::DeviceSubject(serial), Json{{"serial", serial}, {"masa", done}}));
   return done;
 }
 
@@ -309,7 +309,7 @@ Result<Json> SiteOwnership::TenantRequest(ByteSpan signed_request) {
          device.ldevid_not_after ? FormatRfc3339(FromUnixSeconds(device.ldevid_not_after)) : ""}};
     if (request.request.operation == ownership::TenantOperation::kAudit) {
       ASSIGN_OR_RETURN(auto events, store::ReadAuditEvents(store_.database(),
-                                                           "device:" + std::to_string(device.id)));
+                                                           store::DeviceSubject(device.serial)));
       Json history = Json::array();
       for (const auto& event : events) {
         history.push_back({{"at", FormatRfc3339(FromUnixSeconds(event.at))}, {"kind", event.kind}});

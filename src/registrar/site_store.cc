@@ -244,7 +244,7 @@ Result<int64_t> SiteStore::InsertDevice(const SeenDevice& seen, std::string_view
                       .Run());
   int64_t id = db_.LastInsertRowId();
   RETURN_IF_ERROR(store::AppendAuditEvent(db_, clock_, "device.seen",
-                                          "device:" + std::to_string(id),
+                                          store::DeviceSubject(seen.serial),
                                           Json{{"serial", seen.serial},
                                                {"maker_id", seen.maker_id},
                                                {"state", state},
@@ -289,7 +289,7 @@ Status SiteStore::ApproveDevice(int64_t device_id) {
   }
   RETURN_IF_ERROR(SetState(device_id, kStateApproved));
   RETURN_IF_ERROR(store::AppendAuditEvent(db_, clock_, "device.approved",
-                                          "device:" + std::to_string(device_id),
+                                          store::DeviceSubject(device->serial),
                                           Json{{"serial", device->serial}}));
   return tx.Commit();
 }
@@ -330,10 +330,10 @@ Status SiteStore::RecordVoucher(const SeenDevice& seen, const Bytes& voucher_cms
   RETURN_IF_ERROR(SetState(device_id, kStateVouchered));
   ASSIGN_OR_RETURN(auto returned, db_.Prepare("DELETE FROM departures WHERE device_id = ?"));
   RETURN_IF_ERROR(returned.BindAll(device_id).Run());
-  RETURN_IF_ERROR(store::AppendAuditEvent(
-      db_, clock_, "voucher.received", "device:" + std::to_string(device_id),
-      Json{{"nonce", Base64Encode(nonce)},
-           {"voucher_sha256", HexEncode(crypto::Sha256(voucher_cms))}}));
+  RETURN_IF_ERROR(
+      store::AppendAuditEvent(db_, clock_, "voucher.received", store::DeviceSubject(seen.serial),
+                              Json{{"nonce", Base64Encode(nonce)},
+                                   {"voucher_sha256", HexEncode(crypto::Sha256(voucher_cms))}}));
   return tx.Commit();
 }
 
@@ -354,8 +354,8 @@ Status SiteStore::RecordCertificate(int64_t device_id, const crypto::Certificate
     ASSIGN_OR_RETURN(auto update, db_.Prepare("UPDATE devices SET address=? WHERE id=?"));
     RETURN_IF_ERROR(update.BindAll(address, device_id).Run());
   }
-  RETURN_IF_ERROR(store::AppendAuditEvent(db_, clock_, "certificate.issued",
-                                          "device:" + std::to_string(device_id),
+  ASSIGN_OR_RETURN(std::string subject, DeviceSubjectOf(device_id));
+  RETURN_IF_ERROR(store::AppendAuditEvent(db_, clock_, "certificate.issued", subject,
                                           Json{{"kind", kind},
                                                {"serial", certificate.SerialHex()},
                                                {"subject", certificate.SubjectText()},
@@ -419,8 +419,9 @@ Status SiteStore::ConfirmCertificate(const std::string& serial_hex, std::string_
   ASSIGN_OR_RETURN(
       Json superseded,
       RevokeCertificates(device_id, "rowid < " + std::to_string(rowid), now, serial_hex));
+  ASSIGN_OR_RETURN(std::string subject, DeviceSubjectOf(device_id));
   RETURN_IF_ERROR(store::AppendAuditEvent(
-      db_, clock_, "certificate.confirmed", "device:" + std::to_string(device_id),
+      db_, clock_, "certificate.confirmed", subject,
       Json{{"serial", serial_hex}, {"how", how}, {"revoked_superseded", superseded}}));
   return tx.Commit();
 }
@@ -433,10 +434,20 @@ Status SiteStore::RecordTelemetry(int64_t device_id, std::string_view kind, bool
                                             "reason, at) VALUES (?,?,?,?,?)"));
   RETURN_IF_ERROR(
       insert.BindAll(device_id, kind, status, reason, ToUnixSeconds(clock_.Now())).Run());
-  RETURN_IF_ERROR(store::AppendAuditEvent(db_, clock_, "telemetry." + std::string(kind),
-                                          "device:" + std::to_string(device_id),
+  ASSIGN_OR_RETURN(std::string subject, DeviceSubjectOf(device_id));
+  RETURN_IF_ERROR(store::AppendAuditEvent(db_, clock_, "telemetry." + std::string(kind), subject,
                                           Json{{"status", status}, {"reason", reason}}));
   return tx.Commit();
+}
+
+Result<std::string> SiteStore::DeviceSubjectOf(int64_t device_id) {
+  ASSIGN_OR_RETURN(auto query, db_.Prepare("SELECT serial FROM devices WHERE id = ?"));
+  query.BindAll(device_id);
+  ASSIGN_OR_RETURN(bool found, query.Step());
+  if (!found) {
+    return MakeError(ErrorCode::kNotFound, "no device " + std::to_string(device_id));
+  }
+  return store::DeviceSubject(query.Text(0));
 }
 
 Result<std::optional<DeviceRecord>> SiteStore::FindDevice(int64_t maker_id,

@@ -171,6 +171,8 @@ class SiteStore {
   // ActiveDevice finds a device that still belongs here; call with mutex_ held.
   Result<DeviceRecord> ActiveDevice(int64_t device_id);
   Result<int64_t> InsertDevice(const SeenDevice& seen, std::string_view state);
+  // DeviceSubjectOf is the audit subject of a device (store::DeviceSubject of its serial).
+  Result<std::string> DeviceSubjectOf(int64_t device_id);
   // RevokeCertificates revokes the device's unrevoked certificates matching an SQL condition
   // on the certificates table, except one serial; returns the serials. Call in a transaction.
   Result<Json> RevokeCertificates(int64_t device_id, std::string_view condition, int64_t now,

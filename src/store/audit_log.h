@@ -50,6 +50,13 @@ Result<AuditRecord> AuditRecordFromJson(std::string_view text);
 Status AppendAuditEvent(Database& db, const Clock& clock, std::string_view kind,
                         std::string_view subject, const Json& detail);
 
+// DeviceSubject is the one form every audit event about a device takes, whichever part of the
+// site records it (registrar, MUD manager, exposure analyzer): "device:" and the device's name,
+// its serial number for an onboarded device, "mac-…" for one only seen on the network.
+inline std::string DeviceSubject(std::string_view name) {
+  return "device:" + std::string(name);
+}
+
 // ReadAuditEvents returns events in order; with a non-empty subject, only that subject's.
 Result<std::vector<AuditRecord>> ReadAuditEvents(Database& db, std::string_view subject = "");
 
