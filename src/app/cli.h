@@ -34,8 +34,12 @@ void AddTenantCommands(CLI::App& app, Action& action, Output& output);
 // every thread by main). It records the bound address in DIR/listen.addr, so scripts that
 // start it on port 0 can find it, and logs every refusal (status >= 400) on stderr under
 // role. banner is printed with the URL appended once the server listens.
-Status ServeUntilTerminated(const std::string& dir, const std::string& listen, int workers,
-                            const http::TlsIdentity& identity, const std::string& role,
-                            const std::string& banner, http::Handler handler);
+Status ServeUntilTerminated(const std::string& dir, const std::string& listen,
+                            const http::ServerOptions& options, const http::TlsIdentity& identity,
+                            const std::string& role, const std::string& banner,
+                            http::Handler handler);
+
+// AddServerOptions gives a serving command its flags for the server's threads and caps.
+void AddServerOptions(CLI::App& command, http::ServerOptions& options);
 
 }  // namespace concierge::app

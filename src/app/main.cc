@@ -19,13 +19,12 @@ void Output::Print(const Json& document, const std::string& text) const {
   std::cout.flush();
 }
 
-Status ServeUntilTerminated(const std::string& dir, const std::string& listen, int workers,
-                            const http::TlsIdentity& identity, const std::string& role,
-                            const std::string& banner, http::Handler handler) {
+Status ServeUntilTerminated(const std::string& dir, const std::string& listen,
+                            const http::ServerOptions& options, const http::TlsIdentity& identity,
+                            const std::string& role, const std::string& banner,
+                            http::Handler handler) {
   ASSIGN_OR_RETURN(auto address, http::ParseHostPort(listen));
   ASSIGN_OR_RETURN(auto ctx, http::MakeServerContext(identity, /*request_client_cert=*/true));
-  http::ServerOptions options;
-  options.workers = workers;
   auto logged = [role, handler = std::move(handler)](const http::HttpRequest& request,
                                                      const http::ConnectionInfo& connection) {
     http::HttpResponse response = handler(request, connection);
@@ -52,6 +51,24 @@ Status ServeUntilTerminated(const std::string& dir, const std::string& listen, i
   server->Stop();
   std::cout << role << " stopped" << std::endl;
   return OkStatus();
+}
+
+void AddServerOptions(CLI::App& command, http::ServerOptions& options) {
+  command
+      .add_option("--workers", options.workers,
+                  "Threads that run requests (connections wait on the event loop, not on these)")
+      ->check(CLI::Range(1, 1024))
+      ->capture_default_str();
+  command
+      .add_option("--max-connections", options.max_connections,
+                  "Connections held at once; more are closed when accepted")
+      ->check(CLI::Range(1, 1000000))
+      ->capture_default_str();
+  command
+      .add_option("--max-connections-per-source", options.max_connections_per_source,
+                  "Connections held at once from one IP address (a join proxy counts as one)")
+      ->check(CLI::Range(1, 1000000))
+      ->capture_default_str();
 }
 
 }  // namespace concierge::app

@@ -18,6 +18,13 @@
 namespace concierge::app {
 namespace {
 
+// A MASA answers one call per enrollment from each registrar: fewer threads than a registrar.
+http::ServerOptions MasaServerOptions() {
+  http::ServerOptions options;
+  options.workers = 16;
+  return options;
+}
+
 struct MakerArgs {
   std::string dir;
   std::string name;
@@ -28,7 +35,7 @@ struct MakerArgs {
   std::string out;
   int valid_days = 0;
   std::string listen = "127.0.0.1:9443";
-  int workers = 16;
+  http::ServerOptions server = MasaServerOptions();
   std::string domain_ca;
   std::string file;
 };
@@ -120,7 +127,7 @@ Status Serve(const MakerArgs& args) {
   masa::MasaService service(*store, clock, maker.masa);
   std::filesystem::path dir = args.dir;
   return ServeUntilTerminated(
-      args.dir, args.listen, args.workers, maker.tls, "masa",
+      args.dir, args.listen, args.server, maker.tls, "masa",
       "MASA for \"" + maker.name + "\" listening on ",
       [&service, dir](const http::HttpRequest& request, const http::ConnectionInfo& connection) {
         if (request.target.starts_with("/mud/")) {
@@ -229,7 +236,7 @@ void AddMakerCommands(CLI::App& app, Action& action, Output& output) {
   serve->add_option("--dir", args->dir, "Maker state directory")->required();
   serve->add_option("--listen", args->listen, "HOST:PORT (port 0 picks one)")
       ->capture_default_str();
-  serve->add_option("--workers", args->workers, "Connection worker threads")->capture_default_str();
+  AddServerOptions(*serve, args->server);
   serve->callback([&action, args] { action = [args] { return Serve(*args); }; });
 
   CLI::App* mud_sign =

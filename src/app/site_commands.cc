@@ -25,7 +25,7 @@ struct SiteArgs {
   std::string ca;
   std::string approval = "auto";
   std::string listen = "127.0.0.1:8443";
-  int workers = 32;
+  http::ServerOptions server;
   int64_t device_id = 0;
   std::string device;
   std::string state;
@@ -70,7 +70,7 @@ Status TrustMaker(const SiteArgs& args, const Output& output) {
 Status Serve(const SiteArgs& args) {
   ASSIGN_OR_RETURN(auto controller, OpenSiteController(args.dir));
   return ServeUntilTerminated(
-      args.dir, args.listen, args.workers, controller->site.Tls(), "registrar",
+      args.dir, args.listen, args.server, controller->site.Tls(), "registrar",
       "site controller \"" + controller->site.identity.site_name + "\": registrar listening on ",
       [&controller](const http::HttpRequest& request, const http::ConnectionInfo& connection) {
         return registrar::HandleSiteRequest(*controller->registrar, *controller->ownership, request,
@@ -214,7 +214,7 @@ void AddSiteCommands(CLI::App& app, Action& action, Output& output) {
   serve->add_option("--dir", args->dir, "Site state directory")->required();
   serve->add_option("--listen", args->listen, "HOST:PORT (port 0 picks one)")
       ->capture_default_str();
-  serve->add_option("--workers", args->workers, "Connection worker threads")->capture_default_str();
+  AddServerOptions(*serve, args->server);
   serve->callback([&action, args] { action = [args] { return Serve(*args); }; });
 
   CLI::App* devices = app.add_subcommand("devices", "The site's device inventory");

@@ -1,12 +1,11 @@
 #pragma once
 
-#include <atomic>
+#include <chrono>
+#include <cstdint>
 #include <functional>
 #include <memory>
-#include <mutex>
 #include <optional>
-#include <set>
-#include <thread>
+#include <string>
 #include <vector>
 
 #include "crypto/certificate.h"
@@ -25,14 +24,37 @@ struct ConnectionInfo {
 using Handler = std::function<HttpResponse(const HttpRequest&, const ConnectionInfo&)>;
 
 struct ServerOptions {
+  // Threads that run the handler. A handler may block (a registrar waits for its MASA), so
+  // handlers run apart from the event loop: a slow one holds a worker, never a connection's I/O.
   int workers = 32;
+  // Threads that run the event loop (accepts, TLS handshakes, reads and writes); 0: one per core.
+  int io_threads = 0;
   ParserLimits limits;
+  // How long a connection may sit idle: before its TLS handshake begins and between requests.
   std::chrono::milliseconds idle_timeout{10000};
+  // Total deadlines, not idle timers: a peer that trickles a byte now and then is cut off when
+  // these run out, however steadily it sends. A request's deadline runs from its first byte
+  // to its last, and again while its response is written.
+  std::chrono::milliseconds handshake_timeout{10000};
+  std::chrono::milliseconds request_timeout{15000};
+  // Connections held at once, in all and from one IP address; more are closed when accepted.
+  // A join proxy or NAT puts many devices behind one address, so the per-source cap is wide.
+  int max_connections = 20000;
+  int max_connections_per_source = 1024;
 };
 
-// HttpsServer serves HTTP/1.1 over TLS with a fixed pool of worker threads, each accepting and
-// serving one connection at a time (keep-alive until idle_timeout). The handler is called from
-// several threads at once. Stop() (or destruction) closes the socket and joins the workers.
+struct ServerCounters {
+  uint64_t accepted = 0;
+  uint64_t refused_over_cap = 0;  // closed at accept: over max_connections(_per_source)
+  uint64_t cut_off = 0;           // closed by a deadline (idle, handshake or request)
+  uint64_t requests = 0;
+  int open = 0;
+};
+
+// HttpsServer serves HTTP/1.1 over TLS on an event loop: any number of connections, idle or
+// slow, cost memory but no thread. Handlers are called from the worker threads, several at
+// once. Stop() (or destruction) stops accepting, closes every connection and waits for the
+// handlers that are running.
 class HttpsServer {
  public:
   static Result<std::unique_ptr<HttpsServer>> Start(const HostPort& address,
@@ -42,24 +64,17 @@ class HttpsServer {
   HttpsServer(const HttpsServer&) = delete;
   HttpsServer& operator=(const HttpsServer&) = delete;
 
-  uint16_t port() const { return port_; }
+  uint16_t port() const;
+  ServerCounters counters() const;
 
   void Stop();
 
- private:
-  HttpsServer(Fd listener, crypto::OpenSslPtr<SSL_CTX> ctx, Handler handler, ServerOptions options);
-  void WorkerLoop();
-  void Serve(Fd connection);
+  struct Impl;
 
-  Fd listener_;
-  uint16_t port_ = 0;
-  crypto::OpenSslPtr<SSL_CTX> ctx_;
-  Handler handler_;
-  ServerOptions options_;
-  std::atomic<bool> stopping_{false};
-  std::vector<std::thread> workers_;
-  std::mutex connections_mutex_;
-  std::set<int> connections_;  // open connection sockets, shut down by Stop()
+ private:
+  explicit HttpsServer(std::unique_ptr<Impl> impl);
+
+  std::unique_ptr<Impl> impl_;
 };
 
 }  // namespace concierge::http

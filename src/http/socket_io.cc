@@ -197,24 +197,4 @@ Result<Fd> ConnectTcp(const HostPort& address, std::chrono::milliseconds timeout
                                                 std::to_string(address.port) + ": " + why);
 }
 
-std::string PeerAddress(int fd) {
-  sockaddr_storage address{};
-  socklen_t length = sizeof(address);
-  if (getpeername(fd, reinterpret_cast<sockaddr*>(&address), &length) != 0) {
-    return "";
-  }
-  char text[INET6_ADDRSTRLEN] = {};
-  if (address.ss_family == AF_INET) {
-    inet_ntop(AF_INET, &reinterpret_cast<sockaddr_in*>(&address)->sin_addr, text, sizeof(text));
-  } else if (address.ss_family == AF_INET6) {
-    const in6_addr& v6 = reinterpret_cast<sockaddr_in6*>(&address)->sin6_addr;
-    if (IN6_IS_ADDR_V4MAPPED(&v6)) {
-      inet_ntop(AF_INET, &v6.s6_addr[12], text, sizeof(text));
-    } else {
-      inet_ntop(AF_INET6, &v6, text, sizeof(text));
-    }
-  }
-  return text;
-}
-
 }  // namespace concierge::http

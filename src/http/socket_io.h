@@ -58,8 +58,6 @@ void IgnoreSigpipe();
 
 Result<Fd> ListenTcp(const HostPort& address, int backlog);
 uint16_t LocalPort(int fd);
-// PeerAddress is the connected peer's IP address, IPv4-mapped IPv6 given as IPv4; "" on error.
-std::string PeerAddress(int fd);
 Result<Fd> ConnectTcp(const HostPort& address, std::chrono::milliseconds timeout);
 void SetIoTimeout(int fd, std::chrono::milliseconds timeout);
 

@@ -1,10 +1,8 @@
 #include "http/tls_stream.h"
 
-#include <poll.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include <array>
 #include <cerrno>
 
 #include <openssl/err.h>
@@ -92,30 +90,6 @@ Status TlsStream::ReadMessage(MessageParser& parser) {
 void TlsStream::Shutdown() {
   SSL_shutdown(ssl_.get());
   crypto::ClearOpenSslErrors();
-}
-
-void TlsStream::CloseAfterRefusal(std::chrono::milliseconds budget, std::size_t max_bytes) {
-  Shutdown();
-  ::shutdown(fd_.get(), SHUT_WR);
-  auto deadline = std::chrono::steady_clock::now() + budget;
-  std::array<char, 16384> sink{};
-  std::size_t discarded = 0;
-  while (discarded < max_bytes) {
-    auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
-        deadline - std::chrono::steady_clock::now());
-    if (left.count() <= 0) {
-      return;
-    }
-    pollfd readable{.fd = fd_.get(), .events = POLLIN, .revents = 0};
-    if (::poll(&readable, 1, static_cast<int>(left.count())) <= 0) {
-      return;
-    }
-    ssize_t got = ::read(fd_.get(), sink.data(), sink.size());
-    if (got <= 0) {
-      return;
-    }
-    discarded += static_cast<std::size_t>(got);
-  }
 }
 
 }  // namespace concierge::http

@@ -1,7 +1,5 @@
 #pragma once
 
-#include <chrono>
-#include <cstddef>
 #include <string>
 #include <string_view>
 
@@ -23,11 +21,6 @@ class TlsStream {
   // cleanly before sending anything.
   Status ReadMessage(MessageParser& parser);
   void Shutdown();
-  // CloseAfterRefusal ends a connection whose request was refused before its body was read.
-  // Closing with unread input makes the kernel send a reset, which can reach the client
-  // before the refusal does; so stop writing, then discard what the peer still sends for a
-  // bounded time and size.
-  void CloseAfterRefusal(std::chrono::milliseconds budget, std::size_t max_bytes);
 
   SSL* ssl() const { return ssl_.get(); }
 

@@ -2,6 +2,9 @@
 // the limit it broke, with the status HTTP has for it (408, 413, 414, 431).
 #include "http/https_server.h"
 
+#include <regex>
+#include <thread>
+
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
@@ -21,6 +24,7 @@ class HttpsServerTest : public ::testing::Test {
     ServerOptions options;
     options.workers = 2;
     options.idle_timeout = std::chrono::milliseconds(300);
+    options.request_timeout = std::chrono::milliseconds(300);
     options.limits = {.max_target_bytes = 256, .max_header_bytes = 1024, .max_body_bytes = 2048};
     server_ = HttpsServer::Start(
                   {"127.0.0.1", 0}, MakeServerContext(identity_, false).value(),
@@ -75,12 +79,77 @@ TEST_F(HttpsServerTest, ABodyOverTheLimitIs413AndNamesItsSize) {
 TEST_F(HttpsServerTest, ARequestThatStallsIs408AndSaysHowFarItGot) {
   HttpResponse stalled = SendRaw("POST / HTTP/1.1\r\ncontent-length: 100\r\n\r\n0123456789");
   EXPECT_EQ(stalled.status, 408);
-  EXPECT_THAT(stalled.body,
-              HasSubstr("the request stalled: nothing arrived for 300 ms, the limit"));
+  EXPECT_THAT(stalled.body, HasSubstr("the request did not arrive within 300 ms, the limit"));
   EXPECT_THAT(stalled.body, HasSubstr("10 of a 100-byte body"));
   HttpResponse fine = SendRaw("POST / HTTP/1.1\r\ncontent-length: 2\r\n\r\nok");
   EXPECT_EQ(fine.status, 200);
   EXPECT_EQ(fine.body, "ok");
+}
+
+// The server reset its timer on every byte: a client trickling one byte every 100 ms held a
+// connection (and, with the thread-per-connection server, a worker) for as long as it liked.
+TEST_F(HttpsServerTest, ARequestTrickledSlowlyIsCutOffByItsTotalDeadline) {
+  Fd fd = ConnectTcp({"127.0.0.1", server_->port()}, std::chrono::seconds(5)).value();
+  TlsStream stream(std::move(fd), crypto::OpenSslPtr<SSL>(SSL_new(client_ctx_.get())));
+  ASSERT_TRUE(stream.Handshake(/*server=*/false));
+  ASSERT_TRUE(stream.WriteAll("POST / HTTP/1.1\r\ncontent-length: 100\r\n\r\n"));
+  constexpr int kTrickled = 40;  // 4 s of body bytes, far past the 300 ms deadline
+  for (int i = 0; i < kTrickled; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    if (!stream.WriteAll("x")) {
+      break;  // the server has stopped reading: that is the point
+    }
+  }
+  MessageParser parser(MessageParser::Kind::kResponse, {});
+  ASSERT_TRUE(stream.ReadMessage(parser));
+  HttpResponse cut = parser.TakeResponse();
+  EXPECT_EQ(cut.status, 408);
+  EXPECT_THAT(cut.body, HasSubstr("did not arrive within 300 ms"));
+  // The body that had arrived when the deadline passed: well short of all that was trickled.
+  std::smatch got;
+  ASSERT_TRUE(std::regex_search(cut.body, got, std::regex("(\\d+) of a 100-byte body")))
+      << cut.body;
+  EXPECT_LT(std::stoi(got[1]), kTrickled);
+}
+
+// Connections are capped per source address; one more is closed as soon as it is accepted,
+// and the others are served as before.
+TEST(HttpsServerCapTest, ConnectionsOverThePerSourceCapAreClosedAtAccept) {
+  auto ca = testing::MakeTestCa(SystemClock().Now());
+  auto identity = testing::MakeTlsIdentity(ca);
+  ServerOptions options;
+  options.workers = 1;
+  options.max_connections_per_source = 3;
+  auto server = HttpsServer::Start(
+                    {"127.0.0.1", 0}, MakeServerContext(identity, false).value(),
+                    [](const HttpRequest&, const ConnectionInfo&) {
+                      return MakeResponse(200, "text/plain", "ok");
+                    },
+                    options)
+                    .value();
+  std::vector<Fd> held;
+  for (int i = 0; i < 3; ++i) {
+    held.push_back(ConnectTcp({"127.0.0.1", server->port()}, std::chrono::seconds(5)).value());
+  }
+  // The fourth connection from 127.0.0.1 is accepted by the kernel and closed by the server.
+  Fd over = ConnectTcp({"127.0.0.1", server->port()}, std::chrono::seconds(5)).value();
+  char byte = 0;
+  SetIoTimeout(over.get(), std::chrono::seconds(10));
+  EXPECT_EQ(::read(over.get(), &byte, 1), 0) << "the server should close the connection";
+  ServerCounters counters = server->counters();
+  EXPECT_EQ(counters.refused_over_cap, 1u);
+  EXPECT_EQ(counters.open, 3);
+  // Their places are freed when they close, and the next client is served.
+  held.clear();
+  for (int i = 0; i < 500 && server->counters().open > 0; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  EXPECT_EQ(server->counters().open, 0);
+  auto client_ctx = MakeClientContext(std::nullopt, {ca.certificate}).value();
+  auto client = HttpsClient::Connect({"127.0.0.1", server->port()}, client_ctx.get(), {}).value();
+  auto answer = Get(client, "/");
+  ASSERT_TRUE(answer) << answer.error().ToString();
+  EXPECT_EQ(answer->body, "ok");
 }
 
 TEST(MessageParserEofTest, AMessageCutShortSaysHowFarItGot) {
