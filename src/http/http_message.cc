@@ -54,6 +54,8 @@ std::string_view ReasonPhrase(int status) {
       return "Internal Server Error";
     case 503:
       return "Service Unavailable";
+    case 505:
+      return "HTTP Version Not Supported";
     case 504:
       return "Gateway Timeout";
     default:
@@ -177,6 +179,8 @@ struct MessageParser::State {
   std::string body;
   bool complete = false;
   BrokenLimit broken = BrokenLimit::kNone;
+  std::string malformed;  // what RFC 9112 forbids in a message that http_parser accepted
+  bool unsupported_version = false;
   bool keep_alive = true;
 
   void FlushHeader() {
@@ -198,6 +202,36 @@ struct MessageParser::State {
   }
 
   std::string Noun() const { return kind == Kind::kRequest ? "request" : "response"; }
+
+  // http_parser accepts a header line folded onto the next (obs-fold) and whitespace before
+  // the first header; RFC 9112 §5.2 and §2.2 say a server rejects both with 400. Both are a
+  // line of the header section that starts with a space or tab, so the header section's
+  // bytes are watched for one, across calls to Feed, until the empty line that ends it.
+  struct HeaderLines {
+    bool started = false;     // a byte of the start line has been seen (leading CRLFs skipped)
+    bool line_start = false;  // the previous byte ended a line
+    bool done = false;        // the empty line has been seen
+  } header_lines;
+
+  bool FindsFoldedLine(const char* data, size_t size) {
+    for (size_t i = 0; i < size && !header_lines.done; ++i) {
+      char c = data[i];
+      if (!header_lines.started) {
+        header_lines.started = c != '\r' && c != '\n';
+        continue;
+      }
+      if (header_lines.line_start && (c == ' ' || c == '\t')) {
+        return true;
+      }
+      if (header_lines.line_start && (c == '\r' || c == '\n')) {
+        header_lines.done = true;
+      }
+      if (c != '\r') {
+        header_lines.line_start = c == '\n';
+      }
+    }
+    return false;
+  }
 };
 
 namespace {
@@ -237,6 +271,19 @@ MessageParser::MessageParser(Kind kind, ParserLimits limits) : state_(std::make_
   s.on_headers_complete = [](http_parser* p) {
     auto* state = StateOf(p);
     state->FlushHeader();
+    if (state->kind == Kind::kRequest) {
+      if (p->http_major != 1) {
+        state->unsupported_version = true;
+        state->malformed = "HTTP/" + std::to_string(p->http_major) + "." +
+                           std::to_string(p->http_minor) +
+                           " is not supported: this server speaks HTTP/1.1";
+        return -1;
+      }
+      if (p->http_minor >= 1 && !state->headers.contains("host")) {
+        state->malformed = "an HTTP/1.1 request must carry a Host header (RFC 9112 §3.2)";
+        return -1;
+      }
+    }
     if (p->content_length != ULLONG_MAX) {
       state->declared_length = p->content_length;
     }
@@ -280,6 +327,9 @@ void MessageParser::Reset() {
   s.body.clear();
   s.complete = false;
   s.broken = BrokenLimit::kNone;
+  s.malformed.clear();
+  s.unsupported_version = false;
+  s.header_lines = {};
   s.bytes_seen = 0;
   s.declared_length.reset();
 }
@@ -288,6 +338,11 @@ Result<size_t> MessageParser::Feed(const char* data, size_t size) {
   auto& s = *state_;
   if (s.complete) {
     return size_t{0};
+  }
+  if (s.kind == Kind::kRequest && s.FindsFoldedLine(data, size)) {
+    return MakeError(ErrorCode::kBadFormat,
+                     "a header line starts with whitespace: obs-fold or a space before the first "
+                     "header (RFC 9112 §5.2, §2.2)");
   }
   // The content length is read before http_parser_execute resets it on a completed message.
   size_t used = http_parser_execute(&s.parser, &s.settings, data, size);
@@ -317,11 +372,18 @@ Result<size_t> MessageParser::Feed(const char* data, size_t size) {
                            ", more than the limit of " + std::to_string(s.limits.max_body_bytes));
     }
   }
+  if (!s.malformed.empty()) {
+    return MakeError(ErrorCode::kBadFormat, s.malformed);
+  }
   if (err != HPE_OK) {
     return MakeError(ErrorCode::kBadFormat,
                      std::string("malformed HTTP message: ") + http_errno_description(err));
   }
   return used;
+}
+
+bool MessageParser::UnsupportedVersion() const {
+  return state_->unsupported_version;
 }
 
 bool MessageParser::Complete() const {

@@ -69,6 +69,8 @@ class MessageParser {
   // the connection completes; a message cut short is kUnavailable, saying how far it got.
   Status FinishOnEof();
   BrokenLimit broken_limit() const;
+  // UnsupportedVersion: the request is not HTTP/1.x (a server answers 505).
+  bool UnsupportedVersion() const;
   // Started: bytes of the current message have arrived. Progress says how much, for errors.
   bool Started() const;
   std::string Progress() const;

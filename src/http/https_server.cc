@@ -251,6 +251,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
       BrokenLimit broken = parser_.broken_limit();
       refusal.status = broken == BrokenLimit::kTarget    ? 414
                        : broken == BrokenLimit::kHeaders ? 431
+                       : parser_.UnsupportedVersion()    ? 505
                                                          : refusal.status;
       Refuse(std::move(refusal));
       return;
@@ -580,7 +581,12 @@ Result<std::unique_ptr<HttpsServer>> HttpsServer::Start(const HostPort& address,
 HttpsServer::HttpsServer(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
 
 HttpsServer::~HttpsServer() {
-  Stop();
+  try {
+    Stop();
+  } catch (const std::exception&) {
+    // Stopping throws only if a thread cannot be joined or memory runs out; a destructor can
+    // do nothing better than let the process go on.
+  }
 }
 
 uint16_t HttpsServer::port() const {

@@ -61,6 +61,9 @@ Result<std::unique_ptr<LabSite>> StartLabSite(const std::filesystem::path& dir,
   ASSIGN_OR_RETURN(auto ctx, http::MakeServerContext(site->directory.Tls(), true));
   http::ServerOptions options;
   options.workers = workers;
+  // Every lab pledge connects from 127.0.0.1, as if through one join proxy: the per-source cap
+  // would otherwise refuse a lab run with a thousand pledges in flight.
+  options.max_connections_per_source = options.max_connections;
   LabSite* raw = site.get();
   ASSIGN_OR_RETURN(site->server,
                    http::HttpsServer::Start(

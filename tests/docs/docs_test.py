@@ -8,7 +8,8 @@ first on PATH. A fenced block whose lines start with "$ " is a command block: ea
 (continued over lines ending in a backslash) runs in bash, and what it prints (stdout and
 stderr together) must be what the document shows under it. A command ending in "&" starts a
 server in the background; the next command waits until the address after its --listen
-accepts connections. Servers are stopped when the document ends.
+accepts connections and the server has printed a line. Servers are stopped when the document
+ends.
 
 Directives, as HTML comments so that readers do not see them:
   <!-- docs-test: setup           commands, one per line, run where they stand (what the
@@ -220,9 +221,16 @@ class Runner:
                 return
             try:
                 with socket.create_connection((host, int(port)), timeout=1):
-                    return
+                    break
             except OSError:
                 time.sleep(0.05)
+        # A server listens before it prints its banner: wait for the line too, or a loaded
+        # machine shows the document an empty output.
+        while time.time() < deadline and process.poll() is None:
+            with open(log.name, encoding="utf-8", errors="replace") as written:
+                if written.read().endswith("\n"):
+                    return
+            time.sleep(0.05)
 
     def run(self, text):
         """Runs one command; returns its output lines (ports mapped back to the document's)."""

@@ -10,7 +10,7 @@ source "$(dirname "$0")/lib.sh"
 IDLE=${FLOOD_IDLE:-5000}
 SLOW=${FLOOD_SLOW:-500}
 PLEDGES=${FLOOD_PLEDGES:-200}
-RSS_BUDGET_KB=$((50 * 1024))
+RSS_BUDGET_MB=${FLOOD_RSS_BUDGET_MB:-50}  # "none" in sanitizer builds (tests/CMakeLists.txt)
 
 needed=$((IDLE + SLOW + 1000))
 ulimit -n "$(ulimit -Hn)"
@@ -46,6 +46,7 @@ step "hold $IDLE idle and $SLOW slowloris connections"
 python3 "$(dirname "$0")/flood.py" "${REGISTRAR%:*}" "${REGISTRAR##*:}" \
   --idle "$IDLE" --slow "$SLOW" --status "$WORK/flood.status" >"$WORK/flood.log" 2>&1 &
 PIDS+=($!)
+FLOOD_PID=$!
 held=0
 for _ in $(seq 1 600); do
   if [ -s "$WORK/flood.status" ]; then
@@ -63,7 +64,11 @@ flooded_kb=$(rss_kb "$SERVE_PID")
 grown_kb=$((flooded_kb - before_kb))
 echo "serve RSS: $before_kb KiB before, $flooded_kb KiB holding the flood (+$grown_kb KiB," \
   "$((grown_kb * 1024 / (IDLE + SLOW))) bytes per connection)"
-[ "$grown_kb" -lt "$RSS_BUDGET_KB" ] || fail "the flood grew serve by $grown_kb KiB, over 50 MB"
+if [ "$RSS_BUDGET_MB" = none ]; then
+  echo "memory budget not checked in this sanitizer build; the release build checks it"
+elif [ "$grown_kb" -ge $((RSS_BUDGET_MB * 1024)) ]; then
+  fail "the flood grew serve by $grown_kb KiB, over $RSS_BUDGET_MB MB"
+fi
 
 step "$PLEDGES pledges enroll at once, under the flood"
 pids=()
@@ -81,8 +86,10 @@ if [ "$failed" -gt 0 ]; then
   grep -L "^enrolled" "$WORK"/enroll-*.log | head -3 | xargs -r tail -n 3 >&2
   fail "$failed of $PLEDGES pledges failed under the flood"
 fi
-read -r _ idle _ slow _ _ <"$WORK/flood.status"
-[ "$idle" -gt 0 ] && [ "$slow" -gt 0 ] || fail "the flood was not held while pledges enrolled"
+# The pledges started with the whole flood held. Connections the server cut off on their
+# deadlines while the pledges ran (a slow build takes longer than the 10 s idle limit) were
+# opened again by the flood, which must still be running.
+kill -0 "$FLOOD_PID" 2>/dev/null || { cat "$WORK/flood.log"; fail "the flood stopped early"; }
 enrolled=$("$BIN" devices list --dir "$S" --json | grep -c '"state": "enrolled"' || true)
 [ "$enrolled" = $((PLEDGES + 1)) ] || fail "$enrolled devices enrolled, expected $((PLEDGES + 1))"
 echo "all $PLEDGES pledges enrolled under the flood"

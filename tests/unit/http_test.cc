@@ -36,11 +36,13 @@ TEST(MessageParserTest, ParsesARequestFedByteByByte) {
 
 TEST(MessageParserTest, RefusesOversizeBodiesAndHeaders) {
   ParserLimits limits{.max_header_bytes = 64, .max_body_bytes = 4};
-  auto big_body = ParseRequest("POST / HTTP/1.1\r\nContent-Length: 5\r\n\r\nhello", limits);
+  auto big_body =
+      ParseRequest("POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 5\r\n\r\nhello", limits);
   ASSERT_FALSE(big_body);
   EXPECT_EQ(big_body.error().code(), ErrorCode::kTooLarge);
   auto chunked = ParseRequest(
-      "POST / HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n0\r\n\r\n", limits);
+      "POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n0\r\n\r\n",
+      limits);
   ASSERT_FALSE(chunked);
   EXPECT_EQ(chunked.error().code(), ErrorCode::kTooLarge);
   auto big_header =
@@ -53,6 +55,23 @@ TEST(MessageParserTest, RefusesMalformedRequests) {
   auto bad = ParseRequest("NOT HTTP AT ALL\r\n\r\n");
   ASSERT_FALSE(bad);
   EXPECT_EQ(bad.error().code(), ErrorCode::kBadFormat);
+}
+
+TEST(MessageParserTest, RefusesWhatRfc9112Forbids) {
+  auto no_host = ParseRequest("GET / HTTP/1.1\r\n\r\n");
+  ASSERT_FALSE(no_host);
+  EXPECT_EQ(no_host.error().code(), ErrorCode::kBadFormat);
+  EXPECT_TRUE(ParseRequest("GET / HTTP/1.0\r\n\r\n")) << "HTTP/1.0 needs no Host";
+  MessageParser http2(MessageParser::Kind::kRequest, {});
+  std::string text = "GET / HTTP/2.0\r\nHost: a\r\n\r\n";
+  ASSERT_FALSE(http2.Feed(text.data(), text.size()));
+  EXPECT_TRUE(http2.UnsupportedVersion());
+  auto folded = ParseRequest("GET / HTTP/1.1\r\nHost: a\r\nX: one\r\n\ttwo\r\n\r\n");
+  ASSERT_FALSE(folded);
+  EXPECT_EQ(
+      folded.error().message(),
+      "a header line starts with whitespace: obs-fold or a space before the first header (RFC "
+      "9112 §5.2, §2.2)");
 }
 
 TEST(MessageParserTest, SerializedResponseParsesBack) {

@@ -59,29 +59,49 @@ TEST_F(HttpsServerTest, ALongTargetIs414AndLongHeadersAre431) {
   EXPECT_EQ(long_target.status, 414);
   EXPECT_EQ(long_target.body, "the request target is longer than 256 bytes, the limit\n");
   HttpResponse long_headers =
-      SendRaw("GET / HTTP/1.1\r\nx-big: " + std::string(1100, 'b') + "\r\n\r\n");
+      SendRaw("GET / HTTP/1.1\r\nhost: a\r\nx-big: " + std::string(1100, 'b') + "\r\n\r\n");
   EXPECT_EQ(long_headers.status, 431);
   EXPECT_EQ(long_headers.body, "the request's headers exceed 1024 bytes, the limit\n");
 }
 
 TEST_F(HttpsServerTest, ABodyOverTheLimitIs413AndNamesItsSize) {
-  HttpResponse declared =
-      SendRaw("POST / HTTP/1.1\r\ncontent-length: 5000\r\n\r\n" + std::string(5000, 'c'));
+  HttpResponse declared = SendRaw("POST / HTTP/1.1\r\nhost: a\r\ncontent-length: 5000\r\n\r\n" +
+                                  std::string(5000, 'c'));
   EXPECT_EQ(declared.status, 413);
   EXPECT_EQ(declared.body, "the request's body is 5000 bytes, more than the limit of 2048\n");
-  HttpResponse chunked = SendRaw("POST / HTTP/1.1\r\ntransfer-encoding: chunked\r\n\r\n1000\r\n" +
-                                 std::string(4096, 'c') + "\r\n0\r\n\r\n");
+  HttpResponse chunked =
+      SendRaw("POST / HTTP/1.1\r\nhost: a\r\ntransfer-encoding: chunked\r\n\r\n1000\r\n" +
+              std::string(4096, 'c') + "\r\n0\r\n\r\n");
   EXPECT_EQ(chunked.status, 413);
   EXPECT_EQ(chunked.body, "the request's body exceeds 2048 bytes, more than the limit of 2048\n");
 }
 
+// RFC 9112 strictness that http_parser leaves to its user: no Host, another version, obs-fold.
+TEST_F(HttpsServerTest, WhatHttp11ForbidsIsRefusedWithItsStatus) {
+  HttpResponse no_host = SendRaw("GET / HTTP/1.1\r\n\r\n");
+  EXPECT_EQ(no_host.status, 400);
+  EXPECT_EQ(no_host.body, "an HTTP/1.1 request must carry a Host header (RFC 9112 §3.2)\n");
+  HttpResponse http2 = SendRaw("GET / HTTP/2.0\r\nhost: a\r\n\r\n");
+  EXPECT_EQ(http2.status, 505);
+  EXPECT_EQ(http2.body, "HTTP/2.0 is not supported: this server speaks HTTP/1.1\n");
+  HttpResponse folded = SendRaw("GET / HTTP/1.1\r\nhost: a\r\nx-a: one\r\n two\r\n\r\n");
+  EXPECT_EQ(folded.status, 400);
+  EXPECT_EQ(
+      folded.body,
+      "a header line starts with whitespace: obs-fold or a space before the first header (RFC "
+      "9112 §5.2, §2.2)\n");
+  HttpResponse http10 = SendRaw("POST / HTTP/1.0\r\ncontent-length: 2\r\n\r\nok");
+  EXPECT_EQ(http10.status, 200) << "HTTP/1.0 has no Host requirement";
+}
+
 // A body that stopped arriving was answered "stream ended at an unexpected time".
 TEST_F(HttpsServerTest, ARequestThatStallsIs408AndSaysHowFarItGot) {
-  HttpResponse stalled = SendRaw("POST / HTTP/1.1\r\ncontent-length: 100\r\n\r\n0123456789");
+  HttpResponse stalled =
+      SendRaw("POST / HTTP/1.1\r\nhost: a\r\ncontent-length: 100\r\n\r\n0123456789");
   EXPECT_EQ(stalled.status, 408);
   EXPECT_THAT(stalled.body, HasSubstr("the request did not arrive within 300 ms, the limit"));
   EXPECT_THAT(stalled.body, HasSubstr("10 of a 100-byte body"));
-  HttpResponse fine = SendRaw("POST / HTTP/1.1\r\ncontent-length: 2\r\n\r\nok");
+  HttpResponse fine = SendRaw("POST / HTTP/1.1\r\nhost: a\r\ncontent-length: 2\r\n\r\nok");
   EXPECT_EQ(fine.status, 200);
   EXPECT_EQ(fine.body, "ok");
 }
@@ -92,7 +112,7 @@ TEST_F(HttpsServerTest, ARequestTrickledSlowlyIsCutOffByItsTotalDeadline) {
   Fd fd = ConnectTcp({"127.0.0.1", server_->port()}, std::chrono::seconds(5)).value();
   TlsStream stream(std::move(fd), crypto::OpenSslPtr<SSL>(SSL_new(client_ctx_.get())));
   ASSERT_TRUE(stream.Handshake(/*server=*/false));
-  ASSERT_TRUE(stream.WriteAll("POST / HTTP/1.1\r\ncontent-length: 100\r\n\r\n"));
+  ASSERT_TRUE(stream.WriteAll("POST / HTTP/1.1\r\nhost: a\r\ncontent-length: 100\r\n\r\n"));
   constexpr int kTrickled = 40;  // 4 s of body bytes, far past the 300 ms deadline
   for (int i = 0; i < kTrickled; ++i) {
     std::this_thread::sleep_for(std::chrono::milliseconds(100));
@@ -154,7 +174,7 @@ TEST(HttpsServerCapTest, ConnectionsOverThePerSourceCapAreClosedAtAccept) {
 
 TEST(MessageParserEofTest, AMessageCutShortSaysHowFarItGot) {
   MessageParser parser(MessageParser::Kind::kRequest, {});
-  std::string text = "POST / HTTP/1.1\r\ncontent-length: 10\r\n\r\nabc";
+  std::string text = "POST / HTTP/1.1\r\nhost: a\r\ncontent-length: 10\r\n\r\nabc";
   ASSERT_TRUE(parser.Feed(text.data(), text.size()));
   auto cut = parser.FinishOnEof();
   ASSERT_FALSE(cut);
