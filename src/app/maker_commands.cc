@@ -163,10 +163,8 @@ Status MudSign(const MakerArgs& args, const Output& output) {
   ASSIGN_OR_RETURN_CTX(auto file, mud::ParseMudJson(body), args.file);
   ASSIGN_OR_RETURN_CTX(http::Url url, http::ParseHttpsUrl(file.mud_url), "mud-url");
   ASSIGN_OR_RETURN(auto signer, MudSigner(maker, url.host));
-  ASSIGN_OR_RETURN(
-      Bytes signature,
-      crypto::CmsSign(ByteSpan(reinterpret_cast<const uint8_t*>(body.data()), body.size()),
-                      signer.certificate, signer.key, {}, {.detached = true}));
+  ASSIGN_OR_RETURN(Bytes signature, crypto::CmsSign(AsBytes(body), signer.certificate, signer.key,
+                                                    {}, {.detached = true}));
   // Published under the names the URL and its signature URL end in, for `maker serve`.
   std::string name = url.path.substr(url.path.rfind('/') + 1);
   std::string signature_url = mud::SignatureUrl(file);

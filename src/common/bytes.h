@@ -13,6 +13,11 @@ namespace concierge {
 using Bytes = std::vector<uint8_t>;
 using ByteSpan = std::span<const uint8_t>;
 
+// AsBytes views text's bytes without copying; text must outlive the span.
+inline ByteSpan AsBytes(std::string_view text) {
+  return {reinterpret_cast<const uint8_t*>(text.data()), text.size()};
+}
+
 inline Bytes ToBytes(std::string_view text) {
   return Bytes(text.begin(), text.end());
 }

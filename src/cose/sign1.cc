@@ -96,16 +96,14 @@ Result<Bytes> RawToDer(ByteSpan raw, size_t size) {
   }
   crypto::OpenSslPtr<BIGNUM> r(BN_bin2bn(raw.data(), static_cast<int>(size), nullptr));
   crypto::OpenSslPtr<BIGNUM> s(BN_bin2bn(raw.data() + size, static_cast<int>(size), nullptr));
-  ECDSA_SIG* signature = ECDSA_SIG_new();
-  if (!r || !s || signature == nullptr || ECDSA_SIG_set0(signature, r.get(), s.get()) != 1) {
-    ECDSA_SIG_free(signature);
+  crypto::OpenSslPtr<ECDSA_SIG> signature(ECDSA_SIG_new());
+  if (!r || !s || !signature || ECDSA_SIG_set0(signature.get(), r.get(), s.get()) != 1) {
     return std::unexpected(crypto::OpenSslError(ErrorCode::kInternal, "ECDSA signature"));
   }
   (void)r.release();  // owned by signature now
   (void)s.release();
   unsigned char* der = nullptr;
-  int length = i2d_ECDSA_SIG(signature, &der);
-  ECDSA_SIG_free(signature);
+  int length = i2d_ECDSA_SIG(signature.get(), &der);
   if (length <= 0) {
     return std::unexpected(crypto::OpenSslError(ErrorCode::kInternal, "ECDSA signature"));
   }
@@ -116,16 +114,16 @@ Result<Bytes> RawToDer(ByteSpan raw, size_t size) {
 
 Result<Bytes> DerToRaw(ByteSpan der, size_t size) {
   const unsigned char* cursor = der.data();
-  ECDSA_SIG* signature = d2i_ECDSA_SIG(nullptr, &cursor, static_cast<long>(der.size()));
-  if (signature == nullptr) {
+  crypto::OpenSslPtr<ECDSA_SIG> signature(
+      d2i_ECDSA_SIG(nullptr, &cursor, static_cast<long>(der.size())));
+  if (!signature) {
     return std::unexpected(crypto::OpenSslError(ErrorCode::kInternal, "ECDSA signature"));
   }
   Bytes raw(2 * size);
-  const BIGNUM* r = ECDSA_SIG_get0_r(signature);
-  const BIGNUM* s = ECDSA_SIG_get0_s(signature);
+  const BIGNUM* r = ECDSA_SIG_get0_r(signature.get());
+  const BIGNUM* s = ECDSA_SIG_get0_s(signature.get());
   bool ok = BN_bn2binpad(r, raw.data(), static_cast<int>(size)) == static_cast<int>(size) &&
             BN_bn2binpad(s, raw.data() + size, static_cast<int>(size)) == static_cast<int>(size);
-  ECDSA_SIG_free(signature);
   if (!ok) {
     return MakeError(ErrorCode::kInternal, "ECDSA signature does not fit the curve size");
   }

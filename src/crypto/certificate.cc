@@ -43,17 +43,29 @@ Certificate Certificate::Adopt(X509* x509) {
   return Certificate(std::shared_ptr<X509>(x509, X509_free));
 }
 
+Certificate Certificate::Share(X509* x509) {
+  X509_up_ref(x509);
+  return Adopt(x509);
+}
+
+void PushShared(STACK_OF(X509) * stack, const Certificate& cert) {
+  X509_up_ref(cert.get());
+  if (sk_X509_push(stack, cert.get()) == 0) {
+    X509_free(cert.get());  // the stack did not take the reference
+  }
+}
+
 Result<Certificate> Certificate::FromDer(ByteSpan der) {
   const unsigned char* p = der.data();
   X509* x509 = d2i_X509(nullptr, &p, static_cast<long>(der.size()));
   if (x509 == nullptr) {
     return std::unexpected(OpenSslError(ErrorCode::kBadFormat, "parsing a DER certificate"));
   }
+  Certificate cert = Adopt(x509);
   if (p != der.data() + der.size()) {
-    X509_free(x509);
     return MakeError(ErrorCode::kBadFormat, "certificate has trailing bytes");
   }
-  return Adopt(x509);
+  return cert;
 }
 
 Result<Certificate> Certificate::FromPem(std::string_view pem) {
@@ -138,15 +150,13 @@ Result<std::string> Certificate::Ia5Extension(const char* oid) const {
   const ASN1_OCTET_STRING* value = X509_EXTENSION_get_data(X509_get_ext(get(), index));
   const unsigned char* p = ASN1_STRING_get0_data(value);
   long length = ASN1_STRING_length(value);
-  ASN1_IA5STRING* ia5 = d2i_ASN1_IA5STRING(nullptr, &p, length);
-  if (ia5 == nullptr) {
+  OpenSslPtr<ASN1_STRING> ia5(d2i_ASN1_IA5STRING(nullptr, &p, length));
+  if (!ia5) {
     return std::unexpected(OpenSslError(ErrorCode::kBadFormat,
                                         std::string("extension ") + oid + " is not an IA5String"));
   }
-  std::string out(reinterpret_cast<const char*>(ASN1_STRING_get0_data(ia5)),
-                  static_cast<size_t>(ASN1_STRING_length(ia5)));
-  ASN1_IA5STRING_free(ia5);
-  return out;
+  return std::string(reinterpret_cast<const char*>(ASN1_STRING_get0_data(ia5.get())),
+                     static_cast<size_t>(ASN1_STRING_length(ia5.get())));
 }
 
 Bytes Certificate::AuthorityKeyIdExtnValue() const {
@@ -206,8 +216,7 @@ Status VerifyChain(const Certificate& leaf, const std::vector<Certificate>& inte
   }
   OpenSslPtr<STACK_OF(X509)> untrusted(sk_X509_new_null());
   for (const auto& cert : intermediates) {
-    X509_up_ref(cert.get());
-    sk_X509_push(untrusted.get(), cert.get());
+    PushShared(untrusted.get(), cert);
   }
   OpenSslPtr<X509_STORE_CTX> ctx(X509_STORE_CTX_new());
   if (X509_STORE_CTX_init(ctx.get(), store.get(), leaf.get(), untrusted.get()) != 1) {

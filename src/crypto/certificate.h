@@ -24,6 +24,8 @@ class Certificate {
   static Result<std::vector<Certificate>> FromPemChain(std::string_view pem);
   // Adopt takes ownership of one reference to x509.
   static Certificate Adopt(X509* x509);
+  // Share takes a reference of its own to x509, which its owner (a stack, an SSL) keeps.
+  static Certificate Share(X509* x509);
 
   Bytes Der() const;
   std::string Pem() const;
@@ -74,6 +76,10 @@ struct ChainOptions {
   // the chain, as a BRSKI pinned-domain-cert may.
   bool allow_partial = false;
 };
+
+// PushShared adds cert to stack with a reference of the stack's own (an owning stack, freed
+// with sk_X509_pop_free, as OpenSslPtr<STACK_OF(X509)> does).
+void PushShared(STACK_OF(X509) * stack, const Certificate& cert);
 
 // VerifyChain checks that leaf chains to one of anchors, through untrusted intermediates, with
 // every certificate valid at options.at. Fails with kSecurity naming OpenSSL's reason.

@@ -24,11 +24,10 @@ Status AddConfExtension(X509* cert, X509V3_CTX* ctx, int nid, const std::string&
 
 Status AddIa5Extension(X509* cert, const std::string& oid, const std::string& value) {
   OpenSslPtr<ASN1_OBJECT> object(OBJ_txt2obj(oid.c_str(), 1));
-  ASN1_IA5STRING* ia5 = ASN1_IA5STRING_new();
-  ASN1_STRING_set(ia5, value.data(), static_cast<int>(value.size()));
+  OpenSslPtr<ASN1_STRING> ia5(ASN1_IA5STRING_new());
+  ASN1_STRING_set(ia5.get(), value.data(), static_cast<int>(value.size()));
   unsigned char* der = nullptr;
-  int size = i2d_ASN1_IA5STRING(ia5, &der);
-  ASN1_IA5STRING_free(ia5);
+  int size = i2d_ASN1_IA5STRING(ia5.get(), &der);
   OpenSslPtr<ASN1_OCTET_STRING> octets(ASN1_OCTET_STRING_new());
   ASN1_OCTET_STRING_set(octets.get(), der, size);
   OPENSSL_free(der);

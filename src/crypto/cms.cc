@@ -24,23 +24,21 @@ Result<OpenSslPtr<CMS_ContentInfo>> ParseCms(ByteSpan der) {
 Result<Certificate> SignerCertificate(CMS_ContentInfo* cms) {
   STACK_OF(X509)* signers = CMS_get0_signers(cms);
   int count = signers != nullptr ? sk_X509_num(signers) : 0;
-  X509* signer = count == 1 ? sk_X509_value(signers, 0) : nullptr;
-  if (signer != nullptr) {
-    X509_up_ref(signer);
+  std::optional<Certificate> signer;
+  if (count == 1) {
+    signer = Certificate::Share(sk_X509_value(signers, 0));
   }
   sk_X509_free(signers);
-  if (signer == nullptr) {
+  if (!signer) {
     return MakeError(ErrorCode::kSecurity, "CMS signer certificate not included");
   }
-  return Certificate::Adopt(signer);
+  return *signer;
 }
 
 std::vector<Certificate> TakeCertificates(STACK_OF(X509) * certs) {
   std::vector<Certificate> out;
   for (int i = 0; i < sk_X509_num(certs); ++i) {
-    X509* cert = sk_X509_value(certs, i);
-    X509_up_ref(cert);
-    out.push_back(Certificate::Adopt(cert));
+    out.push_back(Certificate::Share(sk_X509_value(certs, i)));
   }
   return out;
 }
@@ -62,8 +60,7 @@ Result<Bytes> CmsSign(ByteSpan content, const Certificate& signer, const Private
                       const std::vector<Certificate>& extra_certs, const CmsSignOptions& options) {
   OpenSslPtr<STACK_OF(X509)> certs(sk_X509_new_null());
   for (const auto& cert : extra_certs) {
-    X509_up_ref(cert.get());
-    sk_X509_push(certs.get(), cert.get());
+    PushShared(certs.get(), cert);
   }
   OpenSslPtr<BIO> in(BIO_new_mem_buf(content.data(), static_cast<int>(content.size())));
   unsigned int flags = CMS_BINARY | CMS_NOSMIMECAP | (options.detached ? CMS_DETACHED : 0);
@@ -129,12 +126,11 @@ Result<CmsDetachedSignature> CmsVerifyDetached(ByteSpan content, ByteSpan der) {
   // 3.0's CMS_verify makes a copy of it that it leaks when the SignedData names a digest it
   // does not know (found by fuzzing; 272 bytes per request).
   OpenSslPtr<BIO> data(BIO_new(BIO_f_buffer()));
-  BIO* memory = BIO_new_mem_buf(content.data(), static_cast<int>(content.size()));
-  if (!data || memory == nullptr) {
-    BIO_free(memory);
+  OpenSslPtr<BIO> memory(BIO_new_mem_buf(content.data(), static_cast<int>(content.size())));
+  if (!data || !memory) {
     return std::unexpected(OpenSslError(ErrorCode::kInternal, "CMS content buffer"));
   }
-  BIO_push(data.get(), memory);  // freed with data (BIO_free_all)
+  BIO_push(data.get(), memory.release());  // freed with data (BIO_free_all)
   if (CMS_verify(cms.get(), nullptr, nullptr, data.get(), nullptr,
                  CMS_NO_SIGNER_CERT_VERIFY | CMS_BINARY | CMS_DETACHED) != 1) {
     return std::unexpected(OpenSslError(ErrorCode::kSecurity, "CMS signature does not verify"));
@@ -158,8 +154,7 @@ Result<CmsDetachedSignature> CmsVerifyDetached(ByteSpan content, ByteSpan der) {
 Result<Bytes> CertsOnlyDer(const std::vector<Certificate>& certs) {
   OpenSslPtr<STACK_OF(X509)> stack(sk_X509_new_null());
   for (const auto& cert : certs) {
-    X509_up_ref(cert.get());
-    sk_X509_push(stack.get(), cert.get());
+    PushShared(stack.get(), cert);
   }
   OpenSslPtr<CMS_ContentInfo> cms(
       CMS_sign(nullptr, nullptr, stack.get(), nullptr, CMS_PARTIAL | CMS_BINARY));

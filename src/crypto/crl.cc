@@ -34,13 +34,13 @@ Result<OpenSslPtr<ASN1_STRING>> Time(SystemTime at) {
 Status AddEntry(X509_CRL* crl, const RevokedCertificate& entry) {
   ASSIGN_OR_RETURN(auto serial, SerialFromHex(entry.serial_hex));
   ASSIGN_OR_RETURN(auto when, Time(entry.revoked_at));
-  X509_REVOKED* revoked = X509_REVOKED_new();
-  if (revoked == nullptr || X509_REVOKED_set_serialNumber(revoked, serial.get()) != 1 ||
-      X509_REVOKED_set_revocationDate(revoked, when.get()) != 1 ||
-      X509_CRL_add0_revoked(crl, revoked) != 1) {
-    X509_REVOKED_free(revoked);
+  OpenSslPtr<X509_REVOKED> revoked(X509_REVOKED_new());
+  if (!revoked || X509_REVOKED_set_serialNumber(revoked.get(), serial.get()) != 1 ||
+      X509_REVOKED_set_revocationDate(revoked.get(), when.get()) != 1 ||
+      X509_CRL_add0_revoked(crl, revoked.get()) != 1) {
     return std::unexpected(OpenSslError(ErrorCode::kInternal, "CRL entry"));
   }
+  (void)revoked.release();  // owned by the CRL now
   return OkStatus();
 }
 

@@ -103,8 +103,7 @@ Result<ApplyReport> Enforce(mud::MudManager& manager, mud::MudStore& store, Fire
   std::string ruleset = RenderRuleset(site.policy);
   ApplyReport report;
   report.dry_run = dry_run;
-  report.sha256 = HexEncode(
-      crypto::Sha256(ByteSpan(reinterpret_cast<const uint8_t*>(ruleset.data()), ruleset.size())));
+  report.sha256 = HexEncode(crypto::Sha256(AsBytes(ruleset)));
   report.devices = site.policy.bindings.size();
   report.profiles = site.policy.profiles.size();
   report.rules = site.policy.RuleCount();

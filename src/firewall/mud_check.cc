@@ -196,9 +196,8 @@ MudCheckReport CheckMudFile(std::string_view body, const std::optional<Signature
                               signature->trust_expired_signers
                                   ? mud::ExpiredSignerPolicy::kTrustSigningTime
                                   : mud::ExpiredSignerPolicy::kRefuse};
-    auto verified = mud::VerifyMudSignature(
-        ByteSpan(reinterpret_cast<const uint8_t*>(body.data()), body.size()), signature->signature,
-        parsed->mud_url, check);
+    auto verified =
+        mud::VerifyMudSignature(AsBytes(body), signature->signature, parsed->mud_url, check);
     if (verified) {
       report.signer = verified->signer.SubjectText();
     } else {

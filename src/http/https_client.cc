@@ -58,9 +58,7 @@ Result<HttpsClient> HttpsClient::Connect(const HostPort& address, SSL_CTX* ctx,
   STACK_OF(X509)* chain = SSL_get_peer_cert_chain(impl->stream.ssl());
   // On the client side OpenSSL's peer chain starts with the leaf.
   for (int i = 1; chain != nullptr && i < sk_X509_num(chain); ++i) {
-    X509* cert = sk_X509_value(chain, i);
-    X509_up_ref(cert);
-    impl->chain.push_back(crypto::Certificate::Adopt(cert));
+    impl->chain.push_back(crypto::Certificate::Share(sk_X509_value(chain, i)));
   }
   if (address.port != 443) {
     impl->host += ":" + std::to_string(address.port);

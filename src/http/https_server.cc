@@ -204,9 +204,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
       STACK_OF(X509)* chain = SSL_get_peer_cert_chain(ssl_.get());
       // On the server side OpenSSL's peer chain excludes the leaf.
       for (int i = 0; chain != nullptr && i < sk_X509_num(chain); ++i) {
-        X509* cert = sk_X509_value(chain, i);
-        X509_up_ref(cert);
-        info_.peer_chain.push_back(crypto::Certificate::Adopt(cert));
+        info_.peer_chain.push_back(crypto::Certificate::Share(sk_X509_value(chain, i)));
       }
     }
   }

@@ -11,6 +11,7 @@
 #include <charconv>
 #include <csignal>
 #include <cstring>
+#include <memory>
 #include <mutex>
 
 namespace concierge::http {
@@ -110,7 +111,13 @@ Result<Url> ParseHttpsUrl(std::string_view text) {
 
 namespace {
 
-Result<addrinfo*> Resolve(const HostPort& address, bool passive) {
+struct AddressListDeleter {
+  void operator()(addrinfo* list) const { freeaddrinfo(list); }
+};
+
+using AddressList = std::unique_ptr<addrinfo, AddressListDeleter>;
+
+Result<AddressList> Resolve(const HostPort& address, bool passive) {
   addrinfo hints{};
   hints.ai_family = AF_UNSPEC;
   hints.ai_socktype = SOCK_STREAM;
@@ -122,7 +129,7 @@ Result<addrinfo*> Resolve(const HostPort& address, bool passive) {
     return MakeError(ErrorCode::kUnavailable,
                      "cannot resolve " + address.host + ": " + gai_strerror(rc));
   }
-  return result;
+  return AddressList(result);
 }
 
 }  // namespace
@@ -134,9 +141,9 @@ void IgnoreSigpipe() {
 
 Result<Fd> ListenTcp(const HostPort& address, int backlog) {
   IgnoreSigpipe();
-  ASSIGN_OR_RETURN(addrinfo * list, Resolve(address, true));
+  ASSIGN_OR_RETURN(AddressList list, Resolve(address, true));
   std::string why = "no address";
-  for (addrinfo* ai = list; ai != nullptr; ai = ai->ai_next) {
+  for (addrinfo* ai = list.get(); ai != nullptr; ai = ai->ai_next) {
     Fd fd(::socket(ai->ai_family, ai->ai_socktype | SOCK_CLOEXEC, ai->ai_protocol));
     if (!fd.valid()) {
       why = ErrnoText(errno);
@@ -145,12 +152,10 @@ Result<Fd> ListenTcp(const HostPort& address, int backlog) {
     int one = 1;
     ::setsockopt(fd.get(), SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
     if (::bind(fd.get(), ai->ai_addr, ai->ai_addrlen) == 0 && ::listen(fd.get(), backlog) == 0) {
-      freeaddrinfo(list);
       return fd;
     }
     why = ErrnoText(errno);
   }
-  freeaddrinfo(list);
   return MakeError(ErrorCode::kUnavailable, "cannot listen on " + address.host + ":" +
                                                 std::to_string(address.port) + ": " + why);
 }
@@ -177,9 +182,9 @@ void SetIoTimeout(int fd, std::chrono::milliseconds timeout) {
 
 Result<Fd> ConnectTcp(const HostPort& address, std::chrono::milliseconds timeout) {
   IgnoreSigpipe();
-  ASSIGN_OR_RETURN(addrinfo * list, Resolve(address, false));
+  ASSIGN_OR_RETURN(AddressList list, Resolve(address, false));
   std::string why = "no address";
-  for (addrinfo* ai = list; ai != nullptr; ai = ai->ai_next) {
+  for (addrinfo* ai = list.get(); ai != nullptr; ai = ai->ai_next) {
     Fd fd(::socket(ai->ai_family, ai->ai_socktype | SOCK_CLOEXEC, ai->ai_protocol));
     if (!fd.valid()) {
       why = ErrnoText(errno);
@@ -187,12 +192,10 @@ Result<Fd> ConnectTcp(const HostPort& address, std::chrono::milliseconds timeout
     }
     SetIoTimeout(fd.get(), timeout);  // bounds connect() too on Linux
     if (::connect(fd.get(), ai->ai_addr, ai->ai_addrlen) == 0) {
-      freeaddrinfo(list);
       return fd;
     }
     why = ErrnoText(errno);
   }
-  freeaddrinfo(list);
   return MakeError(ErrorCode::kUnavailable, "cannot connect to " + address.host + ":" +
                                                 std::to_string(address.port) + ": " + why);
 }

@@ -12,12 +12,10 @@ Status UseIdentity(SSL_CTX* ctx, const TlsIdentity& identity) {
     return std::unexpected(OpenSslError(ErrorCode::kInvalidArgument, "loading TLS identity"));
   }
   for (const auto& cert : identity.chain) {
-    X509_up_ref(cert.get());
+    // add1: the context takes a reference of its own.
     if (SSL_CTX_add1_chain_cert(ctx, cert.get()) != 1) {
-      X509_free(cert.get());
       return std::unexpected(OpenSslError(ErrorCode::kInvalidArgument, "adding TLS chain"));
     }
-    X509_free(cert.get());
   }
   return OkStatus();
 }

@@ -22,7 +22,7 @@ http::HttpResponse HandleOwnershipRequest(MasaService& service, const http::Http
                                           std::string_view target) {
   using http::MakeErrorResponse;
   using http::MakeResponse;
-  ByteSpan body(reinterpret_cast<const uint8_t*>(request.body.data()), request.body.size());
+  ByteSpan body = AsBytes(request.body);
   if (request.method == "GET" && target.starts_with(kChainPrefix) &&
       target.size() > kChainPrefix.size() + 1 && target[kChainPrefix.size()] == '/') {
     std::string serial(target.substr(kChainPrefix.size() + 1));
@@ -76,7 +76,7 @@ http::HttpResponse HandleMasaRequest(MasaService& service, const http::HttpReque
     return MakeResponse(415, "text/plain; charset=utf-8",
                         "expected content-type application/voucher-cms+json\n");
   }
-  ByteSpan body(reinterpret_cast<const uint8_t*>(request.body.data()), request.body.size());
+  ByteSpan body = AsBytes(request.body);
   if (audit_request) {
     auto log = service.RequestAuditLog(body);
     return log ? MakeResponse(200, "application/json", log->dump())

@@ -10,7 +10,7 @@ namespace concierge::mud {
 namespace {
 
 std::string ShortHash(std::string_view key) {
-  Bytes digest = crypto::Sha256(ByteSpan(reinterpret_cast<const uint8_t*>(key.data()), key.size()));
+  Bytes digest = crypto::Sha256(AsBytes(key));
   return HexEncode(digest).substr(0, 10);
 }
 

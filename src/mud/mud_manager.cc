@@ -33,10 +33,8 @@ Result<MudFile> MudManager::CheckFile(const std::string& url, const std::string&
     return MakeError(ErrorCode::kSecurity, "the file is unsigned");
   }
   SignatureCheck check{std::move(anchors), clock_.Now(), expired_signer_};
-  ASSIGN_OR_RETURN(
-      VerifiedSignature verified,
-      VerifyMudSignature(ByteSpan(reinterpret_cast<const uint8_t*>(body.data()), body.size()),
-                         signature, url, check));
+  ASSIGN_OR_RETURN(VerifiedSignature verified,
+                   VerifyMudSignature(AsBytes(body), signature, url, check));
   // A file is stored only if the site could enforce it.
   SiteFacts probe;
   probe.devices.push_back({"probe", url, {}});
@@ -57,8 +55,7 @@ Status MudManager::AcceptFile(const std::string& url, const std::string& body,
   int64_t now = ToUnixSeconds(clock_.Now());
   StoredMudFile stored{url,    body, signature,
                        signer, now,  now + int64_t{checked->cache_validity_hours} * 3600};
-  Bytes digest =
-      crypto::Sha256(ByteSpan(reinterpret_cast<const uint8_t*>(body.data()), body.size()));
+  Bytes digest = crypto::Sha256(AsBytes(body));
   return store_.StoreFile(stored, HexEncode(digest), checked->warnings);
 }
 
