@@ -19,7 +19,7 @@ void EnrollInMemory(benchmark::State& state) {
     auto identity = world.Mint(maker, "B-" + std::to_string(++serial));
     site.connector->requests.clear();
     state.ResumeTiming();
-    auto result = world.MakePledge(identity, site).Enroll();
+    auto result = world.MakePledge(identity, site).EnrollAndWait();
     if (!result) {
       state.SkipWithError(result.error().message().c_str());
     }

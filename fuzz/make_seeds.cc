@@ -89,7 +89,7 @@ int main(int argc, char** argv) {
   (void)site.store->AddTrustedMaker("Seed Maker", maker.directory.masa.maker_ca,
                                     registrar::Approval::kAuto);
   auto identity = world.Mint(maker, "SEED-0001");
-  auto result = world.MakePledge(identity, site).Enroll();
+  auto result = world.MakePledge(identity, site).EnrollAndWait();
   if (!result) {
     (void)std::fprintf(stderr, "onboarding failed: %s\n", result.error().ToString().c_str());
     return 1;

@@ -1,9 +1,9 @@
 #include <chrono>
 #include <iostream>
 #include <memory>
-#include <thread>
 
 #include "app/cli.h"
+#include "loop/event_loop.h"
 #include "pledge/device_directory.h"
 #include "pledge/https_connector.h"
 
@@ -21,17 +21,16 @@ Status Enroll(const DeviceArgs& args, const Output& output) {
   SystemClock clock;
   CryptoRandom random;
   ASSIGN_OR_RETURN(auto identity, pledge::LoadDeviceDirectory(args.identity));
-  ASSIGN_OR_RETURN(http::Url url, http::ParseHttpsUrl(args.registrar));
+  ASSIGN_OR_RETURN(Url url, ParseHttpsUrl(args.registrar));
   pledge::HttpsConnector connector({url.host, url.port});
-  pledge::PledgeOptions options;
-  options.sleep = [](std::chrono::seconds s) { std::this_thread::sleep_for(s); };
-  pledge::Pledge device(identity, connector, clock, random, options);
+  loop::EventLoop events;
+  pledge::Pledge device(identity, connector, clock, events, random);
   auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(args.retry_for);
   auto started = std::chrono::steady_clock::now();
   int attempts = 0;
   while (true) {
     ++attempts;
-    auto result = device.Enroll();
+    auto result = device.EnrollAndWait();
     if (result) {
       RETURN_IF_ERROR(pledge::WriteDomainCredentials(
           args.identity, {result->ldevid, result->ldevid_key, result->domain_anchors,
@@ -55,32 +54,35 @@ Status Enroll(const DeviceArgs& args, const Output& output) {
     if (!transient || std::chrono::steady_clock::now() >= deadline) {
       return std::unexpected(result.error());
     }
-    std::this_thread::sleep_for(std::chrono::milliseconds(200));
+    bool resumed = false;
+    events.After(std::chrono::milliseconds(200), [&resumed] { resumed = true; });
+    events.RunUntil([&resumed] { return resumed; });
   }
 }
 
 Result<std::unique_ptr<pledge::HttpsConnector>> ConnectorFor(const std::string& registrar_url) {
-  ASSIGN_OR_RETURN_CTX(http::Url url, http::ParseHttpsUrl(registrar_url), "registrar URL");
-  return std::make_unique<pledge::HttpsConnector>(http::HostPort{url.host, url.port});
+  ASSIGN_OR_RETURN_CTX(Url url, ParseHttpsUrl(registrar_url), "registrar URL");
+  return std::make_unique<pledge::HttpsConnector>(HostPort{url.host, url.port});
 }
 
 // CheckIn asks the device's registrar what to do and, told to move, moves: the new
 // credentials are proved and stored before the old domain is told and the old ones dropped.
 Status CheckIn(const DeviceArgs& args, const Output& output) {
   SystemClock clock;
+  loop::EventLoop events;
   CryptoRandom random;
   ASSIGN_OR_RETURN(auto identity, pledge::LoadDeviceDirectory(args.identity));
   ASSIGN_OR_RETURN(auto current, pledge::LoadDomainCredentials(args.identity));
   std::string serial = identity.idevid.SubjectSerialNumber();
   ASSIGN_OR_RETURN(auto old_registrar, ConnectorFor(current.registrar_url));
-  ASSIGN_OR_RETURN(auto instruction, pledge::CheckIn(current, *old_registrar));
+  ASSIGN_OR_RETURN(auto instruction, pledge::CheckIn(current, *old_registrar, events));
   if (!instruction) {
     output.Print(Json{{"serial", serial}, {"registrar", current.registrar_url}, {"moved", false}},
                  serial + ": nothing to do (registrar " + current.registrar_url + ")");
     return OkStatus();
   }
   if (instruction->action == ownership::MoveInstruction::Action::kReset) {
-    RETURN_IF_ERROR_CTX(pledge::ConfirmReset(current, *old_registrar),
+    RETURN_IF_ERROR_CTX(pledge::ConfirmReset(current, *old_registrar, events),
                         "confirming the reset (credentials kept)");
     RETURN_IF_ERROR(pledge::ForgetDomain(args.identity));
     output.Print(Json{{"serial", serial}, {"moved", false}, {"reset", true}},
@@ -90,11 +92,12 @@ Status CheckIn(const DeviceArgs& args, const Output& output) {
   }
   ASSIGN_OR_RETURN(auto new_registrar, ConnectorFor(instruction->registrar_url));
   ASSIGN_OR_RETURN_CTX(
-      auto moved, pledge::MoveToNewOwner(identity, *instruction, *new_registrar, clock, random),
+      auto moved,
+      pledge::MoveToNewOwner(identity, *instruction, *new_registrar, clock, events, random),
       "moving to " + instruction->registrar_url + " (old credentials kept)");
   RETURN_IF_ERROR_CTX(pledge::WriteDomainCredentials(args.identity, moved),
                       "storing the new credentials (old credentials kept)");
-  auto confirmed = pledge::ConfirmMove(current, moved.ldevid, *old_registrar);
+  auto confirmed = pledge::ConfirmMove(current, moved.ldevid, *old_registrar, events);
   if (!confirmed) {
     std::cerr << "warning: the old registrar was not told of the move: "
               << confirmed.error().message() << "\n";

@@ -6,7 +6,7 @@
 #include <sstream>
 
 #include "app/cli.h"
-#include "app/policy_site.h"
+#include "app/open_site.h"
 #include "common/files.h"
 #include "common/process.h"
 #include "exposure/dot.h"
@@ -30,93 +30,28 @@ struct ExposureArgs {
   bool off = false;
 };
 
-constexpr std::string_view kInternetAddress = "203.0.113.10";  // stands for any outside host
-
-// Knowledge the analyzer reads: the stored catalogue, or else the project's Mirai catalogue.
-Result<exposure::ThreatCatalogue> LoadThreats(exposure::ExposureStore& store) {
-  ASSIGN_OR_RETURN(auto stored, store.FindKnowledge("threats"));
-  std::string origin = "stored threat catalogue";
-  if (!stored) {
-    std::filesystem::path fallback =
-        std::filesystem::path(CONCIERGE_DATA_DIR) / "threats" / "mirai.json";
-    ASSIGN_OR_RETURN_CTX(
-        stored, ReadFile(fallback),
-        "no threat catalogue stored (concierge exposure knowledge --threats FILE)");
-    origin = fallback.string();
-  }
-  ASSIGN_OR_RETURN_CTX(auto catalogue, exposure::ParseThreatCatalogue(*stored), origin);
-  return catalogue;
-}
-
 // SiteExposure is the analyzer's view of the site: the compiled policy and what is known.
 struct SiteExposure {
-  std::unique_ptr<Site> site;
+  std::unique_ptr<site::Site> site;
   std::unique_ptr<exposure::ExposureStore> store;
   std::unique_ptr<mud::Policy> policy;  // the model points into it, so it must not move
   exposure::SiteModel model;
 };
 
-Status FillModel(Site& site, exposure::ExposureStore& store, const mud::Policy& policy,
-                 exposure::SiteModel& model) {
-  model.policy = &policy;
-  ASSIGN_OR_RETURN(model.threats, LoadThreats(store));
-  ASSIGN_OR_RETURN(auto advisories, store.FindKnowledge("advisories"));
-  if (advisories) {
-    ASSIGN_OR_RETURN_CTX(model.advisories, exposure::ParseOsvAdvisories(*advisories),
-                         "stored advisories");
-  }
-  ASSIGN_OR_RETURN(model.devices, store.LoadDeviceFacts());
-  ASSIGN_OR_RETURN(mud::SiteFacts facts, site.store->LoadSiteFacts());
-  model.hosts.push_back(
-      {"internet", IpNetwork::Parse(kInternetAddress).value_or(IpNetwork{}), true});
-  std::set<IpNetwork> seen;
-  for (const auto& [uri, addresses] : facts.controllers) {
-    for (const std::string& text : addresses) {
-      auto address = IpNetwork::Parse(text);
-      if (!address || !seen.insert(*address).second) {
-        continue;
-      }
-      // The gateway controller is the site's edge, where the INXU catalogue puts the botnet.
-      bool edge =
-          uri == "urn:ietf:params:mud:gateway" &&
-          std::ranges::find(model.hosts, "edge", &exposure::Host::name) == model.hosts.end();
-      model.hosts.push_back({edge ? "edge" : "controller " + text, *address, false});
-    }
-  }
-  // A device nobody manages, somewhere on each local network: it may send anything.
-  for (const std::string& text : facts.local_networks) {
-    auto network = IpNetwork::Parse(text);
-    if (network && network->family == IpFamily::kIpv4 && network->prefix <= 30) {
-      IpNetwork unmanaged = *network;
-      unmanaged.prefix = 32;
-      uint32_t host = (uint32_t{unmanaged.bytes[2]} << 8 | unmanaged.bytes[3]) + 250;
-      unmanaged.bytes[2] = static_cast<uint8_t>(host >> 8);
-      unmanaged.bytes[3] = static_cast<uint8_t>(host & 255);
-      bool bound = std::ranges::any_of(policy.bindings, [&](const mud::Binding& binding) {
-        return std::ranges::find(binding.addresses, unmanaged) != binding.addresses.end();
-      });
-      if (!bound && network->Contains(unmanaged)) {
-        model.hosts.push_back({"unmanaged on " + text, unmanaged, false});
-      }
-    }
-  }
-  return OkStatus();
-}
-
 // OpenStore opens the site and its exposure store, for commands that only record facts.
 Result<SiteExposure> OpenStore(const ExposureArgs& args) {
   SiteExposure out;
-  ASSIGN_OR_RETURN(out.site, OpenSite(args.dir, {}, false));
-  ASSIGN_OR_RETURN(out.store, exposure::ExposureStore::Open(out.site->database, out.site->clock));
+  ASSIGN_OR_RETURN(out.site, OpenPolicySite(args.dir, {}, false));
+  ASSIGN_OR_RETURN(out.store, out.site->OpenExposureStore());
   return out;
 }
 
 // OpenExposure also compiles the site's policy and reads the knowledge: what analysis needs.
 Result<SiteExposure> OpenExposure(const ExposureArgs& args) {
   ASSIGN_OR_RETURN(SiteExposure out, OpenStore(args));
-  ASSIGN_OR_RETURN(auto compiled, out.site->manager->Compile());
+  ASSIGN_OR_RETURN(auto compiled, out.site->mud_manager().Compile());
   out.policy = std::make_unique<mud::Policy>(std::move(compiled.policy));
-  RETURN_IF_ERROR(FillModel(*out.site, *out.store, *out.policy, out.model));
+  RETURN_IF_ERROR(out.site->FillExposureModel(*out.store, *out.policy, out.model));
   return out;
 }
 
@@ -432,24 +367,6 @@ Status Knowledge(const ExposureArgs& args, const Output& output) {
 }
 
 }  // namespace
-
-Result<firewall::PolicyAdjustment> TighteningAdjustment(Site& site) {
-  ASSIGN_OR_RETURN(std::shared_ptr<exposure::ExposureStore> store,
-                   exposure::ExposureStore::Open(site.database, site.clock));
-  ASSIGN_OR_RETURN(exposure::TighteningSettings settings, store->LoadSettings());
-  if (!settings.enabled) {
-    return firewall::PolicyAdjustment();
-  }
-  return firewall::PolicyAdjustment([&site, store, settings](mud::Policy& policy) -> Status {
-    exposure::SiteModel model;
-    RETURN_IF_ERROR(FillModel(site, *store, policy, model));
-    ASSIGN_OR_RETURN(exposure::Analysis analysis, exposure::Analyze(model));
-    ASSIGN_OR_RETURN(exposure::Tightening tightening,
-                     exposure::Tighten(model, analysis, settings.quarantine));
-    policy.blocks = std::move(tightening.blocks);
-    return OkStatus();
-  });
-}
 
 void AddExposureCommands(CLI::App& app, Action& action, Output& output) {
   auto args = std::make_shared<ExposureArgs>();

@@ -23,14 +23,14 @@ Status ServeUntilTerminated(const std::string& dir, const std::string& listen,
                             const http::ServerOptions& options, const http::TlsIdentity& identity,
                             const std::string& role, const std::string& banner,
                             http::Handler handler) {
-  ASSIGN_OR_RETURN(auto address, http::ParseHostPort(listen));
+  ASSIGN_OR_RETURN(auto address, ParseHostPort(listen));
   ASSIGN_OR_RETURN(auto ctx, http::MakeServerContext(identity, /*request_client_cert=*/true));
   auto logged = [role, handler = std::move(handler)](const http::HttpRequest& request,
                                                      const http::ConnectionInfo& connection) {
     http::HttpResponse response = handler(request, connection);
     if (response.status >= 400) {
-      std::string who = connection.peer_certificate ? connection.peer_certificate->SubjectText()
-                                                    : "(no client certificate)";
+      std::string who = connection.certificate ? connection.certificate->SubjectText()
+                                               : "(no client certificate)";
       std::cerr << role << ": " << request.method << " " << request.target << " from " << who
                 << " -> " << response.status << " " << response.body;
     }

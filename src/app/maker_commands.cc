@@ -149,7 +149,7 @@ Result<crypto::KeyAndCertificate> MudSigner(const masa::MakerDirectory& maker,
   CryptoRandom random;
   auto spec = crypto::NewCertificateSpec({"MUD signer " + host, "", maker.name}, clock.Now(),
                                          std::chrono::hours(24 * 365 * 5), random);
-  spec.subject_alt_names = (http::IsIpLiteral(host) ? "IP:" : "DNS:") + host;
+  spec.subject_alt_names = (IsIpLiteral(host) ? "IP:" : "DNS:") + host;
   spec.key_usage = "digitalSignature";
   ASSIGN_OR_RETURN(auto signer, crypto::IssueWithNewKey(spec, &maker.masa.maker_ca, &maker.ca_key));
   RETURN_IF_ERROR(MakeDirectories(base.parent_path()));
@@ -161,7 +161,7 @@ Status MudSign(const MakerArgs& args, const Output& output) {
   ASSIGN_OR_RETURN(auto maker, masa::LoadMakerDirectory(args.dir));
   ASSIGN_OR_RETURN(std::string body, ReadFile(args.file));
   ASSIGN_OR_RETURN_CTX(auto file, mud::ParseMudJson(body), args.file);
-  ASSIGN_OR_RETURN_CTX(http::Url url, http::ParseHttpsUrl(file.mud_url), "mud-url");
+  ASSIGN_OR_RETURN_CTX(Url url, ParseHttpsUrl(file.mud_url), "mud-url");
   ASSIGN_OR_RETURN(auto signer, MudSigner(maker, url.host));
   ASSIGN_OR_RETURN(Bytes signature, crypto::CmsSign(AsBytes(body), signer.certificate, signer.key,
                                                     {}, {.detached = true}));

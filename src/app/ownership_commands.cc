@@ -5,10 +5,11 @@
 
 #include "app/cli.h"
 #include "app/key_files.h"
-#include "app/site_controller.h"
+#include "app/open_site.h"
 #include "common/files.h"
 #include "crypto/crl.h"
 #include "ownership/chain.h"
+#include "registrar/https_masa_client.h"
 #include "registrar/registrar_http.h"
 
 namespace concierge::app {
@@ -36,8 +37,8 @@ Status Export(const OwnershipArgs& args, const Output& output) {
     return MakeError(ErrorCode::kInvalidArgument, "name the devices (--devices) or give --all");
   }
   ASSIGN_OR_RETURN(PublicKeyFile new_owner, ReadPublicKeyFile(args.to));
-  ASSIGN_OR_RETURN(auto controller, OpenSiteController(args.dir));
-  ASSIGN_OR_RETURN(auto bundle, controller->ownership->Export(
+  ASSIGN_OR_RETURN(auto controller, OpenSite(args.dir));
+  ASSIGN_OR_RETURN(auto bundle, controller->ownership().Export(
                                     {new_owner.key, new_owner.name, args.registrar, args.devices}));
   RETURN_IF_ERROR(WriteFileAtomic(args.out, ownership::EncodeBundle(bundle), 0600));
   Json serials = Json::array();
@@ -54,8 +55,8 @@ Status Export(const OwnershipArgs& args, const Output& output) {
 Status Import(const OwnershipArgs& args, const Output& output) {
   ASSIGN_OR_RETURN(std::string text, ReadFile(args.bundle, 64 << 20));
   ASSIGN_OR_RETURN_CTX(auto bundle, ownership::DecodeBundle(text), args.bundle);
-  ASSIGN_OR_RETURN(auto controller, OpenSiteController(args.dir));
-  ASSIGN_OR_RETURN(auto report, controller->ownership->Import(bundle));
+  ASSIGN_OR_RETURN(auto controller, OpenSite(args.dir));
+  ASSIGN_OR_RETURN(auto report, controller->ownership().Import(bundle));
   std::string text_out = std::to_string(report.devices) + " device(s) from \"" + bundle.from +
                          "\" recorded as this site's at their MASAs";
   for (const std::string& maker : report.makers_added) {
@@ -69,17 +70,17 @@ Status Import(const OwnershipArgs& args, const Output& output) {
 }
 
 Status ShowChain(const OwnershipArgs& args, const Output& output) {
-  ASSIGN_OR_RETURN(auto controller, OpenSiteController(args.dir));
-  ASSIGN_OR_RETURN(auto devices, controller->store->ListDevices());
+  ASSIGN_OR_RETURN(auto controller, OpenSite(args.dir));
+  ASSIGN_OR_RETURN(auto devices, controller->store().ListDevices());
   auto device = std::find_if(devices.begin(), devices.end(),
                              [&](const auto& d) { return d.serial == args.serial; });
   if (device == devices.end()) {
     return MakeError(ErrorCode::kNotFound, "no device " + args.serial + " on this site");
   }
-  ASSIGN_OR_RETURN(Bytes bytes, controller->masa->FetchChain(device->masa_url, args.serial));
+  ASSIGN_OR_RETURN(Bytes bytes, controller->masa().FetchChain(device->masa_url, args.serial));
   ASSIGN_OR_RETURN(auto chain, ownership::OwnershipChain::Decode(
                                    bytes, {.masa_key = {}, .masa_is_maker = true}));
-  ASSIGN_OR_RETURN(Bytes own, controller->ownership->OwnerKey());
+  ASSIGN_OR_RETURN(Bytes own, controller->ownership().OwnerKey());
   Json entries = Json::array();
   std::string text = args.serial + " (maker " + chain.header().maker + ", " +
                      KeyName(chain.header().maker_key) + ")\n";
@@ -104,7 +105,7 @@ Status ShowChain(const OwnershipArgs& args, const Output& output) {
 }
 
 Status SayStatement(const OwnershipArgs& args, const Output& output, ownership::Action action) {
-  ASSIGN_OR_RETURN(auto controller, OpenSiteController(args.dir));
+  ASSIGN_OR_RETURN(auto controller, OpenSite(args.dir));
   ownership::Statement statement;
   statement.action = action;
   if (action == ownership::Action::kSetEscrow) {
@@ -120,7 +121,7 @@ Status SayStatement(const OwnershipArgs& args, const Output& output, ownership::
     statement.threshold = args.threshold;
   }
   ASSIGN_OR_RETURN(std::string answer,
-                   controller->ownership->SubmitStatement(args.serial, statement));
+                   controller->ownership().SubmitStatement(args.serial, statement));
   output.Print(
       Json{{"serial", args.serial}, {"statement", ownership::ActionName(action)}, {"masa", answer}},
       args.serial + ": " + answer);
@@ -170,12 +171,12 @@ Status Decommission(const OwnershipArgs& args, const Output& output) {
   if (args.devices.empty()) {
     return MakeError(ErrorCode::kInvalidArgument, "name the devices to decommission (--devices)");
   }
-  ASSIGN_OR_RETURN(auto controller, OpenSiteController(args.dir));
+  ASSIGN_OR_RETURN(auto controller, OpenSite(args.dir));
   Json done = Json::array();
   std::string text;
   for (const std::string& serial : args.devices) {
     ASSIGN_OR_RETURN_CTX(std::string what,
-                         controller->ownership->Decommission(serial, args.device_gone), serial);
+                         controller->ownership().Decommission(serial, args.device_gone), serial);
     done.push_back({{"serial", serial}, {"done", what}});
     text.append(serial).append(": ").append(what).append("\n");
   }
@@ -185,10 +186,10 @@ Status Decommission(const OwnershipArgs& args, const Output& output) {
 }
 
 Status Crl(const OwnershipArgs& args, const Output& output) {
-  ASSIGN_OR_RETURN(auto controller, OpenSiteController(args.dir));
-  ASSIGN_OR_RETURN(Bytes der, controller->ownership->Crl());
+  ASSIGN_OR_RETURN(auto controller, OpenSite(args.dir));
+  ASSIGN_OR_RETURN(Bytes der, controller->ownership().Crl());
   ASSIGN_OR_RETURN(std::string pem, crypto::CrlToPem(der));
-  ASSIGN_OR_RETURN(auto revoked, controller->store->ListRevocations());
+  ASSIGN_OR_RETURN(auto revoked, controller->store().ListRevocations());
   if (args.out.empty()) {
     std::cout << pem;
     return OkStatus();

@@ -9,7 +9,7 @@
 #include <sstream>
 
 #include "app/cli.h"
-#include "app/policy_site.h"
+#include "app/open_site.h"
 #include "common/files.h"
 #include "firewall/enforcer.h"
 #include "firewall/mud_check.h"
@@ -53,11 +53,11 @@ std::string When(int64_t unix_seconds) {
 }
 
 Status Trust(const PolicyArgs& args, const Output& output) {
-  ASSIGN_OR_RETURN(auto site, OpenSite(args.dir, args.tls_cas, args.trust_expired_signers));
+  ASSIGN_OR_RETURN(auto site, OpenPolicySite(args.dir, args.tls_cas, args.trust_expired_signers));
   ASSIGN_OR_RETURN(std::string pem, ReadFile(args.ca));
   ASSIGN_OR_RETURN_CTX(auto anchors, crypto::Certificate::FromPemChain(pem), args.ca);
   for (const auto& anchor : anchors) {
-    RETURN_IF_ERROR(site->store->AddSignerAnchor(mud::UrlAuthority(args.authority), anchor));
+    RETURN_IF_ERROR(site->mud_store().AddSignerAnchor(mud::UrlAuthority(args.authority), anchor));
   }
   output.Print(Json{{"authority", mud::UrlAuthority(args.authority)}, {"anchors", anchors.size()}},
                "MUD files from " + mud::UrlAuthority(args.authority) + " must be signed under " +
@@ -66,10 +66,10 @@ Status Trust(const PolicyArgs& args, const Output& output) {
 }
 
 Status Assign(const PolicyArgs& args, const Output& output) {
-  ASSIGN_OR_RETURN(auto site, OpenSite(args.dir, args.tls_cas, args.trust_expired_signers));
-  RETURN_IF_ERROR(site->store->AssignUrl(args.device, args.url, mud::kSourceManual));
+  ASSIGN_OR_RETURN(auto site, OpenPolicySite(args.dir, args.tls_cas, args.trust_expired_signers));
+  RETURN_IF_ERROR(site->mud_store().AssignUrl(args.device, args.url, mud::kSourceManual));
   if (!args.addresses.empty()) {
-    RETURN_IF_ERROR(site->store->SetAddresses(args.device, args.addresses));
+    RETURN_IF_ERROR(site->mud_store().SetAddresses(args.device, args.addresses));
   }
   output.Print(Json{{"device", args.device}, {"mud_url", args.url}},
                "device " + args.device + " uses MUD URL " + args.url);
@@ -77,8 +77,8 @@ Status Assign(const PolicyArgs& args, const Output& output) {
 }
 
 Status Address(const PolicyArgs& args, const Output& output) {
-  ASSIGN_OR_RETURN(auto site, OpenSite(args.dir, args.tls_cas, args.trust_expired_signers));
-  RETURN_IF_ERROR(site->store->SetAddresses(args.device, args.addresses));
+  ASSIGN_OR_RETURN(auto site, OpenPolicySite(args.dir, args.tls_cas, args.trust_expired_signers));
+  RETURN_IF_ERROR(site->mud_store().SetAddresses(args.device, args.addresses));
   std::string list;
   for (const auto& address : args.addresses) {
     list += " " + address;
@@ -89,9 +89,9 @@ Status Address(const PolicyArgs& args, const Output& output) {
 }
 
 Status Seen(const PolicyArgs& args, const Output& output) {
-  ASSIGN_OR_RETURN(auto site, OpenSite(args.dir, args.tls_cas, args.trust_expired_signers));
-  ASSIGN_OR_RETURN(std::string name, site->store->Seen(args.mac, args.ip, args.url));
-  ASSIGN_OR_RETURN(auto device, site->store->FindDevice(name));
+  ASSIGN_OR_RETURN(auto site, OpenPolicySite(args.dir, args.tls_cas, args.trust_expired_signers));
+  ASSIGN_OR_RETURN(std::string name, site->mud_store().Seen(args.mac, args.ip, args.url));
+  ASSIGN_OR_RETURN(auto device, site->mud_store().FindDevice(name));
   output.Print(Json{{"device", name}, {"mud_url", device ? device->mud_url : ""}},
                "device " + name + " at " + args.ip +
                    (device && !device->mud_url.empty() ? " uses " + device->mud_url : ""));
@@ -99,12 +99,12 @@ Status Seen(const PolicyArgs& args, const Output& output) {
 }
 
 Status Load(const PolicyArgs& args, const Output& output) {
-  ASSIGN_OR_RETURN(auto site, OpenSite(args.dir, args.tls_cas, args.trust_expired_signers));
+  ASSIGN_OR_RETURN(auto site, OpenPolicySite(args.dir, args.tls_cas, args.trust_expired_signers));
   ASSIGN_OR_RETURN(std::string body, ReadFile(args.file));
   ASSIGN_OR_RETURN(std::string signature, ReadFile(args.signature));
   ASSIGN_OR_RETURN_CTX(auto parsed, mud::ParseMudJson(body), args.file);
-  RETURN_IF_ERROR(
-      site->manager->AcceptFile(parsed.mud_url, body, Bytes(signature.begin(), signature.end())));
+  RETURN_IF_ERROR(site->mud_manager().AcceptFile(parsed.mud_url, body,
+                                                 Bytes(signature.begin(), signature.end())));
   std::string text = "accepted " + parsed.mud_url + " (" + std::to_string(parsed.AceCount()) +
                      " access-control entries)";
   for (const std::string& warning : parsed.warnings) {
@@ -198,13 +198,13 @@ Status Check(const PolicyArgs& args, const Output& output) {
   return OkStatus();
 }
 
-Json DeviceRow(Site& site, const mud::MudDevice& device) {
+Json DeviceRow(site::Site& site, const mud::MudDevice& device) {
   Json row{{"device", device.name},
            {"mac", device.mac},
            {"addresses", device.addresses},
            {"mud_url", device.mud_url},
            {"url_source", device.url_source}};
-  auto found_file = site.store->FindFile(device.mud_url);
+  auto found_file = site.mud_store().FindFile(device.mud_url);
   std::optional<mud::StoredMudFile> file = found_file ? *found_file : std::nullopt;
   if (file) {
     row["signer"] = file->signer;
@@ -214,7 +214,7 @@ Json DeviceRow(Site& site, const mud::MudDevice& device) {
       row["warnings"] = parsed->warnings;
     }
   }
-  auto found_status = site.store->FindFetchStatus(device.mud_url);
+  auto found_status = site.mud_store().FindFetchStatus(device.mud_url);
   std::optional<mud::FetchStatus> status = found_status ? *found_status : std::nullopt;
   if (status && !status->error.empty()) {
     row["last_error"] = status->error;
@@ -223,8 +223,8 @@ Json DeviceRow(Site& site, const mud::MudDevice& device) {
 }
 
 Status Show(const PolicyArgs& args, const Output& output) {
-  ASSIGN_OR_RETURN(auto site, OpenSite(args.dir, args.tls_cas, args.trust_expired_signers));
-  ASSIGN_OR_RETURN(auto devices, site->store->ListDevices());
+  ASSIGN_OR_RETURN(auto site, OpenPolicySite(args.dir, args.tls_cas, args.trust_expired_signers));
+  ASSIGN_OR_RETURN(auto devices, site->mud_store().ListDevices());
   Json list = Json::array();
   std::ostringstream text;
   for (const auto& device : devices) {
@@ -284,8 +284,8 @@ Json ReportJson(const firewall::ApplyReport& report) {
               {"unmanaged", unmanaged},    {"diff", report.diff}};
 }
 
-Status RefreshOnce(Site& site, const PolicyArgs& args, const Output& output) {
-  ASSIGN_OR_RETURN(auto report, site.manager->RefreshFiles(args.force));
+Status RefreshOnce(site::Site& site, const PolicyArgs& args, const Output& output) {
+  ASSIGN_OR_RETURN(auto report, site.mud_manager().RefreshFiles(args.force));
   std::ostringstream text;
   Json refused = Json::array();
   for (const auto& url : report.accepted) {
@@ -310,7 +310,7 @@ Status RefreshOnce(Site& site, const PolicyArgs& args, const Output& output) {
                 {"names_without_address", report.names_without_address},
                 {"names_changed", report.names_changed}};
   // Enforcement is on once a policy has been applied; a refresh then keeps it current.
-  ASSIGN_OR_RETURN(auto applied, site.store->FindAppliedPolicy());
+  ASSIGN_OR_RETURN(auto applied, site.mud_store().FindAppliedPolicy());
   if (applied && !args.no_apply) {
     ASSIGN_OR_RETURN(auto apply, EnforceNow(site, false));
     text << Summary(apply);
@@ -327,7 +327,7 @@ Status RefreshOnce(Site& site, const PolicyArgs& args, const Output& output) {
 // Refresh runs once, or with --every until SIGINT/SIGTERM (blocked by main, so they wait
 // here): a failed round is reported and the next one tries again.
 Status Refresh(const PolicyArgs& args, const Output& output) {
-  ASSIGN_OR_RETURN(auto site, OpenSite(args.dir, args.tls_cas, args.trust_expired_signers));
+  ASSIGN_OR_RETURN(auto site, OpenPolicySite(args.dir, args.tls_cas, args.trust_expired_signers));
   if (args.every <= 0) {
     return RefreshOnce(*site, args, output);
   }
@@ -337,7 +337,7 @@ Status Refresh(const PolicyArgs& args, const Output& output) {
   sigaddset(&stop, SIGTERM);
   PolicyArgs round = args;
   for (;;) {
-    std::cout << "--- " << FormatRfc3339(site->clock.Now()) << "\n";
+    std::cout << "--- " << FormatRfc3339(site->clock().Now()) << "\n";
     if (auto done = RefreshOnce(*site, round, output); !done) {
       std::cerr << "concierge: " << done.error().ToString() << "\n";
     }
@@ -350,8 +350,8 @@ Status Refresh(const PolicyArgs& args, const Output& output) {
 }
 
 Status PolicyShow(const PolicyArgs& args, const Output& output) {
-  ASSIGN_OR_RETURN(auto site, OpenSite(args.dir, args.tls_cas, args.trust_expired_signers));
-  ASSIGN_OR_RETURN(auto compiled, site->manager->Compile());
+  ASSIGN_OR_RETURN(auto site, OpenPolicySite(args.dir, args.tls_cas, args.trust_expired_signers));
+  ASSIGN_OR_RETURN(auto compiled, site->mud_manager().Compile());
   std::string text;
   if (args.device.empty()) {
     text = firewall::RenderRuleset(compiled.policy, args.linear ? firewall::Dispatch::kLinearList
@@ -364,9 +364,9 @@ Status PolicyShow(const PolicyArgs& args, const Output& output) {
 }
 
 Status PolicyDiff(const PolicyArgs& args, const Output& output) {
-  ASSIGN_OR_RETURN(auto site, OpenSite(args.dir, args.tls_cas, args.trust_expired_signers));
-  ASSIGN_OR_RETURN(auto compiled, site->manager->Compile());
-  ASSIGN_OR_RETURN(auto applied, site->store->FindAppliedPolicy());
+  ASSIGN_OR_RETURN(auto site, OpenPolicySite(args.dir, args.tls_cas, args.trust_expired_signers));
+  ASSIGN_OR_RETURN(auto compiled, site->mud_manager().Compile());
+  ASSIGN_OR_RETURN(auto applied, site->mud_store().FindAppliedPolicy());
   std::string diff = firewall::DiffRulesets(applied ? applied->ruleset : "",
                                             firewall::RenderRuleset(compiled.policy));
   output.Print(Json{{"diff", diff}, {"applied", applied.has_value()}},
@@ -375,9 +375,9 @@ Status PolicyDiff(const PolicyArgs& args, const Output& output) {
 }
 
 Status PolicyApply(const PolicyArgs& args, const Output& output) {
-  ASSIGN_OR_RETURN(auto site, OpenSite(args.dir, args.tls_cas, args.trust_expired_signers));
+  ASSIGN_OR_RETURN(auto site, OpenPolicySite(args.dir, args.tls_cas, args.trust_expired_signers));
   mud::RefreshReport names;
-  RETURN_IF_ERROR(site->manager->RefreshNames(false, names));
+  RETURN_IF_ERROR(site->mud_manager().RefreshNames(false, names));
   ASSIGN_OR_RETURN(auto report, EnforceNow(*site, args.dry_run));
   std::string text = Summary(report);
   if (args.dry_run) {
@@ -416,7 +416,7 @@ std::string FactText(const std::string& kind, const std::string& key, const std:
 }
 
 Status FactAdd(const PolicyArgs& args, const Output& output) {
-  ASSIGN_OR_RETURN(auto site, OpenSite(args.dir, args.tls_cas, args.trust_expired_signers));
+  ASSIGN_OR_RETURN(auto site, OpenPolicySite(args.dir, args.tls_cas, args.trust_expired_signers));
   // Kinds with a key take KEY VALUE; the others take only VALUE.
   bool keyed = args.fact_kind == mud::kFactController || args.fact_kind == mud::kFactMyController;
   std::string key = keyed ? args.fact_key : "";
@@ -426,25 +426,25 @@ Status FactAdd(const PolicyArgs& args, const Output& output) {
                                                       ? args.fact_kind + " takes a key and a value"
                                                       : args.fact_kind + " takes one value");
   }
-  RETURN_IF_ERROR(site->store->AddFact(args.fact_kind, key, value));
+  RETURN_IF_ERROR(site->mud_store().AddFact(args.fact_kind, key, value));
   output.Print(Json{{"kind", args.fact_kind}, {"key", key}, {"value", value}},
                "fact added: " + FactText(args.fact_kind, key, value));
   return OkStatus();
 }
 
 Status FactRemove(const PolicyArgs& args, const Output& output) {
-  ASSIGN_OR_RETURN(auto site, OpenSite(args.dir, args.tls_cas, args.trust_expired_signers));
+  ASSIGN_OR_RETURN(auto site, OpenPolicySite(args.dir, args.tls_cas, args.trust_expired_signers));
   bool keyed = args.fact_kind == mud::kFactController || args.fact_kind == mud::kFactMyController;
   std::string key = keyed ? args.fact_key : "";
   std::string value = keyed ? args.fact_value : args.fact_key;
-  RETURN_IF_ERROR(site->store->RemoveFact(args.fact_kind, key, value));
+  RETURN_IF_ERROR(site->mud_store().RemoveFact(args.fact_kind, key, value));
   output.Print(Json{{"removed", true}}, "fact removed");
   return OkStatus();
 }
 
 Status FactList(const PolicyArgs& args, const Output& output) {
-  ASSIGN_OR_RETURN(auto site, OpenSite(args.dir, args.tls_cas, args.trust_expired_signers));
-  ASSIGN_OR_RETURN(auto facts, site->store->ListFacts());
+  ASSIGN_OR_RETURN(auto site, OpenPolicySite(args.dir, args.tls_cas, args.trust_expired_signers));
+  ASSIGN_OR_RETURN(auto facts, site->mud_store().ListFacts());
   Json list = Json::array();
   std::string text;
   for (const auto& [kind, key, value] : facts) {

@@ -5,7 +5,7 @@
 #include <sstream>
 
 #include "app/cli.h"
-#include "app/site_controller.h"
+#include "app/open_site.h"
 #include "common/files.h"
 #include "http/https_server.h"
 #include "registrar/https_masa_client.h"
@@ -68,13 +68,14 @@ Status TrustMaker(const SiteArgs& args, const Output& output) {
 }
 
 Status Serve(const SiteArgs& args) {
-  ASSIGN_OR_RETURN(auto controller, OpenSiteController(args.dir));
+  ASSIGN_OR_RETURN(auto controller, OpenSite(args.dir));
   return ServeUntilTerminated(
-      args.dir, args.listen, args.server, controller->site.Tls(), "registrar",
-      "site controller \"" + controller->site.identity.site_name + "\": registrar listening on ",
+      args.dir, args.listen, args.server, controller->directory().Tls(), "registrar",
+      "site controller \"" + controller->directory().identity.site_name +
+          "\": registrar listening on ",
       [&controller](const http::HttpRequest& request, const http::ConnectionInfo& connection) {
-        return registrar::HandleSiteRequest(*controller->registrar, *controller->ownership, request,
-                                            connection);
+        return registrar::HandleSiteRequest(controller->registrar(), controller->ownership(),
+                                            request, connection);
       });
 }
 

@@ -3,7 +3,7 @@
 
 #include "app/cli.h"
 #include "app/key_files.h"
-#include "app/site_controller.h"
+#include "app/open_site.h"
 #include "common/files.h"
 #include "http/https_client.h"
 #include "ownership/delegation.h"
@@ -32,8 +32,8 @@ Status Grant(const TenantArgs& args, const Output& output) {
     return MakeError(ErrorCode::kInvalidArgument, "give the delegation's end: --days or --until");
   }
   ASSIGN_OR_RETURN(PublicKeyFile tenant, ReadPublicKeyFile(args.key));
-  ASSIGN_OR_RETURN(auto controller, OpenSiteController(args.dir));
-  SystemTime from = controller->clock.Now();
+  ASSIGN_OR_RETURN(auto controller, OpenSite(args.dir));
+  SystemTime from = controller->clock().Now();
   if (!args.from.empty()) {
     ASSIGN_OR_RETURN_CTX(from, ParseRfc3339(args.from), "--from");
   }
@@ -42,8 +42,8 @@ Status Grant(const TenantArgs& args, const Output& output) {
     ASSIGN_OR_RETURN_CTX(until, ParseRfc3339(args.until), "--until");
   }
   ASSIGN_OR_RETURN(int64_t id,
-                   controller->store->AddDelegation(args.name, tenant.key, args.devices,
-                                                    ToUnixSeconds(from), ToUnixSeconds(until)));
+                   controller->store().AddDelegation(args.name, tenant.key, args.devices,
+                                                     ToUnixSeconds(from), ToUnixSeconds(until)));
   output.Print(Json{{"delegation", id},
                     {"tenant", args.name},
                     {"devices", args.devices},
@@ -56,16 +56,16 @@ Status Grant(const TenantArgs& args, const Output& output) {
 }
 
 Status Revoke(const TenantArgs& args, const Output& output) {
-  ASSIGN_OR_RETURN(auto controller, OpenSiteController(args.dir));
-  RETURN_IF_ERROR(controller->store->RevokeDelegation(args.id));
+  ASSIGN_OR_RETURN(auto controller, OpenSite(args.dir));
+  RETURN_IF_ERROR(controller->store().RevokeDelegation(args.id));
   output.Print(Json{{"revoked", args.id}}, "delegation " + std::to_string(args.id) + " revoked");
   return OkStatus();
 }
 
 Status List(const TenantArgs& args, const Output& output) {
-  ASSIGN_OR_RETURN(auto controller, OpenSiteController(args.dir));
-  ASSIGN_OR_RETURN(auto delegations, controller->store->ListDelegations());
-  int64_t now = ToUnixSeconds(controller->clock.Now());
+  ASSIGN_OR_RETURN(auto controller, OpenSite(args.dir));
+  ASSIGN_OR_RETURN(auto delegations, controller->store().ListDelegations());
+  int64_t now = ToUnixSeconds(controller->clock().Now());
   Json list = Json::array();
   std::string text;
   for (const auto& delegation : delegations) {
@@ -106,7 +106,7 @@ Status Request(const TenantArgs& args, const Output& output) {
   ASSIGN_OR_RETURN_CTX(auto key, crypto::PrivateKey::FromPem(key_pem), args.key);
   ASSIGN_OR_RETURN(std::string ca_pem, ReadFile(args.site_ca));
   ASSIGN_OR_RETURN_CTX(auto anchors, crypto::Certificate::FromPemChain(ca_pem), args.site_ca);
-  ASSIGN_OR_RETURN_CTX(http::Url url, http::ParseHttpsUrl(args.site), "--site");
+  ASSIGN_OR_RETURN_CTX(Url url, ParseHttpsUrl(args.site), "--site");
   ownership::TenantRequest request{operation, args.device, ToUnixMillis(SystemClock().Now())};
   ASSIGN_OR_RETURN(Bytes signed_request, ownership::SignTenantRequest(key, request));
   ASSIGN_OR_RETURN(auto ctx, http::MakeClientContext(std::nullopt, anchors));

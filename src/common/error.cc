@@ -1,6 +1,7 @@
 #include "common/error.h"
 
 #include <cstring>
+#include <iterator>
 
 namespace concierge {
 
@@ -57,29 +58,61 @@ int ExitCodeFor(const Error& error) {
   }
 }
 
-int HttpStatusFor(const Error& error) {
-  switch (error.code()) {
-    case ErrorCode::kInvalidArgument:
-    case ErrorCode::kBadFormat:
-      return 400;
-    case ErrorCode::kTooLarge:
-      return 413;
-    case ErrorCode::kNotFound:
-      return 404;
-    case ErrorCode::kPermissionDenied:
-    case ErrorCode::kSecurity:
-      return 403;
-    case ErrorCode::kFailedPrecondition:
-    case ErrorCode::kAlreadyExists:
-      return 409;
-    case ErrorCode::kTimeout:
-      return 504;
-    case ErrorCode::kUnavailable:
-      return 503;
-    case ErrorCode::kInternal:
-      return 500;
+namespace {
+
+// kStatusMap is the one place an error kind meets the protocols' status codes. The first row
+// for a code is what a server answers; every row is read back when a peer answers.
+struct StatusRow {
+  ErrorCode code;
+  int http;
+  CoapCode coap;
+};
+
+constexpr StatusRow kStatusMap[] = {
+    {ErrorCode::kBadFormat, 400, {4, 0}},        {ErrorCode::kInvalidArgument, 400, {4, 0}},
+    {ErrorCode::kBadFormat, 406, {4, 6}},        {ErrorCode::kBadFormat, 415, {4, 15}},
+    {ErrorCode::kTooLarge, 413, {4, 13}},        {ErrorCode::kNotFound, 404, {4, 4}},
+    {ErrorCode::kPermissionDenied, 403, {4, 3}}, {ErrorCode::kPermissionDenied, 401, {4, 1}},
+    {ErrorCode::kSecurity, 403, {4, 3}},         {ErrorCode::kFailedPrecondition, 409, {4, 9}},
+    {ErrorCode::kAlreadyExists, 409, {4, 9}},    {ErrorCode::kTimeout, 504, {5, 4}},
+    {ErrorCode::kUnavailable, 503, {5, 3}},      {ErrorCode::kInternal, 500, {5, 0}},
+};
+
+const StatusRow& RowFor(ErrorCode code) {
+  for (const auto& row : kStatusMap) {
+    if (row.code == code) {
+      return row;
+    }
   }
-  return 500;
+  return kStatusMap[std::size(kStatusMap) - 1];
+}
+
+}  // namespace
+
+int HttpStatusFor(const Error& error) {
+  return RowFor(error.code()).http;
+}
+
+CoapCode CoapCodeFor(const Error& error) {
+  return RowFor(error.code()).coap;
+}
+
+ErrorCode ErrorCodeForHttpStatus(int status) {
+  for (const auto& row : kStatusMap) {
+    if (row.http == status) {
+      return row.code;
+    }
+  }
+  return ErrorCode::kUnavailable;
+}
+
+ErrorCode ErrorCodeForCoapCode(CoapCode code) {
+  for (const auto& row : kStatusMap) {
+    if (row.coap.code_class == code.code_class && row.coap.detail == code.detail) {
+      return row.code;
+    }
+  }
+  return ErrorCode::kUnavailable;
 }
 
 std::string ErrnoText(int error_number) {

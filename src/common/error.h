@@ -8,7 +8,7 @@
 namespace concierge {
 
 // ErrorCode is the project's small, fixed set of failure kinds. Each maps once to an exit
-// status, an HTTP status and (later) a CoAP response code.
+// status, an HTTP status and a CoAP response code.
 enum class ErrorCode {
   kInvalidArgument,     // the caller asked for something malformed (bad flag, bad value)
   kBadFormat,           // outside bytes failed to parse
@@ -60,8 +60,19 @@ inline Status OkStatus() {
 // ExitCodeFor is the CLI contract: 2 for bad usage or input, 1 for any other failure.
 int ExitCodeFor(const Error& error);
 
-// HttpStatusFor maps an error to the status a server answers with.
+// CoapCode is a CoAP response code, class.detail (RFC 7252 §5.9): 4.04 is {4, 4}.
+struct CoapCode {
+  int code_class = 0;
+  int detail = 0;
+};
+
+// The status a server answers an error with, and the error kind a peer's status means. One
+// table in error.cc holds both directions for HTTP and CoAP; a status it does not list reads
+// as kUnavailable.
 int HttpStatusFor(const Error& error);
+CoapCode CoapCodeFor(const Error& error);
+ErrorCode ErrorCodeForHttpStatus(int status);
+ErrorCode ErrorCodeForCoapCode(CoapCode code);
 
 // ErrnoText describes an errno value (thread-safe, unlike strerror).
 std::string ErrnoText(int error_number);

@@ -108,29 +108,7 @@ HttpResponse MakeErrorResponse(const Error& error) {
 }
 
 Error ErrorFromPeerStatus(std::string_view peer, const http::HttpResponse& response) {
-  ErrorCode code = ErrorCode::kUnavailable;
-  switch (response.status) {
-    case 400:
-    case 406:
-    case 415:
-      code = ErrorCode::kBadFormat;
-      break;
-    case 401:
-    case 403:
-      code = ErrorCode::kPermissionDenied;
-      break;
-    case 404:
-      code = ErrorCode::kNotFound;
-      break;
-    case 409:
-      code = ErrorCode::kFailedPrecondition;
-      break;
-    case 413:
-      code = ErrorCode::kTooLarge;
-      break;
-    default:
-      break;
-  }
+  ErrorCode code = ErrorCodeForHttpStatus(response.status);
   std::string body = response.body.substr(0, 512);
   while (!body.empty() && (body.back() == '\n' || body.back() == '\r')) {
     body.pop_back();

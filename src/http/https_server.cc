@@ -10,6 +10,8 @@
 #include <thread>
 #include <unordered_map>
 
+#include "http/tls.h"
+
 #include <boost/asio.hpp>
 
 namespace concierge::http {
@@ -127,10 +129,10 @@ class Connection : public std::enable_shared_from_this<Connection> {
         socket_(std::move(socket)),
         deadline_(strand_),
         parser_(MessageParser::Kind::kRequest, server.options.limits) {
-    info_.peer_address = std::move(source);
+    info_.address = std::move(source);
   }
 
-  ~Connection() { server_.Release(info_.peer_address, this); }
+  ~Connection() { server_.Release(info_.address, this); }
 
   Connection(const Connection&) = delete;
   Connection& operator=(const Connection&) = delete;
@@ -200,11 +202,11 @@ class Connection : public std::enable_shared_from_this<Connection> {
 
   void KeepPeerCertificates() {
     if (X509* peer = SSL_get1_peer_certificate(ssl_.get())) {
-      info_.peer_certificate = crypto::Certificate::Adopt(peer);
+      info_.certificate = crypto::Certificate::Adopt(peer);
       STACK_OF(X509)* chain = SSL_get_peer_cert_chain(ssl_.get());
       // On the server side OpenSSL's peer chain excludes the leaf.
       for (int i = 0; chain != nullptr && i < sk_X509_num(chain); ++i) {
-        info_.peer_chain.push_back(crypto::Certificate::Share(sk_X509_value(chain, i)));
+        info_.chain.push_back(crypto::Certificate::Share(sk_X509_value(chain, i)));
       }
     }
   }

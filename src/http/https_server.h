@@ -9,17 +9,14 @@
 #include <vector>
 
 #include "crypto/certificate.h"
+#include "crypto/identity.h"
 #include "http/http_message.h"
 #include "http/socket_io.h"
 
 namespace concierge::http {
 
 // ConnectionInfo is what a handler knows about the TLS peer.
-struct ConnectionInfo {
-  std::optional<crypto::Certificate> peer_certificate;
-  std::vector<crypto::Certificate> peer_chain;  // as sent, without the leaf
-  std::string peer_address;  // the client's IP address ("" if unknown); IPv4 as dotted quad
-};
+using ConnectionInfo = crypto::PeerIdentity;
 
 using Handler = std::function<HttpResponse(const HttpRequest&, const ConnectionInfo&)>;
 

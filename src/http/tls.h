@@ -4,8 +4,26 @@
 #include <string>
 #include <vector>
 
+#include <openssl/ssl.h>
+
 #include "crypto/certificate.h"
+#include "crypto/identity.h"
 #include "crypto/key.h"
+
+namespace concierge::crypto {
+
+// TLS objects belong to libssl, which only the transports link.
+template <>
+struct OpenSslDeleter<SSL> {
+  void operator()(SSL* ssl) const { SSL_free(ssl); }
+};
+
+template <>
+struct OpenSslDeleter<SSL_CTX> {
+  void operator()(SSL_CTX* ctx) const { SSL_CTX_free(ctx); }
+};
+
+}  // namespace concierge::crypto
 
 namespace concierge::http {
 
@@ -21,11 +39,7 @@ inline constexpr const char* kTls13Ciphersuites =
     "TLS_AES_128_GCM_SHA256:TLS_AES_256_GCM_SHA384:TLS_CHACHA20_POLY1305_SHA256";
 inline constexpr const char* kTlsGroups = "X25519:P-256:P-384";
 
-struct TlsIdentity {
-  crypto::Certificate certificate;
-  crypto::PrivateKey key;
-  std::vector<crypto::Certificate> chain;  // intermediates sent after the certificate
-};
+using TlsIdentity = crypto::Credential;
 
 // MakeServerContext builds a TLS 1.2+ server context. With request_client_cert the server asks
 // for a client certificate and accepts any: the application decides trust afterwards (a

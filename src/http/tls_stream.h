@@ -6,6 +6,7 @@
 #include "crypto/openssl_ptr.h"
 #include "http/http_message.h"
 #include "http/socket_io.h"
+#include "http/tls.h"
 
 namespace concierge::http {
 

@@ -3,8 +3,10 @@
 #include <algorithm>
 #include <cmath>
 
+#include "http/tls.h"
 #include "masa/masa_http.h"
 #include "registrar/registrar_http.h"
+#include "site/https_network.h"
 
 namespace concierge::lab {
 
@@ -44,36 +46,29 @@ Result<std::unique_ptr<LabSite>> StartLabSite(const std::filesystem::path& dir,
                                               const std::string& name, const LabMaker& maker,
                                               int workers, const Clock& clock, Random& random) {
   ASSIGN_OR_RETURN(auto directory, registrar::InitSiteDirectory(dir, name, "", clock, random));
-  auto site = std::make_unique<LabSite>(std::move(directory));
-  ASSIGN_OR_RETURN(site->store, registrar::SiteStore::Open(site->directory.DatabasePath(), clock));
-  const crypto::Certificate& maker_ca = maker.directory.masa.maker_ca;
-  if (auto trusted =
-          site->store->AddTrustedMaker(maker.directory.name, maker_ca, registrar::Approval::kAuto);
+  auto lab_site = std::make_unique<LabSite>();
+  ASSIGN_OR_RETURN(lab_site->site, site::Site::Open(dir, site::HttpsNetwork(), clock, random));
+  site::Site& site = *lab_site->site;
+  if (auto trusted = site.store().AddTrustedMaker(
+          maker.directory.name, maker.directory.masa.maker_ca, registrar::Approval::kAuto);
       !trusted) {
     return std::unexpected(trusted.error());
   }
-  site->masa = std::make_unique<registrar::HttpsMasaClient>(
-      site->directory.Tls(), [maker_ca] { return std::vector<crypto::Certificate>{maker_ca}; });
-  site->registrar = std::make_unique<registrar::RegistrarService>(*site->store, *site->masa, clock,
-                                                                  random, site->directory.identity);
-  site->ownership = std::make_unique<registrar::SiteOwnership>(*site->store, *site->masa,
-                                                               *site->registrar, clock);
-  ASSIGN_OR_RETURN(auto ctx, http::MakeServerContext(site->directory.Tls(), true));
+  ASSIGN_OR_RETURN(auto ctx, http::MakeServerContext(site.directory().Tls(), true));
   http::ServerOptions options;
   options.workers = workers;
   // Every lab pledge connects from 127.0.0.1, as if through one join proxy: the per-source cap
   // would otherwise refuse a lab run with a thousand pledges in flight.
   options.max_connections_per_source = options.max_connections;
-  LabSite* raw = site.get();
-  ASSIGN_OR_RETURN(site->server,
+  ASSIGN_OR_RETURN(lab_site->server,
                    http::HttpsServer::Start(
                        {"127.0.0.1", 0}, std::move(ctx),
-                       [raw](const http::HttpRequest& request, const http::ConnectionInfo& info) {
-                         return registrar::HandleSiteRequest(*raw->registrar, *raw->ownership,
+                       [&site](const http::HttpRequest& request, const http::ConnectionInfo& info) {
+                         return registrar::HandleSiteRequest(site.registrar(), site.ownership(),
                                                              request, info);
                        },
                        options));
-  return site;
+  return lab_site;
 }
 
 }  // namespace concierge::lab

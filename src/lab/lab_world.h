@@ -10,9 +10,7 @@
 #include "http/https_server.h"
 #include "masa/maker_directory.h"
 #include "masa/masa_service.h"
-#include "registrar/https_masa_client.h"
-#include "registrar/site_directory.h"
-#include "registrar/site_ownership.h"
+#include "site/site.h"
 
 namespace concierge::lab {
 
@@ -30,16 +28,10 @@ Result<std::unique_ptr<LabMaker>> StartLabMaker(const std::filesystem::path& dir
                                                 const std::string& name, int workers,
                                                 const Clock& clock, Random& random);
 
-// LabSite is a site controller (registrar, EST CA, ownership resources) serving HTTPS on
-// 127.0.0.1 in this process, trusting one maker.
+// LabSite is a site (site::Site, as the site controller opens it) serving its registrar, EST
+// CA and ownership resources over HTTPS on 127.0.0.1 in this process, trusting one maker.
 struct LabSite {
-  explicit LabSite(registrar::SiteDirectory site) : directory(std::move(site)) {}
-
-  registrar::SiteDirectory directory;
-  std::unique_ptr<registrar::SiteStore> store;
-  std::unique_ptr<registrar::HttpsMasaClient> masa;
-  std::unique_ptr<registrar::RegistrarService> registrar;
-  std::unique_ptr<registrar::SiteOwnership> ownership;
+  std::unique_ptr<site::Site> site;
   std::unique_ptr<http::HttpsServer> server;
 
   std::string Url() const { return "https://127.0.0.1:" + std::to_string(server->port()); }

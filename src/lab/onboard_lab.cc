@@ -12,7 +12,9 @@
 #include "common/temp_dir.h"
 #include "lab/lab_world.h"
 #include "lab/policy_lab.h"
+#include "loop/event_loop.h"
 #include "pledge/https_connector.h"
+#include "pledge/pledge.h"
 
 namespace concierge::lab {
 
@@ -106,15 +108,16 @@ Result<OnboardReport> RunOnboardLab(const OnboardOptions& options) {
   for (int t = 0; t < std::min(options.concurrency, options.devices); ++t) {
     pledges.emplace_back([&] {
       CryptoRandom thread_random;
+      loop::EventLoop events;  // each pledge thread drives its own loop
       while (true) {
         int index = next.fetch_add(1);
         if (index >= options.devices) {
           return;
         }
         auto begun = std::chrono::steady_clock::now();
-        pledge::Pledge device(identities[static_cast<size_t>(index)], connector, clock,
+        pledge::Pledge device(identities[static_cast<size_t>(index)], connector, clock, events,
                               thread_random);
-        auto result = device.Enroll();
+        auto result = device.EnrollAndWait();
         double ms =
             std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - begun)
                 .count();

@@ -8,6 +8,7 @@
 
 #include "common/temp_dir.h"
 #include "lab/lab_world.h"
+#include "loop/event_loop.h"
 #include "pledge/https_connector.h"
 #include "pledge/move.h"
 
@@ -146,8 +147,9 @@ Result<TransferReport> RunTransferLab(const TransferOptions& options) {
       [&](int index) -> std::string {
         Device& device = devices[static_cast<size_t>(index)];
         CryptoRandom thread_random;
-        pledge::Pledge pledge(device.identity, old_registrar, clock, thread_random);
-        auto result = pledge.Enroll();
+        loop::EventLoop events;
+        pledge::Pledge pledge(device.identity, old_registrar, clock, events, thread_random);
+        auto result = pledge.EnrollAndWait();
         if (!result) {
           return result.error().message();
         }
@@ -166,13 +168,14 @@ Result<TransferReport> RunTransferLab(const TransferOptions& options) {
 
   // The transfer: export at the old site, the bundle as bytes, import at the new site.
   auto start = Steady::now();
-  ASSIGN_OR_RETURN(Bytes new_owner, new_site->directory.identity.domain_ca_key.PublicKeyDer());
-  ASSIGN_OR_RETURN(auto bundle,
-                   old_site->ownership->Export({new_owner, "New Owner", new_site->Url(), {}}));
+  ASSIGN_OR_RETURN(Bytes new_owner,
+                   new_site->site->directory().identity.domain_ca_key.PublicKeyDer());
+  ASSIGN_OR_RETURN(auto bundle, old_site->site->ownership().Export(
+                                    {new_owner, "New Owner", new_site->Url(), {}}));
   std::string bundle_text = ownership::EncodeBundle(bundle);
   auto exported = Steady::now();
   ASSIGN_OR_RETURN(auto received, ownership::DecodeBundle(bundle_text));
-  ASSIGN_OR_RETURN(auto imported, new_site->ownership->Import(received));
+  ASSIGN_OR_RETURN(auto imported, new_site->site->ownership().Import(received));
   auto import_done = Steady::now();
   report.export_seconds = Seconds(start, exported);
   report.import_seconds = Seconds(exported, import_done);
@@ -189,13 +192,14 @@ Result<TransferReport> RunTransferLab(const TransferOptions& options) {
       [&](int index) -> std::string {
         Device& device = devices[static_cast<size_t>(index)];
         CryptoRandom thread_random;
+        loop::EventLoop events;
         auto begun = Steady::now();
-        auto instruction = pledge::CheckIn(*device.credentials, old_registrar);
+        auto instruction = pledge::CheckIn(*device.credentials, old_registrar, events);
         if (!instruction || !*instruction) {
           return instruction ? "no move instruction" : instruction.error().message();
         }
         auto moved = pledge::MoveToNewOwner(device.identity, **instruction, new_registrar, clock,
-                                            thread_random);
+                                            events, thread_random);
         if (!moved) {
           return moved.error().message();  // the device keeps its old credentials
         }
@@ -205,8 +209,8 @@ Result<TransferReport> RunTransferLab(const TransferOptions& options) {
         device.old_credentials = std::move(device.credentials);
         device.credentials = std::move(*moved);
         auto old_may_be_refused = Steady::now();
-        auto confirmed =
-            pledge::ConfirmMove(*device.old_credentials, device.credentials->ldevid, old_registrar);
+        auto confirmed = pledge::ConfirmMove(*device.old_credentials, device.credentials->ldevid,
+                                             old_registrar, events);
         auto done = Steady::now();
         double gap_ms = std::max(
             0.0,
@@ -239,16 +243,18 @@ Result<TransferReport> RunTransferLab(const TransferOptions& options) {
       options.devices, options.concurrency,
       [&](int index) -> std::string {
         const Device& device = devices[static_cast<size_t>(index)];
-        bool old_refused = !device.old_credentials ||
-                           !pledge::CheckIn(*device.old_credentials, old_registrar).has_value();
-        bool new_works = pledge::CheckIn(*device.credentials, new_registrar).has_value();
+        loop::EventLoop events;
+        bool old_refused =
+            !device.old_credentials ||
+            !pledge::CheckIn(*device.old_credentials, old_registrar, events).has_value();
+        bool new_works = pledge::CheckIn(*device.credentials, new_registrar, events).has_value();
         std::lock_guard lock(mutex);
         report.old_credentials_refused += old_refused && device.old_credentials ? 1 : 0;
         report.new_credentials_working += new_works && device.old_credentials ? 1 : 0;
         return "";
       },
       {});
-  ASSIGN_OR_RETURN(auto revoked, old_site->store->ListRevocations());
+  ASSIGN_OR_RETURN(auto revoked, old_site->site->store().ListRevocations());
   report.old_site_crl_entries = static_cast<int>(revoked.size());
   new_site->server->Stop();
   old_site->server->Stop();

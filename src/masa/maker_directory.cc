@@ -2,8 +2,8 @@
 
 #include "common/files.h"
 #include "common/json.h"
+#include "common/url.h"
 #include "crypto/certificate_builder.h"
-#include "http/socket_io.h"
 
 namespace concierge::masa {
 namespace {
@@ -15,8 +15,8 @@ constexpr std::chrono::hours kServiceValidity{24 * 365 * 5};
 
 // HostOf is the host a MASA URL names; the URL may be an authority alone (RFC 8995 §2.3.2).
 std::string HostOf(const std::string& masa_url) {
-  auto url = http::ParseHttpsUrl(masa_url.find("://") == std::string::npos ? "https://" + masa_url
-                                                                           : masa_url);
+  auto url =
+      ParseHttpsUrl(masa_url.find("://") == std::string::npos ? "https://" + masa_url : masa_url);
   return url ? url->host : std::string();
 }
 
@@ -54,7 +54,7 @@ Result<MakerDirectory> InitMakerDirectory(const std::filesystem::path& dir, cons
   tls_spec.subject_alt_names = "DNS:localhost,IP:127.0.0.1,IP:::1";
   std::string host = HostOf(masa_url);
   if (!host.empty() && host != "localhost" && host != "127.0.0.1" && host != "::1") {
-    tls_spec.subject_alt_names += (http::IsIpLiteral(host) ? ",IP:" : ",DNS:") + host;
+    tls_spec.subject_alt_names += (IsIpLiteral(host) ? ",IP:" : ",DNS:") + host;
   }
   ASSIGN_OR_RETURN(auto tls, crypto::IssueWithNewKey(tls_spec, &ca.certificate, &ca.key));
 
@@ -81,7 +81,7 @@ Result<MakerDirectory> LoadMakerDirectory(const std::filesystem::path& dir) {
                         std::move(masa_url),
                         ca.key,
                         MasaIdentity{ca.certificate, signer.certificate, signer.key},
-                        http::TlsIdentity{tls.certificate, tls.key, {}}};
+                        crypto::Credential{tls.certificate, tls.key, {}}};
 }
 
 Result<MintedIdentity> MintIdevid(const MakerDirectory& maker, MakerStore& store,

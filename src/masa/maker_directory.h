@@ -6,7 +6,7 @@
 
 #include "common/clock.h"
 #include "common/random.h"
-#include "http/tls.h"
+#include "crypto/identity.h"
 #include "masa/masa_service.h"
 
 namespace concierge::masa {
@@ -19,7 +19,7 @@ struct MakerDirectory {
   std::string masa_url;  // what minted IDevIDs carry in 1.3.6.1.5.5.7.1.32
   crypto::PrivateKey ca_key;
   MasaIdentity masa;
-  http::TlsIdentity tls;
+  crypto::Credential tls;
 
   std::filesystem::path DatabasePath() const { return dir / "maker.db"; }
 };

@@ -76,13 +76,16 @@ http::HttpResponse HandleMasaRequest(MasaService& service, const http::HttpReque
     return MakeResponse(415, "text/plain; charset=utf-8",
                         "expected content-type application/voucher-cms+json\n");
   }
-  ByteSpan body = AsBytes(request.body);
+  auto rvr = voucher::OpenVoucherRequest(AsBytes(request.body), voucher::RequestFrom::kRegistrar);
+  if (!rvr) {
+    return MakeErrorResponse(rvr.error());
+  }
   if (audit_request) {
-    auto log = service.RequestAuditLog(body);
+    auto log = service.RequestAuditLog(*rvr);
     return log ? MakeResponse(200, "application/json", log->dump())
                : MakeErrorResponse(log.error());
   }
-  auto voucher_cms = service.RequestVoucher(body, connection.peer_certificate);
+  auto voucher_cms = service.RequestVoucher(*rvr, connection);
   return voucher_cms ? MakeResponse(200, voucher::kVoucherCmsMediaType, ToString(*voucher_cms))
                      : MakeErrorResponse(voucher_cms.error());
 }

@@ -27,19 +27,19 @@ Result<Certificate> FindDomainCa(const Certificate& registrar,
 
 }  // namespace
 
-MasaService::MasaService(MakerStore& store, const Clock& clock, MasaIdentity identity)
+MasaService::MasaService(MakerStore& store, const Clock& clock, MasaIdentity identity,
+                         MasaPolicy policy)
     : store_(store),
       clock_(clock),
       identity_(std::move(identity)),
+      policy_(policy),
       maker_key_(identity_.signer_key.PublicKeyDer().value_or(Bytes{})) {}
 
-Result<MasaService::CheckedRequest> MasaService::CheckRequest(
-    ByteSpan rvr_cms, const std::optional<Certificate>& registrar_tls_cert) {
+Result<MasaService::CheckedRequest> MasaService::CheckRequest(const SignedRequest& rvr,
+                                                              const crypto::PeerIdentity* peer) {
   SystemTime now = clock_.Now();
-  ASSIGN_OR_RETURN(auto rvr,
-                   voucher::OpenVoucherRequest(rvr_cms, voucher::RequestFrom::kRegistrar));
   const Certificate& registrar = rvr.cms.signer;
-  if (registrar_tls_cert && !(*registrar_tls_cert == registrar)) {
+  if (peer != nullptr && peer->certificate && !(*peer->certificate == registrar)) {
     return MakeError(ErrorCode::kSecurity,
                      "voucher-request is not signed by the registrar's TLS client certificate");
   }
@@ -85,9 +85,9 @@ Result<MasaService::CheckedRequest> MasaService::CheckRequest(
   return CheckedRequest{serial, request.nonce, domain_ca, voucher::DomainId(domain_ca)};
 }
 
-Result<Bytes> MasaService::RequestVoucher(ByteSpan rvr_cms,
-                                          const std::optional<Certificate>& registrar_tls_cert) {
-  ASSIGN_OR_RETURN(CheckedRequest checked, CheckRequest(rvr_cms, registrar_tls_cert));
+Result<Bytes> MasaService::RequestVoucher(const SignedRequest& rvr,
+                                          const crypto::PeerIdentity& registrar) {
+  ASSIGN_OR_RETURN(CheckedRequest checked, CheckRequest(rvr, &registrar));
   ASSIGN_OR_RETURN(Bytes domain_key, checked.domain_ca.PublicKeyDer());
   ASSIGN_OR_RETURN(auto record, store_.FindOwnership(checked.serial));
   if (record && record->stolen) {
@@ -121,6 +121,9 @@ Result<Bytes> MasaService::RequestVoucher(ByteSpan rvr_cms,
   voucher::Voucher v;
   v.assertion = voucher::Assertion::kProximity;
   v.created_on = clock_.Now();
+  if (policy_.voucher_lifetime) {
+    v.expires_on = v.created_on + *policy_.voucher_lifetime;
+  }
   v.serial_number = checked.serial;
   v.nonce = checked.nonce;
   v.pinned_domain_cert = checked.domain_ca.Der();
@@ -135,10 +138,10 @@ Result<Bytes> MasaService::RequestVoucher(ByteSpan rvr_cms,
   return signed_voucher;
 }
 
-Result<Json> MasaService::RequestAuditLog(ByteSpan rvr_cms) {
+Result<Json> MasaService::RequestAuditLog(const SignedRequest& rvr) {
   // The log is for the device's owner: a replayed RVR is acceptable here, the nonce is not
   // consumed; the ownership check is what protects it.
-  ASSIGN_OR_RETURN(CheckedRequest checked, CheckRequest(rvr_cms, std::nullopt));
+  ASSIGN_OR_RETURN(CheckedRequest checked, CheckRequest(rvr, nullptr));
   ASSIGN_OR_RETURN(auto minted, store_.FindDevice(checked.serial));
   if (!minted || minted->owner_domain != checked.domain_id) {
     return MakeError(ErrorCode::kNotFound,

@@ -1,15 +1,18 @@
 #pragma once
 
+#include <chrono>
 #include <optional>
 
 #include "common/clock.h"
 #include "common/json.h"
 #include "crypto/certificate.h"
+#include "crypto/identity.h"
 #include "crypto/key.h"
 #include "masa/maker_store.h"
 #include "ownership/chain.h"
 #include "ownership/dates.h"
 #include "ownership/statement.h"
+#include "voucher/voucher.h"
 
 namespace concierge::masa {
 
@@ -20,20 +23,27 @@ struct MasaIdentity {
   crypto::PrivateKey signer_key;
 };
 
+struct MasaPolicy {
+  // expires-on of every voucher, when set (RFC 8366 makes it optional for a nonced voucher).
+  std::optional<std::chrono::seconds> voucher_lifetime;
+};
+
 // MasaService decides and signs vouchers (RFC 8995 §5.5). It verifies the registrar
 // voucher-request and the pledge request inside it, applies the ownership policy kept in
 // MakerStore, and logs every voucher. No I/O besides the store; thread-safe.
 class MasaService {
  public:
-  MasaService(MakerStore& store, const Clock& clock, MasaIdentity identity);
+  using SignedRequest = voucher::Signed<voucher::VoucherRequest>;
 
-  // RequestVoucher returns a CMS-signed voucher for a valid RVR, or an error naming the first
-  // check that failed. registrar_tls_cert, when given, must be the RVR's signer.
-  Result<Bytes> RequestVoucher(ByteSpan rvr_cms,
-                               const std::optional<crypto::Certificate>& registrar_tls_cert);
+  MasaService(MakerStore& store, const Clock& clock, MasaIdentity identity, MasaPolicy policy = {});
+
+  // RequestVoucher returns a CMS-signed voucher for a valid registrar voucher-request (opened
+  // by the transport's codec), or an error naming the first check that failed. The registrar's
+  // transport certificate, when it presented one, must be the request's signer.
+  Result<Bytes> RequestVoucher(const SignedRequest& rvr, const crypto::PeerIdentity& registrar);
 
   // RequestAuditLog answers /requestauditlog for the device's current owner (RFC 8995 §5.8.1).
-  Result<Json> RequestAuditLog(ByteSpan rvr_cms);
+  Result<Json> RequestAuditLog(const SignedRequest& rvr);
 
   // Ownership (masa_ownership.cc). A voucher goes only to the domain whose CA key the device's
   // ownership chain ends at; an unclaimed or released device is sold (a chain entry signed by
@@ -58,8 +68,9 @@ class MasaService {
     std::string domain_id;
   };
 
-  Result<CheckedRequest> CheckRequest(ByteSpan rvr_cms,
-                                      const std::optional<crypto::Certificate>& registrar_tls_cert);
+  // CheckRequest verifies the request and the pledge's inside it; peer is null when no
+  // transport identity is required.
+  Result<CheckedRequest> CheckRequest(const SignedRequest& rvr, const crypto::PeerIdentity* peer);
 
   Result<ownership::OwnershipChain> LoadChain(const std::string& serial,
                                               const std::optional<OwnershipRecord>& record);
@@ -69,6 +80,7 @@ class MasaService {
   MakerStore& store_;
   const Clock& clock_;
   MasaIdentity identity_;
+  MasaPolicy policy_;
   Bytes maker_key_;
 };
 

@@ -10,7 +10,7 @@
 #include <cstring>
 #include <optional>
 
-#include "mud/resolver.h"
+#include "mud/network.h"
 
 namespace concierge::mud {
 namespace {

@@ -19,9 +19,4 @@ class Fetcher {
   virtual Result<std::string> Fetch(const std::string& url, size_t max_bytes) = 0;
 };
 
-// MakeHttpsFetcher fetches https:// URLs, authenticating servers against the system trust
-// store plus extra_anchors.
-Result<std::unique_ptr<Fetcher>> MakeHttpsFetcher(
-    const std::vector<crypto::Certificate>& extra_anchors, std::chrono::milliseconds timeout);
-
 }  // namespace concierge::mud

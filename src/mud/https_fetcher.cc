@@ -1,6 +1,6 @@
 #include "http/https_client.h"
 #include "http/tls.h"
-#include "mud/fetcher.h"
+#include "mud/network.h"
 
 namespace concierge::mud {
 namespace {
@@ -11,7 +11,7 @@ class HttpsFetcher final : public Fetcher {
       : ctx_(std::move(ctx)), timeout_(timeout) {}
 
   Result<std::string> Fetch(const std::string& url_text, size_t max_bytes) override {
-    ASSIGN_OR_RETURN(http::Url url, http::ParseHttpsUrl(url_text));
+    ASSIGN_OR_RETURN(Url url, ParseHttpsUrl(url_text));
     http::ClientOptions options;
     options.timeout = timeout_;
     options.server_name = url.host;

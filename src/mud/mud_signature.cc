@@ -1,7 +1,7 @@
 #include "mud/mud_signature.h"
 
+#include "common/url.h"
 #include "crypto/cms.h"
-#include "http/socket_io.h"
 
 namespace concierge::mud {
 namespace {}  // namespace
@@ -22,7 +22,7 @@ Result<VerifiedSignature> VerifyMudSignature(ByteSpan mud_bytes, ByteSpan signat
                                              const SignatureCheck& check) {
   ASSIGN_OR_RETURN_CTX(auto signature, crypto::CmsVerifyDetached(mud_bytes, signature_der),
                        "MUD signature");
-  ASSIGN_OR_RETURN_CTX(http::Url url, http::ParseHttpsUrl(mud_url), "MUD URL");
+  ASSIGN_OR_RETURN_CTX(Url url, ParseHttpsUrl(mud_url), "MUD URL");
   const std::string& host = url.host;
   if (!signature.signer.MatchesHost(host)) {
     return MakeError(ErrorCode::kSecurity, "MUD signer \"" + signature.signer.SubjectText() +

@@ -22,11 +22,4 @@ class Resolver {
   virtual Result<DnsAnswer> Resolve(const std::string& name) = 0;
 };
 
-// MakeDnsResolver asks A and AAAA of the given servers ("192.0.2.53" or "192.0.2.53:5353";
-// IPv4 only), or of the system's resolv.conf servers when servers is empty. RFC 9726 advises
-// asking the resolver the devices use, so that both see the same answers. A name that does
-// not exist is an empty answer kept for negative_ttl.
-std::unique_ptr<Resolver> MakeDnsResolver(
-    std::vector<std::string> servers, std::chrono::seconds negative_ttl = std::chrono::seconds(60));
-
 }  // namespace concierge::mud

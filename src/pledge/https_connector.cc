@@ -1,36 +1,10 @@
 #include "pledge/https_connector.h"
 
+#include "pledge/http_registrar.h"
+
 namespace concierge::pledge {
-namespace {
 
-class HttpsRegistrarConnection final : public RegistrarConnection {
- public:
-  HttpsRegistrarConnection(std::shared_ptr<SSL_CTX> ctx, http::HttpsClient client)
-      : ctx_(std::move(ctx)), client_(std::move(client)) {}
-
-  Result<http::HttpResponse> Post(std::string_view path, std::string_view content_type,
-                                  std::string body, std::string_view accept) override {
-    return http::Post(client_, path, content_type, std::move(body), accept);
-  }
-
-  Result<http::HttpResponse> Get(std::string_view path, std::string_view accept) override {
-    return http::Get(client_, path, accept);
-  }
-
-  const crypto::Certificate& ServerCertificate() const override {
-    return client_.PeerCertificate();
-  }
-
-  std::vector<crypto::Certificate> ServerChain() const override { return client_.PeerChain(); }
-
- private:
-  std::shared_ptr<SSL_CTX> ctx_;
-  http::HttpsClient client_;
-};
-
-}  // namespace
-
-HttpsConnector::HttpsConnector(http::HostPort registrar, std::chrono::milliseconds timeout)
+HttpsConnector::HttpsConnector(HostPort registrar, std::chrono::milliseconds timeout)
     : registrar_(std::move(registrar)), timeout_(timeout) {}
 
 Result<std::shared_ptr<SSL_CTX>> HttpsConnector::Context(
@@ -51,8 +25,14 @@ Result<std::shared_ptr<SSL_CTX>> HttpsConnector::Context(
   return shared;
 }
 
-Result<std::unique_ptr<RegistrarConnection>> HttpsConnector::Open(
-    const http::TlsIdentity& client, const std::vector<crypto::Certificate>& anchors) {
+void HttpsConnector::Open(const crypto::Credential& client,
+                          const std::vector<crypto::Certificate>& anchors,
+                          Callback<std::unique_ptr<RegistrarConnection>> done) {
+  done(Connect(client, anchors));
+}
+
+Result<std::unique_ptr<RegistrarConnection>> HttpsConnector::Connect(
+    const crypto::Credential& client, const std::vector<crypto::Certificate>& anchors) {
   ASSIGN_OR_RETURN(auto ctx, Context(anchors));
   // A pledge reaches its registrar by address; the domain's certificate names are not known
   // to it, so the name check is done by the voucher's pin instead (RFC 8995 §5.1).
@@ -60,12 +40,16 @@ Result<std::unique_ptr<RegistrarConnection>> HttpsConnector::Open(
   options.timeout = timeout_;
   options.check_server_name = false;
   options.identity = &client;
-  auto connection = http::HttpsClient::Connect(registrar_, ctx.get(), options);
-  if (!connection) {
-    return std::unexpected(connection.error());
-  }
-  return std::unique_ptr<RegistrarConnection>(
-      new HttpsRegistrarConnection(std::move(ctx), std::move(*connection)));
+  ASSIGN_OR_RETURN(auto connected, http::HttpsClient::Connect(registrar_, ctx.get(), options));
+  auto client_connection = std::make_shared<http::HttpsClient>(std::move(connected));
+  crypto::Certificate server = client_connection->PeerCertificate();
+  std::vector<crypto::Certificate> chain = client_connection->PeerChain();
+  // The exchange holds the connection and the context it was made from.
+  return MakeHttpRegistrarConnection(
+      [client_connection, ctx](const http::HttpRequest& request) {
+        return client_connection->Send(request);
+      },
+      std::move(server), std::move(chain));
 }
 
 }  // namespace concierge::pledge

@@ -5,26 +5,22 @@
 namespace concierge::pledge {
 namespace {
 
-constexpr std::string_view kInstructions = "/.well-known/concierge/instructions";
-constexpr std::string_view kMoved = "/.well-known/concierge/moved";
-constexpr std::string_view kReset = "/.well-known/concierge/reset";
+using Connection = std::unique_ptr<RegistrarConnection>;
 
-Result<std::unique_ptr<RegistrarConnection>> OpenWith(const DomainCredentials& credentials,
-                                                      Connector& registrar) {
-  return registrar.Open(http::TlsIdentity{credentials.ldevid, credentials.key, {}},
-                        credentials.anchors);
+Result<Connection> OpenWith(const DomainCredentials& credentials, Connector& registrar,
+                            Scheduler& scheduler) {
+  return Await<Connection>(scheduler, [&](Callback<Connection> done) {
+    registrar.Open(crypto::Credential{credentials.ldevid, credentials.key, {}}, credentials.anchors,
+                   std::move(done));
+  });
 }
 
-Result<std::optional<ownership::MoveInstruction>> AskInstructions(RegistrarConnection& connection) {
-  ASSIGN_OR_RETURN(auto response, connection.Get(kInstructions, "application/json"));
-  if (response.status == 204) {
-    return std::optional<ownership::MoveInstruction>();
-  }
-  if (response.status != 200) {
-    return std::unexpected(http::ErrorFromPeerStatus("registrar", response));
-  }
-  ASSIGN_OR_RETURN(auto instruction, ownership::DecodeMoveInstruction(response.body));
-  return std::optional(std::move(instruction));
+Result<std::optional<ownership::MoveInstruction>> AskInstructions(RegistrarConnection& connection,
+                                                                  Scheduler& scheduler) {
+  return Await<std::optional<ownership::MoveInstruction>>(
+      scheduler, [&](Callback<std::optional<ownership::MoveInstruction>> done) {
+        connection.FetchInstruction(std::move(done));
+      });
 }
 
 // CheckChain accepts a chain only if it is this device's: same serial, same IDevID.
@@ -45,15 +41,17 @@ Result<ownership::OwnershipChain> CheckChain(const PledgeIdentity& identity, Byt
 }  // namespace
 
 Result<std::optional<ownership::MoveInstruction>> CheckIn(const DomainCredentials& current,
-                                                          Connector& registrar) {
-  ASSIGN_OR_RETURN_CTX(auto connection, OpenWith(current, registrar), "registrar");
-  return AskInstructions(*connection);
+                                                          Connector& registrar,
+                                                          Scheduler& scheduler) {
+  ASSIGN_OR_RETURN_CTX(auto connection, OpenWith(current, registrar, scheduler), "registrar");
+  return AskInstructions(*connection, scheduler);
 }
 
 Result<DomainCredentials> MoveToNewOwner(const PledgeIdentity& identity,
                                          const ownership::MoveInstruction& instruction,
                                          Connector& new_registrar, const Clock& clock,
-                                         Random& random, PledgeOptions options) {
+                                         Scheduler& scheduler, Random& random,
+                                         PledgeOptions options) {
   if (instruction.action != ownership::MoveInstruction::Action::kMove) {
     return MakeError(ErrorCode::kInvalidArgument, "the instruction is not a move");
   }
@@ -67,37 +65,35 @@ Result<DomainCredentials> MoveToNewOwner(const PledgeIdentity& identity,
     }
     return OkStatus();
   };
-  Pledge pledge(identity, new_registrar, clock, random, std::move(options));
-  ASSIGN_OR_RETURN_CTX(EnrollResult enrolled, pledge.Enroll(), "enrolling with the new owner");
+  Pledge pledge(identity, new_registrar, clock, scheduler, random, std::move(options));
+  ASSIGN_OR_RETURN_CTX(EnrollResult enrolled, pledge.EnrollAndWait(),
+                       "enrolling with the new owner");
   DomainCredentials fresh{enrolled.ldevid, enrolled.ldevid_key, enrolled.domain_anchors,
                           instruction.registrar_url, enrolled.voucher_cms};
   // Proof that the new credentials work: an authenticated request the new registrar answers.
-  ASSIGN_OR_RETURN_CTX(auto connection, OpenWith(fresh, new_registrar),
+  ASSIGN_OR_RETURN_CTX(auto connection, OpenWith(fresh, new_registrar, scheduler),
                        "new LDevID refused by the new registrar");
-  if (auto answered = AskInstructions(*connection); !answered) {
+  if (auto answered = AskInstructions(*connection, scheduler); !answered) {
     return std::unexpected(answered.error().WithContext("new LDevID refused by the new registrar"));
   }
   return fresh;
 }
 
 Status ConfirmMove(const DomainCredentials& old, const crypto::Certificate& new_ldevid,
-                   Connector& old_registrar) {
-  ASSIGN_OR_RETURN_CTX(auto connection, OpenWith(old, old_registrar), "old registrar");
-  ASSIGN_OR_RETURN(auto response, connection->Post(kMoved, "application/pkix-cert",
-                                                   ToString(new_ldevid.Der()), ""));
-  if (response.status != 200) {
-    return std::unexpected(http::ErrorFromPeerStatus("old registrar", response));
-  }
+                   Connector& old_registrar, Scheduler& scheduler) {
+  ASSIGN_OR_RETURN_CTX(auto connection, OpenWith(old, old_registrar, scheduler), "old registrar");
+  RETURN_IF_ERROR_CTX(Await<void>(scheduler,
+                                  [&](Callback<void> done) {
+                                    connection->ConfirmMove(new_ldevid, std::move(done));
+                                  }),
+                      "old registrar");
   return OkStatus();
 }
 
-Status ConfirmReset(const DomainCredentials& current, Connector& registrar) {
-  ASSIGN_OR_RETURN_CTX(auto connection, OpenWith(current, registrar), "registrar");
-  ASSIGN_OR_RETURN(auto response, connection->Post(kReset, "application/json", "{}", ""));
-  if (response.status != 200) {
-    return std::unexpected(http::ErrorFromPeerStatus("registrar", response));
-  }
-  return OkStatus();
+Status ConfirmReset(const DomainCredentials& current, Connector& registrar, Scheduler& scheduler) {
+  ASSIGN_OR_RETURN_CTX(auto connection, OpenWith(current, registrar, scheduler), "registrar");
+  return Await<void>(scheduler,
+                     [&](Callback<void> done) { connection->ConfirmReset(std::move(done)); });
 }
 
 }  // namespace concierge::pledge

@@ -1,63 +1,161 @@
 #include "pledge/pledge.h"
 
-#include "common/json.h"
+#include <algorithm>
+
 #include "crypto/certificate_builder.h"
 #include "crypto/cms.h"
 #include "voucher/voucher.h"
 
 namespace concierge::pledge {
-namespace {
 
 using crypto::Certificate;
+using voucher::StatusKind;
+using voucher::StatusReport;
 
-constexpr std::string_view kRequestVoucher = "/.well-known/brski/requestvoucher";
-constexpr std::string_view kVoucherStatus = "/.well-known/brski/voucher_status";
-constexpr std::string_view kEnrollStatus = "/.well-known/brski/enrollstatus";
-constexpr std::string_view kCaCerts = "/.well-known/est/cacerts";
-constexpr std::string_view kCsrAttrs = "/.well-known/est/csrattrs";
-constexpr std::string_view kSimpleEnroll = "/.well-known/est/simpleenroll";
+// Run is one enrollment in flight: each step starts an operation and the next step is its
+// callback. It holds itself alive through the callbacks it hands out (shared_from_this).
+class Pledge::Run : public std::enable_shared_from_this<Run> {
+ public:
+  Run(Pledge& pledge, Callback<EnrollResult> done) : pledge_(pledge), done_(std::move(done)) {}
 
-Error Refused(std::string_view what, const http::HttpResponse& response) {
-  return http::ErrorFromPeerStatus("registrar", response).WithContext(what);
+  void Start();
+  // Abandon is for a pledge destroyed mid-flight: a pending timer is cancelled and nothing
+  // is reported.
+  void Abandon();
+
+ private:
+  void SendVoucherRequest();
+  void OnVoucherReply(Result<VoucherReply> reply);
+  Result<Certificate> CheckVoucher(ByteSpan voucher_cms) const;
+  void OnVoucherAccepted();
+  void OnCaCertificates(Result<std::vector<Certificate>> certs);
+  void SendCsr();
+  void OnLdevid(Result<std::vector<Certificate>> certs);
+  void OnConfirmedConnection(Result<std::unique_ptr<RegistrarConnection>> confirmed);
+
+  // Fail reports a failure on the connection (telemetry is best effort: its answer changes
+  // nothing) and then finishes with the error.
+  void Fail(RegistrarConnection& connection, StatusKind kind, Error error);
+  void Finish(Result<EnrollResult> result);
+
+  Pledge& pledge_;
+  Callback<EnrollResult> done_;
+  bool finished_ = false;
+  std::optional<TimerId> retry_timer_;
+  std::unique_ptr<RegistrarConnection> provisional_;
+  std::unique_ptr<RegistrarConnection> confirmed_;
+  std::chrono::seconds waited_{0};
+  int round_ = 0;
+  Bytes nonce_;
+  Bytes voucher_cms_;
+  std::optional<Certificate> pinned_;
+  std::vector<Certificate> anchors_;
+  std::optional<crypto::PrivateKey> ldevid_key_;
+  std::optional<Certificate> ldevid_;
+};
+
+void Pledge::Run::Start() {
+  const PledgeIdentity& identity = pledge_.identity_;
+  pledge_.connector_.Open(
+      crypto::Credential{identity.idevid, identity.key, identity.chain}, {},
+      [self = shared_from_this()](Result<std::unique_ptr<RegistrarConnection>> connection) {
+        if (!connection) {
+          self->Finish(std::unexpected(connection.error()));
+          return;
+        }
+        self->provisional_ = std::move(*connection);
+        self->SendVoucherRequest();
+      });
 }
 
-Result<std::vector<Certificate>> DecodeCertsOnly(const http::HttpResponse& response) {
-  ASSIGN_OR_RETURN(Bytes der, Base64DecodeLenient(response.body));
-  return crypto::ParseCertsOnly(der);
-}
-
-}  // namespace
-
-Pledge::Pledge(PledgeIdentity identity, Connector& connector, const Clock& clock, Random& random,
-               PledgeOptions options)
-    : identity_(std::move(identity)),
-      connector_(connector),
-      clock_(clock),
-      random_(random),
-      options_(std::move(options)),
-      serial_(identity_.idevid.SubjectSerialNumber()) {}
-
-void Pledge::Report(RegistrarConnection& connection, std::string_view resource,
-                    const Error* failure) {
-  Json body{{"version", 1}, {"status", failure == nullptr}};
-  if (failure != nullptr) {
-    body["reason"] = failure->message();
+void Pledge::Run::Abandon() {
+  finished_ = true;
+  if (retry_timer_) {
+    pledge_.scheduler_.Cancel(*retry_timer_);
   }
-  // Telemetry is best effort: the registrar's answer does not change what the pledge does.
-  (void)connection.Post(resource, "application/json", body.dump(), "");
 }
 
-Result<Certificate> Pledge::CheckVoucher(ByteSpan voucher_cms, const Bytes& nonce) {
+void Pledge::Run::SendVoucherRequest() {
+  voucher::VoucherRequest pvr;
+  pvr.assertion = voucher::Assertion::kProximity;
+  pvr.created_on = pledge_.clock_.Now();
+  pvr.serial_number = pledge_.serial_;
+  pvr.nonce = pledge_.random_.Generate(pledge_.options_.nonce_size);
+  pvr.proximity_registrar_cert = provisional_->ServerCertificate().Der();
+  const PledgeIdentity& identity = pledge_.identity_;
+  auto signed_pvr = voucher::SignVoucherRequest(pvr, identity.idevid, identity.key, identity.chain);
+  if (!signed_pvr) {
+    Finish(std::unexpected(signed_pvr.error()));
+    return;
+  }
+  nonce_ = pvr.nonce;
+  provisional_->RequestVoucher(std::move(*signed_pvr),
+                               [self = shared_from_this()](Result<VoucherReply> reply) {
+                                 self->OnVoucherReply(std::move(reply));
+                               });
+}
+
+void Pledge::Run::OnVoucherReply(Result<VoucherReply> reply) {
+  if (!reply) {
+    Finish(std::unexpected(reply.error().WithContext("the voucher request")));
+    return;
+  }
+  if (reply->retry_after) {
+    const PledgeOptions& options = pledge_.options_;
+    auto retry = std::clamp(*reply->retry_after, std::chrono::seconds(1), options.max_retry_after);
+    if (waited_ + retry > options.max_pending_wait) {
+      Finish(MakeError(ErrorCode::kTimeout, "registrar kept the device pending for " +
+                                                std::to_string(waited_.count()) + " s"));
+      return;
+    }
+    waited_ += retry;
+    ++round_;
+    retry_timer_ = pledge_.scheduler_.After(retry, [self = shared_from_this()] {
+      self->retry_timer_.reset();
+      if (!self->finished_) {
+        self->SendVoucherRequest();
+      }
+    });
+    return;
+  }
+  voucher_cms_ = std::move(reply->voucher);
+  auto pinned = CheckVoucher(voucher_cms_);
+  if (!pinned) {
+    Fail(*provisional_, StatusKind::kVoucherStatus, pinned.error().WithContext("voucher refused"));
+    return;
+  }
+  pinned_ = *pinned;
+  // The voucher turns the provisional session into a trusted one only if the registrar's
+  // certificate chains to what the MASA pinned.
+  auto registrar_trusted =
+      crypto::VerifyChain(provisional_->ServerCertificate(), provisional_->ServerChain(),
+                          {*pinned_}, {.at = pledge_.clock_.Now(), .allow_partial = true});
+  if (!registrar_trusted) {
+    Fail(*provisional_, StatusKind::kVoucherStatus,
+         registrar_trusted.error().WithContext("registrar not the pinned domain"));
+    return;
+  }
+  if (pledge_.options_.accept_domain) {
+    if (auto accepted = pledge_.options_.accept_domain(*pinned_); !accepted) {
+      Fail(*provisional_, StatusKind::kVoucherStatus, accepted.error());
+      return;
+    }
+  }
+  provisional_->ReportStatus(StatusKind::kVoucherStatus, StatusReport{},
+                             [self = shared_from_this()](Status) { self->OnVoucherAccepted(); });
+}
+
+Result<Certificate> Pledge::Run::CheckVoucher(ByteSpan voucher_cms) const {
   ASSIGN_OR_RETURN(auto v, voucher::OpenVoucher(voucher_cms));
-  SystemTime now = clock_.Now();
-  RETURN_IF_ERROR_CTX(
-      crypto::VerifyChain(v.cms.signer, v.cms.certificates, identity_.masa_anchors, {.at = now}),
-      "voucher signer is not this device's MASA");
-  if (v.value.serial_number != serial_) {
+  SystemTime now = pledge_.clock_.Now();
+  RETURN_IF_ERROR_CTX(crypto::VerifyChain(v.cms.signer, v.cms.certificates,
+                                          pledge_.identity_.masa_anchors, {.at = now}),
+                      "voucher signer is not this device's MASA");
+  if (v.value.serial_number != pledge_.serial_) {
     return MakeError(ErrorCode::kSecurity, "voucher is for serial \"" + v.value.serial_number +
-                                               "\", not this device's \"" + serial_ + "\"");
+                                               "\", not this device's \"" + pledge_.serial_ + "\"");
   }
-  if (!ConstantTimeEqual(v.value.nonce, nonce)) {
+  if (!ConstantTimeEqual(v.value.nonce, nonce_)) {
     return MakeError(ErrorCode::kSecurity, "voucher nonce does not match the request's nonce");
   }
   if (v.value.expires_on && *v.value.expires_on < now) {
@@ -69,131 +167,137 @@ Result<Certificate> Pledge::CheckVoucher(ByteSpan voucher_cms, const Bytes& nonc
   return pinned;
 }
 
-Result<Pledge::VoucherStep> Pledge::ObtainVoucher(RegistrarConnection& connection) {
-  std::chrono::seconds waited{0};
-  for (int round = 0;; ++round) {
-    voucher::VoucherRequest pvr;
-    pvr.assertion = voucher::Assertion::kProximity;
-    pvr.created_on = clock_.Now();
-    pvr.serial_number = serial_;
-    pvr.nonce = random_.Generate(options_.nonce_size);
-    pvr.proximity_registrar_cert = connection.ServerCertificate().Der();
-    ASSIGN_OR_RETURN(Bytes pvr_cms, voucher::SignVoucherRequest(pvr, identity_.idevid,
-                                                                identity_.key, identity_.chain));
-    ASSIGN_OR_RETURN(auto response,
-                     connection.Post(kRequestVoucher, voucher::kVoucherCmsMediaType,
-                                     ToString(pvr_cms), voucher::kVoucherCmsMediaType));
-    if (response.status == 202) {
-      auto retry = std::chrono::seconds(std::atoi(response.Header("retry-after").c_str()));
-      retry = std::clamp(retry, std::chrono::seconds(1), options_.max_retry_after);
-      if (waited + retry > options_.max_pending_wait) {
-        return MakeError(ErrorCode::kTimeout, "registrar kept the device pending for " +
-                                                  std::to_string(waited.count()) + " s");
-      }
-      if (options_.sleep) {
-        options_.sleep(retry);
-      }
-      waited += retry;
-      continue;
-    }
-    if (response.status != 200) {
-      return std::unexpected(Refused("the voucher request", response));
-    }
-    Bytes voucher_cms = ToBytes(response.body);
-    auto pinned = CheckVoucher(voucher_cms, pvr.nonce);
-    if (!pinned) {
-      Report(connection, kVoucherStatus, &pinned.error());
-      return std::unexpected(pinned.error().WithContext("voucher refused"));
-    }
-    return VoucherStep{std::move(voucher_cms), *pinned, round};
-  }
+void Pledge::Run::OnVoucherAccepted() {
+  provisional_->CaCertificates([self = shared_from_this()](Result<std::vector<Certificate>> certs) {
+    self->OnCaCertificates(std::move(certs));
+  });
 }
 
-Result<std::vector<Certificate>> Pledge::FetchDomainAnchors(RegistrarConnection& connection,
-                                                            const Certificate& pinned) {
-  ASSIGN_OR_RETURN(auto response, connection.Get(kCaCerts, ""));
-  if (response.status != 200) {
-    return std::unexpected(Refused("/cacerts", response));
+void Pledge::Run::OnCaCertificates(Result<std::vector<Certificate>> certs) {
+  if (!certs) {
+    Fail(*provisional_, StatusKind::kEnrollStatus, certs.error().WithContext("/cacerts"));
+    return;
   }
-  ASSIGN_OR_RETURN_CTX(auto certs, DecodeCertsOnly(response), "/cacerts");
-  std::vector<Certificate> anchors{pinned};
-  for (const auto& cert : certs) {
-    if (!(cert == pinned) &&
-        crypto::VerifyChain(cert, certs, {pinned}, {.at = clock_.Now(), .allow_partial = true})) {
-      anchors.push_back(cert);
+  anchors_ = {*pinned_};
+  for (const auto& cert : *certs) {
+    if (!(cert == *pinned_) &&
+        crypto::VerifyChain(cert, *certs, {*pinned_},
+                            {.at = pledge_.clock_.Now(), .allow_partial = true})) {
+      anchors_.push_back(cert);
     }
   }
-  return anchors;
-}
-
-Result<std::pair<Certificate, crypto::PrivateKey>> Pledge::EnrollLdevid(
-    RegistrarConnection& connection, const std::vector<Certificate>& anchors) {
   // BRSKI pledges must ask for CSR attributes (RFC 8995 §5.9.2); this pledge always makes a
   // P-256 key signed with ECDSA-SHA256, which is all this project's registrar asks for.
-  (void)connection.Get(kCsrAttrs, "");
-  ASSIGN_OR_RETURN(crypto::PrivateKey key, crypto::PrivateKey::GenerateP256());
-  ASSIGN_OR_RETURN(Bytes csr, crypto::Csr::CreateDer(key, {serial_, serial_, ""}));
-  ASSIGN_OR_RETURN(auto response,
-                   connection.Post(kSimpleEnroll, "application/pkcs10", Base64Encode(csr), ""));
-  if (response.status != 200) {
-    return std::unexpected(Refused("/simpleenroll", response));
-  }
-  ASSIGN_OR_RETURN_CTX(auto certs, DecodeCertsOnly(response), "/simpleenroll");
-  const Certificate& ldevid = certs.front();
-  RETURN_IF_ERROR_CTX(
-      crypto::VerifyChain(ldevid, certs, anchors, {.at = clock_.Now(), .allow_partial = true}),
-      "LDevID");
-  if (EVP_PKEY_eq(ldevid.PublicKey(), key.get()) != 1 || ldevid.SubjectSerialNumber() != serial_) {
-    return MakeError(ErrorCode::kSecurity, "LDevID does not certify this device's new key");
-  }
-  return std::make_pair(ldevid, key);
+  provisional_->CsrAttributes([self = shared_from_this()](Result<Bytes>) { self->SendCsr(); });
 }
 
-Result<EnrollResult> Pledge::Enroll() {
-  http::TlsIdentity idevid{identity_.idevid, identity_.key, identity_.chain};
-  ASSIGN_OR_RETURN(auto provisional, connector_.Open(idevid, {}));
-  ASSIGN_OR_RETURN(VoucherStep step, ObtainVoucher(*provisional));
-
-  // The voucher turns the provisional connection into a trusted one only if the registrar's
-  // certificate chains to what the MASA pinned.
-  auto registrar_trusted =
-      crypto::VerifyChain(provisional->ServerCertificate(), provisional->ServerChain(),
-                          {step.pinned}, {.at = clock_.Now(), .allow_partial = true});
-  if (!registrar_trusted) {
-    Report(*provisional, kVoucherStatus, &registrar_trusted.error());
-    return std::unexpected(
-        registrar_trusted.error().WithContext("registrar not the pinned domain"));
+void Pledge::Run::SendCsr() {
+  auto key = crypto::PrivateKey::GenerateP256();
+  if (!key) {
+    Fail(*provisional_, StatusKind::kEnrollStatus, key.error());
+    return;
   }
-  if (options_.accept_domain) {
-    if (auto accepted = options_.accept_domain(step.pinned); !accepted) {
-      Report(*provisional, kVoucherStatus, &accepted.error());
-      return std::unexpected(accepted.error());
-    }
+  auto csr = crypto::Csr::CreateDer(*key, {pledge_.serial_, pledge_.serial_, ""});
+  if (!csr) {
+    Fail(*provisional_, StatusKind::kEnrollStatus, csr.error());
+    return;
   }
-  Report(*provisional, kVoucherStatus, nullptr);
+  ldevid_key_ = std::move(*key);
+  provisional_->SimpleEnroll(std::move(*csr),
+                             [self = shared_from_this()](Result<std::vector<Certificate>> certs) {
+                               self->OnLdevid(std::move(certs));
+                             });
+}
 
-  auto enroll_steps = [&]()
-      -> Result<std::pair<std::vector<Certificate>, std::pair<Certificate, crypto::PrivateKey>>> {
-    ASSIGN_OR_RETURN(auto anchors, FetchDomainAnchors(*provisional, step.pinned));
-    ASSIGN_OR_RETURN(auto issued, EnrollLdevid(*provisional, anchors));
-    return std::make_pair(std::move(anchors), std::move(issued));
-  };
-  auto enrolled = enroll_steps();
-  if (!enrolled) {
-    Report(*provisional, kEnrollStatus, &enrolled.error());
-    return std::unexpected(enrolled.error());
+void Pledge::Run::OnLdevid(Result<std::vector<Certificate>> certs) {
+  if (!certs || certs->empty()) {
+    Error error =
+        certs ? Error(ErrorCode::kBadFormat, "no certificate in the answer") : certs.error();
+    Fail(*provisional_, StatusKind::kEnrollStatus, error.WithContext("/simpleenroll"));
+    return;
   }
-  auto& [anchors, issued] = *enrolled;
-  auto& [ldevid, key] = issued;
+  const Certificate& ldevid = certs->front();
+  auto verified = crypto::VerifyChain(ldevid, *certs, anchors_,
+                                      {.at = pledge_.clock_.Now(), .allow_partial = true});
+  if (!verified) {
+    Fail(*provisional_, StatusKind::kEnrollStatus, verified.error().WithContext("LDevID"));
+    return;
+  }
+  if (EVP_PKEY_eq(ldevid.PublicKey(), ldevid_key_->get()) != 1 ||
+      ldevid.SubjectSerialNumber() != pledge_.serial_) {
+    Fail(*provisional_, StatusKind::kEnrollStatus,
+         Error(ErrorCode::kSecurity, "LDevID does not certify this device's new key"));
+    return;
+  }
+  ldevid_ = ldevid;
+  // Success is reported over a new session that proves the LDevID works (RFC 8995 §5.9.4).
+  pledge_.connector_.Open(
+      crypto::Credential{*ldevid_, *ldevid_key_, {}}, anchors_,
+      [self = shared_from_this()](Result<std::unique_ptr<RegistrarConnection>> confirmed) {
+        self->OnConfirmedConnection(std::move(confirmed));
+      });
+}
 
-  // Success is reported over a new connection that proves the LDevID works (RFC 8995 §5.9.4).
-  auto confirmed = connector_.Open(http::TlsIdentity{ldevid, key, {}}, anchors);
+void Pledge::Run::OnConfirmedConnection(Result<std::unique_ptr<RegistrarConnection>> confirmed) {
   if (!confirmed) {
-    Report(*provisional, kEnrollStatus, &confirmed.error());
-    return std::unexpected(confirmed.error().WithContext("LDevID connection"));
+    Fail(*provisional_, StatusKind::kEnrollStatus,
+         confirmed.error().WithContext("LDevID connection"));
+    return;
   }
-  Report(**confirmed, kEnrollStatus, nullptr);
-  return EnrollResult{std::move(step.voucher_cms), ldevid, key, anchors, step.pending_rounds};
+  confirmed_ = std::move(*confirmed);
+  confirmed_->ReportStatus(
+      StatusKind::kEnrollStatus, StatusReport{}, [self = shared_from_this()](Status) {
+        self->Finish(EnrollResult{self->voucher_cms_, *self->ldevid_, *self->ldevid_key_,
+                                  self->anchors_, self->round_});
+      });
+}
+
+void Pledge::Run::Fail(RegistrarConnection& connection, StatusKind kind, Error error) {
+  connection.ReportStatus(
+      kind, StatusReport{false, error.message()},
+      [self = shared_from_this(), error](Status) { self->Finish(std::unexpected(error)); });
+}
+
+void Pledge::Run::Finish(Result<EnrollResult> result) {
+  if (finished_) {
+    return;
+  }
+  finished_ = true;
+  // The sessions stay open until the run is dropped: this may be running inside one of them.
+  done_(std::move(result));
+}
+
+Pledge::Pledge(PledgeIdentity identity, Connector& connector, const Clock& clock,
+               Scheduler& scheduler, Random& random, PledgeOptions options)
+    : identity_(std::move(identity)),
+      connector_(connector),
+      clock_(clock),
+      scheduler_(scheduler),
+      random_(random),
+      options_(std::move(options)),
+      serial_(identity_.idevid.SubjectSerialNumber()) {}
+
+Pledge::~Pledge() {
+  if (run_) {
+    run_->Abandon();
+  }
+}
+
+void Pledge::Enroll(Callback<EnrollResult> done) {
+  if (run_) {
+    run_->Abandon();
+  }
+  run_ = std::make_shared<Run>(*this, std::move(done));
+  run_->Start();
+}
+
+Result<EnrollResult> Pledge::EnrollAndWait() {
+  auto result = Await<EnrollResult>(
+      scheduler_, [this](Callback<EnrollResult> done) { Enroll(std::move(done)); });
+  // Done: the run and its sessions go, so nothing stays connected after the answer.
+  run_->Abandon();
+  run_.reset();
+  return result;
 }
 
 }  // namespace concierge::pledge

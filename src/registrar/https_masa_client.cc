@@ -12,7 +12,7 @@ HttpsMasaClient::HttpsMasaClient(std::optional<http::TlsIdentity> identity,
                                  std::chrono::milliseconds timeout)
     : identity_(std::move(identity)), anchors_(std::move(anchors)), timeout_(timeout) {}
 
-Result<http::HttpsClient> HttpsMasaClient::Checkout(const http::Url& url, bool fresh) {
+Result<http::HttpsClient> HttpsMasaClient::Checkout(const Url& url, bool fresh) {
   if (!fresh) {
     std::lock_guard lock(mutex_);
     auto& idle = idle_[url.Authority()];
@@ -33,12 +33,12 @@ Result<http::HttpsClient> HttpsMasaClient::Checkout(const http::Url& url, bool f
   return http::HttpsClient::Connect({url.host, url.port}, ctx.get(), options);
 }
 
-void HttpsMasaClient::DropIdle(const http::Url& url) {
+void HttpsMasaClient::DropIdle(const Url& url) {
   std::lock_guard lock(mutex_);
   idle_.erase(url.Authority());
 }
 
-void HttpsMasaClient::Return(const http::Url& url, http::HttpsClient client) {
+void HttpsMasaClient::Return(const Url& url, http::HttpsClient client) {
   std::lock_guard lock(mutex_);
   auto& idle = idle_[url.Authority()];
   if (idle.size() < 64) {
@@ -49,8 +49,8 @@ void HttpsMasaClient::Return(const http::Url& url, http::HttpsClient client) {
 namespace {
 
 // OwnershipUrl puts an ownership resource at the root the MASA's BRSKI resources hang from.
-Result<http::Url> OwnershipUrl(const std::string& masa_base_url, std::string_view resource) {
-  ASSIGN_OR_RETURN(http::Url url, http::ParseHttpsUrl(masa_base_url));
+Result<Url> OwnershipUrl(const std::string& masa_base_url, std::string_view resource) {
+  ASSIGN_OR_RETURN(Url url, ParseHttpsUrl(masa_base_url));
   constexpr std::string_view kBrski = "/.well-known/brski";
   std::string_view root = url.path;
   while (root.ends_with('/')) {
@@ -65,7 +65,7 @@ Result<http::Url> OwnershipUrl(const std::string& masa_base_url, std::string_vie
 
 }  // namespace
 
-Result<std::string> HttpsMasaClient::Exchange(const http::Url& url, const Call& call) {
+Result<std::string> HttpsMasaClient::Exchange(const Url& url, const Call& call) {
   // A pooled connection may have been closed by the MASA (idle timeout, restart); then the
   // others idle as long are likely closed too, and one retry on a new connection covers it.
   for (int attempt = 0; attempt < 2; ++attempt) {
@@ -93,7 +93,7 @@ Result<std::string> HttpsMasaClient::Exchange(const http::Url& url, const Call& 
 }
 
 Result<Bytes> HttpsMasaClient::RequestVoucher(const std::string& masa_base_url, ByteSpan rvr_cms) {
-  ASSIGN_OR_RETURN(http::Url url, http::ParseHttpsUrl(masa_base_url));
+  ASSIGN_OR_RETURN(Url url, ParseHttpsUrl(masa_base_url));
   if (!url.path.ends_with('/')) {
     url.path += '/';
   }
@@ -113,13 +113,13 @@ Result<Bytes> HttpsMasaClient::FetchChain(const std::string& masa_base_url,
     return MakeError(ErrorCode::kInvalidArgument,
                      "serial " + serial + " cannot be named in a URL path as it is");
   }
-  ASSIGN_OR_RETURN(http::Url url, OwnershipUrl(masa_base_url, "chain/" + serial));
+  ASSIGN_OR_RETURN(Url url, OwnershipUrl(masa_base_url, "chain/" + serial));
   ASSIGN_OR_RETURN(std::string chain, Exchange(url, {"GET", "", "", "application/cbor"}));
   return ToBytes(chain);
 }
 
 Status HttpsMasaClient::SubmitChain(const std::string& masa_base_url, ByteSpan chain) {
-  ASSIGN_OR_RETURN(http::Url url, OwnershipUrl(masa_base_url, "chain"));
+  ASSIGN_OR_RETURN(Url url, OwnershipUrl(masa_base_url, "chain"));
   ASSIGN_OR_RETURN(std::string answer,
                    Exchange(url, {"POST", "application/cbor", ToString(chain), ""}));
   return OkStatus();
@@ -127,7 +127,7 @@ Status HttpsMasaClient::SubmitChain(const std::string& masa_base_url, ByteSpan c
 
 Result<std::string> HttpsMasaClient::SubmitStatement(const std::string& masa_base_url,
                                                      ByteSpan statement) {
-  ASSIGN_OR_RETURN(http::Url url, OwnershipUrl(masa_base_url, "statement"));
+  ASSIGN_OR_RETURN(Url url, OwnershipUrl(masa_base_url, "statement"));
   ASSIGN_OR_RETURN(std::string answer,
                    Exchange(url, {"POST", "application/cose", ToString(statement), ""}));
   return std::string(TrimTrailingSpace(answer));

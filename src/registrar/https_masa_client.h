@@ -37,11 +37,11 @@ class HttpsMasaClient final : public MasaClient {
   };
 
   // Exchange sends one request to the MASA at url and returns a 200 answer's body.
-  Result<std::string> Exchange(const http::Url& url, const Call& call);
+  Result<std::string> Exchange(const Url& url, const Call& call);
   // Checkout takes an idle pooled connection, or (fresh, or none idle) makes a new one.
-  Result<http::HttpsClient> Checkout(const http::Url& url, bool fresh);
-  void DropIdle(const http::Url& url);
-  void Return(const http::Url& url, http::HttpsClient client);
+  Result<http::HttpsClient> Checkout(const Url& url, bool fresh);
+  void DropIdle(const Url& url);
+  void Return(const Url& url, http::HttpsClient client);
 
   std::optional<http::TlsIdentity> identity_;
   std::function<std::vector<crypto::Certificate>()> anchors_;

@@ -1,6 +1,7 @@
 #include "registrar/registrar_http.h"
 
 #include "crypto/cms.h"
+#include "voucher/telemetry.h"
 #include "voucher/voucher.h"
 
 namespace concierge::registrar {
@@ -48,19 +49,22 @@ HttpResponse UnsupportedMediaType(std::string_view expected) {
                       "expected content-type " + std::string(expected) + "\n");
 }
 
-PeerIdentity PeerOf(const http::ConnectionInfo& connection) {
-  return PeerIdentity{connection.peer_certificate, connection.peer_chain, connection.peer_address};
-}
-
 HttpResponse HandleBrski(RegistrarService& service, std::string_view resource,
                          const HttpRequest& request, const PeerIdentity& peer) {
   if (resource == "requestvoucher") {
     if (!MediaTypeIs(request, voucher::kVoucherCmsMediaType)) {
       return UnsupportedMediaType(voucher::kVoucherCmsMediaType);
     }
-    auto pvr = BodyBytes(request);
+    if (auto presented = RequireClientCertificate(peer, "IDevID"); !presented) {
+      return MakeErrorResponse(presented.error());
+    }
+    auto body = BodyBytes(request);
+    if (!body) {
+      return MakeErrorResponse(body.error().WithContext("requestvoucher body"));
+    }
+    auto pvr = voucher::OpenVoucherRequest(*body, voucher::RequestFrom::kPledge);
     if (!pvr) {
-      return MakeErrorResponse(pvr.error().WithContext("requestvoucher body"));
+      return MakeErrorResponse(pvr.error());
     }
     auto outcome = service.RequestVoucher(*pvr, peer);
     if (!outcome) {
@@ -78,7 +82,16 @@ HttpResponse HandleBrski(RegistrarService& service, std::string_view resource,
     if (!MediaTypeIs(request, "application/json")) {
       return UnsupportedMediaType("application/json");
     }
-    auto status = service.ReportStatus(resource, request.body, peer);
+    if (auto presented = RequireClientCertificate(peer, "IDevID or LDevID"); !presented) {
+      return MakeErrorResponse(presented.error());
+    }
+    auto kind = resource == "voucher_status" ? voucher::StatusKind::kVoucherStatus
+                                             : voucher::StatusKind::kEnrollStatus;
+    auto report = voucher::DecodeStatusJson(request.body, kind);
+    if (!report) {
+      return MakeErrorResponse(report.error());
+    }
+    auto status = service.ReportStatus(kind, *report, peer);
     return status ? MakeResponse(200, "", "") : MakeErrorResponse(status.error());
   }
   return MakeResponse(404, "text/plain; charset=utf-8", "no such BRSKI resource\n");
@@ -161,7 +174,7 @@ HttpResponse HandleSiteRequest(RegistrarService& service, SiteOwnership& ownersh
   std::string_view target = request.target;
   target = target.substr(0, target.find('?'));
   if (target.starts_with(kSite)) {
-    return HandleSite(ownership, target.substr(kSite.size()), request, PeerOf(connection));
+    return HandleSite(ownership, target.substr(kSite.size()), request, connection);
   }
   return HandleRegistrarRequest(service, request, connection);
 }
@@ -170,7 +183,7 @@ HttpResponse HandleRegistrarRequest(RegistrarService& service, const HttpRequest
                                     const http::ConnectionInfo& connection) {
   std::string_view target = request.target;
   target = target.substr(0, target.find('?'));
-  PeerIdentity peer = PeerOf(connection);
+  const PeerIdentity& peer = connection;
   if (target.starts_with(kBrski)) {
     if (request.method != "POST") {
       return MakeResponse(405, "text/plain; charset=utf-8", "BRSKI resources take POST\n");

@@ -12,6 +12,14 @@ constexpr std::chrono::minutes kClockSkew{5};
 
 }  // namespace
 
+Status RequireClientCertificate(const PeerIdentity& peer, std::string_view credential) {
+  if (!peer.certificate) {
+    return MakeError(ErrorCode::kPermissionDenied,
+                     "no client certificate (" + std::string(credential) + ") presented");
+  }
+  return OkStatus();
+}
+
 Result<std::string> MasaBaseUrl(const Certificate& idevid) {
   ASSIGN_OR_RETURN(std::string masa, idevid.Ia5Extension(crypto::kOidMasaUrl));
   if (masa.empty()) {
@@ -48,9 +56,7 @@ Result<std::vector<TrustedMaker>> RegistrarService::TrustedMakers() {
 }
 
 Result<RegistrarService::Pledge> RegistrarService::IdentifyPledge(const PeerIdentity& peer) {
-  if (!peer.certificate) {
-    return MakeError(ErrorCode::kPermissionDenied, "no TLS client certificate (IDevID) presented");
-  }
+  RETURN_IF_ERROR(RequireClientCertificate(peer, "IDevID"));
   const Certificate& idevid = *peer.certificate;
   ASSIGN_OR_RETURN(auto makers, TrustedMakers());
   std::optional<Error> issuer_error;
@@ -71,10 +77,9 @@ Result<RegistrarService::Pledge> RegistrarService::IdentifyPledge(const PeerIden
       "unknown maker: IDevID issuer \"" + idevid.IssuerText() + "\" is not a trusted maker");
 }
 
-Result<VoucherOutcome> RegistrarService::RequestVoucher(ByteSpan pvr_cms,
-                                                        const PeerIdentity& peer) {
+Result<VoucherOutcome> RegistrarService::RequestVoucher(
+    const voucher::Signed<voucher::VoucherRequest>& pvr, const PeerIdentity& peer) {
   ASSIGN_OR_RETURN(Pledge pledge, IdentifyPledge(peer));
-  ASSIGN_OR_RETURN(auto pvr, voucher::OpenVoucherRequest(pvr_cms, voucher::RequestFrom::kPledge));
   if (!(pvr.cms.signer == pledge.idevid)) {
     return MakeError(ErrorCode::kSecurity,
                      "pledge voucher-request is not signed by the IDevID of this TLS connection");
@@ -115,7 +120,7 @@ Result<VoucherOutcome> RegistrarService::RequestVoucher(ByteSpan pvr_cms,
   rvr.serial_number = serial;
   rvr.nonce = pvr.value.nonce;
   rvr.idevid_issuer = pledge.idevid.AuthorityKeyIdExtnValue();
-  rvr.prior_signed_voucher_request.assign(pvr_cms.begin(), pvr_cms.end());
+  rvr.prior_signed_voucher_request = pvr.encoded;
   ASSIGN_OR_RETURN(Bytes rvr_cms,
                    voucher::SignVoucherRequest(rvr, identity_.registrar_cert,
                                                identity_.registrar_key, {identity_.domain_ca}));
@@ -138,9 +143,7 @@ Result<VoucherOutcome> RegistrarService::RequestVoucher(ByteSpan pvr_cms,
 }
 
 Result<DeviceRecord> RegistrarService::AuthenticateLdevid(const PeerIdentity& peer) {
-  if (!peer.certificate) {
-    return MakeError(ErrorCode::kPermissionDenied, "no TLS client certificate (LDevID) presented");
-  }
+  RETURN_IF_ERROR(RequireClientCertificate(peer, "LDevID"));
   RETURN_IF_ERROR_CTX(crypto::VerifyChain(*peer.certificate, peer.chain, {identity_.domain_ca},
                                           {.at = clock_.Now()}),
                       "not a current LDevID of this site");
@@ -171,9 +174,7 @@ Result<DeviceRecord> RegistrarService::DeviceOfLdevid(const Certificate& cert) {
 }
 
 Result<DeviceRecord> RegistrarService::IdentifyDevice(const PeerIdentity& peer) {
-  if (!peer.certificate) {
-    return MakeError(ErrorCode::kPermissionDenied, "no TLS client certificate presented");
-  }
+  RETURN_IF_ERROR(RequireClientCertificate(peer, "IDevID or LDevID"));
   if (crypto::VerifyChain(*peer.certificate, peer.chain, {identity_.domain_ca},
                           {.at = clock_.Now()})) {
     return DeviceOfLdevid(*peer.certificate);
@@ -188,22 +189,11 @@ Result<DeviceRecord> RegistrarService::IdentifyDevice(const PeerIdentity& peer) 
   return *device;
 }
 
-Status RegistrarService::ReportStatus(std::string_view kind, std::string_view json_body,
+Status RegistrarService::ReportStatus(voucher::StatusKind kind, const voucher::StatusReport& report,
                                       const PeerIdentity& peer) {
-  ASSIGN_OR_RETURN(Json body, ParseJsonObject(json_body, kind));
-  JsonObjectReader reader(body, std::string(kind));
-  ASSIGN_OR_RETURN(int64_t version, reader.RequiredInt("version"));
-  if (version != 1) {
-    return MakeError(ErrorCode::kBadFormat,
-                     std::string(kind) + ".version: unsupported " + std::to_string(version));
-  }
-  if (!reader.Has("status") || !body["status"].is_boolean()) {
-    return MakeError(ErrorCode::kBadFormat, std::string(kind) + ".status: expected true or false");
-  }
-  ASSIGN_OR_RETURN(std::string reason, reader.OptionalString("reason"));
   ASSIGN_OR_RETURN(DeviceRecord device, IdentifyDevice(peer));
-  return store_.RecordTelemetry(device.id, kind, body["status"].get<bool>(),
-                                reason.substr(0, 1024));
+  return store_.RecordTelemetry(device.id, voucher::StatusKindName(kind), report.success,
+                                report.reason.substr(0, voucher::kMaxStatusReasonSize));
 }
 
 std::vector<Certificate> RegistrarService::CaCertificates() const {

@@ -10,8 +10,11 @@
 #include "common/json.h"
 #include "common/random.h"
 #include "crypto/certificate.h"
+#include "crypto/identity.h"
 #include "crypto/key.h"
 #include "registrar/site_store.h"
+#include "voucher/telemetry.h"
+#include "voucher/voucher.h"
 
 namespace concierge::registrar {
 
@@ -36,12 +39,13 @@ class MasaClient {
                                               ByteSpan statement) = 0;
 };
 
-// PeerIdentity is the TLS client certificate the request arrived with.
-struct PeerIdentity {
-  std::optional<crypto::Certificate> certificate;
-  std::vector<crypto::Certificate> chain;
-  std::string address;  // where the request came from; recorded as the device's address
-};
+// PeerIdentity is what the transport authenticated; its address is recorded as the device's.
+using PeerIdentity = crypto::PeerIdentity;
+
+// RequireClientCertificate refuses a peer that presented no certificate. Transports call it
+// before decoding a request's body, so a stranger's bytes are not parsed; the service calls it
+// again for transports that do not.
+Status RequireClientCertificate(const PeerIdentity& peer, std::string_view credential);
 
 // VoucherOutcome is either a voucher for the pledge or "ask again later" (HTTP 202).
 struct VoucherOutcome {
@@ -59,15 +63,18 @@ struct RegistrarPolicy {
 Result<std::string> MasaBaseUrl(const crypto::Certificate& idevid);
 
 // RegistrarService is the BRSKI registrar and EST CA (RFC 8995 §5, RFC 7030) without I/O:
-// each call takes the decoded body and the peer's certificate and returns what to answer.
-// Thread-safe.
+// each call takes a message a transport's codec decoded and the peer the transport
+// authenticated, and returns what to answer. Thread-safe.
 class RegistrarService {
  public:
   RegistrarService(SiteStore& store, MasaClient& masa, const Clock& clock, Random& random,
                    RegistrarIdentity identity, RegistrarPolicy policy = {});
 
-  Result<VoucherOutcome> RequestVoucher(ByteSpan pvr_cms, const PeerIdentity& peer);
-  Status ReportStatus(std::string_view kind, std::string_view json_body, const PeerIdentity& peer);
+  // RequestVoucher takes the pledge's voucher-request, already opened (size and signature).
+  Result<VoucherOutcome> RequestVoucher(const voucher::Signed<voucher::VoucherRequest>& pvr,
+                                        const PeerIdentity& peer);
+  Status ReportStatus(voucher::StatusKind kind, const voucher::StatusReport& report,
+                      const PeerIdentity& peer);
   std::vector<crypto::Certificate> CaCertificates() const;
   // SimpleEnroll issues an LDevID to a pledge whose voucher succeeded.
   Result<crypto::Certificate> SimpleEnroll(ByteSpan csr_der, const PeerIdentity& peer);

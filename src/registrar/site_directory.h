@@ -5,7 +5,7 @@
 
 #include "common/clock.h"
 #include "common/random.h"
-#include "http/tls.h"
+#include "crypto/identity.h"
 #include "registrar/registrar_service.h"
 
 namespace concierge::registrar {
@@ -19,7 +19,7 @@ struct SiteDirectory {
 
   // Tls is the registrar's TLS identity. The domain CA is a root every peer that trusts it
   // already holds (as a voucher's pin or an EST anchor), so it is not sent.
-  http::TlsIdentity Tls() const { return {identity.registrar_cert, identity.registrar_key, {}}; }
+  crypto::Credential Tls() const { return {identity.registrar_cert, identity.registrar_key, {}}; }
 };
 
 // InitSiteDirectory creates the domain CA (a root for this site) and the registrar's

@@ -67,7 +67,7 @@ Result<Signed<T>> Open(ByteSpan cms_der, size_t max_size, std::string_view what,
   }
   ASSIGN_OR_RETURN_CTX(crypto::CmsSigned cms, crypto::CmsVerifySignature(cms_der), what);
   ASSIGN_OR_RETURN_CTX(T value, decode(ToString(cms.content)), what);
-  return Signed<T>{std::move(value), std::move(cms)};
+  return Signed<T>{std::move(value), std::move(cms), Bytes(cms_der.begin(), cms_der.end())};
 }
 
 }  // namespace

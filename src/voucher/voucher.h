@@ -56,12 +56,14 @@ Result<Voucher> DecodeVoucherJson(std::string_view json);
 std::string EncodeVoucherRequestJson(const VoucherRequest& request);
 Result<VoucherRequest> DecodeVoucherRequestJson(std::string_view json);
 
-// Signed<T> is an artifact whose CMS signature verified against the certificate it carries.
-// The caller still decides whether that signer is trusted.
+// Signed<T> is an artifact whose CMS signature verified against the certificate it carries,
+// with the bytes it arrived as (a registrar forwards the pledge's request whole). The caller
+// still decides whether that signer is trusted.
 template <typename T>
 struct Signed {
   T value;
   crypto::CmsSigned cms;
+  Bytes encoded;
 };
 
 Result<Bytes> SignVoucher(const Voucher& voucher, const crypto::Certificate& signer,

@@ -2,56 +2,26 @@
 
 #include <gtest/gtest.h>
 
+#include "pledge/http_registrar.h"
 #include "registrar/registrar_http.h"
 #include "store/audit_log.h"
 
 namespace concierge::testing {
 namespace {
 
-class InMemoryConnection final : public pledge::RegistrarConnection {
+// This world has no MUD file servers and no names in DNS.
+class NoMudServers final : public mud::Fetcher {
  public:
-  InMemoryConnection(InMemoryConnector& connector, registrar::RegistrarService& service,
-                     http::ConnectionInfo info)
-      : connector_(connector), service_(service), info_(std::move(info)) {}
-
-  Result<http::HttpResponse> Post(std::string_view path, std::string_view content_type,
-                                  std::string body, std::string_view accept) override {
-    http::HttpRequest request{"POST", std::string(path), {}, std::move(body), true};
-    request.headers["content-type"] = std::string(content_type);
-    if (!accept.empty()) {
-      request.headers["accept"] = std::string(accept);
-    }
-    return Handle(request);
+  Result<std::string> Fetch(const std::string& url, size_t) override {
+    return MakeError(ErrorCode::kUnavailable, "no MUD file server in this world for " + url);
   }
+};
 
-  Result<http::HttpResponse> Get(std::string_view path, std::string_view /*accept*/) override {
-    return Handle(http::HttpRequest{"GET", std::string(path), {}, "", true});
+class NoNames final : public mud::Resolver {
+ public:
+  Result<mud::DnsAnswer> Resolve(const std::string&) override {
+    return mud::DnsAnswer{{}, std::chrono::seconds(60)};
   }
-
-  const crypto::Certificate& ServerCertificate() const override {
-    return service_.identity().registrar_cert;
-  }
-
-  std::vector<crypto::Certificate> ServerChain() const override {
-    return {service_.identity().domain_ca};
-  }
-
- private:
-  Result<http::HttpResponse> Handle(const http::HttpRequest& request) {
-    connector_.requests.push_back(request);
-    http::HttpResponse response =
-        connector_.ownership != nullptr
-            ? registrar::HandleSiteRequest(service_, *connector_.ownership, request, info_)
-            : registrar::HandleRegistrarRequest(service_, request, info_);
-    if (connector_.hook) {
-      connector_.hook(request, response);
-    }
-    return response;
-  }
-
-  InMemoryConnector& connector_;
-  registrar::RegistrarService& service_;
-  http::ConnectionInfo info_;
 };
 
 }  // namespace
@@ -66,7 +36,9 @@ Result<masa::MasaService*> InProcessMasa::Find(const std::string& base_url) {
 
 Result<Bytes> InProcessMasa::RequestVoucher(const std::string& base_url, ByteSpan rvr_cms) {
   ASSIGN_OR_RETURN(masa::MasaService * service, Find(base_url));
-  return service->RequestVoucher(rvr_cms, std::nullopt);
+  ASSIGN_OR_RETURN(auto rvr,
+                   voucher::OpenVoucherRequest(rvr_cms, voucher::RequestFrom::kRegistrar));
+  return service->RequestVoucher(rvr, crypto::PeerIdentity{});
 }
 
 Result<Bytes> InProcessMasa::FetchChain(const std::string& base_url, const std::string& serial) {
@@ -85,28 +57,56 @@ Result<std::string> InProcessMasa::SubmitStatement(const std::string& base_url,
   return service->SubmitStatement(statement);
 }
 
-Result<std::unique_ptr<pledge::RegistrarConnection>> InMemoryConnector::Open(
-    const http::TlsIdentity& client, const std::vector<crypto::Certificate>& anchors) {
+void InMemoryConnector::Open(const crypto::Credential& client,
+                             const std::vector<crypto::Certificate>& anchors,
+                             Callback<std::unique_ptr<pledge::RegistrarConnection>> done) {
+  const registrar::RegistrarIdentity& identity = service_.identity();
   if (!anchors.empty()) {
-    RETURN_IF_ERROR(crypto::VerifyChain(service_.identity().registrar_cert,
-                                        {service_.identity().domain_ca}, anchors,
-                                        {.at = clock_.Now(), .allow_partial = true}));
+    auto trusted = crypto::VerifyChain(identity.registrar_cert, {identity.domain_ca}, anchors,
+                                       {.at = clock_.Now(), .allow_partial = true});
+    if (!trusted) {
+      done(std::unexpected(trusted.error()));
+      return;
+    }
   }
-  http::ConnectionInfo info{client.certificate, client.chain, "192.0.2.1"};
-  return std::unique_ptr<pledge::RegistrarConnection>(
-      new InMemoryConnection(*this, service_, std::move(info)));
+  crypto::PeerIdentity peer{client.certificate, client.chain, "192.0.2.1"};
+  auto exchange = [this, peer](const http::HttpRequest& request) -> Result<http::HttpResponse> {
+    requests.push_back(request);
+    http::HttpResponse response =
+        ownership != nullptr ? registrar::HandleSiteRequest(service_, *ownership, request, peer)
+                             : registrar::HandleRegistrarRequest(service_, request, peer);
+    if (hook) {
+      hook(request, response);
+    }
+    return response;
+  };
+  done(
+      pledge::MakeHttpRegistrarConnection(exchange, identity.registrar_cert, {identity.domain_ca}));
 }
 
-OnboardingWorld::OnboardingWorld() = default;
+OnboardingWorld::OnboardingWorld() {
+  // Every site shares the world's in-memory MASAs (the aliasing pointer owns nothing).
+  network.masa = [this](const registrar::SiteDirectory&, registrar::SiteStore&) {
+    return std::shared_ptr<registrar::MasaClient>(std::shared_ptr<void>(), &masa);
+  };
+  network.mud_fetcher =
+      [](const std::vector<crypto::Certificate>&) -> Result<std::unique_ptr<mud::Fetcher>> {
+    return std::make_unique<NoMudServers>();
+  };
+  network.resolver = [](const std::vector<std::string>&) -> std::unique_ptr<mud::Resolver> {
+    return std::make_unique<NoNames>();
+  };
+}
 
-Maker& OnboardingWorld::AddMaker(const std::string& name) {
+Maker& OnboardingWorld::AddMaker(const std::string& name, masa::MasaPolicy policy) {
   auto dir = temp_.path() / ("maker-" + std::to_string(makers_.size()));
   std::string url = "masa-" + std::to_string(makers_.size()) + ".example:443";
   auto directory = masa::InitMakerDirectory(dir, name, url, clock, random);
   EXPECT_TRUE(directory) << directory.error().ToString();
   auto maker = std::make_unique<Maker>(Maker{*directory, nullptr, nullptr});
   maker->store = std::move(masa::MakerStore::Open(maker->directory.DatabasePath(), clock).value());
-  maker->service = std::make_unique<masa::MasaService>(*maker->store, clock, maker->directory.masa);
+  maker->service =
+      std::make_unique<masa::MasaService>(*maker->store, clock, maker->directory.masa, policy);
   masa.Add("https://" + url + "/.well-known/brski", maker->service.get());
   makers_.push_back(std::move(maker));
   return *makers_.back();
@@ -116,15 +116,11 @@ Site& OnboardingWorld::AddSite(const std::string& name) {
   auto dir = temp_.path() / ("site-" + std::to_string(sites_.size()));
   auto directory = registrar::InitSiteDirectory(dir, name, "", clock, random);
   EXPECT_TRUE(directory) << directory.error().ToString();
-  auto site = std::make_unique<Site>(Site{*directory, nullptr, nullptr, nullptr, nullptr});
-  site->store =
-      std::move(registrar::SiteStore::Open(site->directory.DatabasePath(), clock).value());
-  site->service = std::make_unique<registrar::RegistrarService>(*site->store, masa, clock, random,
-                                                                site->directory.identity);
+  auto runtime = site::Site::Open(dir, network, clock, random);
+  EXPECT_TRUE(runtime) << runtime.error().ToString();
+  auto site = std::make_unique<Site>(std::move(runtime.value()));
   site->connector = std::make_unique<InMemoryConnector>(*site->service, clock);
-  site->ownership =
-      std::make_unique<registrar::SiteOwnership>(*site->store, masa, *site->service, clock);
-  site->connector->ownership = site->ownership.get();
+  site->connector->ownership = site->ownership;
   sites_.push_back(std::move(site));
   return *sites_.back();
 }
@@ -143,7 +139,7 @@ pledge::PledgeIdentity OnboardingWorld::Mint(Maker& maker, const std::string& se
 
 pledge::Pledge OnboardingWorld::MakePledge(const pledge::PledgeIdentity& identity, Site& site,
                                            pledge::PledgeOptions options) {
-  return pledge::Pledge(identity, *site.connector, clock, random, std::move(options));
+  return pledge::Pledge(identity, *site.connector, clock, clock, random, std::move(options));
 }
 
 size_t OnboardingWorld::AuditEvents(Site& site) {

@@ -5,13 +5,15 @@
 #include <memory>
 #include <string>
 
+#include "common/simulated_clock.h"
 #include "common/temp_dir.h"
-#include "fakes/fake_clock.h"
+#include "http/http_message.h"
 #include "masa/maker_directory.h"
 #include "pledge/pledge.h"
 #include "registrar/registrar_service.h"
 #include "registrar/site_directory.h"
 #include "registrar/site_ownership.h"
+#include "site/site.h"
 
 namespace concierge::testing {
 
@@ -33,8 +35,9 @@ class InProcessMasa final : public registrar::MasaClient {
   std::map<std::string, masa::MasaService*> services_;
 };
 
-// InMemoryConnector hands pledge requests to a RegistrarService through the real HTTP
-// adapter, as if over TLS with the pledge's client certificate. A hook may rewrite responses.
+// InMemoryConnector hands pledge requests to a RegistrarService through the real HTTP binding
+// on both sides, as if over TLS with the pledge's client certificate. A hook may rewrite
+// responses.
 class InMemoryConnector final : public pledge::Connector {
  public:
   using ResponseHook = std::function<void(const http::HttpRequest&, http::HttpResponse&)>;
@@ -42,8 +45,8 @@ class InMemoryConnector final : public pledge::Connector {
   InMemoryConnector(registrar::RegistrarService& service, const Clock& clock)
       : service_(service), clock_(clock) {}
 
-  Result<std::unique_ptr<pledge::RegistrarConnection>> Open(
-      const http::TlsIdentity& client, const std::vector<crypto::Certificate>& anchors) override;
+  void Open(const crypto::Credential& client, const std::vector<crypto::Certificate>& anchors,
+            Callback<std::unique_ptr<pledge::RegistrarConnection>> done) override;
 
   ResponseHook hook;
   std::vector<http::HttpRequest> requests;        // every request seen, in order
@@ -61,13 +64,22 @@ struct Maker {
   std::unique_ptr<masa::MasaService> service;
 };
 
-// A Site is a site directory, its store, its registrar service and a connector to it.
+// A Site is the site runtime (site::Site, as the CLI, the lab and the site controller open
+// it) on an in-memory network, with a connector to it. The pointers name its parts.
 struct Site {
+  explicit Site(std::unique_ptr<site::Site> opened)
+      : runtime(std::move(opened)),
+        directory(runtime->directory()),
+        store(&runtime->store()),
+        service(&runtime->registrar()),
+        ownership(&runtime->ownership()) {}
+
+  std::unique_ptr<site::Site> runtime;
   registrar::SiteDirectory directory;
-  std::unique_ptr<registrar::SiteStore> store;
-  std::unique_ptr<registrar::RegistrarService> service;
+  registrar::SiteStore* store = nullptr;
+  registrar::RegistrarService* service = nullptr;
+  registrar::SiteOwnership* ownership = nullptr;
   std::unique_ptr<InMemoryConnector> connector;
-  std::unique_ptr<registrar::SiteOwnership> ownership;
 };
 
 // OnboardingWorld builds makers, sites and devices under one temp dir and fake clock.
@@ -75,7 +87,7 @@ class OnboardingWorld {
  public:
   OnboardingWorld();
 
-  Maker& AddMaker(const std::string& name);
+  Maker& AddMaker(const std::string& name, masa::MasaPolicy policy = {});
   Site& AddSite(const std::string& name);
   // Mint returns a device identity made by maker; masa_url_of overrides which MASA it names.
   pledge::PledgeIdentity Mint(Maker& maker, const std::string& serial,
@@ -85,9 +97,11 @@ class OnboardingWorld {
                             pledge::PledgeOptions options = {});
   size_t AuditEvents(Site& site);
 
-  FakeClock clock;
+  SimulatedClock clock;
   CryptoRandom random;
   InProcessMasa masa;
+  // The network every site here reaches: MASAs in memory; no MUD file servers or DNS.
+  site::Network network;
 
  private:
   TempDir temp_;

@@ -36,7 +36,7 @@ class MasaOwnershipTest : public ::testing::Test {
   }
 
   Status Enroll(Site& site) {
-    auto result = world_.MakePledge(device_, site).Enroll();
+    auto result = world_.MakePledge(device_, site).EnrollAndWait();
     if (!result) {
       return std::unexpected(result.error());
     }

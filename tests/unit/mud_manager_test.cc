@@ -8,12 +8,13 @@
 #include <gtest/gtest.h>
 
 #include "common/files.h"
+#include "common/simulated_clock.h"
 #include "common/temp_dir.h"
 #include "crypto/cms.h"
-#include "fakes/fake_clock.h"
 #include "fakes/test_pki.h"
 #include "http/https_server.h"
 #include "mud/mud_parser.h"
+#include "mud/network.h"
 #include "store/audit_log.h"
 
 namespace concierge::mud {
@@ -136,7 +137,7 @@ class MudManagerTest : public ::testing::Test {
   }
 
   // Real time to start with: CMS signing times and TLS checks use the system clock.
-  testing::FakeClock clock_{SystemClock().Now()};
+  SimulatedClock clock_{SystemClock().Now()};
   TempDir dir_;
   crypto::KeyAndCertificate ca_ = testing::MakeTestCa(clock_.Now(), "Acme MUD CA");
   crypto::KeyAndCertificate signer_ = Signer(ca_, "mud.acme.example");

@@ -41,6 +41,13 @@ class OnboardingTest : public ::testing::Test {
     return {identity.idevid, identity.chain, "192.0.2.1"};
   }
 
+  // AskVoucher does what a transport binding does with a pledge's request: the codec opens
+  // it, then the registrar decides.
+  Result<registrar::VoucherOutcome> AskVoucher(ByteSpan pvr, const registrar::PeerIdentity& peer) {
+    ASSIGN_OR_RETURN(auto opened, voucher::OpenVoucherRequest(pvr, voucher::RequestFrom::kPledge));
+    return site_.service->RequestVoucher(opened, peer);
+  }
+
   // SignedPvr is a pledge voucher-request as a pledge of identity would send to site_.
   Bytes SignedPvr(const pledge::PledgeIdentity& identity, const Bytes& nonce = {}) {
     voucher::VoucherRequest pvr;
@@ -58,7 +65,7 @@ class OnboardingTest : public ::testing::Test {
 
 TEST_F(OnboardingTest, PledgeEnrollsAndGetsAnLdevidFromTheDomainCa) {
   auto identity = world_.Mint(maker_, "SN-1");
-  auto result = world_.MakePledge(identity, site_).Enroll();
+  auto result = world_.MakePledge(identity, site_).EnrollAndWait();
   ASSERT_TRUE(result) << result.error().ToString();
 
   EXPECT_TRUE(crypto::VerifyChain(result->ldevid, {}, {site_.directory.identity.domain_ca},
@@ -79,7 +86,7 @@ TEST_F(OnboardingTest, UnknownMakerIsRefusedAndNothingIsStored) {
   auto& stranger = world_.AddMaker("Stranger");
   auto identity = world_.Mint(stranger, "SN-X");
   Counts before = Snapshot();
-  auto result = world_.MakePledge(identity, site_).Enroll();
+  auto result = world_.MakePledge(identity, site_).EnrollAndWait();
   ASSERT_FALSE(result);
   EXPECT_EQ(result.error().code(), ErrorCode::kPermissionDenied);
   EXPECT_THAT(result.error().message(), HasSubstr("unknown maker"));
@@ -93,7 +100,7 @@ TEST_F(OnboardingTest, DeviceNotMintedByItsMasaIsRefused) {
                                            registrar::Approval::kAuto));
   auto identity = world_.Mint(other, "SN-2", std::nullopt, maker_.directory.masa_url);
   Counts before = Snapshot();
-  auto result = world_.MakePledge(identity, site_).Enroll();
+  auto result = world_.MakePledge(identity, site_).EnrollAndWait();
   ASSERT_FALSE(result);
   EXPECT_THAT(result.error().message(), HasSubstr("does not chain"));
   ExpectNothingStored(before);
@@ -116,7 +123,7 @@ TEST_F(OnboardingTest, SerialUnknownToTheMasaIsRefused) {
           .value();
   pledge::PledgeIdentity forged_identity{forged, key, {}, identity.masa_anchors};
   Counts before = Snapshot();
-  auto result = world_.MakePledge(forged_identity, site_).Enroll();
+  auto result = world_.MakePledge(forged_identity, site_).EnrollAndWait();
   ASSERT_FALSE(result);
   EXPECT_EQ(result.error().code(), ErrorCode::kNotFound);
   EXPECT_THAT(result.error().message(), HasSubstr("not minted by this MASA"));
@@ -126,9 +133,9 @@ TEST_F(OnboardingTest, SerialUnknownToTheMasaIsRefused) {
 TEST_F(OnboardingTest, ReplayedPledgeRequestIsRefused) {
   auto identity = world_.Mint(maker_, "SN-4");
   Bytes pvr = SignedPvr(identity);
-  ASSERT_TRUE(site_.service->RequestVoucher(pvr, PeerOf(identity)));
+  ASSERT_TRUE(AskVoucher(pvr, PeerOf(identity)));
   Counts before = Snapshot();
-  auto replay = site_.service->RequestVoucher(pvr, PeerOf(identity));
+  auto replay = AskVoucher(pvr, PeerOf(identity));
   ASSERT_FALSE(replay);
   EXPECT_EQ(replay.error().code(), ErrorCode::kSecurity);
   EXPECT_THAT(replay.error().message(), HasSubstr("replayed"));
@@ -145,7 +152,7 @@ TEST_F(OnboardingTest, AlteredPledgeRequestIsRefused) {
   ASSERT_NE(at, std::string::npos);
   pvr[at + 3] = '6';
   Counts before = Snapshot();
-  auto result = site_.service->RequestVoucher(pvr, PeerOf(identity));
+  auto result = AskVoucher(pvr, PeerOf(identity));
   ASSERT_FALSE(result);
   EXPECT_EQ(result.error().code(), ErrorCode::kSecurity);
   ExpectNothingStored(before);
@@ -154,7 +161,7 @@ TEST_F(OnboardingTest, AlteredPledgeRequestIsRefused) {
 TEST_F(OnboardingTest, PledgeRequestSignedByAnotherDeviceIsRefused) {
   auto identity = world_.Mint(maker_, "SN-6");
   auto other = world_.Mint(maker_, "SN-7");
-  auto result = site_.service->RequestVoucher(SignedPvr(other), PeerOf(identity));
+  auto result = AskVoucher(SignedPvr(other), PeerOf(identity));
   ASSERT_FALSE(result);
   EXPECT_THAT(result.error().message(), HasSubstr("not signed by the IDevID of this TLS"));
 }
@@ -181,7 +188,7 @@ class VoucherTamperTest : public OnboardingTest {
 
 TEST_F(VoucherTamperTest, VoucherWithAnotherNonceIsRefusedAndReported) {
   ReplaceVoucher([this](voucher::Voucher& v) { v.nonce = world_.random.Generate(16); });
-  auto result = world_.MakePledge(world_.Mint(maker_, "SN-8"), site_).Enroll();
+  auto result = world_.MakePledge(world_.Mint(maker_, "SN-8"), site_).EnrollAndWait();
   ASSERT_FALSE(result);
   EXPECT_EQ(result.error().code(), ErrorCode::kSecurity);
   EXPECT_THAT(result.error().message(), HasSubstr("nonce"));
@@ -193,7 +200,7 @@ TEST_F(VoucherTamperTest, VoucherWithAnotherNonceIsRefusedAndReported) {
 
 TEST_F(VoucherTamperTest, VoucherForAnotherSerialIsRefused) {
   ReplaceVoucher([](voucher::Voucher& v) { v.serial_number = "SOMEONE-ELSE"; });
-  auto result = world_.MakePledge(world_.Mint(maker_, "SN-9"), site_).Enroll();
+  auto result = world_.MakePledge(world_.Mint(maker_, "SN-9"), site_).EnrollAndWait();
   ASSERT_FALSE(result);
   EXPECT_THAT(result.error().message(), HasSubstr("SOMEONE-ELSE"));
 }
@@ -203,7 +210,7 @@ TEST_F(VoucherTamperTest, VoucherPinningAnotherDomainFailsRegistrarValidation) {
   ReplaceVoucher([&elsewhere](voucher::Voucher& v) {
     v.pinned_domain_cert = elsewhere.directory.identity.domain_ca.Der();
   });
-  auto result = world_.MakePledge(world_.Mint(maker_, "SN-10"), site_).Enroll();
+  auto result = world_.MakePledge(world_.Mint(maker_, "SN-10"), site_).EnrollAndWait();
   ASSERT_FALSE(result);
   EXPECT_THAT(result.error().message(), HasSubstr("registrar not the pinned domain"));
 }
@@ -219,7 +226,7 @@ TEST_F(OnboardingTest, VoucherNotSignedByTheMasaIsRefused) {
     response.body = ToString(
         voucher::SignVoucher(opened.value, masa.signer, masa.signer_key, {masa.maker_ca}).value());
   };
-  auto result = world_.MakePledge(world_.Mint(maker_, "SN-11"), site_).Enroll();
+  auto result = world_.MakePledge(world_.Mint(maker_, "SN-11"), site_).EnrollAndWait();
   ASSERT_FALSE(result);
   EXPECT_THAT(result.error().message(), HasSubstr("voucher signer is not this device's MASA"));
 }
@@ -228,7 +235,7 @@ TEST_F(OnboardingTest, ExpiredIdevidIsRefused) {
   auto identity = world_.Mint(maker_, "SN-12", std::chrono::hours(24));
   world_.clock.Advance(std::chrono::hours(48));
   Counts before = Snapshot();
-  auto result = world_.MakePledge(identity, site_).Enroll();
+  auto result = world_.MakePledge(identity, site_).EnrollAndWait();
   ASSERT_FALSE(result);
   EXPECT_EQ(result.error().code(), ErrorCode::kPermissionDenied);  // the registrar's 403
   EXPECT_THAT(result.error().message(), HasSubstr("certificate has expired"));
@@ -249,7 +256,7 @@ TEST_F(OnboardingTest, EstEnrollWithoutVoucherIsRefused) {
 
 TEST_F(OnboardingTest, CsrSubjectNotMatchingTheIdevidIsRefused) {
   auto identity = world_.Mint(maker_, "SN-14");
-  ASSERT_TRUE(site_.service->RequestVoucher(SignedPvr(identity), PeerOf(identity)));
+  ASSERT_TRUE(AskVoucher(SignedPvr(identity), PeerOf(identity)));
   auto key = crypto::PrivateKey::GenerateP256().value();
   Bytes csr = crypto::Csr::CreateDer(key, {"SN-99", "SN-99", ""}).value();
   Counts before = Snapshot();
@@ -263,13 +270,13 @@ TEST_F(OnboardingTest, CsrSubjectNotMatchingTheIdevidIsRefused) {
 TEST_F(OnboardingTest, MalformedCmsAndJsonAreRefused) {
   auto identity = world_.Mint(maker_, "SN-15");
   Counts before = Snapshot();
-  auto garbage = site_.service->RequestVoucher(ToBytes("\x30\x03not cms"), PeerOf(identity));
+  auto garbage = AskVoucher(ToBytes("\x30\x03not cms"), PeerOf(identity));
   ASSERT_FALSE(garbage);
   EXPECT_EQ(garbage.error().code(), ErrorCode::kBadFormat);
   Bytes not_json = crypto::CmsSign(ToBytes("{\"ietf-voucher-request:voucher\": [1,2"),
                                    identity.idevid, identity.key, {})
                        .value();
-  auto bad_json = site_.service->RequestVoucher(not_json, PeerOf(identity));
+  auto bad_json = AskVoucher(not_json, PeerOf(identity));
   ASSERT_FALSE(bad_json);
   EXPECT_EQ(bad_json.error().code(), ErrorCode::kBadFormat);
   EXPECT_THAT(bad_json.error().message(), HasSubstr("not valid JSON"));
@@ -304,7 +311,7 @@ TEST_F(OnboardingTest, EveryPledgeRequestTheRegistrarTakesFitsInTheRequestItMake
                           voucher::kMaxPledgeVoucherRequestSize - 1024);
   ASSERT_LE(large.size(), voucher::kMaxPledgeVoucherRequestSize);
   ASSERT_GT(large.size(), voucher::kMaxPledgeVoucherRequestSize - 2048);
-  auto outcome = site_.service->RequestVoucher(large, PeerOf(identity));
+  auto outcome = AskVoucher(large, PeerOf(identity));
   ASSERT_TRUE(outcome) << outcome.error().ToString();
 
   auto other = world_.Mint(maker_, "SN-16B");
@@ -312,7 +319,7 @@ TEST_F(OnboardingTest, EveryPledgeRequestTheRegistrarTakesFitsInTheRequestItMake
                               voucher::kMaxPledgeVoucherRequestSize + 2048);
   ASSERT_GT(too_large.size(), voucher::kMaxPledgeVoucherRequestSize);
   Counts before = Snapshot();
-  auto refused = site_.service->RequestVoucher(too_large, PeerOf(other));
+  auto refused = AskVoucher(too_large, PeerOf(other));
   ASSERT_FALSE(refused);
   EXPECT_EQ(refused.error().code(), ErrorCode::kTooLarge);
   EXPECT_EQ(refused.error().message(), "pledge voucher-request is " +
@@ -342,20 +349,19 @@ TEST_F(OnboardingTest, ManualApprovalQueuesTheDeviceUntilApproved) {
   ASSERT_TRUE(site_.store->AddTrustedMaker("Careful", careful.directory.masa.maker_ca,
                                            registrar::Approval::kManual));
   auto identity = world_.Mint(careful, "SN-18");
-  pledge::PledgeOptions options;
-  int sleeps = 0;
-  options.sleep = [&](std::chrono::seconds wait) {
-    EXPECT_LE(wait.count(), 60);
-    if (++sleeps == 2) {
-      auto devices = site_.store->ListDevices().value();
-      ASSERT_EQ(devices.size(), 1u);
-      EXPECT_EQ(devices[0].state, registrar::kStatePending);
-      ASSERT_TRUE(site_.store->ApproveDevice(devices[0].id));
-    }
-  };
-  auto result = world_.MakePledge(identity, site_, options).Enroll();
+  // The registrar says "retry after 5 s"; an operator approves 7 s in, between the pledge's
+  // second and third attempts. The waits are simulated time: nothing sleeps.
+  SystemTime start = world_.clock.Now();
+  world_.clock.After(std::chrono::seconds(7), [&] {
+    auto devices = site_.store->ListDevices().value();
+    ASSERT_EQ(devices.size(), 1u);
+    EXPECT_EQ(devices[0].state, registrar::kStatePending);
+    ASSERT_TRUE(site_.store->ApproveDevice(devices[0].id));
+  });
+  auto result = world_.MakePledge(identity, site_).EnrollAndWait();
   ASSERT_TRUE(result) << result.error().ToString();
   EXPECT_EQ(result->pending_rounds, 2);
+  EXPECT_EQ(world_.clock.Now() - start, std::chrono::seconds(10));
 }
 
 TEST_F(OnboardingTest, MasaPinsTheFirstClaimantAndTheSaleRecordReservesAnUnclaimedDevice) {
@@ -365,14 +371,14 @@ TEST_F(OnboardingTest, MasaPinsTheFirstClaimantAndTheSaleRecordReservesAnUnclaim
   auto reserved = world_.Mint(maker_, "SN-18");
   ASSERT_TRUE(
       maker_.store->RecordSale("SN-18", voucher::DomainId(buyer.directory.identity.domain_ca)));
-  auto not_yours = world_.MakePledge(reserved, site_).Enroll();
+  auto not_yours = world_.MakePledge(reserved, site_).EnrollAndWait();
   ASSERT_FALSE(not_yours);
   EXPECT_THAT(not_yours.error().message(), HasSubstr("sold to another domain"));
-  ASSERT_TRUE(world_.MakePledge(reserved, buyer).Enroll());
+  ASSERT_TRUE(world_.MakePledge(reserved, buyer).EnrollAndWait());
 
   auto identity = world_.Mint(maker_, "SN-19");
-  ASSERT_TRUE(world_.MakePledge(identity, site_).Enroll());
-  auto refused = world_.MakePledge(identity, buyer).Enroll();
+  ASSERT_TRUE(world_.MakePledge(identity, site_).EnrollAndWait());
+  auto refused = world_.MakePledge(identity, buyer).EnrollAndWait();
   ASSERT_FALSE(refused);
   EXPECT_EQ(refused.error().code(), ErrorCode::kPermissionDenied);
   EXPECT_THAT(refused.error().message(), HasSubstr("owned by another domain"));
@@ -385,7 +391,7 @@ TEST_F(OnboardingTest, MasaPinsTheFirstClaimantAndTheSaleRecordReservesAnUnclaim
 
 TEST_F(OnboardingTest, MasaAuditLogIsServedToTheOwnerOnly) {
   auto identity = world_.Mint(maker_, "SN-21");
-  ASSERT_TRUE(world_.MakePledge(identity, site_).Enroll());
+  ASSERT_TRUE(world_.MakePledge(identity, site_).EnrollAndWait());
   // A registrar voucher-request as the site would send it, wrapping a fresh pledge request.
   auto rvr_from = [&](testing::Site& site) {
     voucher::VoucherRequest pvr;
@@ -399,21 +405,24 @@ TEST_F(OnboardingTest, MasaAuditLogIsServedToTheOwnerOnly) {
     return voucher::SignVoucherRequest(rvr, id.registrar_cert, id.registrar_key, {id.domain_ca})
         .value();
   };
-  auto log = maker_.service->RequestAuditLog(rvr_from(site_));
+  auto opened = [](const Bytes& rvr) {
+    return voucher::OpenVoucherRequest(rvr, voucher::RequestFrom::kRegistrar).value();
+  };
+  auto log = maker_.service->RequestAuditLog(opened(rvr_from(site_)));
   ASSERT_TRUE(log) << log.error().ToString();
   ASSERT_EQ((*log)["events"].size(), 1u);
   EXPECT_EQ((*log)["events"][0]["domainID"], voucher::DomainId(site_.directory.identity.domain_ca));
   EXPECT_EQ((*log)["events"][0]["assertion"], "proximity");
 
   auto& stranger = world_.AddSite("Stranger");
-  auto refused = maker_.service->RequestAuditLog(rvr_from(stranger));
+  auto refused = maker_.service->RequestAuditLog(opened(rvr_from(stranger)));
   ASSERT_FALSE(refused);
   EXPECT_EQ(refused.error().code(), ErrorCode::kNotFound);
 }
 
 TEST_F(OnboardingTest, ReenrollRenewsTheLdevid) {
   auto identity = world_.Mint(maker_, "SN-20");
-  auto first = world_.MakePledge(identity, site_).Enroll().value();
+  auto first = world_.MakePledge(identity, site_).EnrollAndWait().value();
   auto key = crypto::PrivateKey::GenerateP256().value();
   Bytes csr = crypto::Csr::CreateDer(key, {"SN-20", "SN-20", ""}).value();
   auto renewed = site_.service->SimpleReenroll(csr, {first.ldevid, {}, ""});
@@ -448,7 +457,7 @@ TEST_F(OnboardingTest, AnLdevidTheDeviceNeverReceivedIsIssuedNotEnrolledAndARetr
       response.status = 503;  // the answer is lost on the way back
     }
   };
-  ASSERT_FALSE(world_.MakePledge(identity, site_).Enroll());
+  ASSERT_FALSE(world_.MakePledge(identity, site_).EnrollAndWait());
   auto devices = site_.store->ListDevices().value();
   ASSERT_EQ(devices.size(), 1u);
   EXPECT_EQ(devices[0].state, registrar::kStateIssued);
@@ -457,7 +466,7 @@ TEST_F(OnboardingTest, AnLdevidTheDeviceNeverReceivedIsIssuedNotEnrolledAndARetr
   ASSERT_FALSE(lost.empty());
 
   site_.connector->hook = nullptr;
-  auto retried = world_.MakePledge(identity, site_).Enroll();
+  auto retried = world_.MakePledge(identity, site_).EnrollAndWait();
   ASSERT_TRUE(retried) << retried.error().ToString();
   devices = site_.store->ListDevices().value();
   EXPECT_EQ(devices[0].state, registrar::kStateEnrolled);

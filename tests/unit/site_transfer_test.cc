@@ -36,7 +36,7 @@ class SiteTransferTest : public ::testing::Test {
   }
 
   pledge::DomainCredentials Enroll(const pledge::PledgeIdentity& device, Site& site) {
-    auto result = world_.MakePledge(device, site).Enroll();
+    auto result = world_.MakePledge(device, site).EnrollAndWait();
     EXPECT_TRUE(result) << result.error().ToString();
     return {result->ldevid, result->ldevid_key, result->domain_anchors, "https://old.example",
             result->voucher_cms};
@@ -57,11 +57,13 @@ class SiteTransferTest : public ::testing::Test {
 
   Result<pledge::DomainCredentials> Move(const pledge::PledgeIdentity& device,
                                          const pledge::DomainCredentials& current, Site& to) {
-    ASSIGN_OR_RETURN(auto instruction, pledge::CheckIn(current, *old_site_.connector));
+    ASSIGN_OR_RETURN(auto instruction,
+                     pledge::CheckIn(current, *old_site_.connector, world_.clock));
     if (!instruction) {
       return MakeError(ErrorCode::kNotFound, "no instruction");
     }
-    return pledge::MoveToNewOwner(device, *instruction, *to.connector, world_.clock, world_.random);
+    return pledge::MoveToNewOwner(device, *instruction, *to.connector, world_.clock, world_.clock,
+                                  world_.random);
   }
 
   OnboardingWorld world_;
@@ -75,7 +77,7 @@ class SiteTransferTest : public ::testing::Test {
 };
 
 TEST_F(SiteTransferTest, DeviceMovesProvesNewCredentialsAndTheOldSiteRevokesTheOld) {
-  auto nothing = pledge::CheckIn(lift_credentials_, *old_site_.connector);
+  auto nothing = pledge::CheckIn(lift_credentials_, *old_site_.connector, world_.clock);
   ASSERT_TRUE(nothing) << nothing.error().ToString();
   EXPECT_FALSE(*nothing) << "no instruction before an export";
 
@@ -97,11 +99,12 @@ TEST_F(SiteTransferTest, DeviceMovesProvesNewCredentialsAndTheOldSiteRevokesTheO
   EXPECT_FALSE(crypto::VerifyChain(moved->ldevid, {}, {old_site_.directory.identity.domain_ca},
                                    {.at = world_.clock.Now()}));
   // Until the device confirms, the old credentials still work: no gap.
-  EXPECT_TRUE(pledge::CheckIn(lift_credentials_, *old_site_.connector));
+  EXPECT_TRUE(pledge::CheckIn(lift_credentials_, *old_site_.connector, world_.clock));
 
-  auto confirmed = pledge::ConfirmMove(lift_credentials_, moved->ldevid, *old_site_.connector);
+  auto confirmed =
+      pledge::ConfirmMove(lift_credentials_, moved->ldevid, *old_site_.connector, world_.clock);
   ASSERT_TRUE(confirmed) << confirmed.error().ToString();
-  auto refused = pledge::CheckIn(lift_credentials_, *old_site_.connector);
+  auto refused = pledge::CheckIn(lift_credentials_, *old_site_.connector, world_.clock);
   ASSERT_FALSE(refused);
   EXPECT_THAT(refused.error().message(), HasSubstr("revoked"));
   auto revocations = old_site_.store->ListRevocations().value();
@@ -112,8 +115,8 @@ TEST_F(SiteTransferTest, DeviceMovesProvesNewCredentialsAndTheOldSiteRevokesTheO
   EXPECT_THAT(*lift, Optional(Field(&registrar::DeviceRecord::departure,
                                     registrar::kDepartureTransferred)));
   // The device that stayed is untouched.
-  EXPECT_TRUE(pledge::CheckIn(boiler_credentials_, *old_site_.connector));
-  auto at_new_site = pledge::CheckIn(*moved, *new_site_.connector);
+  EXPECT_TRUE(pledge::CheckIn(boiler_credentials_, *old_site_.connector, world_.clock));
+  auto at_new_site = pledge::CheckIn(*moved, *new_site_.connector, world_.clock);
   ASSERT_TRUE(at_new_site) << at_new_site.error().ToString();
   EXPECT_FALSE(*at_new_site);
   world_.AuditEvents(old_site_);  // the chain verifies
@@ -126,7 +129,7 @@ TEST_F(SiteTransferTest, BeforeTheImportTheMoveFailsAndChangesNothing) {
   ASSERT_FALSE(moved);
   EXPECT_THAT(moved.error().message(), HasSubstr("owned by another domain"));
   EXPECT_EQ(RecordedChain("LIFT-1"), before);
-  EXPECT_TRUE(pledge::CheckIn(lift_credentials_, *old_site_.connector));
+  EXPECT_TRUE(pledge::CheckIn(lift_credentials_, *old_site_.connector, world_.clock));
   EXPECT_TRUE(old_site_.store->ListRevocations().value().empty());
 }
 
@@ -141,7 +144,7 @@ TEST_F(SiteTransferTest, TheOldOwnerCannotReclaimAfterTheTransfer) {
   ASSERT_FALSE(again);
   EXPECT_THAT(again.error().message(), HasSubstr("its MASA records another owner"));
   // Nor does the device, reset to its IDevID, get a voucher through the old registrar.
-  auto enrolled = world_.MakePledge(lift_, old_site_).Enroll();
+  auto enrolled = world_.MakePledge(lift_, old_site_).EnrollAndWait();
   ASSERT_FALSE(enrolled);
   EXPECT_THAT(enrolled.error().message(), HasSubstr("owned by another domain"));
   EXPECT_EQ(RecordedChain("LIFT-1"), after_transfer);
@@ -173,12 +176,12 @@ TEST_F(SiteTransferTest, DeviceRefusesAChainThatIsNotItsOwn) {
   ASSERT_TRUE(new_site_.ownership->Import(*bundle));
   // The boiler is handed the lift's instruction.
   std::optional<ownership::MoveInstruction> instruction =
-      pledge::CheckIn(lift_credentials_, *old_site_.connector).value();
+      pledge::CheckIn(lift_credentials_, *old_site_.connector, world_.clock).value();
   if (!instruction.has_value()) {
     GTEST_FAIL() << "the lift should have a pending move instruction";
   }
   auto moved = pledge::MoveToNewOwner(boiler_, *instruction, *new_site_.connector, world_.clock,
-                                      world_.random);
+                                      world_.clock, world_.random);
   ASSERT_FALSE(moved);
   EXPECT_THAT(moved.error().message(), HasSubstr("not this device"));
 }
@@ -200,7 +203,7 @@ TEST_F(SiteTransferTest, APledgeStopsBeforeEnrollingWhenTheDomainIsNotAccepted) 
     return MakeError(ErrorCode::kSecurity, "not the owner the chain names");
   };
   new_site_.connector->requests.clear();
-  auto enrolled = world_.MakePledge(sensor, new_site_, options).Enroll();
+  auto enrolled = world_.MakePledge(sensor, new_site_, options).EnrollAndWait();
   ASSERT_FALSE(enrolled);
   EXPECT_THAT(enrolled.error().message(), HasSubstr("not the owner the chain names"));
   for (const http::HttpRequest& request : new_site_.connector->requests) {
@@ -211,8 +214,8 @@ TEST_F(SiteTransferTest, APledgeStopsBeforeEnrollingWhenTheDomainIsNotAccepted) 
 TEST_F(SiteTransferTest, ConfirmationNeedsAnLdevidFromTheNewOwner) {
   ASSERT_TRUE(Export(new_site_, {"LIFT-1"}));
   // The boiler's LDevID was issued by the old site, not by the lift's new owner.
-  auto confirmed =
-      pledge::ConfirmMove(lift_credentials_, boiler_credentials_.ldevid, *old_site_.connector);
+  auto confirmed = pledge::ConfirmMove(lift_credentials_, boiler_credentials_.ldevid,
+                                       *old_site_.connector, world_.clock);
   ASSERT_FALSE(confirmed);
   EXPECT_THAT(confirmed.error().message(), HasSubstr("not signed by its new owner"));
   EXPECT_TRUE(old_site_.store->ListRevocations().value().empty());
@@ -224,7 +227,8 @@ TEST_F(SiteTransferTest, TheCrlListsRevokedCertificatesAndVerifies) {
   ASSERT_TRUE(new_site_.ownership->Import(*bundle));
   auto moved = Move(lift_, lift_credentials_, new_site_);
   ASSERT_TRUE(moved);
-  ASSERT_TRUE(pledge::ConfirmMove(lift_credentials_, moved->ldevid, *old_site_.connector));
+  ASSERT_TRUE(
+      pledge::ConfirmMove(lift_credentials_, moved->ldevid, *old_site_.connector, world_.clock));
   auto der = old_site_.ownership->Crl();
   ASSERT_TRUE(der) << der.error().ToString();
   const uint8_t* in = der->data();
@@ -245,7 +249,8 @@ TEST_F(SiteTransferTest, TheSameCrlIsServedUntilARevocationOrHalfItsValidity) {
   ASSERT_TRUE(new_site_.ownership->Import(*bundle));
   auto moved = Move(lift_, lift_credentials_, new_site_);
   ASSERT_TRUE(moved);
-  ASSERT_TRUE(pledge::ConfirmMove(lift_credentials_, moved->ldevid, *old_site_.connector));
+  ASSERT_TRUE(
+      pledge::ConfirmMove(lift_credentials_, moved->ldevid, *old_site_.connector, world_.clock));
   Bytes after_revocation = old_site_.ownership->Crl().value();
   EXPECT_NE(after_revocation, first);
   world_.clock.Advance(std::chrono::hours(4 * 24));

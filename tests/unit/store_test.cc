@@ -3,7 +3,7 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
-#include "fakes/fake_clock.h"
+#include "common/simulated_clock.h"
 #include "store/audit_log.h"
 
 namespace concierge::store {
@@ -25,7 +25,7 @@ class AuditLogTest : public ::testing::Test {
 
   std::vector<AuditRecord> Records() { return ReadAuditEvents(db_).value(); }
 
-  testing::FakeClock clock_;
+  SimulatedClock clock_;
   Database db_;
 };
 

@@ -21,7 +21,7 @@ class TenantTest : public ::testing::Test {
     EXPECT_TRUE(site_.store->AddTrustedMaker("Acme", maker_.directory.masa.maker_ca,
                                              registrar::Approval::kAuto));
     for (const char* serial : {"FLAT1-LOCK", "FLAT1-HEAT", "FLAT2-LOCK", "LIFT"}) {
-      auto enrolled = world_.MakePledge(world_.Mint(maker_, serial), site_).Enroll();
+      auto enrolled = world_.MakePledge(world_.Mint(maker_, serial), site_).EnrollAndWait();
       EXPECT_TRUE(enrolled) << enrolled.error().ToString();
     }
     int64_t now = ToUnixSeconds(world_.clock.Now());

@@ -1,0 +1,197 @@
+#include "site/site.h"
+
+#include <set>
+
+#include "common/files.h"
+#include "common/ip_network.h"
+
+namespace concierge::site {
+namespace {
+
+bool IsLoopback(const std::string& address) {
+  auto parsed = IpNetwork::Parse(address);
+  if (!parsed) {
+    return false;
+  }
+  for (std::string_view loopback : {"127.0.0.0/8", "::1/128"}) {
+    if (IpNetwork::Parse(loopback)->Contains(*parsed)) {
+      return true;
+    }
+  }
+  return false;
+}
+
+constexpr std::string_view kInternetAddress = "203.0.113.10";  // stands for any outside host
+
+// Knowledge the analyzer reads: the stored catalogue, or else the project's Mirai catalogue.
+Result<exposure::ThreatCatalogue> LoadThreats(exposure::ExposureStore& store,
+                                              const std::filesystem::path& data_dir) {
+  ASSIGN_OR_RETURN(auto stored, store.FindKnowledge("threats"));
+  std::string origin = "stored threat catalogue";
+  if (!stored) {
+    std::filesystem::path fallback = data_dir / "threats" / "mirai.json";
+    ASSIGN_OR_RETURN_CTX(
+        stored, ReadFile(fallback),
+        "no threat catalogue stored (concierge exposure knowledge --threats FILE)");
+    origin = fallback.string();
+  }
+  ASSIGN_OR_RETURN_CTX(auto catalogue, exposure::ParseThreatCatalogue(*stored), origin);
+  return catalogue;
+}
+
+}  // namespace
+
+Site::Site(registrar::SiteDirectory directory, const Network& network, const Clock& clock,
+           Random& random, SiteOptions options)
+    : directory_(std::move(directory)),
+      network_(network),
+      clock_(clock),
+      random_(random),
+      options_(std::move(options)) {}
+
+Site::~Site() = default;
+
+Result<std::unique_ptr<Site>> Site::Open(const std::filesystem::path& dir, const Network& network,
+                                         const Clock& clock, Random& random, SiteOptions options) {
+  ASSIGN_OR_RETURN(auto directory, registrar::LoadSiteDirectory(dir));
+  std::unique_ptr<Site> site(
+      new Site(std::move(directory), network, clock, random, std::move(options)));
+  ASSIGN_OR_RETURN(site->store_,
+                   registrar::SiteStore::Open(site->directory_.DatabasePath(), clock));
+  site->masa_ = network.masa(site->directory_, *site->store_);
+  site->registrar_ = std::make_unique<registrar::RegistrarService>(
+      *site->store_, *site->masa_, clock, random, site->directory_.identity,
+      site->options_.registrar);
+  site->ownership_ = std::make_unique<registrar::SiteOwnership>(*site->store_, *site->masa_,
+                                                                *site->registrar_, clock);
+  return site;
+}
+
+Result<mud::MudManager*> Site::Mud() {
+  if (mud_) {
+    return mud_.get();
+  }
+  ASSIGN_OR_RETURN(mud_store_, mud::MudStore::Open(directory_.DatabasePath(), clock_));
+  RETURN_IF_ERROR(SyncOnboarded());
+  ASSIGN_OR_RETURN(std::vector<crypto::Certificate> anchors, mud_store_->AllSignerAnchors());
+  anchors.insert(anchors.end(), options_.mud_tls_anchors.begin(), options_.mud_tls_anchors.end());
+  ASSIGN_OR_RETURN(fetcher_, network_.mud_fetcher(anchors));
+  ASSIGN_OR_RETURN(auto facts, mud_store_->ListFacts());
+  std::vector<std::string> servers;
+  for (const auto& [kind, key, value] : facts) {
+    if (kind == mud::kFactDnsServer) {
+      servers.push_back(value);
+    }
+  }
+  resolver_ = network_.resolver(servers);
+  mud_ = std::make_unique<mud::MudManager>(*mud_store_, *fetcher_, *resolver_, clock_,
+                                           options_.trust_expired_mud_signers
+                                               ? mud::ExpiredSignerPolicy::kTrustSigningTime
+                                               : mud::ExpiredSignerPolicy::kRefuse);
+  return mud_.get();
+}
+
+Status Site::SyncOnboarded() {
+  mud::MudStore& store = *mud_store_;
+  ASSIGN_OR_RETURN(auto devices, store_->ListDevices());
+  for (const auto& device : devices) {
+    if (!device.Active()) {
+      RETURN_IF_ERROR(store.RemoveDevice(device.serial));
+      continue;
+    }
+    if (device.mud_url.empty() || !device.HoldsLdevid()) {
+      continue;
+    }
+    ASSIGN_OR_RETURN(auto known, store.FindDevice(device.serial));
+    bool current =
+        known && (known->url_source == mud::kSourceManual ||
+                  (known->url_source == mud::kSourceIdevid && known->mud_url == device.mud_url));
+    if (!current) {
+      RETURN_IF_ERROR(store.AssignUrl(device.serial, device.mud_url, mud::kSourceIdevid));
+    }
+    // The enrolment address is taken once, when the device first appears here; later a DHCP
+    // lease or an operator moves it. A loopback address says only that the device ran on this
+    // host (a lab, the demo): it is not where the device is on the site's network.
+    if (!device.address.empty() && !known && !IsLoopback(device.address)) {
+      RETURN_IF_ERROR(store.SetAddresses(device.serial, {device.address}));
+    }
+  }
+  return OkStatus();
+}
+
+Result<std::unique_ptr<exposure::ExposureStore>> Site::OpenExposureStore() {
+  return exposure::ExposureStore::Open(directory_.DatabasePath(), clock_);
+}
+
+Status Site::FillExposureModel(exposure::ExposureStore& store, const mud::Policy& policy,
+                               exposure::SiteModel& model) {
+  model.policy = &policy;
+  ASSIGN_OR_RETURN(model.threats, LoadThreats(store, options_.data_dir));
+  ASSIGN_OR_RETURN(auto advisories, store.FindKnowledge("advisories"));
+  if (advisories) {
+    ASSIGN_OR_RETURN_CTX(model.advisories, exposure::ParseOsvAdvisories(*advisories),
+                         "stored advisories");
+  }
+  ASSIGN_OR_RETURN(model.devices, store.LoadDeviceFacts());
+  RETURN_IF_ERROR(Mud());
+  ASSIGN_OR_RETURN(mud::SiteFacts facts, mud_store_->LoadSiteFacts());
+  model.hosts.push_back(
+      {"internet", IpNetwork::Parse(kInternetAddress).value_or(IpNetwork{}), true});
+  std::set<IpNetwork> seen;
+  for (const auto& [uri, addresses] : facts.controllers) {
+    for (const std::string& text : addresses) {
+      auto address = IpNetwork::Parse(text);
+      if (!address || !seen.insert(*address).second) {
+        continue;
+      }
+      // The gateway controller is the site's edge, where the INXU catalogue puts the botnet.
+      bool edge =
+          uri == "urn:ietf:params:mud:gateway" &&
+          std::ranges::find(model.hosts, "edge", &exposure::Host::name) == model.hosts.end();
+      model.hosts.push_back({edge ? "edge" : "controller " + text, *address, false});
+    }
+  }
+  // A device nobody manages, somewhere on each local network: it may send anything.
+  for (const std::string& text : facts.local_networks) {
+    auto network = IpNetwork::Parse(text);
+    if (network && network->family == IpFamily::kIpv4 && network->prefix <= 30) {
+      IpNetwork unmanaged = *network;
+      unmanaged.prefix = 32;
+      uint32_t host = (uint32_t{unmanaged.bytes[2]} << 8 | unmanaged.bytes[3]) + 250;
+      unmanaged.bytes[2] = static_cast<uint8_t>(host >> 8);
+      unmanaged.bytes[3] = static_cast<uint8_t>(host & 255);
+      bool bound = std::ranges::any_of(policy.bindings, [&](const mud::Binding& binding) {
+        return std::ranges::find(binding.addresses, unmanaged) != binding.addresses.end();
+      });
+      if (!bound && network->Contains(unmanaged)) {
+        model.hosts.push_back({"unmanaged on " + text, unmanaged, false});
+      }
+    }
+  }
+  return OkStatus();
+}
+
+Result<firewall::PolicyAdjustment> Site::TighteningAdjustment() {
+  ASSIGN_OR_RETURN(std::shared_ptr<exposure::ExposureStore> store, OpenExposureStore());
+  ASSIGN_OR_RETURN(exposure::TighteningSettings settings, store->LoadSettings());
+  if (!settings.enabled) {
+    return firewall::PolicyAdjustment();
+  }
+  return firewall::PolicyAdjustment([this, store, settings](mud::Policy& policy) -> Status {
+    exposure::SiteModel model;
+    RETURN_IF_ERROR(FillExposureModel(*store, policy, model));
+    ASSIGN_OR_RETURN(exposure::Analysis analysis, exposure::Analyze(model));
+    ASSIGN_OR_RETURN(exposure::Tightening tightening,
+                     exposure::Tighten(model, analysis, settings.quarantine));
+    policy.blocks = std::move(tightening.blocks);
+    return OkStatus();
+  });
+}
+
+Result<firewall::ApplyReport> Site::ApplyPolicy(firewall::Firewall& firewall, bool dry_run) {
+  ASSIGN_OR_RETURN(mud::MudManager * manager, Mud());
+  ASSIGN_OR_RETURN(firewall::PolicyAdjustment adjust, TighteningAdjustment());
+  return firewall::Enforce(*manager, *mud_store_, firewall, dry_run, clock_, adjust);
+}
+
+}  // namespace concierge::site
