@@ -76,7 +76,7 @@ Status MiraiLab(const lab::MiraiLabOptions& options, const Output& output) {
   return OkStatus();
 }
 
-Status ExposureLab(const lab::LabSiteOptions& options, const Output& output) {
+Status ExposureLab(const lab::ModelSiteOptions& options, const Output& output) {
   ASSIGN_OR_RETURN(auto report, lab::RunExposureLab(options));
   output.Print(report.ToJson(), report.ToText());
   return OkStatus();
@@ -115,7 +115,7 @@ void AddExposureLabs(CLI::App& lab, Action& action, Output& output) {
     action = [&output, mirai] { return MiraiLab(*mirai, output); };
   });
 
-  auto site = std::make_shared<lab::LabSiteOptions>();
+  auto site = std::make_shared<lab::ModelSiteOptions>();
   site->devices = 100000;
   site->vulnerable = 0.01;
   site->mud_dir = lab::DefaultMudDir();

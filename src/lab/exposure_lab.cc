@@ -135,14 +135,14 @@ std::filesystem::path DefaultDataDir() {
   return CONCIERGE_DATA_DIR;
 }
 
-Result<std::unique_ptr<LabSite>> BuildLabSite(const LabSiteOptions& options) {
+Result<std::unique_ptr<ModelSite>> BuildModelSite(const ModelSiteOptions& options) {
   if (options.devices < 1 || options.devices > 1000000) {
     return MakeError(ErrorCode::kInvalidArgument, "--devices must be 1..1000000");
   }
   if (options.vulnerable < 0 || options.vulnerable > 1) {
     return MakeError(ErrorCode::kInvalidArgument, "--vulnerable must be 0..1");
   }
-  auto site = std::make_unique<LabSite>();
+  auto site = std::make_unique<ModelSite>();
   ASSIGN_OR_RETURN(site->files, LoadMudDir(options.mud_dir));
   ASSIGN_OR_RETURN(std::string catalogue, ReadFile(options.threats));
   ASSIGN_OR_RETURN_CTX(site->model.threats, exposure::ParseThreatCatalogue(catalogue),
@@ -197,7 +197,7 @@ Result<std::vector<MiraiLabMode>> RunMiraiLab(const MiraiLabOptions& options) {
           "unknown mode \"" + mode + "\" (none, mud, mud-stateless, mud-relaxed, analyzer)");
     }
   }
-  ASSIGN_OR_RETURN(std::unique_ptr<LabSite> site, BuildLabSite(options.site));
+  ASSIGN_OR_RETURN(std::unique_ptr<ModelSite> site, BuildModelSite(options.site));
   ASSIGN_OR_RETURN(std::string credentials_text, ReadFile(options.credentials));
   ASSIGN_OR_RETURN_CTX(auto credentials, exposure::ParseCredentials(credentials_text),
                        options.credentials.string());
@@ -350,9 +350,9 @@ std::string MiraiLabText(const std::vector<MiraiLabMode>& modes, const MiraiLabO
   return out.str();
 }
 
-Result<ExposureLabReport> RunExposureLab(const LabSiteOptions& options) {
+Result<ExposureLabReport> RunExposureLab(const ModelSiteOptions& options) {
   auto start = Clock::now();
-  ASSIGN_OR_RETURN(std::unique_ptr<LabSite> site, BuildLabSite(options));
+  ASSIGN_OR_RETURN(std::unique_ptr<ModelSite> site, BuildModelSite(options));
   ExposureLabReport report;
   report.compile_ms = MsSince(start);
   report.devices = options.devices;

@@ -11,11 +11,11 @@
 
 namespace concierge::lab {
 
-// LabSite is a made-up site of N devices from repeated MUD profiles: device i under profile
+// ModelSite is a made-up site of N devices from repeated MUD profiles: device i under profile
 // i mod P; up to 150 devices on 192.168.5.100.. (the INXU experiment's LAN), more on 10/8;
 // the gateway (.1) is the edge, the DNS and gateway controller; every DNS name gets made-up
 // addresses. `vulnerable` of the devices (spread evenly) have factory telnet credentials.
-struct LabSite {
+struct ModelSite {
   std::vector<mud::MudFile> files;
   mud::Policy faithful;
   exposure::SiteModel model;  // over `faithful`; the threats from the catalogue given
@@ -23,20 +23,20 @@ struct LabSite {
   uint64_t lan_addresses = 0;
 };
 
-struct LabSiteOptions {
+struct ModelSiteOptions {
   int devices = 112;
   double vulnerable = 1.0;
   std::filesystem::path mud_dir;
   std::filesystem::path threats;  // a threat catalogue (JSON)
 };
 
-Result<std::unique_ptr<LabSite>> BuildLabSite(const LabSiteOptions& options);
+Result<std::unique_ptr<ModelSite>> BuildModelSite(const ModelSiteOptions& options);
 
 // DefaultDataDir is the project's data/ directory (threat catalogues, credential list).
 std::filesystem::path DefaultDataDir();
 
 struct MiraiLabOptions {
-  LabSiteOptions site;
+  ModelSiteOptions site;
   std::vector<std::string> modes = {"none", "mud", "mud-stateless", "mud-relaxed", "analyzer"};
   int runs = 10;
   uint64_t seed = 1;  // run r uses seed + r
@@ -88,6 +88,6 @@ struct ExposureLabReport {
 };
 
 // RunExposureLab times analysis and tightening of a lab site.
-Result<ExposureLabReport> RunExposureLab(const LabSiteOptions& options);
+Result<ExposureLabReport> RunExposureLab(const ModelSiteOptions& options);
 
 }  // namespace concierge::lab

@@ -42,11 +42,10 @@ Result<exposure::ThreatCatalogue> LoadThreats(exposure::ExposureStore& store,
 }  // namespace
 
 Site::Site(registrar::SiteDirectory directory, const Network& network, const Clock& clock,
-           Random& random, SiteOptions options)
+           SiteOptions options)
     : directory_(std::move(directory)),
       network_(network),
       clock_(clock),
-      random_(random),
       options_(std::move(options)) {}
 
 Site::~Site() = default;
@@ -54,8 +53,7 @@ Site::~Site() = default;
 Result<std::unique_ptr<Site>> Site::Open(const std::filesystem::path& dir, const Network& network,
                                          const Clock& clock, Random& random, SiteOptions options) {
   ASSIGN_OR_RETURN(auto directory, registrar::LoadSiteDirectory(dir));
-  std::unique_ptr<Site> site(
-      new Site(std::move(directory), network, clock, random, std::move(options)));
+  std::unique_ptr<Site> site(new Site(std::move(directory), network, clock, std::move(options)));
   ASSIGN_OR_RETURN(site->store_,
                    registrar::SiteStore::Open(site->directory_.DatabasePath(), clock));
   site->masa_ = network.masa(site->directory_, *site->store_);

@@ -92,12 +92,11 @@ class Site {
 
  private:
   Site(registrar::SiteDirectory directory, const Network& network, const Clock& clock,
-       Random& random, SiteOptions options);
+       SiteOptions options);
 
   registrar::SiteDirectory directory_;
   Network network_;
   const Clock& clock_;
-  Random& random_;
   SiteOptions options_;
   std::unique_ptr<registrar::SiteStore> store_;
   std::shared_ptr<registrar::MasaClient> masa_;
