@@ -22,7 +22,11 @@ link cnc 10.88.9
 link cloud 172.30.9
 
 step "services: listeners on the telnet ports 23 and 2323 and 8554 on each camera; C&C, report, loader; cloud"
-listen() { ip netns exec "$NS-$1" nc -lk "$2" >/dev/null 2>&1 & PIDS+=($!); }
+listen() {
+  ip netns exec "$NS-$1" nc -lk "$2" >/dev/null 2>&1 &
+  PIDS+=($!)
+  wait_listening "$1" tcp "$2"
+}
 for cam in cam1 cam2 cam3; do
   listen "$cam" 23  # Debian's busybox has no telnetd: a listener stands in for it
   listen "$cam" 2323
@@ -32,7 +36,6 @@ listen cnc 2030
 listen cnc 48101
 listen cnc 80
 listen cloud 443
-sleep 0.3
 
 step "the maker's MUD file, signed; the site trusts it and manages four cameras"
 cat >"$WORK/camera.json" <<'JSON'

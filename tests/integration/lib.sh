@@ -102,3 +102,15 @@ link() {  # link HOST SUBNET_PREFIX
   in_ns "$host" ip link set lo up
   in_ns "$host" ip route add default via "$prefix.1"
 }
+
+# wait_listening HOST tcp|udp PORT waits until a socket in HOST's namespace listens on PORT, so a
+# test never probes a listener that has not bound yet (a drop it did not cause would pass).
+wait_listening() {
+  local host=$1 proto=$2 port=$3 flag=-Hltn
+  [ "$proto" = udp ] && flag=-Hlun
+  for _ in $(seq 1 100); do
+    [ -n "$(in_ns "$host" ss "$flag" "sport = :$port")" ] && return 0
+    sleep 0.05
+  done
+  fail "nothing listens on $proto port $port in $host"
+}

@@ -21,7 +21,11 @@ link inet 172.31.9
 in_ns inet ip addr add 172.31.9.3/24 dev eth0   # the api name's second address
 
 step "services: listeners on the hosts, dnsmasq answering api.test.example with TTL 2"
-listen() { in_ns "$1" nc -lk "$2" >/dev/null 2>&1 & PIDS+=($!); }
+listen() {
+  in_ns "$1" nc -lk "$2" >/dev/null 2>&1 &
+  PIDS+=($!)
+  wait_listening "$1" tcp "$2"
+}
 listen inet 443
 listen inet 80
 listen ctl 8080
@@ -37,7 +41,7 @@ start_dns() {
       >>"$WORK/dnsmasq.log" 2>&1 &
   DNS_PID=$!
   PIDS+=($DNS_PID)
-  sleep 0.3
+  wait_listening dns udp 53
 }
 start_dns 172.31.9.2
 
@@ -110,7 +114,7 @@ ip netns exec "$NS-router" dnsmasq --keep-in-foreground --conf-file=/dev/null --
   --dhcp-script="$WORK/dhcp-hook.sh" --dhcp-leasefile="$WORK/leases" --user=root \
   --pid-file="$WORK/dhcp.pid" >"$WORK/dhcp.log" 2>&1 &
 PIDS+=($!)
-sleep 0.3
+wait_listening router udp 67
 mud_url_hex=$(printf '%s' https://mud.test.example/sensor.json | od -An -tx1 | tr -d ' \n')
 in_ns dev busybox udhcpc -i eth0 -f -q -n -t 5 -T 1 -s /bin/true -x "0xa1:$mud_url_hex" \
   >"$WORK/udhcpc.log" 2>&1 || { cat "$WORK/udhcpc.log" "$WORK/dhcp.log"; fail "no DHCP lease"; }
@@ -144,7 +148,7 @@ expect_udp() {  # expect_udp pass|drop FROM TO_HOST TO_IP PORT -- why
   rm -f "$WORK/udp.out"
   in_ns "$to" timeout 3 nc -u -l "$port" >"$WORK/udp.out" 2>/dev/null &
   local listener=$!
-  sleep 0.3
+  wait_listening "$to" udp "$port"
   in_ns "$from" bash -c "echo datagram >/dev/udp/$ip/$port" || true
   wait "$listener" || true
   if grep -q datagram "$WORK/udp.out"; then got=pass; else got=drop; fi
