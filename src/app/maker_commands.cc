@@ -7,6 +7,7 @@
 #include "common/random.h"
 #include "crypto/certificate_builder.h"
 #include "crypto/cms.h"
+#include "crypto/key_store.h"
 #include "http/https_server.h"
 #include "masa/maker_directory.h"
 #include "masa/masa_http.h"
@@ -141,9 +142,10 @@ Status Serve(const MakerArgs& args) {
 // on first use: the certificate names the host, binding the signature to the MUD URL.
 Result<crypto::KeyAndCertificate> MudSigner(const masa::MakerDirectory& maker,
                                             const std::string& host) {
-  std::filesystem::path base = maker.dir / "mud-signer" / host;
-  if (std::filesystem::exists(base.string() + ".pem")) {
-    return crypto::ReadKeyPairFiles(base);
+  std::filesystem::path dir = maker.dir / "mud-signer";
+  crypto::KeyReferences references(dir);
+  if (std::filesystem::exists(dir / (host + ".pem"))) {
+    return crypto::LoadKeyPair(crypto::DefaultKeyStore(), references, dir, host);
   }
   SystemClock clock;
   CryptoRandom random;
@@ -152,8 +154,8 @@ Result<crypto::KeyAndCertificate> MudSigner(const masa::MakerDirectory& maker,
   spec.subject_alt_names = (IsIpLiteral(host) ? "IP:" : "DNS:") + host;
   spec.key_usage = "digitalSignature";
   ASSIGN_OR_RETURN(auto signer, crypto::IssueWithNewKey(spec, &maker.masa.maker_ca, &maker.ca_key));
-  RETURN_IF_ERROR(MakeDirectories(base.parent_path()));
-  RETURN_IF_ERROR(crypto::WriteKeyPairFiles(base, signer.certificate, signer.key));
+  RETURN_IF_ERROR(MakeDirectories(dir));
+  RETURN_IF_ERROR(crypto::KeepKeyPair(crypto::DefaultKeyStore(), references, dir, host, signer));
   return signer;
 }
 

@@ -8,6 +8,7 @@
 #include "app/open_site.h"
 #include "common/files.h"
 #include "crypto/crl.h"
+#include "crypto/key_store.h"
 #include "ownership/chain.h"
 #include "registrar/https_masa_client.h"
 #include "registrar/registrar_http.h"
@@ -147,8 +148,7 @@ Status AgentKey(const OwnershipArgs& args, const Output& output) {
 // Approve is an escrow agent's signed approval to hand a device to a new owner; the MASA
 // extends the chain when the owner's threshold is reached.
 Status Approve(const OwnershipArgs& args, const Output& output) {
-  ASSIGN_OR_RETURN(std::string key_pem, ReadFile(args.key));
-  ASSIGN_OR_RETURN_CTX(auto key, crypto::PrivateKey::FromPem(key_pem), args.key);
+  ASSIGN_OR_RETURN_CTX(auto key, crypto::DefaultKeyStore().Load(args.key), "--key");
   ASSIGN_OR_RETURN(PublicKeyFile to, ReadPublicKeyFile(args.to));
   ASSIGN_OR_RETURN(std::string ca_pem, ReadFile(args.masa_ca));
   ASSIGN_OR_RETURN_CTX(auto anchors, crypto::Certificate::FromPemChain(ca_pem), args.masa_ca);
@@ -266,7 +266,10 @@ void AddOwnershipCommands(CLI::App& app, Action& action, Output& output) {
   bind(agent_key, AgentKey);
   CLI::App* approve = owner->add_subcommand(
       "approve", "As an escrow agent, approve handing a device to a new owner");
-  approve->add_option("--key", args->key, "The agent's private key (PEM)")->required();
+  approve
+      ->add_option("--key", args->key,
+                   "The agent's private key: a PEM file or a key URI (docs/keys.md)")
+      ->required();
   approve->add_option("--masa-url", args->masa_url, "The device's MASA, https://HOST:PORT")
       ->required();
   approve->add_option("--masa-ca", args->masa_ca, "CA that authenticates the MASA (PEM)")

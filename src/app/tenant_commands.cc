@@ -5,6 +5,7 @@
 #include "app/key_files.h"
 #include "app/open_site.h"
 #include "common/files.h"
+#include "crypto/key_store.h"
 #include "http/https_client.h"
 #include "ownership/delegation.h"
 
@@ -102,8 +103,7 @@ Result<ownership::TenantOperation> ParseOperation(const std::string& name) {
 // TLS authenticated by the site's domain CA.
 Status Request(const TenantArgs& args, const Output& output) {
   ASSIGN_OR_RETURN(auto operation, ParseOperation(args.operation));
-  ASSIGN_OR_RETURN(std::string key_pem, ReadFile(args.key));
-  ASSIGN_OR_RETURN_CTX(auto key, crypto::PrivateKey::FromPem(key_pem), args.key);
+  ASSIGN_OR_RETURN_CTX(auto key, crypto::DefaultKeyStore().Load(args.key), "--key");
   ASSIGN_OR_RETURN(std::string ca_pem, ReadFile(args.site_ca));
   ASSIGN_OR_RETURN_CTX(auto anchors, crypto::Certificate::FromPemChain(ca_pem), args.site_ca);
   ASSIGN_OR_RETURN_CTX(Url url, ParseHttpsUrl(args.site), "--site");
@@ -165,7 +165,10 @@ void AddTenantCommands(CLI::App& app, Action& action, Output& output) {
   keygen->add_flag("--json", output.json, "Print JSON");
   bind(keygen, Keygen);
   CLI::App* request = tenant->add_subcommand("request", "As a tenant, ask the site");
-  request->add_option("--key", args->key, "The tenant's private key (PEM)")->required();
+  request
+      ->add_option("--key", args->key,
+                   "The tenant's private key: a PEM file or a key URI (docs/keys.md)")
+      ->required();
   request->add_option("--site", args->site, "The site controller, https://HOST:PORT")->required();
   request->add_option("--site-ca", args->site_ca, "The site's domain CA (PEM)")->required();
   request

@@ -4,7 +4,6 @@
 #include <vector>
 
 #include "common/bytes.h"
-#include "common/files.h"
 
 namespace concierge::crypto {
 namespace {
@@ -149,23 +148,6 @@ Result<KeyAndCertificate> IssueWithNewKey(CertificateSpec spec, const Certificat
   spec.public_key = key.get();
   ASSIGN_OR_RETURN(Certificate certificate,
                    IssueCertificate(spec, issuer, issuer_key != nullptr ? *issuer_key : key));
-  return KeyAndCertificate{certificate, key};
-}
-
-Status WriteKeyPairFiles(const std::filesystem::path& base, const Certificate& certificate,
-                         const PrivateKey& key) {
-  ASSIGN_OR_RETURN(std::string key_pem, key.ToPem());
-  RETURN_IF_ERROR(WriteFileAtomic(base.string() + ".key", key_pem, 0600));
-  return WriteFileAtomic(base.string() + ".pem", certificate.Pem());
-}
-
-Result<KeyAndCertificate> ReadKeyPairFiles(const std::filesystem::path& base) {
-  std::string cert_path = base.string() + ".pem";
-  std::string key_path = base.string() + ".key";
-  ASSIGN_OR_RETURN(std::string cert_pem, ReadFile(cert_path));
-  ASSIGN_OR_RETURN(std::string key_pem, ReadFile(key_path));
-  ASSIGN_OR_RETURN_CTX(Certificate certificate, Certificate::FromPem(cert_pem), cert_path);
-  ASSIGN_OR_RETURN_CTX(PrivateKey key, PrivateKey::FromPem(key_pem), key_path);
   return KeyAndCertificate{certificate, key};
 }
 

@@ -58,14 +58,6 @@ struct KeyAndCertificate {
 Result<KeyAndCertificate> IssueWithNewKey(CertificateSpec spec, const Certificate* issuer,
                                           const PrivateKey* issuer_key);
 
-// WriteKeyPairFiles stores base.pem (the certificate, mode 0644) and base.key (PKCS#8,
-// mode 0600), each written atomically.
-Status WriteKeyPairFiles(const std::filesystem::path& base, const Certificate& certificate,
-                         const PrivateKey& key);
-
-// ReadKeyPairFiles loads what WriteKeyPairFiles stored; errors name the file.
-Result<KeyAndCertificate> ReadKeyPairFiles(const std::filesystem::path& base);
-
 X509_NAME* BuildName(const NameSpec& spec);  // caller owns the result
 
 // Csr is a parsed PKCS#10 certificate signing request.

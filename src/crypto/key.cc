@@ -26,6 +26,13 @@ Result<PrivateKey> PrivateKey::FromPem(std::string_view pem) {
   return PrivateKey(std::shared_ptr<EVP_PKEY>(key, EVP_PKEY_free));
 }
 
+Result<PrivateKey> PrivateKey::Adopt(OpenSslPtr<EVP_PKEY> key) {
+  if (!key || EVP_PKEY_get0_type_name(key.get()) == nullptr) {
+    return MakeError(ErrorCode::kInvalidArgument, "no key");
+  }
+  return PrivateKey(std::shared_ptr<EVP_PKEY>(key.release(), EVP_PKEY_free));
+}
+
 Result<std::string> PrivateKey::ToPem() const {
   OpenSslPtr<BIO> bio(BIO_new(BIO_s_mem()));
   if (PEM_write_bio_PrivateKey(bio.get(), key_.get(), nullptr, nullptr, 0, nullptr, nullptr) != 1) {

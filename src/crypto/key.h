@@ -21,6 +21,8 @@ class PrivateKey {
  public:
   static Result<PrivateKey> GenerateP256();
   static Result<PrivateKey> FromPem(std::string_view pem);
+  // Adopt takes a key loaded elsewhere (from a provider's store).
+  static Result<PrivateKey> Adopt(OpenSslPtr<EVP_PKEY> key);
 
   Result<std::string> ToPem() const;   // unencrypted PKCS#8
   Result<Bytes> PublicKeyDer() const;  // SubjectPublicKeyInfo

@@ -4,6 +4,7 @@
 #include "common/json.h"
 #include "common/url.h"
 #include "crypto/certificate_builder.h"
+#include "crypto/key_store.h"
 
 namespace concierge::masa {
 namespace {
@@ -58,24 +59,31 @@ Result<MakerDirectory> InitMakerDirectory(const std::filesystem::path& dir, cons
   }
   ASSIGN_OR_RETURN(auto tls, crypto::IssueWithNewKey(tls_spec, &ca.certificate, &ca.key));
 
-  RETURN_IF_ERROR(crypto::WriteKeyPairFiles(dir / "ca", ca.certificate, ca.key));
-  RETURN_IF_ERROR(crypto::WriteKeyPairFiles(dir / "masa-signer", signer.certificate, signer.key));
-  RETURN_IF_ERROR(crypto::WriteKeyPairFiles(dir / "masa-tls", tls.certificate, tls.key));
+  // A new maker keeps its keys in files; an operator may move one into a token (an HSM for the
+  // maker CA) later and name it under "keys" in maker.json.
+  const crypto::KeyStore& keys = crypto::DefaultKeyStore();
+  crypto::KeyReferences references(dir);
+  RETURN_IF_ERROR(crypto::KeepKeyPair(keys, references, dir, "ca", ca));
+  RETURN_IF_ERROR(crypto::KeepKeyPair(keys, references, dir, "masa-signer", signer));
+  RETURN_IF_ERROR(crypto::KeepKeyPair(keys, references, dir, "masa-tls", tls));
   Json config{{"name", name}, {"masa_url", masa_url}, {"created_at", FormatRfc3339(now)}};
   RETURN_IF_ERROR(WriteFileAtomic(dir / "maker.json", config.dump(2) + "\n"));
   return LoadMakerDirectory(dir);
 }
 
-Result<MakerDirectory> LoadMakerDirectory(const std::filesystem::path& dir) {
+Result<MakerDirectory> LoadMakerDirectory(const std::filesystem::path& dir,
+                                          const crypto::KeyStore& keys) {
   ASSIGN_OR_RETURN_CTX(std::string text, ReadFile(dir / "maker.json"),
                        "no maker in " + dir.string() + " (run `concierge maker init`)");
   ASSIGN_OR_RETURN(Json config, ParseJsonObject(text, (dir / "maker.json").string()));
   JsonObjectReader reader(config, "maker");
   ASSIGN_OR_RETURN(std::string name, reader.RequiredString("name"));
   ASSIGN_OR_RETURN(std::string masa_url, reader.RequiredString("masa_url"));
-  ASSIGN_OR_RETURN(auto ca, crypto::ReadKeyPairFiles(dir / "ca"));
-  ASSIGN_OR_RETURN(auto signer, crypto::ReadKeyPairFiles(dir / "masa-signer"));
-  ASSIGN_OR_RETURN(auto tls, crypto::ReadKeyPairFiles(dir / "masa-tls"));
+  ASSIGN_OR_RETURN_CTX(auto references, crypto::KeyReferences::FromConfig(config, dir),
+                       (dir / "maker.json").string());
+  ASSIGN_OR_RETURN(auto ca, crypto::LoadKeyPair(keys, references, dir, "ca"));
+  ASSIGN_OR_RETURN(auto signer, crypto::LoadKeyPair(keys, references, dir, "masa-signer"));
+  ASSIGN_OR_RETURN(auto tls, crypto::LoadKeyPair(keys, references, dir, "masa-tls"));
   return MakerDirectory{dir,
                         std::move(name),
                         std::move(masa_url),

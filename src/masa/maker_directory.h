@@ -7,12 +7,13 @@
 #include "common/clock.h"
 #include "common/random.h"
 #include "crypto/identity.h"
+#include "crypto/key_store.h"
 #include "masa/masa_service.h"
 
 namespace concierge::masa {
 
 // A maker directory holds the maker CA, the MASA's voucher-signing and TLS identities, and
-// maker.db. Keys are files (mode 0600) made by OpenSSL on this host.
+// maker.db. A new maker's keys are files (mode 0600) made by OpenSSL on this host.
 struct MakerDirectory {
   std::filesystem::path dir;
   std::string name;
@@ -31,7 +32,10 @@ Result<MakerDirectory> InitMakerDirectory(const std::filesystem::path& dir, cons
                                           const std::string& masa_url, const Clock& clock,
                                           Random& random);
 
-Result<MakerDirectory> LoadMakerDirectory(const std::filesystem::path& dir);
+// LoadMakerDirectory reads the maker's certificates and its keys from keys, at the references
+// maker.json names under "keys" (default: DIR/ca.key, DIR/masa-signer.key, DIR/masa-tls.key).
+Result<MakerDirectory> LoadMakerDirectory(const std::filesystem::path& dir,
+                                          const crypto::KeyStore& keys = crypto::DefaultKeyStore());
 
 struct MintRequest {
   std::string serial;

@@ -5,6 +5,7 @@
 #include "common/files.h"
 #include "common/json.h"
 #include "crypto/certificate_builder.h"
+#include "crypto/openssl_ptr.h"
 
 namespace concierge::pledge {
 
@@ -12,7 +13,8 @@ Status WriteDeviceDirectory(const std::filesystem::path& dir, const crypto::Cert
                             const crypto::PrivateKey& key, const crypto::KeyProvenance& provenance,
                             const crypto::Certificate& masa_anchor) {
   RETURN_IF_ERROR(MakeDirectories(dir));
-  RETURN_IF_ERROR(crypto::WriteKeyPairFiles(dir / "idevid", idevid, key));
+  RETURN_IF_ERROR(crypto::KeepKeyPair(crypto::DefaultKeyStore(), crypto::KeyReferences(dir), dir,
+                                      "idevid", {idevid, key}));
   RETURN_IF_ERROR(WriteFileAtomic(dir / "masa-ca.pem", masa_anchor.Pem()));
   Json record{{"serial", idevid.SubjectSerialNumber()},
               {"key",
@@ -22,14 +24,27 @@ Status WriteDeviceDirectory(const std::filesystem::path& dir, const crypto::Cert
   return WriteFileAtomic(dir / "key-provenance.json", record.dump(2) + "\n");
 }
 
-Result<PledgeIdentity> LoadDeviceDirectory(const std::filesystem::path& dir) {
+Result<PledgeIdentity> LoadDeviceDirectory(const std::filesystem::path& dir,
+                                           const crypto::KeyStore& keys) {
   auto context = "device identity in " + dir.string();
   ASSIGN_OR_RETURN_CTX(std::string cert_pem, ReadFile(dir / "idevid.pem"), context);
-  ASSIGN_OR_RETURN_CTX(std::string key_pem, ReadFile(dir / "idevid.key"), context);
   ASSIGN_OR_RETURN_CTX(std::string anchor_pem, ReadFile(dir / "masa-ca.pem"), context);
   ASSIGN_OR_RETURN_CTX(auto chain, crypto::Certificate::FromPemChain(cert_pem), "idevid.pem");
-  ASSIGN_OR_RETURN_CTX(auto key, crypto::PrivateKey::FromPem(key_pem), "idevid.key");
   ASSIGN_OR_RETURN_CTX(auto anchors, crypto::Certificate::FromPemChain(anchor_pem), "masa-ca.pem");
+  // A device whose IDevID key lives in its TPM names it in key-provenance.json ("keys":
+  // {"idevid": "handle:0x81000001"}); otherwise the key is idevid.key.
+  crypto::KeyReferences references(dir);
+  if (auto provenance = ReadFile(dir / "key-provenance.json"); provenance) {
+    ASSIGN_OR_RETURN(Json record, ParseJsonObject(*provenance, "key-provenance.json"));
+    ASSIGN_OR_RETURN_CTX(references, crypto::KeyReferences::FromConfig(record, dir),
+                         "key-provenance.json");
+  }
+  ASSIGN_OR_RETURN_CTX(auto key, keys.Load(references.For("idevid")), context);
+  if (X509_check_private_key(chain.front().get(), key.get()) != 1) {
+    crypto::ClearOpenSslErrors();
+    return MakeError(ErrorCode::kSecurity, "the IDevID key at " + references.For("idevid") +
+                                               " is not the key of idevid.pem");
+  }
   crypto::Certificate idevid = chain.front();
   chain.erase(chain.begin());
   return PledgeIdentity{idevid, key, chain, anchors};
@@ -67,8 +82,8 @@ Status WriteDomainCredentials(const fs::path& dir, const DomainCredentials& cred
   std::error_code error;
   fs::remove_all(staging, error);
   RETURN_IF_ERROR(MakeDirectories(staging));
-  RETURN_IF_ERROR(
-      crypto::WriteKeyPairFiles(staging / "ldevid", credentials.ldevid, credentials.key));
+  RETURN_IF_ERROR(crypto::KeepKeyPair(crypto::DefaultKeyStore(), crypto::KeyReferences(staging),
+                                      staging, "ldevid", {credentials.ldevid, credentials.key}));
   RETURN_IF_ERROR(
       WriteFileAtomic(staging / "domain-ca.pem", crypto::ChainToPem(credentials.anchors), 0644));
   RETURN_IF_ERROR(
@@ -107,7 +122,10 @@ Status WriteDomainCredentials(const fs::path& dir, const DomainCredentials& cred
 
 Result<DomainCredentials> LoadDomainCredentials(const fs::path& dir) {
   std::string context = "domain credentials in " + dir.string();
-  ASSIGN_OR_RETURN_CTX(auto pair, crypto::ReadKeyPairFiles(dir / "ldevid"), context);
+  ASSIGN_OR_RETURN_CTX(
+      auto pair,
+      crypto::LoadKeyPair(crypto::DefaultKeyStore(), crypto::KeyReferences(dir), dir, "ldevid"),
+      context);
   ASSIGN_OR_RETURN_CTX(std::string anchors_pem, ReadFile(dir / "domain-ca.pem"), context);
   ASSIGN_OR_RETURN_CTX(auto anchors, crypto::Certificate::FromPemChain(anchors_pem),
                        "domain-ca.pem");

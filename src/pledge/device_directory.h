@@ -2,6 +2,7 @@
 
 #include <filesystem>
 
+#include "crypto/key_store.h"
 #include "pledge/move.h"
 #include "pledge/pledge.h"
 
@@ -15,7 +16,8 @@ Status WriteDeviceDirectory(const std::filesystem::path& dir, const crypto::Cert
                             const crypto::PrivateKey& key, const crypto::KeyProvenance& provenance,
                             const crypto::Certificate& masa_anchor);
 
-Result<PledgeIdentity> LoadDeviceDirectory(const std::filesystem::path& dir);
+Result<PledgeIdentity> LoadDeviceDirectory(
+    const std::filesystem::path& dir, const crypto::KeyStore& keys = crypto::DefaultKeyStore());
 
 // WriteDomainCredentials stores credentials beside the current ones, then switches to them
 // with one atomic rename and removes the previous set: a crash leaves one whole set.

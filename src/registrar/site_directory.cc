@@ -41,22 +41,28 @@ Result<SiteDirectory> InitSiteDirectory(const std::filesystem::path& dir, const 
   }
   ASSIGN_OR_RETURN(auto registrar, crypto::IssueWithNewKey(spec, &ca.certificate, &ca.key));
 
-  RETURN_IF_ERROR(crypto::WriteKeyPairFiles(dir / "domain-ca", ca.certificate, ca.key));
-  RETURN_IF_ERROR(
-      crypto::WriteKeyPairFiles(dir / "registrar", registrar.certificate, registrar.key));
+  // A new site keeps its keys in files; an operator may move one into a token later and name
+  // it under "keys" in site.json.
+  const crypto::KeyStore& keys = crypto::DefaultKeyStore();
+  crypto::KeyReferences references(dir);
+  RETURN_IF_ERROR(crypto::KeepKeyPair(keys, references, dir, "domain-ca", ca));
+  RETURN_IF_ERROR(crypto::KeepKeyPair(keys, references, dir, "registrar", registrar));
   ASSIGN_OR_RETURN(auto store, SiteStore::Open(dir / "site.db", clock));
   Json config{{"name", name}, {"created_at", FormatRfc3339(now)}};
   RETURN_IF_ERROR(WriteFileAtomic(dir / "site.json", config.dump(2) + "\n"));
   return LoadSiteDirectory(dir);
 }
 
-Result<SiteDirectory> LoadSiteDirectory(const std::filesystem::path& dir) {
+Result<SiteDirectory> LoadSiteDirectory(const std::filesystem::path& dir,
+                                        const crypto::KeyStore& keys) {
   ASSIGN_OR_RETURN_CTX(std::string text, ReadFile(dir / "site.json"),
                        "no site in " + dir.string() + " (run `concierge site init`)");
   ASSIGN_OR_RETURN(Json config, ParseJsonObject(text, (dir / "site.json").string()));
   ASSIGN_OR_RETURN(std::string name, JsonObjectReader(config, "site").RequiredString("name"));
-  ASSIGN_OR_RETURN(auto ca, crypto::ReadKeyPairFiles(dir / "domain-ca"));
-  ASSIGN_OR_RETURN(auto registrar, crypto::ReadKeyPairFiles(dir / "registrar"));
+  ASSIGN_OR_RETURN_CTX(auto references, crypto::KeyReferences::FromConfig(config, dir),
+                       (dir / "site.json").string());
+  ASSIGN_OR_RETURN(auto ca, crypto::LoadKeyPair(keys, references, dir, "domain-ca"));
+  ASSIGN_OR_RETURN(auto registrar, crypto::LoadKeyPair(keys, references, dir, "registrar"));
   return SiteDirectory{
       dir, RegistrarIdentity{name, ca.certificate, ca.key, registrar.certificate, registrar.key}};
 }

@@ -6,6 +6,7 @@
 #include "common/clock.h"
 #include "common/random.h"
 #include "crypto/identity.h"
+#include "crypto/key_store.h"
 #include "registrar/registrar_service.h"
 
 namespace concierge::registrar {
@@ -29,6 +30,9 @@ Result<SiteDirectory> InitSiteDirectory(const std::filesystem::path& dir, const 
                                         const std::string& extra_names, const Clock& clock,
                                         Random& random);
 
-Result<SiteDirectory> LoadSiteDirectory(const std::filesystem::path& dir);
+// LoadSiteDirectory reads the site's certificates and its keys from keys, at the references
+// site.json names under "keys" (default: DIR/domain-ca.key and DIR/registrar.key).
+Result<SiteDirectory> LoadSiteDirectory(const std::filesystem::path& dir,
+                                        const crypto::KeyStore& keys = crypto::DefaultKeyStore());
 
 }  // namespace concierge::registrar
