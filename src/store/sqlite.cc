@@ -141,9 +141,13 @@ Result<Statement> Database::Prepare(std::string_view sql) {
 }
 
 Status Database::Migrate(std::span<const std::string_view> migrations) {
-  ASSIGN_OR_RETURN(auto version_stmt, Prepare("PRAGMA user_version"));
-  ASSIGN_OR_RETURN(bool has_row, version_stmt.Step());
-  int64_t version = has_row ? version_stmt.Int(0) : 0;
+  int64_t version = 0;
+  {
+    // Reset before migrating: a statement left running keeps DROP from its tables.
+    ASSIGN_OR_RETURN(auto version_stmt, Prepare("PRAGMA user_version"));
+    ASSIGN_OR_RETURN(bool has_row, version_stmt.Step());
+    version = has_row ? version_stmt.Int(0) : 0;
+  }
   if (version > static_cast<int64_t>(migrations.size())) {
     return MakeError(ErrorCode::kFailedPrecondition, "database schema version " +
                                                          std::to_string(version) +
