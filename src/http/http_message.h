@@ -80,7 +80,7 @@ class MessageParser {
   // Reset prepares for the next message on the same connection.
   void Reset();
 
-  struct State;  // http_parser callbacks reach it through a C pointer
+  struct State;  // Boost.Beast stays out of this header
 
  private:
   std::unique_ptr<State> state_;

@@ -17,12 +17,12 @@ PROTOCOL_MODULES = ["concierge_registrar", "concierge_masa", "concierge_pledge",
 # A library whose name matches is a transport, or links one in.
 FORBIDDEN_LIBRARY = re.compile(
     r"^(concierge_http|concierge_loop|concierge_\w+_https|concierge_mud_network|OpenSSL::SSL|"
-    r"Boost::.*|resolv|.*coap.*|.*http_parser.*)$")
+    r"Boost::.*|resolv|.*coap.*)$")
 # Functions that only a transport calls: sockets, name resolution, TLS/DTLS, CoAP.
 FORBIDDEN_SYMBOL = re.compile(
     r"^(socket|connect|bind|listen|accept4?|send|sendto|sendmsg|recv|recvfrom|recvmsg|"
     r"getaddrinfo|gethostbyname\w*|__res_\w+|res_n?query|SSL_\w+|TLS_\w+|DTLS_\w+|"
-    r"coap_\w+|http_parser_\w+)$")
+    r"coap_\w+)$")
 
 
 def read_graph(path):

@@ -74,6 +74,40 @@ TEST(MessageParserTest, RefusesWhatRfc9112Forbids) {
       "9112 §5.2, §2.2)");
 }
 
+TEST(MessageParserTest, ReadsAChunkedBodyFedByteByByte) {
+  std::string text =
+      "POST /x HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n"
+      "3\r\nabc\r\n2;ext=1\r\nde\r\n0\r\n\r\nnext";
+  MessageParser parser(MessageParser::Kind::kRequest, {});
+  size_t offset = 0;
+  while (!parser.Complete() && offset < text.size()) {
+    auto used = parser.Feed(text.data() + offset, 1);
+    ASSERT_TRUE(used) << used.error().message();
+    offset += *used;
+  }
+  ASSERT_TRUE(parser.Complete());
+  EXPECT_EQ(parser.TakeRequest().body, "abcde");
+  EXPECT_EQ(text.substr(offset), "next");
+}
+
+TEST(MessageParserTest, RefusesALengthBesideChunkedAndTellsKeepAlive) {
+  // Both framings at once is how requests are smuggled past a proxy (RFC 9112 §6.1).
+  auto both = ParseRequest(
+      "POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 3\r\nTransfer-Encoding: chunked\r\n\r\n"
+      "0\r\n\r\n");
+  ASSERT_FALSE(both);
+  EXPECT_EQ(both.error().code(), ErrorCode::kBadFormat);
+  auto http10 = ParseRequest("GET / HTTP/1.0\r\n\r\n");
+  ASSERT_TRUE(http10);
+  EXPECT_FALSE(http10->keep_alive);
+  auto closing = ParseRequest("GET / HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n");
+  ASSERT_TRUE(closing);
+  EXPECT_FALSE(closing->keep_alive);
+  auto kept = ParseRequest("GET / HTTP/1.1\r\nHost: a\r\n\r\n");
+  ASSERT_TRUE(kept);
+  EXPECT_TRUE(kept->keep_alive);
+}
+
 TEST(MessageParserTest, SerializedResponseParsesBack) {
   HttpResponse response = MakeResponse(202, "text/plain", "wait");
   response.headers["retry-after"] = "5";

@@ -76,7 +76,7 @@ TEST_F(HttpsServerTest, ABodyOverTheLimitIs413AndNamesItsSize) {
   EXPECT_EQ(chunked.body, "the request's body exceeds 2048 bytes, more than the limit of 2048\n");
 }
 
-// RFC 9112 strictness that http_parser leaves to its user: no Host, another version, obs-fold.
+// RFC 9112 strictness that Beast leaves to its user: no Host, another version, obs-fold.
 TEST_F(HttpsServerTest, WhatHttp11ForbidsIsRefusedWithItsStatus) {
   HttpResponse no_host = SendRaw("GET / HTTP/1.1\r\n\r\n");
   EXPECT_EQ(no_host.status, 400);
