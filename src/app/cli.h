@@ -37,7 +37,7 @@ void AddTenantCommands(CLI::App& app, Action& action, Output& output);
 Status ServeUntilTerminated(const std::string& dir, const std::string& listen,
                             const http::ServerOptions& options, const http::TlsIdentity& identity,
                             const std::string& role, const std::string& banner,
-                            http::Handler handler);
+                            http::AsyncHandler handler);
 
 // AddServerOptions gives a serving command its flags for the server's threads and caps.
 void AddServerOptions(CLI::App& command, http::ServerOptions& options);

@@ -22,21 +22,26 @@ void Output::Print(const Json& document, const std::string& text) const {
 Status ServeUntilTerminated(const std::string& dir, const std::string& listen,
                             const http::ServerOptions& options, const http::TlsIdentity& identity,
                             const std::string& role, const std::string& banner,
-                            http::Handler handler) {
+                            http::AsyncHandler handler) {
   ASSIGN_OR_RETURN(auto address, ParseHostPort(listen));
   ASSIGN_OR_RETURN(auto ctx, http::MakeServerContext(identity, /*request_client_cert=*/true));
   auto logged = [role, handler = std::move(handler)](const http::HttpRequest& request,
-                                                     const http::ConnectionInfo& connection) {
-    http::HttpResponse response = handler(request, connection);
-    if (response.status >= 400) {
-      std::string who = connection.certificate ? connection.certificate->SubjectText()
-                                               : "(no client certificate)";
-      std::cerr << role << ": " << request.method << " " << request.target << " from " << who
-                << " -> " << response.status << " " << response.body;
-    }
-    return response;
+                                                     const http::ConnectionInfo& connection,
+                                                     http::Respond respond) {
+    std::string who =
+        connection.certificate ? connection.certificate->SubjectText() : "(no client certificate)";
+    std::string what = request.method + " " + request.target;
+    handler(request, connection,
+            [role, who, what, respond = std::move(respond)](http::HttpResponse response) {
+              if (response.status >= 400) {
+                std::cerr << role << ": " << what << " from " << who << " -> " << response.status
+                          << " " << response.body;
+              }
+              respond(std::move(response));
+            });
   };
-  ASSIGN_OR_RETURN(auto server, http::HttpsServer::Start(address, std::move(ctx), logged, options));
+  ASSIGN_OR_RETURN(auto server,
+                   http::HttpsServer::StartAsync(address, std::move(ctx), logged, options));
   bool v6 = address.host.find(':') != std::string::npos;
   std::string authority =
       (v6 ? "[" + address.host + "]" : address.host) + ":" + std::to_string(server->port());

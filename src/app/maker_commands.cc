@@ -130,11 +130,11 @@ Status Serve(const MakerArgs& args) {
   return ServeUntilTerminated(
       args.dir, args.listen, args.server, maker.tls, "masa",
       "MASA for \"" + maker.name + "\" listening on ",
-      [&service, dir](const http::HttpRequest& request, const http::ConnectionInfo& connection) {
-        if (request.target.starts_with("/mud/")) {
-          return ServeMudFile(dir, request);
-        }
-        return masa::HandleMasaRequest(service, request, connection);
+      [&service, dir](const http::HttpRequest& request, const http::ConnectionInfo& connection,
+                      const http::Respond& respond) {
+        respond(request.target.starts_with("/mud/")
+                    ? ServeMudFile(dir, request)
+                    : masa::HandleMasaRequest(service, request, connection));
       });
 }
 

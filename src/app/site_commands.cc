@@ -73,9 +73,10 @@ Status Serve(const SiteArgs& args) {
       args.dir, args.listen, args.server, controller->directory().Tls(), "registrar",
       "site controller \"" + controller->directory().identity.site_name +
           "\": registrar listening on ",
-      [&controller](const http::HttpRequest& request, const http::ConnectionInfo& connection) {
-        return registrar::HandleSiteRequest(controller->registrar(), controller->ownership(),
-                                            request, connection);
+      [&controller](const http::HttpRequest& request, const http::ConnectionInfo& connection,
+                    const http::Respond& respond) {
+        registrar::HandleSiteRequestAsync(controller->registrar(), controller->ownership(), request,
+                                          connection, respond);
       });
 }
 

@@ -14,6 +14,24 @@ struct HttpsClient::Impl {
   std::vector<crypto::Certificate> chain;
 };
 
+Status ConfigureClientSession(SSL* ssl, const std::string& host, const ClientOptions& options) {
+  if (options.identity != nullptr) {
+    RETURN_IF_ERROR(UseIdentity(ssl, *options.identity));
+  }
+  const std::string& name = options.server_name.empty() ? host : options.server_name;
+  if (IsIpLiteral(name)) {
+    if (options.check_server_name) {
+      X509_VERIFY_PARAM_set1_ip_asc(SSL_get0_param(ssl), name.c_str());
+    }
+  } else if (!name.empty()) {
+    SSL_set_tlsext_host_name(ssl, name.c_str());
+    if (options.check_server_name) {
+      SSL_set1_host(ssl, name.c_str());
+    }
+  }
+  return OkStatus();
+}
+
 HttpsClient::HttpsClient(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
 
 HttpsClient::HttpsClient(HttpsClient&&) noexcept = default;
@@ -32,20 +50,7 @@ Result<HttpsClient> HttpsClient::Connect(const HostPort& address, SSL_CTX* ctx,
   if (!ssl) {
     return std::unexpected(crypto::OpenSslError(ErrorCode::kInternal, "creating TLS session"));
   }
-  if (options.identity != nullptr) {
-    RETURN_IF_ERROR(UseIdentity(ssl.get(), *options.identity));
-  }
-  const std::string& name = options.server_name.empty() ? address.host : options.server_name;
-  if (IsIpLiteral(name)) {
-    if (options.check_server_name) {
-      X509_VERIFY_PARAM_set1_ip_asc(SSL_get0_param(ssl.get()), name.c_str());
-    }
-  } else if (!name.empty()) {
-    SSL_set_tlsext_host_name(ssl.get(), name.c_str());
-    if (options.check_server_name) {
-      SSL_set1_host(ssl.get(), name.c_str());
-    }
-  }
+  RETURN_IF_ERROR(ConfigureClientSession(ssl.get(), address.host, options));
   TlsStream stream(std::move(fd), std::move(ssl));
   RETURN_IF_ERROR_CTX(stream.Handshake(/*server=*/false),
                       "connecting to " + address.host + ":" + std::to_string(address.port));

@@ -26,6 +26,10 @@ struct ClientOptions {
   const TlsIdentity* identity = nullptr;
 };
 
+// ConfigureClientSession prepares a new client session to host as options say: its client
+// certificate, SNI, and which name or address the server's certificate must carry.
+Status ConfigureClientSession(SSL* ssl, const std::string& host, const ClientOptions& options);
+
 // HttpsClient is one keep-alive HTTPS connection. Not thread-safe; move-only.
 class HttpsClient {
  public:

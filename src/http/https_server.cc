@@ -11,6 +11,7 @@
 #include <unordered_map>
 
 #include "http/tls.h"
+#include "http/tls_step.h"
 
 #include <boost/asio.hpp>
 
@@ -54,10 +55,17 @@ void RaiseDescriptorLimit() {
 
 class Connection;
 
+// ResponseGate lets an answer that a handler gives later, from another thread, reach its
+// connection only while the server runs: Stop closes it before the event loop goes.
+struct ResponseGate {
+  std::mutex mutex;
+  bool open = true;
+};
+
 }  // namespace
 
 struct HttpsServer::Impl {
-  Impl(crypto::OpenSslPtr<SSL_CTX> ctx, Handler handler_in, ServerOptions options_in)
+  Impl(crypto::OpenSslPtr<SSL_CTX> ctx, AsyncHandler handler_in, ServerOptions options_in)
       : options(options_in),
         handler(std::move(handler_in)),
         tls(std::move(ctx)),
@@ -71,7 +79,8 @@ struct HttpsServer::Impl {
   void Stop();
 
   ServerOptions options;
-  Handler handler;
+  AsyncHandler handler;
+  std::shared_ptr<ResponseGate> gate = std::make_shared<ResponseGate>();
 
   // Declared before the event loop: connections still queued in it when it is destroyed
   // release their places here.
@@ -93,26 +102,6 @@ struct HttpsServer::Impl {
 };
 
 namespace {
-
-// The outcome of one non-blocking OpenSSL call.
-enum class TlsStep { kDone, kWantRead, kWantWrite, kClosed, kFailed };
-
-TlsStep StepOf(SSL* ssl, int rc) {
-  if (rc == 1) {
-    return TlsStep::kDone;
-  }
-  switch (SSL_get_error(ssl, rc)) {
-    case SSL_ERROR_WANT_READ:
-      return TlsStep::kWantRead;
-    case SSL_ERROR_WANT_WRITE:
-      return TlsStep::kWantWrite;
-    case SSL_ERROR_ZERO_RETURN:
-      return TlsStep::kClosed;
-    default:
-      crypto::ClearOpenSslErrors();
-      return TlsStep::kFailed;
-  }
-}
 
 // One client connection. Everything it does runs on its strand; the handler runs on a worker
 // and hands its response back to the strand.
@@ -273,23 +262,63 @@ class Connection : public std::enable_shared_from_this<Connection> {
       std::lock_guard lock(server_.mutex);
       ++server_.counters.requests;
     }
+    // The connection keeps itself while its handler has the request: the answer may come from
+    // a thread that holds only a weak reference. CloseNow lets go.
+    awaiting_answer_ = shared_from_this();
     asio::post(server_.workers, [self = shared_from_this(), request = std::move(request)] {
-      HttpResponse response;
+      auto pending = std::make_shared<PendingAnswer>(self, self->server_.gate, request.keep_alive);
+      Respond respond = [pending](HttpResponse response) { pending->Deliver(std::move(response)); };
       try {
-        response = self->server_.handler(request, self->info_);
+        self->server_.handler(request, self->info_, std::move(respond));
       } catch (const std::exception& exception) {
         // Handlers report errors as values; one that throws must not take a worker with it.
-        response = MakeErrorResponse(
-            Error(ErrorCode::kInternal, std::string("the handler failed: ") + exception.what()));
+        pending->Deliver(MakeErrorResponse(
+            Error(ErrorCode::kInternal, std::string("the handler failed: ") + exception.what())));
       }
-      response.keep_alive = response.keep_alive && request.keep_alive;
-      asio::post(self->strand_, [self, response = std::move(response)]() mutable {
-        self->Respond(std::move(response));
-      });
     });
   }
 
-  void Respond(HttpResponse response) {
+  // PendingAnswer is what a Respond holds: the way back to the connection, used once.
+  class PendingAnswer {
+   public:
+    PendingAnswer(const std::shared_ptr<Connection>& connection, std::shared_ptr<ResponseGate> gate,
+                  bool keep_alive)
+        : connection_(connection), gate_(std::move(gate)), keep_alive_(keep_alive) {}
+
+    PendingAnswer(const PendingAnswer&) = delete;
+    PendingAnswer& operator=(const PendingAnswer&) = delete;
+
+    ~PendingAnswer() {
+      Deliver(
+          MakeErrorResponse(Error(ErrorCode::kInternal, "the request's handler gave no answer")));
+    }
+
+    void Deliver(HttpResponse response) {
+      if (answered_.exchange(true)) {
+        return;
+      }
+      response.keep_alive = response.keep_alive && keep_alive_;
+      // Under the gate's lock the event loop cannot go away between the check and the post.
+      std::lock_guard lock(gate_->mutex);
+      if (!gate_->open) {
+        return;
+      }
+      if (auto connection = connection_.lock()) {
+        asio::post(connection->strand_, [connection, response = std::move(response)]() mutable {
+          connection->Answer(std::move(response));
+        });
+      }
+    }
+
+   private:
+    std::weak_ptr<Connection> connection_;
+    std::shared_ptr<ResponseGate> gate_;
+    bool keep_alive_;
+    std::atomic<bool> answered_{false};
+  };
+
+  void Answer(HttpResponse response) {
+    awaiting_answer_.reset();  // the caller holds a reference of its own
     if (closed_) {
       return;
     }
@@ -418,6 +447,8 @@ class Connection : public std::enable_shared_from_this<Connection> {
     ErrorCodeAsio ignored;
     socket_.close(ignored);
     crypto::ClearOpenSslErrors();
+    // Every caller holds a reference of its own, so this is never the last one.
+    awaiting_answer_.reset();
   }
 
   HttpsServer::Impl& server_;
@@ -437,6 +468,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
   std::size_t drained_ = 0;
   MessageParser parser_;
   ConnectionInfo info_;
+  std::shared_ptr<Connection> awaiting_answer_;  // set while a handler has the request
 };
 
 }  // namespace
@@ -509,6 +541,10 @@ void HttpsServer::Impl::Stop() {
   }
   stopped = true;
   stopping.store(true);
+  {
+    std::lock_guard lock(gate->mutex);
+    gate->open = false;
+  }
   asio::post(io, [this] {
     ErrorCodeAsio ignored;
     acceptor.close(ignored);
@@ -550,6 +586,17 @@ void HttpsServer::Impl::Stop() {
 Result<std::unique_ptr<HttpsServer>> HttpsServer::Start(const HostPort& address,
                                                         crypto::OpenSslPtr<SSL_CTX> ctx,
                                                         Handler handler, ServerOptions options) {
+  return StartAsync(
+      address, std::move(ctx),
+      [handler = std::move(handler)](const HttpRequest& request, const ConnectionInfo& peer,
+                                     const Respond& respond) { respond(handler(request, peer)); },
+      options);
+}
+
+Result<std::unique_ptr<HttpsServer>> HttpsServer::StartAsync(const HostPort& address,
+                                                             crypto::OpenSslPtr<SSL_CTX> ctx,
+                                                             AsyncHandler handler,
+                                                             ServerOptions options) {
   IgnoreSigpipe();
   RaiseDescriptorLimit();
   // The listening socket is made as before (ListenTcp names the address in its errors) and

@@ -19,10 +19,19 @@ namespace concierge::http {
 using ConnectionInfo = crypto::PeerIdentity;
 
 using Handler = std::function<HttpResponse(const HttpRequest&, const ConnectionInfo&)>;
+// Respond hands an answer back to its connection, from any thread, once; later calls, and
+// calls after the server stopped, are ignored. A Respond dropped without being called answers
+// 500, so a connection is never left waiting.
+using Respond = std::function<void(HttpResponse)>;
+// An AsyncHandler may answer after it returns: one that waits for another server (a registrar
+// for its MASA) starts the call, returns, and responds when the answer comes, so the wait holds
+// neither a worker nor a thread.
+using AsyncHandler = std::function<void(const HttpRequest&, const ConnectionInfo&, Respond)>;
 
 struct ServerOptions {
-  // Threads that run the handler. A handler may block (a registrar waits for its MASA), so
-  // handlers run apart from the event loop: a slow one holds a worker, never a connection's I/O.
+  // Threads that run the handler. Handlers do CPU work (signatures, the database) and may
+  // block, so they run apart from the event loop: a slow one holds a worker, never a
+  // connection's I/O. One that waits for another server answers through Respond instead.
   int workers = 32;
   // Threads that run the event loop (accepts, TLS handshakes, reads and writes); 0: one per core.
   int io_threads = 0;
@@ -51,12 +60,16 @@ struct ServerCounters {
 // HttpsServer serves HTTP/1.1 over TLS on an event loop: any number of connections, idle or
 // slow, cost memory but no thread. Handlers are called from the worker threads, several at
 // once. Stop() (or destruction) stops accepting, closes every connection and waits for the
-// handlers that are running.
+// handlers that are running; an answer given after that goes nowhere.
 class HttpsServer {
  public:
   static Result<std::unique_ptr<HttpsServer>> Start(const HostPort& address,
                                                     crypto::OpenSslPtr<SSL_CTX> ctx,
                                                     Handler handler, ServerOptions options);
+  static Result<std::unique_ptr<HttpsServer>> StartAsync(const HostPort& address,
+                                                         crypto::OpenSslPtr<SSL_CTX> ctx,
+                                                         AsyncHandler handler,
+                                                         ServerOptions options);
   ~HttpsServer();
   HttpsServer(const HttpsServer&) = delete;
   HttpsServer& operator=(const HttpsServer&) = delete;

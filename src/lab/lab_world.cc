@@ -61,11 +61,12 @@ Result<std::unique_ptr<LabSite>> StartLabSite(const std::filesystem::path& dir,
   // would otherwise refuse a lab run with a thousand pledges in flight.
   options.max_connections_per_source = options.max_connections;
   ASSIGN_OR_RETURN(lab_site->server,
-                   http::HttpsServer::Start(
+                   http::HttpsServer::StartAsync(
                        {"127.0.0.1", 0}, std::move(ctx),
-                       [&site](const http::HttpRequest& request, const http::ConnectionInfo& info) {
-                         return registrar::HandleSiteRequest(site.registrar(), site.ownership(),
-                                                             request, info);
+                       [&site](const http::HttpRequest& request, const http::ConnectionInfo& info,
+                               const http::Respond& respond) {
+                         registrar::HandleSiteRequestAsync(site.registrar(), site.ownership(),
+                                                           request, info, respond);
                        },
                        options));
   return lab_site;

@@ -12,6 +12,36 @@ HttpsMasaClient::HttpsMasaClient(std::optional<http::TlsIdentity> identity,
                                  std::chrono::milliseconds timeout)
     : identity_(std::move(identity)), anchors_(std::move(anchors)), timeout_(timeout) {}
 
+HttpsMasaClient::~HttpsMasaClient() = default;
+
+Result<std::shared_ptr<SSL_CTX>> HttpsMasaClient::Context() {
+  std::vector<crypto::Certificate> anchors = anchors_();
+  if (anchors.empty()) {
+    return MakeError(ErrorCode::kFailedPrecondition, "no trust anchors for MASA connections");
+  }
+  ASSIGN_OR_RETURN(auto ctx, http::MakeClientContext(identity_, anchors));
+  return std::shared_ptr<SSL_CTX>(ctx.release(), SSL_CTX_free);
+}
+
+void HttpsMasaClient::DropCalls() {
+  std::unique_ptr<http::AsyncHttpsClient> async;
+  {
+    std::lock_guard lock(mutex_);
+    async = std::move(async_);
+  }
+  async.reset();  // joins its threads; not under the lock, which starting a call takes
+}
+
+http::AsyncHttpsClient& HttpsMasaClient::Async() {
+  std::lock_guard lock(mutex_);
+  if (!async_) {
+    http::ClientOptions options;
+    options.timeout = timeout_;
+    async_ = std::make_unique<http::AsyncHttpsClient>([this] { return Context(); }, options);
+  }
+  return *async_;
+}
+
 Result<http::HttpsClient> HttpsMasaClient::Checkout(const Url& url, bool fresh) {
   if (!fresh) {
     std::lock_guard lock(mutex_);
@@ -22,11 +52,7 @@ Result<http::HttpsClient> HttpsMasaClient::Checkout(const Url& url, bool fresh) 
       return client;
     }
   }
-  std::vector<crypto::Certificate> anchors = anchors_();
-  if (anchors.empty()) {
-    return MakeError(ErrorCode::kFailedPrecondition, "no trust anchors for MASA connections");
-  }
-  ASSIGN_OR_RETURN(auto ctx, http::MakeClientContext(identity_, anchors));
+  ASSIGN_OR_RETURN(auto ctx, Context());
   http::ClientOptions options;
   options.timeout = timeout_;
   options.server_name = url.host;
@@ -92,12 +118,46 @@ Result<std::string> HttpsMasaClient::Exchange(const Url& url, const Call& call) 
   return MakeError(ErrorCode::kUnavailable, "MASA connection failed twice");
 }
 
-Result<Bytes> HttpsMasaClient::RequestVoucher(const std::string& masa_base_url, ByteSpan rvr_cms) {
+namespace {
+
+Result<Url> RequestVoucherUrl(const std::string& masa_base_url) {
   ASSIGN_OR_RETURN(Url url, ParseHttpsUrl(masa_base_url));
   if (!url.path.ends_with('/')) {
     url.path += '/';
   }
   url.path += "requestvoucher";
+  return url;
+}
+
+}  // namespace
+
+void HttpsMasaClient::RequestVoucherAsync(const std::string& masa_base_url, Bytes rvr_cms,
+                                          Callback<Bytes> done) {
+  auto url = RequestVoucherUrl(masa_base_url);
+  if (!url) {
+    done(std::unexpected(url.error()));
+    return;
+  }
+  http::HttpRequest request;
+  request.method = "POST";
+  request.target = url->path;
+  request.headers["content-type"] = std::string(voucher::kVoucherCmsMediaType);
+  request.headers["accept"] = std::string(voucher::kVoucherCmsMediaType);
+  request.body = ToString(rvr_cms);
+  Async().Send({url->host, url->port}, std::move(request),
+               [done = std::move(done)](Result<http::HttpResponse> response) {
+                 if (!response) {
+                   done(std::unexpected(response.error()));
+                 } else if (response->status != 200) {
+                   done(std::unexpected(http::ErrorFromPeerStatus("MASA", *response)));
+                 } else {
+                   done(ToBytes(response->body));
+                 }
+               });
+}
+
+Result<Bytes> HttpsMasaClient::RequestVoucher(const std::string& masa_base_url, ByteSpan rvr_cms) {
+  ASSIGN_OR_RETURN(Url url, RequestVoucherUrl(masa_base_url));
   ASSIGN_OR_RETURN(std::string voucher,
                    Exchange(url, {"POST", std::string(voucher::kVoucherCmsMediaType),
                                   ToString(rvr_cms), std::string(voucher::kVoucherCmsMediaType)}));

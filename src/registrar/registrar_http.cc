@@ -49,34 +49,47 @@ HttpResponse UnsupportedMediaType(std::string_view expected) {
                       "expected content-type " + std::string(expected) + "\n");
 }
 
+// OpenPledgeRequest decodes a POST to /requestvoucher, or gives the answer that refuses it.
+std::expected<voucher::Signed<voucher::VoucherRequest>, HttpResponse> OpenPledgeRequest(
+    const HttpRequest& request, const PeerIdentity& peer) {
+  if (!MediaTypeIs(request, voucher::kVoucherCmsMediaType)) {
+    return std::unexpected(UnsupportedMediaType(voucher::kVoucherCmsMediaType));
+  }
+  if (auto presented = RequireClientCertificate(peer, "IDevID"); !presented) {
+    return std::unexpected(MakeErrorResponse(presented.error()));
+  }
+  auto body = BodyBytes(request);
+  if (!body) {
+    return std::unexpected(MakeErrorResponse(body.error().WithContext("requestvoucher body")));
+  }
+  auto pvr = voucher::OpenVoucherRequest(*body, voucher::RequestFrom::kPledge);
+  if (!pvr) {
+    return std::unexpected(MakeErrorResponse(pvr.error()));
+  }
+  return std::move(*pvr);
+}
+
+HttpResponse VoucherResponse(const Result<VoucherOutcome>& outcome) {
+  if (!outcome) {
+    return MakeErrorResponse(outcome.error());
+  }
+  if (const auto& retry_after = outcome->retry_after) {
+    HttpResponse response = MakeResponse(202, "text/plain; charset=utf-8",
+                                         "waiting for an operator to approve this device\n");
+    response.headers["retry-after"] = std::to_string(retry_after->count());
+    return response;
+  }
+  return MakeResponse(200, voucher::kVoucherCmsMediaType, ToString(outcome->voucher_cms));
+}
+
 HttpResponse HandleBrski(RegistrarService& service, std::string_view resource,
                          const HttpRequest& request, const PeerIdentity& peer) {
   if (resource == "requestvoucher") {
-    if (!MediaTypeIs(request, voucher::kVoucherCmsMediaType)) {
-      return UnsupportedMediaType(voucher::kVoucherCmsMediaType);
-    }
-    if (auto presented = RequireClientCertificate(peer, "IDevID"); !presented) {
-      return MakeErrorResponse(presented.error());
-    }
-    auto body = BodyBytes(request);
-    if (!body) {
-      return MakeErrorResponse(body.error().WithContext("requestvoucher body"));
-    }
-    auto pvr = voucher::OpenVoucherRequest(*body, voucher::RequestFrom::kPledge);
+    auto pvr = OpenPledgeRequest(request, peer);
     if (!pvr) {
-      return MakeErrorResponse(pvr.error());
+      return std::move(pvr.error());
     }
-    auto outcome = service.RequestVoucher(*pvr, peer);
-    if (!outcome) {
-      return MakeErrorResponse(outcome.error());
-    }
-    if (const auto& retry_after = outcome->retry_after) {
-      HttpResponse response = MakeResponse(202, "text/plain; charset=utf-8",
-                                           "waiting for an operator to approve this device\n");
-      response.headers["retry-after"] = std::to_string(retry_after->count());
-      return response;
-    }
-    return MakeResponse(200, voucher::kVoucherCmsMediaType, ToString(outcome->voucher_cms));
+    return VoucherResponse(service.RequestVoucher(*pvr, peer));
   }
   if (resource == "voucher_status" || resource == "enrollstatus") {
     if (!MediaTypeIs(request, "application/json")) {
@@ -167,12 +180,36 @@ HttpResponse HandleSite(SiteOwnership& ownership, std::string_view resource,
   return MakeResponse(404, "text/plain; charset=utf-8", "no such resource\n");
 }
 
+// TargetPath is a request's target without its query.
+std::string_view TargetPath(const HttpRequest& request) {
+  std::string_view target = request.target;
+  return target.substr(0, target.find('?'));
+}
+
 }  // namespace
+
+void HandleSiteRequestAsync(RegistrarService& service, SiteOwnership& ownership,
+                            const HttpRequest& request, const http::ConnectionInfo& connection,
+                            const http::Respond& respond) {
+  std::string_view target = TargetPath(request);
+  if (request.method == "POST" && target.starts_with(kBrski) &&
+      target.substr(kBrski.size()) == "requestvoucher") {
+    auto pvr = OpenPledgeRequest(request, connection);
+    if (!pvr) {
+      respond(std::move(pvr.error()));
+      return;
+    }
+    service.RequestVoucherAsync(*pvr, connection, [respond](Result<VoucherOutcome> outcome) {
+      respond(VoucherResponse(outcome));
+    });
+    return;
+  }
+  respond(HandleSiteRequest(service, ownership, request, connection));
+}
 
 HttpResponse HandleSiteRequest(RegistrarService& service, SiteOwnership& ownership,
                                const HttpRequest& request, const http::ConnectionInfo& connection) {
-  std::string_view target = request.target;
-  target = target.substr(0, target.find('?'));
+  std::string_view target = TargetPath(request);
   if (target.starts_with(kSite)) {
     return HandleSite(ownership, target.substr(kSite.size()), request, connection);
   }
@@ -181,8 +218,7 @@ HttpResponse HandleSiteRequest(RegistrarService& service, SiteOwnership& ownersh
 
 HttpResponse HandleRegistrarRequest(RegistrarService& service, const HttpRequest& request,
                                     const http::ConnectionInfo& connection) {
-  std::string_view target = request.target;
-  target = target.substr(0, target.find('?'));
+  std::string_view target = TargetPath(request);
   const PeerIdentity& peer = connection;
   if (target.starts_with(kBrski)) {
     if (request.method != "POST") {

@@ -23,4 +23,10 @@ http::HttpResponse HandleSiteRequest(RegistrarService& service, SiteOwnership& o
                                      const http::HttpRequest& request,
                                      const http::ConnectionInfo& connection);
 
+// HandleSiteRequestAsync is HandleSiteRequest for a server that answers later: a voucher
+// request's call to the MASA holds no worker while the MASA thinks.
+void HandleSiteRequestAsync(RegistrarService& service, SiteOwnership& ownership,
+                            const http::HttpRequest& request,
+                            const http::ConnectionInfo& connection, const http::Respond& respond);
+
 }  // namespace concierge::registrar

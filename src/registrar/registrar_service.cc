@@ -77,7 +77,7 @@ Result<RegistrarService::Pledge> RegistrarService::IdentifyPledge(const PeerIden
       "unknown maker: IDevID issuer \"" + idevid.IssuerText() + "\" is not a trusted maker");
 }
 
-Result<VoucherOutcome> RegistrarService::RequestVoucher(
+Result<RegistrarService::VoucherCall> RegistrarService::PrepareVoucherCall(
     const voucher::Signed<voucher::VoucherRequest>& pvr, const PeerIdentity& peer) {
   ASSIGN_OR_RETURN(Pledge pledge, IdentifyPledge(peer));
   if (!(pvr.cms.signer == pledge.idevid)) {
@@ -100,13 +100,20 @@ Result<VoucherOutcome> RegistrarService::RequestVoucher(
   }
   ASSIGN_OR_RETURN(std::string masa_url, MasaBaseUrl(pledge.idevid));
   ASSIGN_OR_RETURN(std::string mud_url, pledge.idevid.Ia5Extension(crypto::kOidMudUrl));
-  SeenDevice seen{pledge.maker.id, serial, pledge.idevid.Der(), masa_url, mud_url};
+  VoucherCall call{std::nullopt,
+                   masa_url,
+                   serial,
+                   pvr.value.nonce,
+                   pledge.maker.ca,
+                   {pledge.maker.id, serial, pledge.idevid.Der(), masa_url, mud_url},
+                   {}};
   ASSIGN_OR_RETURN(auto device, store_.FindDevice(pledge.maker.id, serial));
   if (pledge.maker.approval == Approval::kManual && !device) {
-    ASSIGN_OR_RETURN(device, store_.AddPendingDevice(seen));
+    ASSIGN_OR_RETURN(device, store_.AddPendingDevice(call.seen));
   }
   if (device && device->state == kStatePending) {
-    return VoucherOutcome{{}, policy_.pending_retry_after};
+    call.answer_now = VoucherOutcome{{}, policy_.pending_retry_after};
+    return call;
   }
   ASSIGN_OR_RETURN(bool replayed, store_.PledgeNonceUsed(pledge.maker.id, serial, pvr.value.nonce));
   if (replayed) {
@@ -121,25 +128,56 @@ Result<VoucherOutcome> RegistrarService::RequestVoucher(
   rvr.nonce = pvr.value.nonce;
   rvr.idevid_issuer = pledge.idevid.AuthorityKeyIdExtnValue();
   rvr.prior_signed_voucher_request = pvr.encoded;
-  ASSIGN_OR_RETURN(Bytes rvr_cms,
+  ASSIGN_OR_RETURN(call.rvr_cms,
                    voucher::SignVoucherRequest(rvr, identity_.registrar_cert,
                                                identity_.registrar_key, {identity_.domain_ca}));
-  ASSIGN_OR_RETURN_CTX(Bytes voucher_cms, masa_.RequestVoucher(masa_url, rvr_cms),
-                       "MASA " + masa_url);
+  return call;
+}
 
-  ASSIGN_OR_RETURN_CTX(auto v, voucher::OpenVoucher(voucher_cms), "MASA reply");
-  RETURN_IF_ERROR_CTX(crypto::VerifyChain(v.cms.signer, v.cms.certificates, {pledge.maker.ca},
-                                          {.at = clock_.Now()}),
-                      "MASA voucher signer");
-  if (v.value.serial_number != serial || v.value.nonce != pvr.value.nonce) {
+Result<VoucherOutcome> RegistrarService::AcceptVoucher(const VoucherCall& call,
+                                                       Result<Bytes> voucher_cms) {
+  if (!voucher_cms) {
+    return std::unexpected(voucher_cms.error().WithContext("MASA " + call.masa_url));
+  }
+  ASSIGN_OR_RETURN_CTX(auto v, voucher::OpenVoucher(*voucher_cms), "MASA reply");
+  RETURN_IF_ERROR_CTX(
+      crypto::VerifyChain(v.cms.signer, v.cms.certificates, {call.maker_ca}, {.at = clock_.Now()}),
+      "MASA voucher signer");
+  if (v.value.serial_number != call.serial || v.value.nonce != call.nonce) {
     return MakeError(ErrorCode::kSecurity, "MASA voucher is for another request");
   }
   if (v.value.pinned_domain_cert != identity_.domain_ca.Der() &&
       v.value.pinned_domain_cert != identity_.registrar_cert.Der()) {
     return MakeError(ErrorCode::kSecurity, "MASA voucher pins another domain");
   }
-  RETURN_IF_ERROR(store_.RecordVoucher(seen, voucher_cms, pvr.value.nonce));
-  return VoucherOutcome{std::move(voucher_cms), std::nullopt};
+  RETURN_IF_ERROR(store_.RecordVoucher(call.seen, *voucher_cms, call.nonce));
+  return VoucherOutcome{std::move(*voucher_cms), std::nullopt};
+}
+
+Result<VoucherOutcome> RegistrarService::RequestVoucher(
+    const voucher::Signed<voucher::VoucherRequest>& pvr, const PeerIdentity& peer) {
+  ASSIGN_OR_RETURN(VoucherCall call, PrepareVoucherCall(pvr, peer));
+  if (call.answer_now) {
+    return *call.answer_now;
+  }
+  return AcceptVoucher(call, masa_.RequestVoucher(call.masa_url, call.rvr_cms));
+}
+
+void RegistrarService::RequestVoucherAsync(const voucher::Signed<voucher::VoucherRequest>& pvr,
+                                           const PeerIdentity& peer,
+                                           Callback<VoucherOutcome> done) {
+  auto call = PrepareVoucherCall(pvr, peer);
+  if (!call || call->answer_now) {
+    done(call ? Result<VoucherOutcome>(*call->answer_now)
+              : Result<VoucherOutcome>(std::unexpected(call.error())));
+    return;
+  }
+  auto shared = std::make_shared<VoucherCall>(std::move(*call));
+  Bytes rvr_cms = shared->rvr_cms;
+  masa_.RequestVoucherAsync(shared->masa_url, std::move(rvr_cms),
+                            [this, shared, done = std::move(done)](Result<Bytes> voucher_cms) {
+                              done(AcceptVoucher(*shared, std::move(voucher_cms)));
+                            });
 }
 
 Result<DeviceRecord> RegistrarService::AuthenticateLdevid(const PeerIdentity& peer) {

@@ -9,6 +9,7 @@
 #include "common/clock.h"
 #include "common/json.h"
 #include "common/random.h"
+#include "common/scheduler.h"
 #include "crypto/certificate.h"
 #include "crypto/identity.h"
 #include "crypto/key.h"
@@ -32,6 +33,20 @@ class MasaClient {
  public:
   virtual ~MasaClient() = default;
   virtual Result<Bytes> RequestVoucher(const std::string& masa_base_url, ByteSpan rvr_cms) = 0;
+
+  // RequestVoucherAsync is RequestVoucher without holding the caller's thread while the MASA
+  // thinks: done runs when the answer is in, on a thread of the client's choosing. A client
+  // that answers at once (in memory) may keep this default.
+  virtual void RequestVoucherAsync(const std::string& masa_base_url, Bytes rvr_cms,
+                                   Callback<Bytes> done) {
+    done(RequestVoucher(masa_base_url, rvr_cms));
+  }
+
+  // DropCalls abandons the asynchronous calls in flight, whose callbacks are then never run,
+  // and waits for any callback that is running: the registrar they would call back is about to
+  // go.
+  virtual void DropCalls() {}
+
   // The ownership resources (docs/ownership.md) beside the MASA's BRSKI ones.
   virtual Result<Bytes> FetchChain(const std::string& masa_base_url, const std::string& serial) = 0;
   virtual Status SubmitChain(const std::string& masa_base_url, ByteSpan chain) = 0;
@@ -73,6 +88,11 @@ class RegistrarService {
   // RequestVoucher takes the pledge's voucher-request, already opened (size and signature).
   Result<VoucherOutcome> RequestVoucher(const voucher::Signed<voucher::VoucherRequest>& pvr,
                                         const PeerIdentity& peer);
+  // RequestVoucherAsync is RequestVoucher for a server: the call to the MASA holds no thread,
+  // and done runs on the MASA client's thread when its answer has been checked and recorded.
+  // The service must outlive the call (a server stops before its service goes).
+  void RequestVoucherAsync(const voucher::Signed<voucher::VoucherRequest>& pvr,
+                           const PeerIdentity& peer, Callback<VoucherOutcome> done);
   Status ReportStatus(voucher::StatusKind kind, const voucher::StatusReport& report,
                       const PeerIdentity& peer);
   std::vector<crypto::Certificate> CaCertificates() const;
@@ -92,6 +112,23 @@ class RegistrarService {
     TrustedMaker maker;
     crypto::Certificate idevid;
   };
+
+  // VoucherCall is a voucher-request checked and signed for the MASA, or the answer to give
+  // without asking it (a device still waiting for approval).
+  struct VoucherCall {
+    std::optional<VoucherOutcome> answer_now;
+    std::string masa_url;
+    std::string serial;
+    Bytes nonce;
+    crypto::Certificate maker_ca;
+    SeenDevice seen;
+    Bytes rvr_cms;
+  };
+
+  Result<VoucherCall> PrepareVoucherCall(const voucher::Signed<voucher::VoucherRequest>& pvr,
+                                         const PeerIdentity& peer);
+  // AcceptVoucher checks the MASA's answer against the call and records it.
+  Result<VoucherOutcome> AcceptVoucher(const VoucherCall& call, Result<Bytes> voucher_cms);
 
   // IdentifyPledge finds the trusted maker whose CA the IDevID chains to, at the clock's now.
   Result<Pledge> IdentifyPledge(const PeerIdentity& peer);

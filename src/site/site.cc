@@ -48,7 +48,12 @@ Site::Site(registrar::SiteDirectory directory, const Network& network, const Clo
       clock_(clock),
       options_(std::move(options)) {}
 
-Site::~Site() = default;
+Site::~Site() {
+  // A voucher request still waiting for its MASA would call back into the registrar below.
+  if (masa_) {
+    masa_->DropCalls();
+  }
+}
 
 Result<std::unique_ptr<Site>> Site::Open(const std::filesystem::path& dir, const Network& network,
                                          const Clock& clock, Random& random, SiteOptions options) {

@@ -2,7 +2,10 @@
 #include "registrar/https_masa_client.h"
 
 #include <atomic>
+#include <future>
+#include <mutex>
 
+#include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
 #include "fakes/test_pki.h"
@@ -37,6 +40,27 @@ class HttpsMasaClientTest : public ::testing::Test {
                 .value();
   }
 
+  // StartHoldingMasa answers no voucher request until `together` of them wait at once.
+  void StartHoldingMasa(size_t together) {
+    auto ctx = http::MakeServerContext(masa_identity_, true).value();
+    masa_ = http::HttpsServer::StartAsync(
+                {"127.0.0.1", 0}, std::move(ctx),
+                [this, together](const http::HttpRequest& request, const http::ConnectionInfo&,
+                                 http::Respond respond) {
+                  std::lock_guard lock(held_mutex_);
+                  held_.emplace_back(request.body, std::move(respond));
+                  if (held_.size() == together) {
+                    for (auto& [body, answer] : held_) {
+                      answer(http::MakeResponse(200, "application/voucher-cms+json",
+                                                "voucher for " + body));
+                    }
+                    held_.clear();
+                  }
+                },
+                {})
+                .value();
+  }
+
   std::string BaseUrl() const {
     return "https://127.0.0.1:" + std::to_string(masa_->port()) + "/.well-known/brski";
   }
@@ -46,7 +70,19 @@ class HttpsMasaClientTest : public ::testing::Test {
   http::TlsIdentity registrar_identity_;
   std::unique_ptr<http::HttpsServer> masa_;
   std::atomic<int> requests_{0};
+  std::mutex held_mutex_;
+  std::vector<std::pair<std::string, http::Respond>> held_;
 };
+
+// RequestVoucherAsync, waited for.
+Result<Bytes> AwaitVoucher(HttpsMasaClient& client, const std::string& url, std::string body) {
+  std::promise<Result<Bytes>> answered;
+  auto answer = answered.get_future();
+  client.RequestVoucherAsync(url, ToBytes(body), [&answered](Result<Bytes> voucher) {
+    answered.set_value(std::move(voucher));
+  });
+  return answer.get();
+}
 
 TEST_F(HttpsMasaClientTest, SurvivesTheMasaClosingPooledConnections) {
   StartMasa(0);
@@ -83,6 +119,71 @@ TEST_F(HttpsMasaClientTest, RefusesAMasaOutsideItsAnchors) {
   ASSERT_FALSE(result);
   EXPECT_EQ(result.error().code(), ErrorCode::kSecurity);
   EXPECT_EQ(requests_.load(), 0);
+}
+
+TEST_F(HttpsMasaClientTest, AsyncCallsSurviveARestartAndPassOnRefusals) {
+  StartMasa(0);
+  HttpsMasaClient client(registrar_identity_, [this] { return std::vector{ca_.certificate}; });
+  auto first = AwaitVoucher(client, BaseUrl(), "one");
+  ASSERT_TRUE(first) << first.error().ToString();
+  EXPECT_EQ(ToString(*first), "voucher for one");
+  uint16_t port = masa_->port();
+  masa_->Stop();
+  StartMasa(port);
+  auto second = AwaitVoucher(client, BaseUrl(), "two");
+  ASSERT_TRUE(second) << second.error().ToString();
+  EXPECT_EQ(ToString(*second), "voucher for two");
+  auto refused = AwaitVoucher(client, BaseUrl(), "refuse");
+  ASSERT_FALSE(refused);
+  EXPECT_EQ(refused.error().code(), ErrorCode::kPermissionDenied);
+  EXPECT_EQ(refused.error().message(), "MASA answered 403: device is owned elsewhere");
+}
+
+TEST_F(HttpsMasaClientTest, AsyncCallsRefuseAMasaOutsideTheirAnchors) {
+  StartMasa(0);
+  auto other_ca = testing::MakeTestCa(SystemClock().Now(), "Other CA");
+  HttpsMasaClient client(registrar_identity_,
+                         [&other_ca] { return std::vector{other_ca.certificate}; });
+  auto result = AwaitVoucher(client, BaseUrl(), "x");
+  ASSERT_FALSE(result);
+  EXPECT_EQ(result.error().code(), ErrorCode::kSecurity);
+  EXPECT_THAT(result.error().message(), ::testing::HasSubstr("TLS server certificate not trusted"));
+  EXPECT_EQ(requests_.load(), 0);
+}
+
+// Calls wait for their MASA side by side, each on a connection of its own: this MASA answers
+// none until six wait at once. A client that made them wait in turn would see its first call
+// time out instead.
+TEST_F(HttpsMasaClientTest, AsyncCallsWaitForTheMasaTogether) {
+  constexpr int kTogether = 6;
+  StartHoldingMasa(kTogether);
+  HttpsMasaClient client(
+      registrar_identity_, [this] { return std::vector{ca_.certificate}; },
+      std::chrono::seconds(20));
+  std::vector<std::promise<Result<Bytes>>> answered(kTogether);
+  for (int i = 0; i < kTogether; ++i) {
+    client.RequestVoucherAsync(
+        BaseUrl(), ToBytes(std::to_string(i)),
+        [&answered, i](Result<Bytes> voucher) { answered[i].set_value(std::move(voucher)); });
+  }
+  for (int i = 0; i < kTogether; ++i) {
+    auto voucher = answered[i].get_future().get();
+    ASSERT_TRUE(voucher) << voucher.error().ToString();
+    EXPECT_EQ(ToString(*voucher), "voucher for " + std::to_string(i));
+  }
+}
+
+TEST_F(HttpsMasaClientTest, AnAsyncCallTheMasaDoesNotAnswerTimesOut) {
+  StartHoldingMasa(1000);  // answers nothing in this test
+  HttpsMasaClient client(
+      registrar_identity_, [this] { return std::vector{ca_.certificate}; },
+      std::chrono::milliseconds(300));
+  auto result = AwaitVoucher(client, BaseUrl(), "x");
+  ASSERT_FALSE(result);
+  EXPECT_EQ(result.error().code(), ErrorCode::kTimeout);
+  EXPECT_THAT(result.error().message(),
+              ::testing::HasSubstr("did not answer POST /.well-known/brski/requestvoucher in time "
+                                   "(0 bytes received of the response)"));
 }
 
 }  // namespace

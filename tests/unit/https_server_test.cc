@@ -2,6 +2,9 @@
 // the limit it broke, with the status HTTP has for it (408, 413, 414, 431).
 #include "http/https_server.h"
 
+#include <condition_variable>
+#include <mutex>
+#include <optional>
 #include <regex>
 #include <thread>
 
@@ -170,6 +173,118 @@ TEST(HttpsServerCapTest, ConnectionsOverThePerSourceCapAreClosedAtAccept) {
   auto answer = Get(client, "/");
   ASSERT_TRUE(answer) << answer.error().ToString();
   EXPECT_EQ(answer->body, "ok");
+}
+
+// A handler that answers later, from a thread of its own: the answers of requests that wait
+// together must all arrive, though the server has one worker. Were the worker held until each
+// answer, the second request would never reach the handler and the first never be answered.
+class AsyncAnswerTest : public ::testing::Test {
+ protected:
+  AsyncAnswerTest()
+      : ca_(testing::MakeTestCa(SystemClock().Now())), identity_(testing::MakeTlsIdentity(ca_)) {
+    client_ctx_ = MakeClientContext(std::nullopt, {ca_.certificate}).value();
+  }
+
+  void Start(AsyncHandler handler) {
+    ServerOptions options;
+    options.workers = 1;
+    server_ = HttpsServer::StartAsync({"127.0.0.1", 0}, MakeServerContext(identity_, false).value(),
+                                      std::move(handler), options)
+                  .value();
+  }
+
+  Result<HttpResponse> Request(const std::string& path) {
+    ClientOptions options;
+    options.timeout = std::chrono::seconds(20);
+    ASSIGN_OR_RETURN(auto client, HttpsClient::Connect({"127.0.0.1", server_->port()},
+                                                       client_ctx_.get(), options));
+    return Get(client, path);
+  }
+
+  crypto::KeyAndCertificate ca_;
+  TlsIdentity identity_;
+  crypto::OpenSslPtr<SSL_CTX> client_ctx_;
+  std::unique_ptr<HttpsServer> server_;
+};
+
+TEST_F(AsyncAnswerTest, RequestsWaitingForAnAnswerHoldNoWorker) {
+  constexpr int kWaiting = 3;
+  std::mutex mutex;
+  std::vector<std::pair<std::string, Respond>> held;
+  std::thread answerer;
+  Start([&](const HttpRequest& request, const ConnectionInfo&, Respond respond) {
+    std::lock_guard lock(mutex);
+    held.emplace_back(request.target, std::move(respond));
+    if (held.size() == kWaiting) {
+      answerer = std::thread([answers = std::move(held)] {
+        for (const auto& [target, answer] : answers) {
+          answer(MakeResponse(200, "text/plain", "answered " + target));
+        }
+      });
+    }
+  });
+  std::vector<std::thread> clients;
+  std::vector<Result<HttpResponse>> results(kWaiting, MakeError(ErrorCode::kInternal, "unset"));
+  for (int i = 0; i < kWaiting; ++i) {
+    clients.emplace_back([&, i] { results[i] = Request("/" + std::to_string(i)); });
+  }
+  for (auto& client : clients) {
+    client.join();
+  }
+  if (answerer.joinable()) {
+    answerer.join();
+  }
+  for (int i = 0; i < kWaiting; ++i) {
+    ASSERT_TRUE(results[i]) << results[i].error().ToString();
+    EXPECT_EQ(results[i]->body, "answered /" + std::to_string(i));
+  }
+}
+
+TEST_F(AsyncAnswerTest, AHandlerThatDropsItsResponderAnswers500AndOnlyTheFirstAnswerCounts) {
+  Start([](const HttpRequest& request, const ConnectionInfo&, Respond respond) {
+    if (request.target == "/twice") {
+      respond(MakeResponse(200, "text/plain", "first"));
+      respond(MakeResponse(201, "text/plain", "second"));
+    }
+    // "/dropped": the responder goes out of scope unanswered.
+  });
+  auto dropped = Request("/dropped");
+  ASSERT_TRUE(dropped) << dropped.error().ToString();
+  EXPECT_EQ(dropped->status, 500);
+  EXPECT_EQ(dropped->body, "the request's handler gave no answer\n");
+  auto twice = Request("/twice");
+  ASSERT_TRUE(twice) << twice.error().ToString();
+  EXPECT_EQ(twice->status, 200);
+  EXPECT_EQ(twice->body, "first");
+}
+
+TEST_F(AsyncAnswerTest, AnAnswerAfterTheServerStoppedGoesNowhere) {
+  std::mutex mutex;
+  std::condition_variable arrived;
+  std::optional<Respond> held;
+  Start([&](const HttpRequest&, const ConnectionInfo&, Respond respond) {
+    std::lock_guard lock(mutex);
+    held = std::move(respond);
+    arrived.notify_all();
+  });
+  std::thread client([&] {
+    auto cut = Request("/late");
+    EXPECT_FALSE(cut) << "the server stopped before it answered";
+  });
+  bool got_request = false;
+  {
+    std::unique_lock lock(mutex);
+    got_request =
+        arrived.wait_for(lock, std::chrono::seconds(20), [&] { return held.has_value(); });
+  }
+  server_->Stop();
+  client.join();
+  server_.reset();
+  ASSERT_TRUE(got_request);
+  // The connection and the server are gone; this must touch neither (ASan would say).
+  std::lock_guard lock(mutex);
+  (*held)(MakeResponse(200, "text/plain", "too late"));
+  held.reset();
 }
 
 TEST(MessageParserEofTest, AMessageCutShortSaysHowFarItGot) {
