@@ -1,6 +1,8 @@
 #include "http/async_https_client.h"
 
 #include <array>
+#include <atomic>
+#include <deque>
 #include <map>
 #include <mutex>
 #include <thread>
@@ -22,7 +24,6 @@ using Strand = asio::strand<asio::io_context::executor_type>;
 using ErrorCodeAsio = boost::system::error_code;
 
 constexpr std::size_t kReadChunk = 8192;
-constexpr std::size_t kMaxIdlePerServer = 64;
 
 // Link is one TLS connection to a server, used by one exchange at a time and kept idle between.
 struct Link {
@@ -32,41 +33,46 @@ struct Link {
   crypto::OpenSslPtr<SSL> ssl;
 };
 
+class Exchange;
+
 }  // namespace
 
 struct AsyncHttpsClient::Impl {
-  Impl(ContextFactory context_in, ClientOptions options_in)
-      : context(std::move(context_in)), options(options_in) {}
+  Impl(ContextFactory context_in, ClientOptions options_in, int max_per_server_in)
+      : context(std::move(context_in)),
+        options(options_in),
+        max_per_server(std::max(1, max_per_server_in)) {}
 
-  std::unique_ptr<Link> TakeIdle(const std::string& authority) {
-    std::lock_guard lock(mutex);
-    auto it = idle.find(authority);
-    if (it == idle.end() || it->second.empty()) {
-      return nullptr;
-    }
-    std::unique_ptr<Link> link = std::move(it->second.back());
-    it->second.pop_back();
-    return link;
-  }
+  // The connections to one server: a new one is opened only while fewer than max_per_server
+  // are open; past that, exchanges wait in turn for one to come free.
+  struct Server {
+    std::vector<std::unique_ptr<Link>> idle;
+    int open = 0;  // idle and in use
+    std::deque<std::weak_ptr<Exchange>> waiting;
+  };
 
-  void KeepIdle(const std::string& authority, std::unique_ptr<Link> link) {
-    std::lock_guard lock(mutex);
-    auto& links = idle[authority];
-    if (links.size() < kMaxIdlePerServer) {
-      links.push_back(std::move(link));
-    }
-  }
+  enum class Grant { kIdleLink, kNewLink, kWait };
+
+  // Acquire gives exchange an idle link, leave to open one, or a place in the queue.
+  Grant Acquire(const std::string& authority, const std::shared_ptr<Exchange>& exchange,
+                std::unique_ptr<Link>& link);
+  // Release gives back an exchange's place: its link if it may be reused, or nullptr if it
+  // was closed. The first exchange waiting gets it.
+  void Release(const std::string& authority, std::unique_ptr<Link> link);
 
   // A reused connection the server had closed suggests the others idle as long are closed too.
   void DropIdle(const std::string& authority) {
     std::lock_guard lock(mutex);
-    idle.erase(authority);
+    Server& server = servers[authority];
+    server.open -= static_cast<int>(server.idle.size());
+    server.idle.clear();
   }
 
   ContextFactory context;
   ClientOptions options;
+  int max_per_server;
   std::mutex mutex;
-  std::map<std::string, std::vector<std::unique_ptr<Link>>> idle;
+  std::map<std::string, Server> servers;
   asio::io_context io;
   asio::executor_work_guard<asio::io_context::executor_type> work{io.get_executor()};
   std::vector<std::thread> threads;
@@ -104,20 +110,62 @@ class Exchange : public std::enable_shared_from_this<Exchange> {
           self->OnDeadline();
         }
       });
-      self->Begin(/*fresh=*/false);
+      self->Begin();
+    });
+  }
+
+  bool finished() const { return finished_; }
+
+  // Resume hands a waiting exchange the place another gave back: its link, or leave to open
+  // a new one.
+  void Resume(std::unique_ptr<Link> link) {
+    asio::post(strand_, [self = shared_from_this(), link = std::move(link)]() mutable {
+      self->holds_place_ = true;
+      if (self->finished_) {
+        self->GiveBack(std::move(link));  // its deadline passed while it waited
+      } else if (link) {
+        self->UseIdle(std::move(link));
+      } else {
+        self->Connect();
+      }
     });
   }
 
  private:
   using Continuation = void (Exchange::*)();
+  using Grant = AsyncHttpsClient::Impl::Grant;
 
-  void Begin(bool fresh) {
-    link_ = fresh ? nullptr : client_.TakeIdle(authority_);
-    reused_ = link_ != nullptr;
-    if (reused_) {
-      Write();
-      return;
+  void Begin() {
+    std::unique_ptr<Link> idle;
+    switch (client_.Acquire(authority_, shared_from_this(), idle)) {
+      case Grant::kWait:
+        return;  // Resume comes when a place frees
+      case Grant::kIdleLink:
+        holds_place_ = true;
+        UseIdle(std::move(idle));
+        return;
+      case Grant::kNewLink:
+        holds_place_ = true;
+        Connect();
+        return;
     }
+  }
+
+  void UseIdle(std::unique_ptr<Link> link) {
+    link_ = std::move(link);
+    reused_ = true;
+    Write();
+  }
+
+  void GiveBack(std::unique_ptr<Link> link) {
+    if (holds_place_) {
+      holds_place_ = false;
+      client_.Release(authority_, std::move(link));
+    }
+  }
+
+  void Connect() {
+    reused_ = false;
     link_ = std::make_unique<Link>(client_.io);
     resolver_.async_resolve(
         server_.host, std::to_string(server_.port),
@@ -264,7 +312,7 @@ class Exchange : public std::enable_shared_from_this<Exchange> {
       client_.DropIdle(authority_);
       link_.reset();
       written_ = 0;
-      Begin(/*fresh=*/true);
+      Connect();  // in the place this exchange holds
       return;
     }
     auto ended = parser_.FinishOnEof();
@@ -294,7 +342,7 @@ class Exchange : public std::enable_shared_from_this<Exchange> {
   void Succeed() {
     HttpResponse response = parser_.TakeResponse();
     if (link_ && response.keep_alive) {
-      client_.KeepIdle(authority_, std::move(link_));
+      GiveBack(std::move(link_));
     }
     Finish(std::move(response));
   }
@@ -308,6 +356,7 @@ class Exchange : public std::enable_shared_from_this<Exchange> {
       link_->socket.close(ignored);  // ends any wait still pending on it
       link_.reset();
     }
+    GiveBack(nullptr);
     crypto::ClearOpenSslErrors();
     Callback<HttpResponse> done = std::move(done_);
     done(std::move(result));
@@ -327,13 +376,57 @@ class Exchange : public std::enable_shared_from_this<Exchange> {
   MessageParser parser_;
   std::unique_ptr<Link> link_;
   bool reused_ = false;
-  bool finished_ = false;
+  bool holds_place_ = false;  // one of the server's max_per_server places
+  std::atomic<bool> finished_{false};
 };
 
 }  // namespace
 
-AsyncHttpsClient::AsyncHttpsClient(ContextFactory context, ClientOptions options, int threads)
-    : impl_(std::make_unique<Impl>(std::move(context), options)) {
+AsyncHttpsClient::Impl::Grant AsyncHttpsClient::Impl::Acquire(
+    const std::string& authority, const std::shared_ptr<Exchange>& exchange,
+    std::unique_ptr<Link>& link) {
+  std::lock_guard lock(mutex);
+  Server& server = servers[authority];
+  if (!server.idle.empty()) {
+    link = std::move(server.idle.back());
+    server.idle.pop_back();
+    return Grant::kIdleLink;
+  }
+  if (server.open < max_per_server) {
+    ++server.open;
+    return Grant::kNewLink;
+  }
+  server.waiting.push_back(exchange);
+  return Grant::kWait;
+}
+
+void AsyncHttpsClient::Impl::Release(const std::string& authority, std::unique_ptr<Link> link) {
+  std::shared_ptr<Exchange> next;
+  {
+    std::lock_guard lock(mutex);
+    Server& server = servers[authority];
+    while (!next && !server.waiting.empty()) {
+      next = server.waiting.front().lock();
+      server.waiting.pop_front();
+      if (next && next->finished()) {
+        next.reset();
+      }
+    }
+    if (!next) {
+      if (link) {
+        server.idle.push_back(std::move(link));
+      } else {
+        --server.open;
+      }
+      return;
+    }
+  }
+  next->Resume(std::move(link));  // the place passes on; the count of open ones stays
+}
+
+AsyncHttpsClient::AsyncHttpsClient(ContextFactory context, ClientOptions options,
+                                   int max_connections_per_server, int threads)
+    : impl_(std::make_unique<Impl>(std::move(context), options, max_connections_per_server)) {
   IgnoreSigpipe();
   for (int i = 0; i < std::max(1, threads); ++i) {
     impl_->threads.emplace_back([raw = impl_.get()] { raw->io.run(); });
@@ -348,7 +441,7 @@ AsyncHttpsClient::~AsyncHttpsClient() {
   }
   // Idle connections go before the event loop they were opened on.
   std::lock_guard lock(impl_->mutex);
-  impl_->idle.clear();
+  impl_->servers.clear();
 }
 
 void AsyncHttpsClient::Send(const HostPort& server, HttpRequest request,

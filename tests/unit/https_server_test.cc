@@ -3,6 +3,7 @@
 #include "http/https_server.h"
 
 #include <condition_variable>
+#include <future>
 #include <mutex>
 #include <optional>
 #include <regex>
@@ -12,6 +13,7 @@
 #include <gtest/gtest.h>
 
 #include "fakes/test_pki.h"
+#include "http/async_https_client.h"
 #include "http/https_client.h"
 #include "http/tls_stream.h"
 
@@ -285,6 +287,37 @@ TEST_F(AsyncAnswerTest, AnAnswerAfterTheServerStoppedGoesNowhere) {
   std::lock_guard lock(mutex);
   (*held)(MakeResponse(200, "text/plain", "too late"));
   held.reset();
+}
+
+// The asynchronous client opens no more connections to a server than its cap, however many
+// requests it is given at once: the others wait for a connection to come free and reuse it.
+TEST_F(AsyncAnswerTest, TheAsyncClientKeepsToItsConnectionCap) {
+  Start([](const HttpRequest& request, const ConnectionInfo&, const Respond& respond) {
+    respond(MakeResponse(200, "text/plain", "echo " + request.target));
+  });
+  std::shared_ptr<SSL_CTX> ctx(MakeClientContext(std::nullopt, {ca_.certificate}).value().release(),
+                               SSL_CTX_free);
+  ClientOptions options;
+  options.timeout = std::chrono::seconds(20);
+  AsyncHttpsClient client([ctx]() -> Result<std::shared_ptr<SSL_CTX>> { return ctx; }, options,
+                          /*max_connections_per_server=*/2);
+  constexpr int kRequests = 8;
+  std::vector<std::promise<Result<HttpResponse>>> answered(kRequests);
+  for (int i = 0; i < kRequests; ++i) {
+    HttpRequest request;
+    request.method = "GET";
+    request.target = "/" + std::to_string(i);
+    client.Send({"127.0.0.1", server_->port()}, request,
+                [&answered, i](Result<HttpResponse> response) {
+                  answered[i].set_value(std::move(response));
+                });
+  }
+  for (int i = 0; i < kRequests; ++i) {
+    auto response = answered[i].get_future().get();
+    ASSERT_TRUE(response) << response.error().ToString();
+    EXPECT_EQ(response->body, "echo /" + std::to_string(i));
+  }
+  EXPECT_LE(server_->counters().accepted, 2u);
 }
 
 TEST(MessageParserEofTest, AMessageCutShortSaysHowFarItGot) {
