@@ -28,7 +28,8 @@ Result<PrivateKey> PrivateKey::FromPem(std::string_view pem) {
 
 Result<PrivateKey> PrivateKey::Adopt(OpenSslPtr<EVP_PKEY> key) {
   if (!key || EVP_PKEY_get0_type_name(key.get()) == nullptr) {
-    return MakeError(ErrorCode::kInvalidArgument, "no key");
+    return MakeError(ErrorCode::kInvalidArgument,
+                     "not a usable private key: OpenSSL gives it no key type");
   }
   return PrivateKey(std::shared_ptr<EVP_PKEY>(key.release(), EVP_PKEY_free));
 }

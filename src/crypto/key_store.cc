@@ -105,7 +105,8 @@ Result<PrivateKey> LoadFromProvider(const std::string& uri) {
   if (!found) {
     return MakeError(ErrorCode::kNotFound, "no private key at " + uri);
   }
-  return PrivateKey::Adopt(std::move(found));
+  ASSIGN_OR_RETURN_CTX(PrivateKey key, PrivateKey::Adopt(std::move(found)), "key reference " + uri);
+  return key;
 }
 
 }  // namespace
@@ -170,6 +171,17 @@ std::string KeyReferences::For(std::string_view role) const {
   return (path.is_absolute() ? path : dir_ / path).string();
 }
 
+Status CheckKeyOfCertificate(const Certificate& certificate, const PrivateKey& key,
+                             std::string_view reference, std::string_view certificate_name) {
+  if (X509_check_private_key(certificate.get(), key.get()) != 1) {
+    ClearOpenSslErrors();
+    return MakeError(ErrorCode::kSecurity, "the key at " + std::string(reference) +
+                                               " is not the key of " +
+                                               std::string(certificate_name));
+  }
+  return OkStatus();
+}
+
 Result<KeyAndCertificate> LoadKeyPair(const KeyStore& keys, const KeyReferences& references,
                                       const fs::path& dir, std::string_view role) {
   fs::path certificate_path = dir / (std::string(role) + ".pem");
@@ -178,11 +190,7 @@ Result<KeyAndCertificate> LoadKeyPair(const KeyStore& keys, const KeyReferences&
                        certificate_path.string());
   std::string reference = references.For(role);
   ASSIGN_OR_RETURN(PrivateKey key, keys.Load(reference));
-  if (X509_check_private_key(certificate.get(), key.get()) != 1) {
-    ClearOpenSslErrors();
-    return MakeError(ErrorCode::kSecurity,
-                     "the key at " + reference + " is not the key of " + certificate_path.string());
-  }
+  RETURN_IF_ERROR(CheckKeyOfCertificate(certificate, key, reference, certificate_path.string()));
   return KeyAndCertificate{certificate, key};
 }
 

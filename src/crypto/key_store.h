@@ -61,6 +61,11 @@ class KeyReferences {
   std::map<std::string, std::string, std::less<>> named_;
 };
 
+// CheckKeyOfCertificate refuses a key that is not the one certificate certifies: a key
+// reference pointing at the wrong key must fail when it is loaded, not at the first handshake.
+Status CheckKeyOfCertificate(const Certificate& certificate, const PrivateKey& key,
+                             std::string_view reference, std::string_view certificate_name);
+
 // LoadKeyPair reads the certificate DIR/ROLE.pem and the role's key, and refuses a key that is
 // not the certificate's (a reference that points at the wrong key).
 Result<KeyAndCertificate> LoadKeyPair(const KeyStore& keys, const KeyReferences& references,

@@ -40,11 +40,8 @@ Result<PledgeIdentity> LoadDeviceDirectory(const std::filesystem::path& dir,
                          "key-provenance.json");
   }
   ASSIGN_OR_RETURN_CTX(auto key, keys.Load(references.For("idevid")), context);
-  if (X509_check_private_key(chain.front().get(), key.get()) != 1) {
-    crypto::ClearOpenSslErrors();
-    return MakeError(ErrorCode::kSecurity, "the IDevID key at " + references.For("idevid") +
-                                               " is not the key of idevid.pem");
-  }
+  RETURN_IF_ERROR(
+      crypto::CheckKeyOfCertificate(chain.front(), key, references.For("idevid"), "idevid.pem"));
   crypto::Certificate idevid = chain.front();
   chain.erase(chain.begin());
   return PledgeIdentity{idevid, key, chain, anchors};
