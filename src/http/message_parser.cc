@@ -101,22 +101,24 @@ struct MessageParser::State {
     }
 
    private:
-    void on_request_impl(beast_http::verb, boost::beast::string_view method,
-                         boost::beast::string_view target, int version, error_code& ec) override {
+    void on_request_impl(beast_http::verb, boost::beast::string_view method_text,
+                         boost::beast::string_view target_text, int http_version,
+                         error_code& ec) override {
       // Beast has already refused any version but 1.0 and 1.1 (see NoteVersion).
-      if (target.size() > state_.limits.max_target_bytes) {
+      if (target_text.size() > state_.limits.max_target_bytes) {
         state_.broken = BrokenLimit::kTarget;
         ec = beast_http::error::header_limit;
         return;
       }
-      state_.method = View(method);
-      state_.target = View(target);
-      state_.version = version;
+      state_.method = View(method_text);
+      state_.target = View(target_text);
+      state_.version = http_version;
     }
 
-    void on_response_impl(int code, boost::beast::string_view, int version, error_code&) override {
+    void on_response_impl(int code, boost::beast::string_view, int http_version,
+                          error_code&) override {
       state_.status = code;
-      state_.version = version;
+      state_.version = http_version;
     }
 
     void on_field_impl(beast_http::field field, boost::beast::string_view name,
