@@ -2,7 +2,6 @@
 // several wait at once: real pledges over real TLS on loopback, as the lab wires them. The
 // registrar must not hold its worker while it waits for the MASA, or only one request would
 // ever reach the MASA and every pledge would wait until its deadline.
-#include <condition_variable>
 #include <mutex>
 #include <thread>
 
