@@ -4,6 +4,7 @@
 #include <map>
 
 #include "store/audit_log.h"
+#include "store/sqlite_database.h"
 
 namespace concierge::exposure {
 namespace {
@@ -23,8 +24,14 @@ constexpr std::array<std::string_view, 2> kMigrations = {store::kAuditSchema, kS
 
 Result<std::unique_ptr<ExposureStore>> ExposureStore::Open(const std::filesystem::path& path,
                                                            const Clock& clock) {
-  ASSIGN_OR_RETURN(store::Database db, store::Database::Open(path, /*create=*/true));
-  RETURN_IF_ERROR_CTX(db.MigrateComponent("exposure", kMigrations), path.string());
+  ASSIGN_OR_RETURN(auto db, store::OpenSqliteDatabase(path, /*create=*/true));
+  ASSIGN_OR_RETURN_CTX(auto store, Open(std::move(db), clock), path.string());
+  return store;
+}
+
+Result<std::unique_ptr<ExposureStore>> ExposureStore::Open(std::unique_ptr<store::Database> db,
+                                                           const Clock& clock) {
+  RETURN_IF_ERROR(store::MigrateComponent(*db, "exposure", kMigrations));
   return std::unique_ptr<ExposureStore>(new ExposureStore(std::move(db), clock));
 }
 
@@ -32,13 +39,13 @@ Status ExposureStore::Change(const std::string& sql, const std::vector<std::stri
                              std::string_view event, const std::string& subject,
                              const Json& detail) {
   std::lock_guard lock(mutex_);
-  ASSIGN_OR_RETURN(auto tx, store::Transaction::Begin(db_));
-  ASSIGN_OR_RETURN(auto statement, db_.Prepare(sql));
+  ASSIGN_OR_RETURN(auto tx, store::Transaction::Begin(*db_));
+  ASSIGN_OR_RETURN(auto statement, db_->Prepare(sql));
   for (size_t i = 0; i < values.size(); ++i) {
     statement.Bind(static_cast<int>(i) + 1, values[i]);
   }
   RETURN_IF_ERROR(statement.Run());
-  RETURN_IF_ERROR(store::AppendAuditEvent(db_, clock_, event, subject, detail));
+  RETURN_IF_ERROR(audit_.Append(event, subject, detail));
   return tx.Commit();
 }
 
@@ -72,7 +79,7 @@ Result<std::vector<DeviceFacts>> ExposureStore::LoadDeviceFacts() {
   std::lock_guard lock(mutex_);
   std::map<std::string, DeviceFacts> devices;
   ASSIGN_OR_RETURN(auto marks,
-                   db_.Prepare("SELECT device, weakness FROM exposure_marks ORDER BY 1, 2"));
+                   db_->Prepare("SELECT device, weakness FROM exposure_marks ORDER BY 1, 2"));
   for (;;) {
     ASSIGN_OR_RETURN(bool row, marks.Step());
     if (!row) {
@@ -83,7 +90,7 @@ Result<std::vector<DeviceFacts>> ExposureStore::LoadDeviceFacts() {
     device.weaknesses.push_back(marks.Text(1));
   }
   ASSIGN_OR_RETURN(auto software,
-                   db_.Prepare("SELECT device, package, version FROM exposure_software"));
+                   db_->Prepare("SELECT device, package, version FROM exposure_software"));
   for (;;) {
     ASSIGN_OR_RETURN(bool row, software.Step());
     if (!row) {
@@ -110,7 +117,7 @@ Status ExposureStore::StoreKnowledge(const std::string& kind, const std::string&
 
 Result<std::optional<std::string>> ExposureStore::FindKnowledge(const std::string& kind) {
   std::lock_guard lock(mutex_);
-  ASSIGN_OR_RETURN(auto query, db_.Prepare("SELECT body FROM exposure_knowledge WHERE kind=?"));
+  ASSIGN_OR_RETURN(auto query, db_->Prepare("SELECT body FROM exposure_knowledge WHERE kind=?"));
   query.BindAll(kind);
   ASSIGN_OR_RETURN(bool found, query.Step());
   return found ? std::optional<std::string>(query.Text(0)) : std::nullopt;
@@ -119,7 +126,7 @@ Result<std::optional<std::string>> ExposureStore::FindKnowledge(const std::strin
 Result<TighteningSettings> ExposureStore::LoadSettings() {
   std::lock_guard lock(mutex_);
   ASSIGN_OR_RETURN(auto query,
-                   db_.Prepare("SELECT value FROM exposure_settings WHERE name='tightening'"));
+                   db_->Prepare("SELECT value FROM exposure_settings WHERE name='tightening'"));
   ASSIGN_OR_RETURN(bool found, query.Step());
   TighteningSettings settings;
   if (!found) {

@@ -10,7 +10,7 @@
 #include "common/clock.h"
 #include "common/json.h"
 #include "exposure/site_graph.h"
-#include "store/sqlite.h"
+#include "store/audit_log.h"
 
 namespace concierge::exposure {
 
@@ -26,7 +26,11 @@ struct TighteningSettings {
 // advisories, and the tightening settings. Changes append audit events. Thread-safe.
 class ExposureStore {
  public:
+  // Open opens the SQLite database at path, creating it if need be, and migrates it.
   static Result<std::unique_ptr<ExposureStore>> Open(const std::filesystem::path& path,
+                                                     const Clock& clock);
+  // Open migrates a database of any backend and keeps it.
+  static Result<std::unique_ptr<ExposureStore>> Open(std::unique_ptr<store::Database> db,
                                                      const Clock& clock);
 
   Status Mark(const std::string& device, const std::string& weakness);
@@ -43,14 +47,15 @@ class ExposureStore {
   Status SaveSettings(const TighteningSettings& settings, const Json& detail);
 
  private:
-  ExposureStore(store::Database db, const Clock& clock) : db_(std::move(db)), clock_(clock) {}
+  ExposureStore(std::unique_ptr<store::Database> db, const Clock& clock)
+      : db_(std::move(db)), audit_(*db_, clock) {}
 
   Status Change(const std::string& sql, const std::vector<std::string>& values,
                 std::string_view event, const std::string& subject, const Json& detail);
 
   std::mutex mutex_;
-  store::Database db_;
-  const Clock& clock_;
+  std::unique_ptr<store::Database> db_;
+  store::AuditChain audit_;
 };
 
 }  // namespace concierge::exposure

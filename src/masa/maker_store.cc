@@ -3,6 +3,7 @@
 #include <array>
 
 #include "store/audit_log.h"
+#include "store/sqlite_database.h"
 
 namespace concierge::masa {
 namespace {
@@ -55,18 +56,24 @@ constexpr std::array<std::string_view, 3> kMigrations = {store::kAuditSchema, kS
 
 Result<std::unique_ptr<MakerStore>> MakerStore::Open(const std::filesystem::path& path,
                                                      const Clock& clock) {
-  ASSIGN_OR_RETURN(store::Database db, store::Database::Open(path, /*create=*/true));
-  RETURN_IF_ERROR_CTX(db.Migrate(kMigrations), path.string());
+  ASSIGN_OR_RETURN(auto db, store::OpenSqliteDatabase(path, /*create=*/true));
+  ASSIGN_OR_RETURN_CTX(auto store, Open(std::move(db), clock), path.string());
+  return store;
+}
+
+Result<std::unique_ptr<MakerStore>> MakerStore::Open(std::unique_ptr<store::Database> db,
+                                                     const Clock& clock) {
+  RETURN_IF_ERROR(store::Migrate(*db, kMigrations));
   return std::unique_ptr<MakerStore>(new MakerStore(std::move(db), clock));
 }
 
 Status MakerStore::AddMintedDevice(const crypto::Certificate& idevid, const std::string& mud_url,
                                    const crypto::KeyProvenance& provenance) {
   std::lock_guard lock(mutex_);
-  ASSIGN_OR_RETURN(auto tx, store::Transaction::Begin(db_));
+  ASSIGN_OR_RETURN(auto tx, store::Transaction::Begin(*db_));
   ASSIGN_OR_RETURN(auto insert,
-                   db_.Prepare("INSERT INTO devices(serial, idevid_der, mud_url, key_generated_by,"
-                               " key_store, key_extractable, minted_at) VALUES (?,?,?,?,?,?,?)"));
+                   db_->Prepare("INSERT INTO devices(serial, idevid_der, mud_url, key_generated_by,"
+                                " key_store, key_extractable, minted_at) VALUES (?,?,?,?,?,?,?)"));
   std::string serial = idevid.SubjectSerialNumber();
   insert.BindAll(serial, idevid.Der(), mud_url, provenance.generated_by, provenance.store,
                  provenance.extractable, ToUnixSeconds(clock_.Now()));
@@ -76,20 +83,20 @@ Status MakerStore::AddMintedDevice(const crypto::Certificate& idevid, const std:
     }
     return status;
   }
-  RETURN_IF_ERROR(store::AppendAuditEvent(db_, clock_, "device.minted", serial,
-                                          Json{{"certificate_serial", idevid.SerialHex()},
-                                               {"mud_url", mud_url},
-                                               {"key",
-                                                {{"generated_by", provenance.generated_by},
-                                                 {"store", provenance.store},
-                                                 {"extractable", provenance.extractable}}}}));
+  RETURN_IF_ERROR(audit_.Append("device.minted", serial,
+                                Json{{"certificate_serial", idevid.SerialHex()},
+                                     {"mud_url", mud_url},
+                                     {"key",
+                                      {{"generated_by", provenance.generated_by},
+                                       {"store", provenance.store},
+                                       {"extractable", provenance.extractable}}}}));
   return tx.Commit();
 }
 
 Result<std::optional<MintedDevice>> MakerStore::FindDevice(const std::string& serial) {
   std::lock_guard lock(mutex_);
-  ASSIGN_OR_RETURN(auto query, db_.Prepare("SELECT serial, idevid_der, mud_url, owner_domain,"
-                                           " sold_to FROM devices WHERE serial = ?"));
+  ASSIGN_OR_RETURN(auto query, db_->Prepare("SELECT serial, idevid_der, mud_url, owner_domain,"
+                                            " sold_to FROM devices WHERE serial = ?"));
   query.BindAll(serial);
   ASSIGN_OR_RETURN(bool found, query.Step());
   if (!found) {
@@ -100,8 +107,8 @@ Result<std::optional<MintedDevice>> MakerStore::FindDevice(const std::string& se
 
 Status MakerStore::RecordSale(const std::string& serial, const std::string& domain_id) {
   std::lock_guard lock(mutex_);
-  ASSIGN_OR_RETURN(auto tx, store::Transaction::Begin(db_));
-  ASSIGN_OR_RETURN(auto owned, db_.Prepare("SELECT owner_domain FROM devices WHERE serial = ?"));
+  ASSIGN_OR_RETURN(auto tx, store::Transaction::Begin(*db_));
+  ASSIGN_OR_RETURN(auto owned, db_->Prepare("SELECT owner_domain FROM devices WHERE serial = ?"));
   owned.BindAll(serial);
   ASSIGN_OR_RETURN(bool known, owned.Step());
   if (known && !owned.Text(0).empty()) {
@@ -110,13 +117,12 @@ Status MakerStore::RecordSale(const std::string& serial, const std::string& doma
                          " has an owner of record; only that owner can transfer it (concierge "
                          "transfer export), or its escrow agents");
   }
-  ASSIGN_OR_RETURN(auto update, db_.Prepare("UPDATE devices SET sold_to = ? WHERE serial = ?"));
+  ASSIGN_OR_RETURN(auto update, db_->Prepare("UPDATE devices SET sold_to = ? WHERE serial = ?"));
   RETURN_IF_ERROR(update.BindAll(domain_id, serial).Run());
-  if (db_.Changes() == 0) {
+  if (db_->Changes() == 0) {
     return MakeError(ErrorCode::kNotFound, "no device with serial " + serial);
   }
-  RETURN_IF_ERROR(
-      store::AppendAuditEvent(db_, clock_, "device.sold", serial, Json{{"to_domain", domain_id}}));
+  RETURN_IF_ERROR(audit_.Append("device.sold", serial, Json{{"to_domain", domain_id}}));
   return tx.Commit();
 }
 
@@ -124,12 +130,12 @@ Status MakerStore::RecordVoucher(const std::string& serial, const std::string& d
                                  const Bytes& nonce, const std::string& assertion,
                                  const VoucherOwnership& ownership) {
   std::lock_guard lock(mutex_);
-  ASSIGN_OR_RETURN(auto tx, store::Transaction::Begin(db_));
+  ASSIGN_OR_RETURN(auto tx, store::Transaction::Begin(*db_));
   if (ownership.chain_swap) {
     RETURN_IF_ERROR(SwapChainLocked(serial, *ownership.chain_swap));
   }
   ASSIGN_OR_RETURN(auto query,
-                   db_.Prepare("SELECT owner_domain, sold_to FROM devices WHERE serial = ?"));
+                   db_->Prepare("SELECT owner_domain, sold_to FROM devices WHERE serial = ?"));
   query.BindAll(serial);
   ASSIGN_OR_RETURN(bool found, query.Step());
   if (!found) {
@@ -149,15 +155,14 @@ Status MakerStore::RecordVoucher(const std::string& serial, const std::string& d
                          "the requesting domain");
   }
   if (owner != domain_id) {
-    ASSIGN_OR_RETURN(auto pin, db_.Prepare("UPDATE devices SET owner_domain = ?, owner_since = ?,"
-                                           " sold_to = '' WHERE serial = ?"));
+    ASSIGN_OR_RETURN(auto pin, db_->Prepare("UPDATE devices SET owner_domain = ?, owner_since = ?,"
+                                            " sold_to = '' WHERE serial = ?"));
     RETURN_IF_ERROR(pin.BindAll(domain_id, ToUnixSeconds(clock_.Now()), serial).Run());
-    RETURN_IF_ERROR(store::AppendAuditEvent(
-        db_, clock_, transfer ? "device.owner-transferred" : "device.owner-pinned", serial,
-        Json{{"domain", domain_id}, {"previous", owner}}));
+    RETURN_IF_ERROR(audit_.Append(transfer ? "device.owner-transferred" : "device.owner-pinned",
+                                  serial, Json{{"domain", domain_id}, {"previous", owner}}));
   }
-  ASSIGN_OR_RETURN(auto log, db_.Prepare("INSERT INTO voucher_log(serial, at, domain_id, nonce,"
-                                         " assertion) VALUES (?,?,?,?,?)"));
+  ASSIGN_OR_RETURN(auto log, db_->Prepare("INSERT INTO voucher_log(serial, at, domain_id, nonce,"
+                                          " assertion) VALUES (?,?,?,?,?)"));
   log.BindAll(serial, ToUnixSeconds(clock_.Now()), domain_id, nonce, assertion);
   if (nonce.empty()) {
     log.BindNull(4);
@@ -169,16 +174,16 @@ Status MakerStore::RecordVoucher(const std::string& serial, const std::string& d
     }
     return status;
   }
-  RETURN_IF_ERROR(store::AppendAuditEvent(
-      db_, clock_, "voucher.issued", serial,
+  RETURN_IF_ERROR(audit_.Append(
+      "voucher.issued", serial,
       Json{{"domain", domain_id}, {"nonce", Base64Encode(nonce)}, {"assertion", assertion}}));
   return tx.Commit();
 }
 
 Result<std::vector<VoucherLogEntry>> MakerStore::VoucherLog(const std::string& serial) {
   std::lock_guard lock(mutex_);
-  ASSIGN_OR_RETURN(auto query, db_.Prepare("SELECT at, domain_id, nonce, assertion FROM "
-                                           "voucher_log WHERE serial = ? ORDER BY id"));
+  ASSIGN_OR_RETURN(auto query, db_->Prepare("SELECT at, domain_id, nonce, assertion FROM "
+                                            "voucher_log WHERE serial = ? ORDER BY id"));
   query.BindAll(serial);
   std::vector<VoucherLogEntry> entries;
   while (true) {

@@ -1,6 +1,7 @@
 #pragma once
 
 #include <filesystem>
+#include <memory>
 #include <mutex>
 #include <optional>
 #include <string>
@@ -10,7 +11,7 @@
 #include "common/json.h"
 #include "crypto/certificate.h"
 #include "crypto/key.h"
-#include "store/sqlite.h"
+#include "store/audit_log.h"
 
 namespace concierge::masa {
 
@@ -52,12 +53,15 @@ struct OwnershipRecord {
   Bytes escrow_statement;  // the owner's signed set-escrow statement; empty when none
 };
 
-// MakerStore is the MASA's SQLite state: minted devices, owners, and the voucher log that
-// answers requestauditlog. Every change is an audit event. Thread-safe (one connection, one
-// mutex).
+// MakerStore is the MASA's state: minted devices, owners, and the voucher log that
+// answers requestauditlog. Every change is an audit event. Thread-safe (one connection, one mutex).
 class MakerStore {
  public:
+  // Open opens the SQLite database at path, creating it if need be, and migrates it.
   static Result<std::unique_ptr<MakerStore>> Open(const std::filesystem::path& path,
+                                                  const Clock& clock);
+  // Open migrates a database of any backend and keeps it.
+  static Result<std::unique_ptr<MakerStore>> Open(std::unique_ptr<store::Database> db,
                                                   const Clock& clock);
 
   Status AddMintedDevice(const crypto::Certificate& idevid, const std::string& mud_url,
@@ -96,16 +100,18 @@ class MakerStore {
 
   Result<std::vector<VoucherLogEntry>> VoucherLog(const std::string& serial);
 
-  store::Database& database() { return db_; }
+  store::Database& database() { return *db_; }
 
  private:
-  MakerStore(store::Database db, const Clock& clock) : db_(std::move(db)), clock_(clock) {}
+  MakerStore(std::unique_ptr<store::Database> db, const Clock& clock)
+      : db_(std::move(db)), clock_(clock), audit_(*db_, clock) {}
 
   Status SwapChainLocked(const std::string& serial, const ChainSwap& swap);
 
   std::mutex mutex_;
-  store::Database db_;
+  std::unique_ptr<store::Database> db_;
   const Clock& clock_;
+  store::AuditChain audit_;
 };
 
 }  // namespace concierge::masa

@@ -7,6 +7,7 @@
 #include "common/bytes.h"
 #include "common/ip_network.h"
 #include "store/audit_log.h"
+#include "store/sqlite_database.h"
 
 namespace concierge::mud {
 namespace {
@@ -130,16 +131,22 @@ MudDevice NewDevice(const std::string& name) {
 
 Result<std::unique_ptr<MudStore>> MudStore::Open(const std::filesystem::path& path,
                                                  const Clock& clock) {
-  ASSIGN_OR_RETURN(store::Database db, store::Database::Open(path, /*create=*/true));
-  RETURN_IF_ERROR_CTX(db.MigrateComponent("mud", kMigrations), path.string());
+  ASSIGN_OR_RETURN(auto db, store::OpenSqliteDatabase(path, /*create=*/true));
+  ASSIGN_OR_RETURN_CTX(auto store, Open(std::move(db), clock), path.string());
+  return store;
+}
+
+Result<std::unique_ptr<MudStore>> MudStore::Open(std::unique_ptr<store::Database> db,
+                                                 const Clock& clock) {
+  RETURN_IF_ERROR(store::MigrateComponent(*db, "mud", kMigrations));
   return std::unique_ptr<MudStore>(new MudStore(std::move(db), clock));
 }
 
 Result<std::optional<MudDevice>> MudStore::QueryDevice(std::string_view where,
                                                        const std::string& key) {
-  ASSIGN_OR_RETURN(auto query, db_.Prepare("SELECT name, COALESCE(mac, ''), addresses, mud_url,"
-                                           " url_source, updated_at FROM mud_devices WHERE " +
-                                           std::string(where)));
+  ASSIGN_OR_RETURN(auto query, db_->Prepare("SELECT name, COALESCE(mac, ''), addresses, mud_url,"
+                                            " url_source, updated_at FROM mud_devices WHERE " +
+                                            std::string(where)));
   query.BindAll(key);
   ASSIGN_OR_RETURN(bool found, query.Step());
   if (!found) {
@@ -151,11 +158,11 @@ Result<std::optional<MudDevice>> MudStore::QueryDevice(std::string_view where,
 
 Status MudStore::UpsertDevice(const MudDevice& device) {
   ASSIGN_OR_RETURN(auto upsert,
-                   db_.Prepare("INSERT INTO mud_devices(name, mac, addresses, mud_url, url_source,"
-                               " updated_at) VALUES (?,?,?,?,?,?) ON CONFLICT(name) DO UPDATE SET"
-                               " mac=excluded.mac, addresses=excluded.addresses,"
-                               " mud_url=excluded.mud_url, url_source=excluded.url_source,"
-                               " updated_at=excluded.updated_at"));
+                   db_->Prepare("INSERT INTO mud_devices(name, mac, addresses, mud_url, url_source,"
+                                " updated_at) VALUES (?,?,?,?,?,?) ON CONFLICT(name) DO UPDATE SET"
+                                " mac=excluded.mac, addresses=excluded.addresses,"
+                                " mud_url=excluded.mud_url, url_source=excluded.url_source,"
+                                " updated_at=excluded.updated_at"));
   if (device.mac.empty()) {
     upsert.BindAll(device.name, nullptr, JoinWords(device.addresses), device.mud_url,
                    device.url_source, ToUnixSeconds(clock_.Now()));
@@ -172,7 +179,7 @@ Status MudStore::AssignUrl(const std::string& device, const std::string& url,
     return MakeError(ErrorCode::kInvalidArgument, "a device name and a MUD URL are required");
   }
   std::lock_guard lock(mutex_);
-  ASSIGN_OR_RETURN(auto tx, store::Transaction::Begin(db_));
+  ASSIGN_OR_RETURN(auto tx, store::Transaction::Begin(*db_));
   ASSIGN_OR_RETURN(auto existing, QueryDevice("name=?", device));
   MudDevice record = existing.value_or(NewDevice(device));
   if (record.mud_url == url && record.url_source == source) {
@@ -188,9 +195,8 @@ Status MudStore::AssignUrl(const std::string& device, const std::string& url,
   record.mud_url = url;
   record.url_source = std::string(source);
   RETURN_IF_ERROR(UpsertDevice(record));
-  RETURN_IF_ERROR(
-      store::AppendAuditEvent(db_, clock_, "mud.url_assigned", store::DeviceSubject(device),
-                              Json{{"url", url}, {"source", source}, {"previous", previous}}));
+  RETURN_IF_ERROR(audit_.Append("mud.url_assigned", store::DeviceSubject(device),
+                                Json{{"url", url}, {"source", source}, {"previous", previous}}));
   return tx.Commit();
 }
 
@@ -198,7 +204,7 @@ Status MudStore::SetAddresses(const std::string& device,
                               const std::vector<std::string>& addresses) {
   RETURN_IF_ERROR_CTX(CheckAddresses(addresses), "device " + device);
   std::lock_guard lock(mutex_);
-  ASSIGN_OR_RETURN(auto tx, store::Transaction::Begin(db_));
+  ASSIGN_OR_RETURN(auto tx, store::Transaction::Begin(*db_));
   ASSIGN_OR_RETURN(auto existing, QueryDevice("name=?", device));
   MudDevice record = existing.value_or(NewDevice(device));
   if (record.addresses == addresses) {
@@ -210,29 +216,27 @@ Status MudStore::SetAddresses(const std::string& device,
   for (const std::string& address : addresses) {
     RETURN_IF_ERROR(TakeAddress(device, address, detail));
   }
-  RETURN_IF_ERROR(store::AppendAuditEvent(db_, clock_, "device.addresses",
-                                          store::DeviceSubject(device), detail));
+  RETURN_IF_ERROR(audit_.Append("device.addresses", store::DeviceSubject(device), detail));
   return tx.Commit();
 }
 
 Status MudStore::RemoveDevice(const std::string& device) {
   std::lock_guard lock(mutex_);
-  ASSIGN_OR_RETURN(auto tx, store::Transaction::Begin(db_));
-  ASSIGN_OR_RETURN(auto remove, db_.Prepare("DELETE FROM mud_devices WHERE name=?"));
+  ASSIGN_OR_RETURN(auto tx, store::Transaction::Begin(*db_));
+  ASSIGN_OR_RETURN(auto remove, db_->Prepare("DELETE FROM mud_devices WHERE name=?"));
   RETURN_IF_ERROR(remove.BindAll(device).Run());
-  if (db_.Changes() == 0) {
+  if (db_->Changes() == 0) {
     return OkStatus();
   }
-  RETURN_IF_ERROR(store::AppendAuditEvent(db_, clock_, "device.policy_removed",
-                                          store::DeviceSubject(device),
-                                          Json{{"reason", "left the site"}}));
+  RETURN_IF_ERROR(audit_.Append("device.policy_removed", store::DeviceSubject(device),
+                                Json{{"reason", "left the site"}}));
   return tx.Commit();
 }
 
 Status MudStore::TakeAddress(const std::string& device, const std::string& address, Json& detail) {
-  ASSIGN_OR_RETURN(auto holders, db_.Prepare("SELECT name, addresses FROM mud_devices WHERE"
-                                             " name<>? AND (' ' || addresses || ' ')"
-                                             " LIKE ('% ' || ? || ' %')"));
+  ASSIGN_OR_RETURN(auto holders, db_->Prepare("SELECT name, addresses FROM mud_devices WHERE"
+                                              " name<>? AND (' ' || addresses || ' ')"
+                                              " LIKE ('% ' || ? || ' %')"));
   holders.BindAll(device, address);
   std::vector<std::pair<std::string, std::vector<std::string>>> previous;
   for (;;) {
@@ -245,7 +249,7 @@ Status MudStore::TakeAddress(const std::string& device, const std::string& addre
   for (auto& [name, kept] : previous) {
     std::erase(kept, address);
     ASSIGN_OR_RETURN(auto update,
-                     db_.Prepare("UPDATE mud_devices SET addresses=?, updated_at=? WHERE name=?"));
+                     db_->Prepare("UPDATE mud_devices SET addresses=?, updated_at=? WHERE name=?"));
     RETURN_IF_ERROR(update.BindAll(JoinWords(kept), ToUnixSeconds(clock_.Now()), name).Run());
     detail["taken_from"].push_back(Json{{"device", name}, {"address", address}});
   }
@@ -257,7 +261,7 @@ Result<std::string> MudStore::Seen(const std::string& mac_text, const std::strin
   ASSIGN_OR_RETURN(std::string mac, NormalizeMac(mac_text));
   RETURN_IF_ERROR(CheckAddresses({address}));
   std::lock_guard lock(mutex_);
-  ASSIGN_OR_RETURN(auto tx, store::Transaction::Begin(db_));
+  ASSIGN_OR_RETURN(auto tx, store::Transaction::Begin(*db_));
   ASSIGN_OR_RETURN(auto record, QueryDevice("mac=?", mac));
   if (!record) {
     // A device onboarded with BRSKI is known by the address it enrolled from.
@@ -291,8 +295,7 @@ Result<std::string> MudStore::Seen(const std::string& mac_text, const std::strin
   RETURN_IF_ERROR(UpsertDevice(*record));
   // DHCP gave the address to this device: whoever held it before has let it go.
   RETURN_IF_ERROR(TakeAddress(record->name, address, detail));
-  RETURN_IF_ERROR(store::AppendAuditEvent(db_, clock_, "device.seen",
-                                          store::DeviceSubject(record->name), detail));
+  RETURN_IF_ERROR(audit_.Append("device.seen", store::DeviceSubject(record->name), detail));
   RETURN_IF_ERROR(tx.Commit());
   return record->name;
 }
@@ -300,8 +303,8 @@ Result<std::string> MudStore::Seen(const std::string& mac_text, const std::strin
 Result<std::vector<MudDevice>> MudStore::ListDevices() {
   std::lock_guard lock(mutex_);
   ASSIGN_OR_RETURN(auto query,
-                   db_.Prepare("SELECT name, COALESCE(mac, ''), addresses, mud_url,"
-                               " url_source, updated_at FROM mud_devices ORDER BY name"));
+                   db_->Prepare("SELECT name, COALESCE(mac, ''), addresses, mud_url,"
+                                " url_source, updated_at FROM mud_devices ORDER BY name"));
   std::vector<MudDevice> devices;
   for (;;) {
     ASSIGN_OR_RETURN(bool row, query.Step());
@@ -320,8 +323,8 @@ Result<std::optional<MudDevice>> MudStore::FindDevice(const std::string& name) {
 
 Result<std::optional<StoredMudFile>> MudStore::FindFile(const std::string& url) {
   std::lock_guard lock(mutex_);
-  ASSIGN_OR_RETURN(auto query, db_.Prepare("SELECT body, signature, signer, fetched_at, expires_at"
-                                           " FROM mud_files WHERE url=?"));
+  ASSIGN_OR_RETURN(auto query, db_->Prepare("SELECT body, signature, signer, fetched_at, expires_at"
+                                            " FROM mud_files WHERE url=?"));
   query.BindAll(url);
   ASSIGN_OR_RETURN(bool found, query.Step());
   if (!found) {
@@ -336,23 +339,24 @@ Result<std::optional<StoredMudFile>> MudStore::FindFile(const std::string& url) 
 Status MudStore::StoreFile(const StoredMudFile& file, const std::string& sha256_hex,
                            const std::vector<std::string>& warnings) {
   std::lock_guard lock(mutex_);
-  ASSIGN_OR_RETURN(auto tx, store::Transaction::Begin(db_));
-  ASSIGN_OR_RETURN(auto previous, db_.Prepare("SELECT body FROM mud_files WHERE url=?"));
+  ASSIGN_OR_RETURN(auto tx, store::Transaction::Begin(*db_));
+  ASSIGN_OR_RETURN(auto previous, db_->Prepare("SELECT body FROM mud_files WHERE url=?"));
   previous.BindAll(file.url);
   ASSIGN_OR_RETURN(bool had, previous.Step());
   Bytes body(file.body.begin(), file.body.end());
   bool changed = !had || previous.Blob(0) != body;
   ASSIGN_OR_RETURN(auto upsert,
-                   db_.Prepare("INSERT INTO mud_files(url, body, signature, signer, fetched_at,"
-                               " expires_at) VALUES (?,?,?,?,?,?) ON CONFLICT(url) DO UPDATE SET"
-                               " body=excluded.body, signature=excluded.signature,"
-                               " signer=excluded.signer, fetched_at=excluded.fetched_at,"
-                               " expires_at=excluded.expires_at"));
+                   db_->Prepare("INSERT INTO mud_files(url, body, signature, signer, fetched_at,"
+                                " expires_at) VALUES (?,?,?,?,?,?) ON CONFLICT(url) DO UPDATE SET"
+                                " body=excluded.body, signature=excluded.signature,"
+                                " signer=excluded.signer, fetched_at=excluded.fetched_at,"
+                                " expires_at=excluded.expires_at"));
   upsert.BindAll(file.url, body, file.signature, file.signer, file.fetched_at, file.expires_at);
   RETURN_IF_ERROR(upsert.Run());
-  ASSIGN_OR_RETURN(auto status, db_.Prepare("INSERT INTO mud_fetch_status(url, attempted_at, error)"
-                                            " VALUES (?,?,'') ON CONFLICT(url) DO UPDATE SET"
-                                            " attempted_at=excluded.attempted_at, error=''"));
+  ASSIGN_OR_RETURN(auto status,
+                   db_->Prepare("INSERT INTO mud_fetch_status(url, attempted_at, error)"
+                                " VALUES (?,?,'') ON CONFLICT(url) DO UPDATE SET"
+                                " attempted_at=excluded.attempted_at, error=''"));
   status.BindAll(file.url, file.fetched_at);
   RETURN_IF_ERROR(status.Run());
   if (changed) {
@@ -360,30 +364,29 @@ Status MudStore::StoreFile(const StoredMudFile& file, const std::string& sha256_
     if (!warnings.empty()) {
       detail["warnings"] = warnings;
     }
-    RETURN_IF_ERROR(
-        store::AppendAuditEvent(db_, clock_, "mud.file_accepted", "mud:" + file.url, detail));
+    RETURN_IF_ERROR(audit_.Append("mud.file_accepted", "mud:" + file.url, detail));
   }
   return tx.Commit();
 }
 
 Status MudStore::RecordFetchFailure(const std::string& url, const std::string& reason) {
   std::lock_guard lock(mutex_);
-  ASSIGN_OR_RETURN(auto tx, store::Transaction::Begin(db_));
-  ASSIGN_OR_RETURN(auto status, db_.Prepare("INSERT INTO mud_fetch_status(url, attempted_at, error)"
-                                            " VALUES (?,?,?) ON CONFLICT(url) DO UPDATE SET"
-                                            " attempted_at=excluded.attempted_at,"
-                                            " error=excluded.error"));
+  ASSIGN_OR_RETURN(auto tx, store::Transaction::Begin(*db_));
+  ASSIGN_OR_RETURN(auto status,
+                   db_->Prepare("INSERT INTO mud_fetch_status(url, attempted_at, error)"
+                                " VALUES (?,?,?) ON CONFLICT(url) DO UPDATE SET"
+                                " attempted_at=excluded.attempted_at,"
+                                " error=excluded.error"));
   status.BindAll(url, ToUnixSeconds(clock_.Now()), reason);
   RETURN_IF_ERROR(status.Run());
-  RETURN_IF_ERROR(store::AppendAuditEvent(db_, clock_, "mud.file_refused", "mud:" + url,
-                                          Json{{"reason", reason}}));
+  RETURN_IF_ERROR(audit_.Append("mud.file_refused", "mud:" + url, Json{{"reason", reason}}));
   return tx.Commit();
 }
 
 Result<std::optional<FetchStatus>> MudStore::FindFetchStatus(const std::string& url) {
   std::lock_guard lock(mutex_);
   ASSIGN_OR_RETURN(auto query,
-                   db_.Prepare("SELECT attempted_at, error FROM mud_fetch_status WHERE url=?"));
+                   db_->Prepare("SELECT attempted_at, error FROM mud_fetch_status WHERE url=?"));
   query.BindAll(url);
   ASSIGN_OR_RETURN(bool found, query.Step());
   if (!found) {
@@ -394,32 +397,31 @@ Result<std::optional<FetchStatus>> MudStore::FindFetchStatus(const std::string& 
 
 Status MudStore::AddSignerAnchor(const std::string& authority, const crypto::Certificate& anchor) {
   std::lock_guard lock(mutex_);
-  ASSIGN_OR_RETURN(auto tx, store::Transaction::Begin(db_));
-  ASSIGN_OR_RETURN(auto insert, db_.Prepare("INSERT OR IGNORE INTO mud_signer_anchors(authority,"
-                                            " anchor_der, added_at) VALUES (?,?,?)"));
+  ASSIGN_OR_RETURN(auto tx, store::Transaction::Begin(*db_));
+  ASSIGN_OR_RETURN(auto insert, db_->Prepare("INSERT OR IGNORE INTO mud_signer_anchors(authority,"
+                                             " anchor_der, added_at) VALUES (?,?,?)"));
   insert.BindAll(authority, anchor.Der(), ToUnixSeconds(clock_.Now()));
   RETURN_IF_ERROR(insert.Run());
-  if (db_.Changes() == 0) {
+  if (db_->Changes() == 0) {
     return OkStatus();
   }
-  RETURN_IF_ERROR(
-      store::AppendAuditEvent(db_, clock_, "mud.signer_trusted", "authority:" + authority,
-                              Json{{"anchor_subject", anchor.SubjectText()},
-                                   {"anchor_sha256", HexEncode(crypto::Sha256(anchor.Der()))}}));
+  RETURN_IF_ERROR(audit_.Append("mud.signer_trusted", "authority:" + authority,
+                                Json{{"anchor_subject", anchor.SubjectText()},
+                                     {"anchor_sha256", HexEncode(crypto::Sha256(anchor.Der()))}}));
   return tx.Commit();
 }
 
 Result<std::vector<crypto::Certificate>> MudStore::SignerAnchors(const std::string& authority) {
   std::lock_guard lock(mutex_);
   ASSIGN_OR_RETURN(auto query,
-                   db_.Prepare("SELECT anchor_der FROM mud_signer_anchors WHERE authority=?"));
+                   db_->Prepare("SELECT anchor_der FROM mud_signer_anchors WHERE authority=?"));
   query.BindAll(authority);
   return ReadAnchors(query);
 }
 
 Result<std::vector<crypto::Certificate>> MudStore::AllSignerAnchors() {
   std::lock_guard lock(mutex_);
-  ASSIGN_OR_RETURN(auto query, db_.Prepare("SELECT DISTINCT anchor_der FROM mud_signer_anchors"));
+  ASSIGN_OR_RETURN(auto query, db_->Prepare("SELECT DISTINCT anchor_der FROM mud_signer_anchors"));
   return ReadAnchors(query);
 }
 
@@ -449,41 +451,42 @@ Status MudStore::AddFact(std::string_view kind, const std::string& key, const st
                          (key.empty() ? " needs a key (a class URI or MUD URL)" : " takes no key"));
   }
   std::lock_guard lock(mutex_);
-  ASSIGN_OR_RETURN(auto tx, store::Transaction::Begin(db_));
+  ASSIGN_OR_RETURN(auto tx, store::Transaction::Begin(*db_));
   ASSIGN_OR_RETURN(
       auto insert,
-      db_.Prepare("INSERT OR IGNORE INTO site_facts(kind, key, value) VALUES (?,?,?)"));
+      db_->Prepare("INSERT OR IGNORE INTO site_facts(kind, key, value) VALUES (?,?,?)"));
   insert.BindAll(kind, key, value);
   RETURN_IF_ERROR(insert.Run());
-  if (db_.Changes() == 0) {
+  if (db_->Changes() == 0) {
     return OkStatus();
   }
-  RETURN_IF_ERROR(store::AppendAuditEvent(db_, clock_, "site.fact_added", "site",
-                                          Json{{"kind", kind}, {"key", key}, {"value", value}}));
+  RETURN_IF_ERROR(audit_.Append("site.fact_added", "site",
+                                Json{{"kind", kind}, {"key", key}, {"value", value}}));
   return tx.Commit();
 }
 
 Status MudStore::RemoveFact(std::string_view kind, const std::string& key,
                             const std::string& value) {
   std::lock_guard lock(mutex_);
-  ASSIGN_OR_RETURN(auto tx, store::Transaction::Begin(db_));
+  ASSIGN_OR_RETURN(auto tx, store::Transaction::Begin(*db_));
   ASSIGN_OR_RETURN(auto remove,
-                   db_.Prepare("DELETE FROM site_facts WHERE kind=? AND key=? AND value=?"));
+                   db_->Prepare("DELETE FROM site_facts WHERE kind=? AND key=? AND value=?"));
   remove.BindAll(kind, key, value);
   RETURN_IF_ERROR(remove.Run());
-  if (db_.Changes() == 0) {
+  if (db_->Changes() == 0) {
     return MakeError(ErrorCode::kNotFound, "no such fact: " + std::string(kind) + " " + key +
                                                (key.empty() ? "" : " ") + value);
   }
-  RETURN_IF_ERROR(store::AppendAuditEvent(db_, clock_, "site.fact_removed", "site",
-                                          Json{{"kind", kind}, {"key", key}, {"value", value}}));
+  RETURN_IF_ERROR(audit_.Append("site.fact_removed", "site",
+                                Json{{"kind", kind}, {"key", key}, {"value", value}}));
   return tx.Commit();
 }
 
 Result<std::vector<std::array<std::string, 3>>> MudStore::ListFacts() {
   std::lock_guard lock(mutex_);
   ASSIGN_OR_RETURN(
-      auto query, db_.Prepare("SELECT kind, key, value FROM site_facts ORDER BY kind, key, value"));
+      auto query,
+      db_->Prepare("SELECT kind, key, value FROM site_facts ORDER BY kind, key, value"));
   std::vector<std::array<std::string, 3>> facts;
   for (;;) {
     ASSIGN_OR_RETURN(bool row, query.Step());
@@ -511,8 +514,8 @@ Result<SiteFacts> MudStore::LoadSiteFacts() {
 
 Result<std::optional<DnsRecord>> MudStore::FindDnsRecord(const std::string& name) {
   std::lock_guard lock(mutex_);
-  ASSIGN_OR_RETURN(auto query, db_.Prepare("SELECT addresses, resolved_at, expires_at"
-                                           " FROM dns_records WHERE name=?"));
+  ASSIGN_OR_RETURN(auto query, db_->Prepare("SELECT addresses, resolved_at, expires_at"
+                                            " FROM dns_records WHERE name=?"));
   query.BindAll(name);
   ASSIGN_OR_RETURN(bool found, query.Step());
   if (!found) {
@@ -524,10 +527,10 @@ Result<std::optional<DnsRecord>> MudStore::FindDnsRecord(const std::string& name
 Status MudStore::StoreDnsRecord(const std::string& name, const DnsRecord& record) {
   std::lock_guard lock(mutex_);
   ASSIGN_OR_RETURN(auto upsert,
-                   db_.Prepare("INSERT INTO dns_records(name, addresses, resolved_at, expires_at)"
-                               " VALUES (?,?,?,?) ON CONFLICT(name) DO UPDATE SET"
-                               " addresses=excluded.addresses, resolved_at=excluded.resolved_at,"
-                               " expires_at=excluded.expires_at"));
+                   db_->Prepare("INSERT INTO dns_records(name, addresses, resolved_at, expires_at)"
+                                " VALUES (?,?,?,?) ON CONFLICT(name) DO UPDATE SET"
+                                " addresses=excluded.addresses, resolved_at=excluded.resolved_at,"
+                                " expires_at=excluded.expires_at"));
   upsert.BindAll(name, JoinWords(record.addresses), record.resolved_at, record.expires_at);
   return upsert.Run();
 }
@@ -535,7 +538,7 @@ Status MudStore::StoreDnsRecord(const std::string& name, const DnsRecord& record
 Result<std::optional<AppliedPolicy>> MudStore::FindAppliedPolicy() {
   std::lock_guard lock(mutex_);
   ASSIGN_OR_RETURN(auto query,
-                   db_.Prepare("SELECT ruleset, sha256, applied_at FROM applied_policy"));
+                   db_->Prepare("SELECT ruleset, sha256, applied_at FROM applied_policy"));
   ASSIGN_OR_RETURN(bool found, query.Step());
   if (!found) {
     return std::optional<AppliedPolicy>();
@@ -545,17 +548,17 @@ Result<std::optional<AppliedPolicy>> MudStore::FindAppliedPolicy() {
 
 Status MudStore::RecordApplied(const AppliedPolicy& policy, const Json& summary) {
   std::lock_guard lock(mutex_);
-  ASSIGN_OR_RETURN(auto tx, store::Transaction::Begin(db_));
+  ASSIGN_OR_RETURN(auto tx, store::Transaction::Begin(*db_));
   ASSIGN_OR_RETURN(auto upsert,
-                   db_.Prepare("INSERT INTO applied_policy(id, ruleset, sha256, applied_at)"
-                               " VALUES (1,?,?,?) ON CONFLICT(id) DO UPDATE SET"
-                               " ruleset=excluded.ruleset, sha256=excluded.sha256,"
-                               " applied_at=excluded.applied_at"));
+                   db_->Prepare("INSERT INTO applied_policy(id, ruleset, sha256, applied_at)"
+                                " VALUES (1,?,?,?) ON CONFLICT(id) DO UPDATE SET"
+                                " ruleset=excluded.ruleset, sha256=excluded.sha256,"
+                                " applied_at=excluded.applied_at"));
   upsert.BindAll(policy.ruleset, policy.sha256, policy.applied_at);
   RETURN_IF_ERROR(upsert.Run());
   Json detail = summary;
   detail["sha256"] = policy.sha256;
-  RETURN_IF_ERROR(store::AppendAuditEvent(db_, clock_, "policy.applied", "site", detail));
+  RETURN_IF_ERROR(audit_.Append("policy.applied", "site", detail));
   return tx.Commit();
 }
 

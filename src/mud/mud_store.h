@@ -12,7 +12,7 @@
 #include "common/json.h"
 #include "crypto/certificate.h"
 #include "mud/compiler.h"
-#include "store/sqlite.h"
+#include "store/audit_log.h"
 
 namespace concierge::mud {
 
@@ -69,7 +69,11 @@ inline constexpr std::string_view kFactDnsServer = "dns-server";
 // Changes append audit events in the same transaction. Thread-safe.
 class MudStore {
  public:
+  // Open opens the SQLite database at path, creating it if need be, and migrates it.
   static Result<std::unique_ptr<MudStore>> Open(const std::filesystem::path& path,
+                                                const Clock& clock);
+  // Open migrates a database of any backend and keeps it.
+  static Result<std::unique_ptr<MudStore>> Open(std::unique_ptr<store::Database> db,
                                                 const Clock& clock);
 
   // AssignUrl sets a device's MUD URL from a source; a weaker source never replaces a stronger
@@ -117,7 +121,8 @@ class MudStore {
   Status RecordApplied(const AppliedPolicy& policy, const Json& summary);
 
  private:
-  MudStore(store::Database db, const Clock& clock) : db_(std::move(db)), clock_(clock) {}
+  MudStore(std::unique_ptr<store::Database> db, const Clock& clock)
+      : db_(std::move(db)), clock_(clock), audit_(*db_, clock) {}
 
   Result<std::optional<MudDevice>> QueryDevice(std::string_view where, const std::string& key);
   Status UpsertDevice(const MudDevice& device);
@@ -126,8 +131,9 @@ class MudStore {
   Status TakeAddress(const std::string& device, const std::string& address, Json& detail);
 
   std::mutex mutex_;
-  store::Database db_;
+  std::unique_ptr<store::Database> db_;
   const Clock& clock_;
+  store::AuditChain audit_;
 };
 
 }  // namespace concierge::mud

@@ -20,7 +20,7 @@ Result<DeviceRecord> SiteStore::ActiveDevice(int64_t device_id) {
 Status SiteStore::RecordExport(int64_t device_id, const std::string& registrar_url,
                                const Bytes& chain, const std::string& new_owner) {
   std::lock_guard lock(mutex_);
-  ASSIGN_OR_RETURN(auto tx, store::Transaction::Begin(db_));
+  ASSIGN_OR_RETURN(auto tx, store::Transaction::Begin(*db_));
   ASSIGN_OR_RETURN(DeviceRecord device, ActiveDevice(device_id));
   if (!device.HoldsLdevid()) {
     return MakeError(ErrorCode::kFailedPrecondition,
@@ -28,43 +28,41 @@ Status SiteStore::RecordExport(int64_t device_id, const std::string& registrar_u
                          ", not enrolled: it has no credentials to move with");
   }
   ASSIGN_OR_RETURN(auto upsert,
-                   db_.Prepare("INSERT INTO departures(device_id, kind, registrar_url, chain, at) "
-                               "VALUES (?,?,?,?,?) ON CONFLICT(device_id) DO UPDATE SET "
-                               "registrar_url = excluded.registrar_url, chain = excluded.chain, "
-                               "at = excluded.at"));
+                   db_->Prepare("INSERT INTO departures(device_id, kind, registrar_url, chain, at) "
+                                "VALUES (?,?,?,?,?) ON CONFLICT(device_id) DO UPDATE SET "
+                                "registrar_url = excluded.registrar_url, chain = excluded.chain, "
+                                "at = excluded.at"));
   RETURN_IF_ERROR(
       upsert
           .BindAll(device_id, kDepartureLeaving, registrar_url, chain, ToUnixSeconds(clock_.Now()))
           .Run());
-  RETURN_IF_ERROR(
-      store::AppendAuditEvent(db_, clock_, "transfer.exported", store::DeviceSubject(device.serial),
-                              Json{{"serial", device.serial},
-                                   {"new_owner", new_owner},
-                                   {"registrar", registrar_url},
-                                   {"chain_sha256", HexEncode(crypto::Sha256(chain))}}));
+  RETURN_IF_ERROR(audit_.Append("transfer.exported", store::DeviceSubject(device.serial),
+                                Json{{"serial", device.serial},
+                                     {"new_owner", new_owner},
+                                     {"registrar", registrar_url},
+                                     {"chain_sha256", HexEncode(crypto::Sha256(chain))}}));
   return tx.Commit();
 }
 
 Status SiteStore::RecordRetiring(int64_t device_id) {
   std::lock_guard lock(mutex_);
-  ASSIGN_OR_RETURN(auto tx, store::Transaction::Begin(db_));
+  ASSIGN_OR_RETURN(auto tx, store::Transaction::Begin(*db_));
   ASSIGN_OR_RETURN(DeviceRecord device, ActiveDevice(device_id));
   ASSIGN_OR_RETURN(auto upsert,
-                   db_.Prepare("INSERT INTO departures(device_id, kind, registrar_url, chain, at) "
-                               "VALUES (?,?,'',x'',?) ON CONFLICT(device_id) DO UPDATE SET "
-                               "kind = excluded.kind, registrar_url = '', chain = x'', "
-                               "at = excluded.at"));
+                   db_->Prepare("INSERT INTO departures(device_id, kind, registrar_url, chain, at) "
+                                "VALUES (?,?,'',x'',?) ON CONFLICT(device_id) DO UPDATE SET "
+                                "kind = excluded.kind, registrar_url = '', chain = x'', "
+                                "at = excluded.at"));
   RETURN_IF_ERROR(upsert.BindAll(device_id, kDepartureRetiring, ToUnixSeconds(clock_.Now())).Run());
-  RETURN_IF_ERROR(store::AppendAuditEvent(db_, clock_, "device.retiring",
-                                          store::DeviceSubject(device.serial),
-                                          Json{{"serial", device.serial}}));
+  RETURN_IF_ERROR(audit_.Append("device.retiring", store::DeviceSubject(device.serial),
+                                Json{{"serial", device.serial}}));
   return tx.Commit();
 }
 
 Result<std::optional<Departure>> SiteStore::FindDeparture(int64_t device_id) {
   std::lock_guard lock(mutex_);
-  ASSIGN_OR_RETURN(auto query, db_.Prepare("SELECT kind, registrar_url, chain, at FROM departures "
-                                           "WHERE device_id = ?"));
+  ASSIGN_OR_RETURN(auto query, db_->Prepare("SELECT kind, registrar_url, chain, at FROM departures "
+                                            "WHERE device_id = ?"));
   query.BindAll(device_id);
   ASSIGN_OR_RETURN(bool row, query.Step());
   if (!row) {
@@ -79,20 +77,20 @@ Status SiteStore::RecordDeparture(int64_t device_id, std::string_view kind,
     return MakeError(ErrorCode::kInvalidArgument, "a device cannot depart as " + std::string(kind));
   }
   std::lock_guard lock(mutex_);
-  ASSIGN_OR_RETURN(auto tx, store::Transaction::Begin(db_));
+  ASSIGN_OR_RETURN(auto tx, store::Transaction::Begin(*db_));
   ASSIGN_OR_RETURN(DeviceRecord device, ActiveDevice(device_id));
   int64_t now = ToUnixSeconds(clock_.Now());
-  ASSIGN_OR_RETURN(auto upsert, db_.Prepare("INSERT INTO departures(device_id, kind, at) "
-                                            "VALUES (?,?,?) ON CONFLICT(device_id) DO UPDATE SET "
-                                            "kind = excluded.kind, at = excluded.at"));
+  ASSIGN_OR_RETURN(auto upsert, db_->Prepare("INSERT INTO departures(device_id, kind, at) "
+                                             "VALUES (?,?,?) ON CONFLICT(device_id) DO UPDATE SET "
+                                             "kind = excluded.kind, at = excluded.at"));
   RETURN_IF_ERROR(upsert.BindAll(device_id, kind, now).Run());
   ASSIGN_OR_RETURN(auto revoke,
-                   db_.Prepare("INSERT OR IGNORE INTO revocations(serial, revoked_at) "
-                               "SELECT serial, ? FROM certificates WHERE device_id = ?"));
+                   db_->Prepare("INSERT OR IGNORE INTO revocations(serial, revoked_at) "
+                                "SELECT serial, ? FROM certificates WHERE device_id = ?"));
   RETURN_IF_ERROR(revoke.BindAll(now, device_id).Run());
-  ASSIGN_OR_RETURN(auto revoked, db_.Prepare("SELECT c.serial FROM certificates c JOIN "
-                                             "revocations r ON r.serial = c.serial "
-                                             "WHERE c.device_id = ? ORDER BY c.issued_at"));
+  ASSIGN_OR_RETURN(auto revoked, db_->Prepare("SELECT c.serial FROM certificates c JOIN "
+                                              "revocations r ON r.serial = c.serial "
+                                              "WHERE c.device_id = ? ORDER BY c.issued_at"));
   revoked.BindAll(device_id);
   Json serials = Json::array();
   while (true) {
@@ -102,16 +100,16 @@ Status SiteStore::RecordDeparture(int64_t device_id, std::string_view kind,
     }
     serials.push_back(revoked.Text(0));
   }
-  RETURN_IF_ERROR(store::AppendAuditEvent(
-      db_, clock_, "device." + std::string(kind), store::DeviceSubject(device.serial),
-      Json{{"serial", device.serial}, {"reason", reason}, {"revoked", serials}}));
+  RETURN_IF_ERROR(
+      audit_.Append("device." + std::string(kind), store::DeviceSubject(device.serial),
+                    Json{{"serial", device.serial}, {"reason", reason}, {"revoked", serials}}));
   return tx.Commit();
 }
 
 Result<std::vector<Revocation>> SiteStore::ListRevocations() {
   std::lock_guard lock(mutex_);
   ASSIGN_OR_RETURN(auto query,
-                   db_.Prepare("SELECT serial, revoked_at FROM revocations ORDER BY serial"));
+                   db_->Prepare("SELECT serial, revoked_at FROM revocations ORDER BY serial"));
   std::vector<Revocation> list;
   while (true) {
     ASSIGN_OR_RETURN(bool row, query.Step());
@@ -124,7 +122,7 @@ Result<std::vector<Revocation>> SiteStore::ListRevocations() {
 
 Result<bool> SiteStore::IsRevoked(const std::string& serial_hex) {
   std::lock_guard lock(mutex_);
-  ASSIGN_OR_RETURN(auto query, db_.Prepare("SELECT 1 FROM revocations WHERE serial = ?"));
+  ASSIGN_OR_RETURN(auto query, db_->Prepare("SELECT 1 FROM revocations WHERE serial = ?"));
   query.BindAll(serial_hex);
   return query.Step();
 }
@@ -132,16 +130,16 @@ Result<bool> SiteStore::IsRevoked(const std::string& serial_hex) {
 Status SiteStore::RecordEvent(std::string_view kind, const std::string& subject,
                               const Json& detail) {
   std::lock_guard lock(mutex_);
-  ASSIGN_OR_RETURN(auto tx, store::Transaction::Begin(db_));
-  RETURN_IF_ERROR(store::AppendAuditEvent(db_, clock_, kind, subject, detail));
+  ASSIGN_OR_RETURN(auto tx, store::Transaction::Begin(*db_));
+  RETURN_IF_ERROR(audit_.Append(kind, subject, detail));
   return tx.Commit();
 }
 
 Result<int64_t> SiteStore::NextCrlNumber() {
   std::lock_guard lock(mutex_);
-  ASSIGN_OR_RETURN(auto insert, db_.Prepare("INSERT INTO crl_numbers(issued_at) VALUES (?)"));
-  RETURN_IF_ERROR(insert.BindAll(ToUnixSeconds(clock_.Now())).Run());
-  return db_.LastInsertRowId();
+  ASSIGN_OR_RETURN(auto insert,
+                   db_->Prepare("INSERT INTO crl_numbers(issued_at) VALUES (?) RETURNING number"));
+  return insert.BindAll(ToUnixSeconds(clock_.Now())).RunReturningId();
 }
 
 }  // namespace concierge::registrar

@@ -3,6 +3,7 @@
 #include <array>
 
 #include "store/audit_log.h"
+#include "store/sqlite_database.h"
 
 namespace concierge::registrar {
 namespace {
@@ -175,46 +176,52 @@ std::string ApprovalName(Approval approval) {
 Result<int64_t> SiteStore::MakersVersion() {
   std::lock_guard lock(mutex_);
   // Makers are only ever added, so the newest id identifies the set.
-  ASSIGN_OR_RETURN(auto query, db_.Prepare("SELECT coalesce(max(id), 0) FROM makers"));
+  ASSIGN_OR_RETURN(auto query, db_->Prepare("SELECT coalesce(max(id), 0) FROM makers"));
   ASSIGN_OR_RETURN(bool row, query.Step());
   return row ? query.Int(0) : 0;
 }
 
 Result<std::unique_ptr<SiteStore>> SiteStore::Open(const std::filesystem::path& path,
                                                    const Clock& clock) {
-  ASSIGN_OR_RETURN(store::Database db, store::Database::Open(path, /*create=*/true));
-  RETURN_IF_ERROR_CTX(db.Migrate(kMigrations), path.string());
+  ASSIGN_OR_RETURN(auto db, store::OpenSqliteDatabase(path, /*create=*/true));
+  ASSIGN_OR_RETURN_CTX(auto store, Open(std::move(db), clock), path.string());
+  return store;
+}
+
+Result<std::unique_ptr<SiteStore>> SiteStore::Open(std::unique_ptr<store::Database> db,
+                                                   const Clock& clock) {
+  RETURN_IF_ERROR(store::Migrate(*db, kMigrations));
   return std::unique_ptr<SiteStore>(new SiteStore(std::move(db), clock));
 }
 
 Result<int64_t> SiteStore::AddTrustedMaker(const std::string& name, const crypto::Certificate& ca,
                                            Approval approval) {
   std::lock_guard lock(mutex_);
-  ASSIGN_OR_RETURN(auto tx, store::Transaction::Begin(db_));
-  ASSIGN_OR_RETURN(auto insert, db_.Prepare("INSERT INTO makers(name, ca_der, approval, added_at)"
-                                            " VALUES (?,?,?,?)"));
+  ASSIGN_OR_RETURN(auto tx, store::Transaction::Begin(*db_));
+  ASSIGN_OR_RETURN(auto insert, db_->Prepare("INSERT INTO makers(name, ca_der, approval, added_at)"
+                                             " VALUES (?,?,?,?) RETURNING id"));
   insert.BindAll(name, ca.Der(), ApprovalName(approval), ToUnixSeconds(clock_.Now()));
-  if (auto status = insert.Run(); !status) {
-    if (status.error().code() == ErrorCode::kAlreadyExists) {
+  auto inserted = insert.RunReturningId();
+  if (!inserted) {
+    if (inserted.error().code() == ErrorCode::kAlreadyExists) {
       return MakeError(ErrorCode::kAlreadyExists,
                        "maker CA \"" + ca.SubjectText() + "\" is already trusted");
     }
-    return std::unexpected(status.error());
+    return std::unexpected(inserted.error());
   }
-  int64_t id = db_.LastInsertRowId();
-  RETURN_IF_ERROR(
-      store::AppendAuditEvent(db_, clock_, "maker.trusted", "maker:" + std::to_string(id),
-                              Json{{"name", name},
-                                   {"ca_subject", ca.SubjectText()},
-                                   {"approval", ApprovalName(approval)},
-                                   {"ca_sha256", HexEncode(crypto::Sha256(ca.Der()))}}));
+  int64_t id = *inserted;
+  RETURN_IF_ERROR(audit_.Append("maker.trusted", "maker:" + std::to_string(id),
+                                Json{{"name", name},
+                                     {"ca_subject", ca.SubjectText()},
+                                     {"approval", ApprovalName(approval)},
+                                     {"ca_sha256", HexEncode(crypto::Sha256(ca.Der()))}}));
   RETURN_IF_ERROR(tx.Commit());
   return id;
 }
 
 Result<std::vector<TrustedMaker>> SiteStore::ListMakers() {
   std::lock_guard lock(mutex_);
-  ASSIGN_OR_RETURN(auto query, db_.Prepare("SELECT id, name, ca_der, approval FROM makers"));
+  ASSIGN_OR_RETURN(auto query, db_->Prepare("SELECT id, name, ca_der, approval FROM makers"));
   std::vector<TrustedMaker> makers;
   while (true) {
     ASSIGN_OR_RETURN(bool row, query.Step());
@@ -229,7 +236,7 @@ Result<std::vector<TrustedMaker>> SiteStore::ListMakers() {
 
 Result<std::optional<DeviceRecord>> SiteStore::QueryOneDevice(std::string_view where, int64_t key,
                                                               std::string_view text_key) {
-  ASSIGN_OR_RETURN(auto query, db_.Prepare(std::string(kDeviceColumns) + std::string(where)));
+  ASSIGN_OR_RETURN(auto query, db_->Prepare(std::string(kDeviceColumns) + std::string(where)));
   if (!text_key.empty()) {
     query.BindAll(key, text_key);
   } else {
@@ -245,26 +252,25 @@ Result<std::optional<DeviceRecord>> SiteStore::QueryOneDevice(std::string_view w
 Result<int64_t> SiteStore::InsertDevice(const SeenDevice& seen, std::string_view state) {
   int64_t now = ToUnixSeconds(clock_.Now());
   ASSIGN_OR_RETURN(auto insert,
-                   db_.Prepare("INSERT INTO devices(maker_id, serial, idevid_der, masa_url, "
-                               "mud_url, state, created_at, updated_at) VALUES (?,?,?,?,?,?,?,?)"));
-  RETURN_IF_ERROR(insert
-                      .BindAll(seen.maker_id, seen.serial, seen.idevid_der, seen.masa_url,
-                               seen.mud_url, state, now, now)
-                      .Run());
-  int64_t id = db_.LastInsertRowId();
-  RETURN_IF_ERROR(store::AppendAuditEvent(db_, clock_, "device.seen",
-                                          store::DeviceSubject(seen.serial),
-                                          Json{{"serial", seen.serial},
-                                               {"maker_id", seen.maker_id},
-                                               {"state", state},
-                                               {"masa_url", seen.masa_url},
-                                               {"mud_url", seen.mud_url}}));
+                   db_->Prepare("INSERT INTO devices(maker_id, serial, idevid_der, masa_url, "
+                                "mud_url, state, created_at, updated_at) VALUES (?,?,?,?,?,?,?,?)"
+                                " RETURNING id"));
+  ASSIGN_OR_RETURN(int64_t id, insert
+                                   .BindAll(seen.maker_id, seen.serial, seen.idevid_der,
+                                            seen.masa_url, seen.mud_url, state, now, now)
+                                   .RunReturningId());
+  RETURN_IF_ERROR(audit_.Append("device.seen", store::DeviceSubject(seen.serial),
+                                Json{{"serial", seen.serial},
+                                     {"maker_id", seen.maker_id},
+                                     {"state", state},
+                                     {"masa_url", seen.masa_url},
+                                     {"mud_url", seen.mud_url}}));
   return id;
 }
 
 Result<DeviceRecord> SiteStore::AddPendingDevice(const SeenDevice& seen) {
   std::lock_guard lock(mutex_);
-  ASSIGN_OR_RETURN(auto tx, store::Transaction::Begin(db_));
+  ASSIGN_OR_RETURN(auto tx, store::Transaction::Begin(*db_));
   ASSIGN_OR_RETURN(auto existing, QueryOneDevice(" WHERE d.maker_id = ? AND d.serial = ?",
                                                  seen.maker_id, seen.serial));
   if (existing) {
@@ -281,13 +287,13 @@ Result<DeviceRecord> SiteStore::AddPendingDevice(const SeenDevice& seen) {
 
 Status SiteStore::SetState(int64_t device_id, std::string_view state) {
   ASSIGN_OR_RETURN(auto update,
-                   db_.Prepare("UPDATE devices SET state = ?, updated_at = ? WHERE id = ?"));
+                   db_->Prepare("UPDATE devices SET state = ?, updated_at = ? WHERE id = ?"));
   return update.BindAll(state, ToUnixSeconds(clock_.Now()), device_id).Run();
 }
 
 Status SiteStore::ApproveDevice(int64_t device_id) {
   std::lock_guard lock(mutex_);
-  ASSIGN_OR_RETURN(auto tx, store::Transaction::Begin(db_));
+  ASSIGN_OR_RETURN(auto tx, store::Transaction::Begin(*db_));
   ASSIGN_OR_RETURN(auto device, QueryOneDevice(" WHERE d.id = ?", device_id, ""));
   if (!device) {
     return MakeError(ErrorCode::kNotFound, "no device with id " + std::to_string(device_id));
@@ -297,17 +303,16 @@ Status SiteStore::ApproveDevice(int64_t device_id) {
                                                          " is " + device->state + ", not pending");
   }
   RETURN_IF_ERROR(SetState(device_id, kStateApproved));
-  RETURN_IF_ERROR(store::AppendAuditEvent(db_, clock_, "device.approved",
-                                          store::DeviceSubject(device->serial),
-                                          Json{{"serial", device->serial}}));
+  RETURN_IF_ERROR(audit_.Append("device.approved", store::DeviceSubject(device->serial),
+                                Json{{"serial", device->serial}}));
   return tx.Commit();
 }
 
 Result<bool> SiteStore::PledgeNonceUsed(int64_t maker_id, const std::string& serial,
                                         const Bytes& nonce) {
   std::lock_guard lock(mutex_);
-  ASSIGN_OR_RETURN(auto query, db_.Prepare("SELECT 1 FROM pledge_nonces WHERE maker_id = ? AND "
-                                           "serial = ? AND nonce = ?"));
+  ASSIGN_OR_RETURN(auto query, db_->Prepare("SELECT 1 FROM pledge_nonces WHERE maker_id = ? AND "
+                                            "serial = ? AND nonce = ?"));
   query.BindAll(maker_id, serial, nonce);
   return query.Step();
 }
@@ -315,9 +320,9 @@ Result<bool> SiteStore::PledgeNonceUsed(int64_t maker_id, const std::string& ser
 Status SiteStore::RecordVoucher(const SeenDevice& seen, const Bytes& voucher_cms,
                                 const Bytes& nonce) {
   std::lock_guard lock(mutex_);
-  ASSIGN_OR_RETURN(auto tx, store::Transaction::Begin(db_));
-  ASSIGN_OR_RETURN(auto nonce_insert, db_.Prepare("INSERT INTO pledge_nonces(maker_id, serial, "
-                                                  "nonce) VALUES (?,?,?)"));
+  ASSIGN_OR_RETURN(auto tx, store::Transaction::Begin(*db_));
+  ASSIGN_OR_RETURN(auto nonce_insert, db_->Prepare("INSERT INTO pledge_nonces(maker_id, serial, "
+                                                   "nonce) VALUES (?,?,?)"));
   if (auto status = nonce_insert.BindAll(seen.maker_id, seen.serial, nonce).Run(); !status) {
     if (status.error().code() == ErrorCode::kAlreadyExists) {
       return MakeError(ErrorCode::kSecurity,
@@ -333,44 +338,43 @@ Status SiteStore::RecordVoucher(const SeenDevice& seen, const Bytes& voucher_cms
   } else {
     ASSIGN_OR_RETURN(device_id, InsertDevice(seen, kStateApproved));
   }
-  ASSIGN_OR_RETURN(auto insert, db_.Prepare("INSERT INTO vouchers(device_id, voucher_cms, nonce,"
-                                            " received_at) VALUES (?,?,?,?)"));
+  ASSIGN_OR_RETURN(auto insert, db_->Prepare("INSERT INTO vouchers(device_id, voucher_cms, nonce,"
+                                             " received_at) VALUES (?,?,?,?)"));
   RETURN_IF_ERROR(insert.BindAll(device_id, voucher_cms, nonce, ToUnixSeconds(clock_.Now())).Run());
   RETURN_IF_ERROR(SetState(device_id, kStateVouchered));
-  ASSIGN_OR_RETURN(auto returned, db_.Prepare("DELETE FROM departures WHERE device_id = ?"));
+  ASSIGN_OR_RETURN(auto returned, db_->Prepare("DELETE FROM departures WHERE device_id = ?"));
   RETURN_IF_ERROR(returned.BindAll(device_id).Run());
-  RETURN_IF_ERROR(
-      store::AppendAuditEvent(db_, clock_, "voucher.received", store::DeviceSubject(seen.serial),
-                              Json{{"nonce", Base64Encode(nonce)},
-                                   {"voucher_sha256", HexEncode(crypto::Sha256(voucher_cms))}}));
+  RETURN_IF_ERROR(audit_.Append("voucher.received", store::DeviceSubject(seen.serial),
+                                Json{{"nonce", Base64Encode(nonce)},
+                                     {"voucher_sha256", HexEncode(crypto::Sha256(voucher_cms))}}));
   return tx.Commit();
 }
 
 Status SiteStore::RecordCertificate(int64_t device_id, const crypto::Certificate& certificate,
                                     std::string_view kind, const std::string& address) {
   std::lock_guard lock(mutex_);
-  ASSIGN_OR_RETURN(auto tx, store::Transaction::Begin(db_));
+  ASSIGN_OR_RETURN(auto tx, store::Transaction::Begin(*db_));
   int64_t now = ToUnixSeconds(clock_.Now());
   ASSIGN_OR_RETURN(Json unconfirmed, RevokeCertificates(device_id, "confirmed_at = 0", now, ""));
-  ASSIGN_OR_RETURN(auto insert, db_.Prepare("INSERT INTO certificates(serial, device_id, kind, "
-                                            "der, not_after, issued_at) VALUES (?,?,?,?,?,?)"));
+  ASSIGN_OR_RETURN(auto insert, db_->Prepare("INSERT INTO certificates(serial, device_id, kind, "
+                                             "der, not_after, issued_at) VALUES (?,?,?,?,?,?)"));
   RETURN_IF_ERROR(insert
                       .BindAll(certificate.SerialHex(), device_id, kind, certificate.Der(),
                                ToUnixSeconds(certificate.NotAfter()), now)
                       .Run());
   RETURN_IF_ERROR(SetState(device_id, kStateEnrolled));
   if (!address.empty()) {
-    ASSIGN_OR_RETURN(auto update, db_.Prepare("UPDATE devices SET address=? WHERE id=?"));
+    ASSIGN_OR_RETURN(auto update, db_->Prepare("UPDATE devices SET address=? WHERE id=?"));
     RETURN_IF_ERROR(update.BindAll(address, device_id).Run());
   }
   ASSIGN_OR_RETURN(std::string subject, DeviceSubjectOf(device_id));
-  RETURN_IF_ERROR(store::AppendAuditEvent(db_, clock_, "certificate.issued", subject,
-                                          Json{{"kind", kind},
-                                               {"serial", certificate.SerialHex()},
-                                               {"subject", certificate.SubjectText()},
-                                               {"not_after", FormatRfc3339(certificate.NotAfter())},
-                                               {"address", address},
-                                               {"revoked_unconfirmed", unconfirmed}}));
+  RETURN_IF_ERROR(audit_.Append("certificate.issued", subject,
+                                Json{{"kind", kind},
+                                     {"serial", certificate.SerialHex()},
+                                     {"subject", certificate.SubjectText()},
+                                     {"not_after", FormatRfc3339(certificate.NotAfter())},
+                                     {"address", address},
+                                     {"revoked_unconfirmed", unconfirmed}}));
   return tx.Commit();
 }
 
@@ -378,8 +382,8 @@ Result<Json> SiteStore::RevokeCertificates(int64_t device_id, std::string_view c
                                            int64_t now, const std::string& except) {
   std::string which = "device_id = ? AND serial != ? AND " + std::string(condition) +
                       " AND serial NOT IN (SELECT serial FROM revocations)";
-  ASSIGN_OR_RETURN(auto select, db_.Prepare("SELECT serial FROM certificates WHERE " + which +
-                                            " ORDER BY rowid"));
+  ASSIGN_OR_RETURN(auto select, db_->Prepare("SELECT serial FROM certificates WHERE " + which +
+                                             " ORDER BY rowid"));
   select.BindAll(device_id, except);
   Json serials = Json::array();
   while (true) {
@@ -391,9 +395,9 @@ Result<Json> SiteStore::RevokeCertificates(int64_t device_id, std::string_view c
   }
   if (!serials.empty()) {
     ASSIGN_OR_RETURN(auto revoke,
-                     db_.Prepare("INSERT INTO revocations(serial, revoked_at) SELECT serial, ? "
-                                 "FROM certificates WHERE " +
-                                 which));
+                     db_->Prepare("INSERT INTO revocations(serial, revoked_at) SELECT serial, ? "
+                                  "FROM certificates WHERE " +
+                                  which));
     RETURN_IF_ERROR(revoke.BindAll(now, device_id, except).Run());
   }
   return serials;
@@ -404,8 +408,8 @@ Status SiteStore::ConfirmCertificate(const std::string& serial_hex, std::string_
   int64_t device_id = 0;
   int64_t rowid = 0;
   {
-    ASSIGN_OR_RETURN(auto query, db_.Prepare("SELECT device_id, confirmed_at, rowid "
-                                             "FROM certificates WHERE serial = ?"));
+    ASSIGN_OR_RETURN(auto query, db_->Prepare("SELECT device_id, confirmed_at, rowid "
+                                              "FROM certificates WHERE serial = ?"));
     query.BindAll(serial_hex);
     ASSIGN_OR_RETURN(bool found, query.Step());
     if (!found) {
@@ -417,20 +421,20 @@ Status SiteStore::ConfirmCertificate(const std::string& serial_hex, std::string_
     device_id = query.Int(0);
     rowid = query.Int(2);
   }
-  ASSIGN_OR_RETURN(auto tx, store::Transaction::Begin(db_));
+  ASSIGN_OR_RETURN(auto tx, store::Transaction::Begin(*db_));
   int64_t now = ToUnixSeconds(clock_.Now());
-  ASSIGN_OR_RETURN(auto confirm, db_.Prepare("UPDATE certificates SET confirmed_at = ? "
-                                             "WHERE serial = ? AND confirmed_at = 0"));
+  ASSIGN_OR_RETURN(auto confirm, db_->Prepare("UPDATE certificates SET confirmed_at = ? "
+                                              "WHERE serial = ? AND confirmed_at = 0"));
   RETURN_IF_ERROR(confirm.BindAll(now, serial_hex).Run());
-  if (db_.Changes() == 0) {
+  if (db_->Changes() == 0) {
     return OkStatus();  // confirmed meanwhile by another request
   }
   ASSIGN_OR_RETURN(
       Json superseded,
       RevokeCertificates(device_id, "rowid < " + std::to_string(rowid), now, serial_hex));
   ASSIGN_OR_RETURN(std::string subject, DeviceSubjectOf(device_id));
-  RETURN_IF_ERROR(store::AppendAuditEvent(
-      db_, clock_, "certificate.confirmed", subject,
+  RETURN_IF_ERROR(audit_.Append(
+      "certificate.confirmed", subject,
       Json{{"serial", serial_hex}, {"how", how}, {"revoked_superseded", superseded}}));
   return tx.Commit();
 }
@@ -438,19 +442,19 @@ Status SiteStore::ConfirmCertificate(const std::string& serial_hex, std::string_
 Status SiteStore::RecordTelemetry(int64_t device_id, std::string_view kind, bool status,
                                   const std::string& reason) {
   std::lock_guard lock(mutex_);
-  ASSIGN_OR_RETURN(auto tx, store::Transaction::Begin(db_));
-  ASSIGN_OR_RETURN(auto insert, db_.Prepare("INSERT INTO telemetry(device_id, kind, status, "
-                                            "reason, at) VALUES (?,?,?,?,?)"));
+  ASSIGN_OR_RETURN(auto tx, store::Transaction::Begin(*db_));
+  ASSIGN_OR_RETURN(auto insert, db_->Prepare("INSERT INTO telemetry(device_id, kind, status, "
+                                             "reason, at) VALUES (?,?,?,?,?)"));
   RETURN_IF_ERROR(
       insert.BindAll(device_id, kind, status, reason, ToUnixSeconds(clock_.Now())).Run());
   ASSIGN_OR_RETURN(std::string subject, DeviceSubjectOf(device_id));
-  RETURN_IF_ERROR(store::AppendAuditEvent(db_, clock_, "telemetry." + std::string(kind), subject,
-                                          Json{{"status", status}, {"reason", reason}}));
+  RETURN_IF_ERROR(audit_.Append("telemetry." + std::string(kind), subject,
+                                Json{{"status", status}, {"reason", reason}}));
   return tx.Commit();
 }
 
 Result<std::string> SiteStore::DeviceSubjectOf(int64_t device_id) {
-  ASSIGN_OR_RETURN(auto query, db_.Prepare("SELECT serial FROM devices WHERE id = ?"));
+  ASSIGN_OR_RETURN(auto query, db_->Prepare("SELECT serial FROM devices WHERE id = ?"));
   query.BindAll(device_id);
   ASSIGN_OR_RETURN(bool found, query.Step());
   if (!found) {
@@ -468,7 +472,7 @@ Result<std::optional<DeviceRecord>> SiteStore::FindDevice(int64_t maker_id,
 Result<std::optional<DeviceRecord>> SiteStore::FindDeviceByCertificate(
     const std::string& serial_hex) {
   std::lock_guard lock(mutex_);
-  ASSIGN_OR_RETURN(auto query, db_.Prepare("SELECT device_id FROM certificates WHERE serial = ?"));
+  ASSIGN_OR_RETURN(auto query, db_->Prepare("SELECT device_id FROM certificates WHERE serial = ?"));
   query.BindAll(serial_hex);
   ASSIGN_OR_RETURN(bool row, query.Step());
   if (!row) {
@@ -479,7 +483,7 @@ Result<std::optional<DeviceRecord>> SiteStore::FindDeviceByCertificate(
 
 Result<std::vector<DeviceRecord>> SiteStore::ListDevices() {
   std::lock_guard lock(mutex_);
-  ASSIGN_OR_RETURN(auto query, db_.Prepare(std::string(kDeviceColumns) + " ORDER BY d.id"));
+  ASSIGN_OR_RETURN(auto query, db_->Prepare(std::string(kDeviceColumns) + " ORDER BY d.id"));
   std::vector<DeviceRecord> devices;
   while (true) {
     ASSIGN_OR_RETURN(bool row, query.Step());

@@ -1,6 +1,7 @@
 #pragma once
 
 #include <filesystem>
+#include <memory>
 #include <mutex>
 #include <optional>
 #include <string>
@@ -10,7 +11,7 @@
 #include "common/json.h"
 #include "crypto/certificate.h"
 #include "ownership/delegation.h"
-#include "store/sqlite.h"
+#include "store/audit_log.h"
 
 namespace concierge::registrar {
 
@@ -91,12 +92,16 @@ struct SeenDevice {
   std::string mud_url;
 };
 
-// SiteStore is the site's SQLite state: trusted makers, devices, vouchers, certificates,
+// SiteStore is the site's state: trusted makers, devices, vouchers, certificates,
 // telemetry, and the audit chain. Each method is one transaction that appends the audit
 // events describing it. Thread-safe.
 class SiteStore {
  public:
+  // Open opens the SQLite database at path, creating it if need be, and migrates it.
   static Result<std::unique_ptr<SiteStore>> Open(const std::filesystem::path& path,
+                                                 const Clock& clock);
+  // Open migrates a database of any backend and keeps it.
+  static Result<std::unique_ptr<SiteStore>> Open(std::unique_ptr<store::Database> db,
                                                  const Clock& clock);
 
   Result<int64_t> AddTrustedMaker(const std::string& name, const crypto::Certificate& ca,
@@ -160,10 +165,11 @@ class SiteStore {
   // NextCrlNumber counts the CRLs this site issued (RFC 5280 §5.2.3: monotonically increasing).
   Result<int64_t> NextCrlNumber();
 
-  store::Database& database() { return db_; }
+  store::Database& database() { return *db_; }
 
  private:
-  SiteStore(store::Database db, const Clock& clock) : db_(std::move(db)), clock_(clock) {}
+  SiteStore(std::unique_ptr<store::Database> db, const Clock& clock)
+      : db_(std::move(db)), clock_(clock), audit_(*db_, clock) {}
 
   Result<std::optional<DeviceRecord>> QueryOneDevice(std::string_view where, int64_t key,
                                                      std::string_view text_key);
@@ -179,8 +185,9 @@ class SiteStore {
                                   const std::string& except);
 
   std::mutex mutex_;
-  store::Database db_;
+  std::unique_ptr<store::Database> db_;
   const Clock& clock_;
+  store::AuditChain audit_;
 };
 
 }  // namespace concierge::registrar

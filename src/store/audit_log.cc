@@ -82,15 +82,15 @@ Result<AuditRecord> AuditRecordFromJson(std::string_view text) {
   return record;
 }
 
-Status AppendAuditEvent(Database& db, const Clock& clock, std::string_view kind,
-                        std::string_view subject, const Json& detail) {
+Status AuditChain::Append(std::string_view kind, std::string_view subject, const Json& detail) {
+  Database& db = db_;
   AuditRecord record;
   ASSIGN_OR_RETURN(auto last,
                    db.Prepare("SELECT seq, hash FROM audit_events ORDER BY seq DESC LIMIT 1"));
   ASSIGN_OR_RETURN(bool has_last, last.Step());
   record.seq = has_last ? last.Int(0) + 1 : 1;
   record.prev_hash = has_last ? last.Blob(1) : Bytes(kHashSize, 0);
-  record.at = ToUnixSeconds(clock.Now());
+  record.at = ToUnixSeconds(clock_.Now());
   record.kind = kind;
   record.subject = subject;
   record.detail = detail.dump();

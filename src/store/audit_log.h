@@ -5,7 +5,7 @@
 
 #include "common/clock.h"
 #include "common/json.h"
-#include "store/sqlite.h"
+#include "store/database.h"
 
 namespace concierge::store {
 
@@ -45,10 +45,28 @@ Status VerifyAuditChain(const std::vector<AuditRecord>& records);
 Json AuditRecordToJson(const AuditRecord& record);
 Result<AuditRecord> AuditRecordFromJson(std::string_view text);
 
-// AppendAuditEvent adds one event. Call it inside the Transaction that makes the change it
-// describes, so the change and its record commit or vanish together.
-Status AppendAuditEvent(Database& db, const Clock& clock, std::string_view kind,
-                        std::string_view subject, const Json& detail);
+// AuditSink takes the record of each change a store makes. Call Append inside the Transaction
+// that makes the change it describes, so the change and its record commit or vanish together.
+class AuditSink {
+ public:
+  virtual ~AuditSink() = default;
+
+  virtual Status Append(std::string_view kind, std::string_view subject, const Json& detail) = 0;
+};
+
+// AuditChain keeps the audit events in the audit_events table of the store's own database, as
+// one hash chain. The write transaction serialises appends, so the chain has no fork or gap
+// with several writers on one database.
+class AuditChain final : public AuditSink {
+ public:
+  AuditChain(Database& db, const Clock& clock) : db_(db), clock_(clock) {}
+
+  Status Append(std::string_view kind, std::string_view subject, const Json& detail) override;
+
+ private:
+  Database& db_;
+  const Clock& clock_;
+};
 
 // DeviceSubject is the one form every audit event about a device takes, whichever part of the
 // site records it (registrar, MUD manager, exposure analyzer): "device:" and the device's name,

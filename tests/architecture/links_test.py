@@ -6,6 +6,9 @@ and checks, for each protocol module: that no library in its transitive link clo
 transport (HTTP, TLS, sockets, DNS, the event loop); and that no archive in that closure calls
 a socket, TLS or resolver function (its undefined symbols, from `nm`). A transport library is
 checked the same way and must fail, so the check itself is known to bite.
+
+The storage seam is checked the same way: only the store's backend libraries call a database
+client library, so every store speaks to its database through store/database.h.
 """
 import re
 import subprocess
@@ -23,6 +26,9 @@ FORBIDDEN_SYMBOL = re.compile(
     r"^(socket|connect|bind|listen|accept4?|send|sendto|sendmsg|recv|recvfrom|recvmsg|"
     r"getaddrinfo|gethostbyname\w*|__res_\w+|res_n?query|SSL_\w+|TLS_\w+|DTLS_\w+|"
     r"coap_\w+)$")
+# Libraries that may call a database client; every other one reaches its store through the seam.
+STORE_BACKENDS = ["concierge_store_sqlite"]
+DATABASE_SYMBOL = re.compile(r"^(sqlite3_\w+|PQ\w+)$")
 
 
 def read_graph(path):
@@ -86,7 +92,26 @@ def main():
             failed = True
         else:
             print(f"{transport} (a transport, refused as expected): {by_link[0]}; {by_symbol[0]}")
+    failed = check_storage_seam(graph) or failed
     return 1 if failed else 0
+
+
+def check_storage_seam(graph):
+    failed = False
+    for name, (archive, _) in sorted(graph.items()):
+        calls = sorted(s for s in undefined_symbols(archive) if DATABASE_SYMBOL.match(s))
+        if name in STORE_BACKENDS:
+            if not calls:
+                print(f"FAIL: the check does not see {name} call its database library")
+                failed = True
+            else:
+                print(f"{name} (a store backend, allowed): calls {', '.join(calls[:3])}")
+        elif calls:
+            print(f"FAIL: {name} calls {', '.join(calls[:5])} past the storage seam")
+            failed = True
+    if not failed:
+        print("storage seam: no library but the store backends calls a database client")
+    return failed
 
 
 if __name__ == "__main__":

@@ -16,6 +16,7 @@
 #include "mud/mud_parser.h"
 #include "mud/network.h"
 #include "store/audit_log.h"
+#include "store/sqlite_database.h"
 
 namespace concierge::mud {
 namespace {
@@ -127,9 +128,9 @@ class MudManagerTest : public ::testing::Test {
   }
 
   size_t AuditCount(std::string_view kind) {
-    auto db = store::Database::Open(dir_.path() / "site.db", false).value();
+    auto db = store::OpenSqliteDatabase(dir_.path() / "site.db", false).value();
     size_t count = 0;
-    auto records = store::ReadAuditEvents(db).value();
+    auto records = store::ReadAuditEvents(*db).value();
     for (const auto& record : records) {
       count += record.kind == kind ? 1 : 0;
     }
@@ -325,8 +326,8 @@ TEST_F(MudManagerTest, AnAddressBelongsToOneDevice) {
   EXPECT_EQ(Device(*name).addresses, std::vector<std::string>{"10.0.0.21"});
   ASSERT_TRUE(store_->SetAddresses("plug-1", {"10.0.0.21", "2001:db8::21"}));
   EXPECT_TRUE(Device(*name).addresses.empty());
-  auto db = store::Database::Open(dir_.path() / "site.db", false).value();
-  auto events = store::ReadAuditEvents(db, "device:plug-1").value();
+  auto db = store::OpenSqliteDatabase(dir_.path() / "site.db", false).value();
+  auto events = store::ReadAuditEvents(*db, "device:plug-1").value();
   ASSERT_FALSE(events.empty());
   EXPECT_THAT(events.back().detail, HasSubstr("taken_from"));
 }

@@ -5,6 +5,7 @@
 
 #include "common/simulated_clock.h"
 #include "store/audit_log.h"
+#include "store/sqlite_database.h"
 
 namespace concierge::store {
 namespace {
@@ -13,27 +14,28 @@ using ::testing::HasSubstr;
 
 class AuditLogTest : public ::testing::Test {
  protected:
-  AuditLogTest() : db_(Database::Open(":memory:", true).value()) {
+  AuditLogTest() : db_(OpenSqliteDatabase(":memory:", true).value()), chain_(*db_, clock_) {
     std::array<std::string_view, 1> migrations{kAuditSchema};
-    EXPECT_TRUE(db_.Migrate(migrations));
+    EXPECT_TRUE(Migrate(*db_, migrations));
     for (int i = 0; i < 5; ++i) {
-      EXPECT_TRUE(AppendAuditEvent(db_, clock_, "thing.changed", "device:" + std::to_string(i % 2),
-                                   Json{{"i", i}}));
+      EXPECT_TRUE(
+          chain_.Append("thing.changed", "device:" + std::to_string(i % 2), Json{{"i", i}}));
       clock_.Advance(std::chrono::seconds(1));
     }
   }
 
-  std::vector<AuditRecord> Records() { return ReadAuditEvents(db_).value(); }
+  std::vector<AuditRecord> Records() { return ReadAuditEvents(*db_).value(); }
 
   SimulatedClock clock_;
-  Database db_;
+  std::unique_ptr<Database> db_;
+  AuditChain chain_;
 };
 
 TEST_F(AuditLogTest, ChainVerifies) {
   auto records = Records();
   ASSERT_EQ(records.size(), 5u);
   EXPECT_TRUE(VerifyAuditChain(records));
-  EXPECT_EQ(ReadAuditEvents(db_, "device:1").value().size(), 2u);
+  EXPECT_EQ(ReadAuditEvents(*db_, "device:1").value().size(), 2u);
 }
 
 TEST_F(AuditLogTest, AnyChangeBreaksTheChainWhereItHappened) {
@@ -54,7 +56,7 @@ TEST_F(AuditLogTest, AnyChangeBreaksTheChainWhereItHappened) {
 }
 
 TEST_F(AuditLogTest, EditedDatabaseRowIsDetected) {
-  ASSERT_TRUE(db_.Exec("UPDATE audit_events SET subject = 'device:9' WHERE seq = 4"));
+  ASSERT_TRUE(db_->Exec("UPDATE audit_events SET subject = 'device:9' WHERE seq = 4"));
   EXPECT_FALSE(VerifyAuditChain(Records()));
 }
 
@@ -69,7 +71,8 @@ TEST_F(AuditLogTest, JsonFormRoundTrips) {
 }
 
 TEST(DatabaseTest, TransactionRollsBackUnlessCommitted) {
-  auto db = Database::Open(":memory:", true).value();
+  auto db_ptr = OpenSqliteDatabase(":memory:", true).value();
+  Database& db = *db_ptr;
   ASSERT_TRUE(db.Exec("CREATE TABLE t (x INTEGER PRIMARY KEY)"));
   {
     auto tx = Transaction::Begin(db).value();
@@ -85,7 +88,8 @@ TEST(DatabaseTest, TransactionRollsBackUnlessCommitted) {
 }
 
 TEST(DatabaseTest, AStatementRunsAgainWithNewValues) {
-  auto db = Database::Open(":memory:", true).value();
+  auto db_ptr = OpenSqliteDatabase(":memory:", true).value();
+  Database& db = *db_ptr;
   ASSERT_TRUE(db.Exec("CREATE TABLE t (x INTEGER PRIMARY KEY)"));
   auto insert = db.Prepare("INSERT INTO t VALUES (?)").value();
   for (int64_t x : {1, 2, 3}) {
@@ -97,10 +101,11 @@ TEST(DatabaseTest, AStatementRunsAgainWithNewValues) {
 }
 
 TEST(DatabaseTest, RefusesASchemaNewerThanTheProgram) {
-  auto db = Database::Open(":memory:", true).value();
+  auto db_ptr = OpenSqliteDatabase(":memory:", true).value();
+  Database& db = *db_ptr;
   ASSERT_TRUE(db.Exec("PRAGMA user_version=7"));
   std::array<std::string_view, 1> migrations{kAuditSchema};
-  auto status = db.Migrate(migrations);
+  auto status = Migrate(db, migrations);
   ASSERT_FALSE(status);
   EXPECT_EQ(status.error().code(), ErrorCode::kFailedPrecondition);
 }

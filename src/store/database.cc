@@ -1,0 +1,100 @@
+#include "store/database.h"
+
+namespace concierge::store {
+
+Status Statement::Run() {
+  while (true) {
+    ASSIGN_OR_RETURN(bool row, Step());
+    if (!row) {
+      // Reset so the statement can be bound and run again; binding a finished statement
+      // fails silently and the next step would reuse the old values.
+      backend_->Reset();
+      return OkStatus();
+    }
+  }
+}
+
+Result<int64_t> Statement::RunReturningId() {
+  ASSIGN_OR_RETURN(bool row, Step());
+  if (!row) {
+    return MakeError(ErrorCode::kInternal, "an INSERT … RETURNING id returned no row");
+  }
+  int64_t id = Int(0);
+  RETURN_IF_ERROR(Run());
+  return id;
+}
+
+Result<Transaction> Transaction::Begin(Database& db) {
+  RETURN_IF_ERROR(db.BeginWrite());
+  return Transaction(&db);
+}
+
+Transaction::~Transaction() {
+  if (db_ != nullptr) {
+    (void)db_->Rollback();
+  }
+}
+
+Status Transaction::Commit() {
+  Database* db = db_;
+  db_ = nullptr;
+  if (auto status = db->Commit(); !status) {
+    (void)db->Rollback();
+    return status;
+  }
+  return OkStatus();
+}
+
+Status Migrate(Database& db, std::span<const std::string_view> migrations) {
+  ASSIGN_OR_RETURN(int64_t version, db.SchemaVersion());
+  if (version > static_cast<int64_t>(migrations.size())) {
+    return MakeError(ErrorCode::kFailedPrecondition, "database schema version " +
+                                                         std::to_string(version) +
+                                                         " is newer than this program knows (" +
+                                                         std::to_string(migrations.size()) + ")");
+  }
+  for (auto i = static_cast<size_t>(version); i < migrations.size(); ++i) {
+    ASSIGN_OR_RETURN(auto tx, Transaction::Begin(db));
+    RETURN_IF_ERROR_CTX(db.Exec(migrations[i]), "migration " + std::to_string(i + 1));
+    RETURN_IF_ERROR(db.SetSchemaVersion(static_cast<int64_t>(i + 1)));
+    RETURN_IF_ERROR(tx.Commit());
+  }
+  return OkStatus();
+}
+
+Status MigrateComponent(Database& db, std::string_view component,
+                        std::span<const std::string_view> migrations) {
+  RETURN_IF_ERROR(
+      db.Exec("CREATE TABLE IF NOT EXISTS schema_versions("
+              "component TEXT PRIMARY KEY, version INTEGER NOT NULL)"));
+  for (;;) {
+    ASSIGN_OR_RETURN(auto tx, Transaction::Begin(db));
+    int64_t version = 0;
+    {
+      ASSIGN_OR_RETURN(auto query,
+                       db.Prepare("SELECT version FROM schema_versions WHERE component=?"));
+      query.BindAll(component);
+      ASSIGN_OR_RETURN(bool has_row, query.Step());
+      version = has_row ? query.Int(0) : 0;
+    }
+    if (version > static_cast<int64_t>(migrations.size())) {
+      return MakeError(ErrorCode::kFailedPrecondition, std::string(component) + " schema version " +
+                                                           std::to_string(version) +
+                                                           " is newer than this program knows (" +
+                                                           std::to_string(migrations.size()) + ")");
+    }
+    if (version == static_cast<int64_t>(migrations.size())) {
+      return OkStatus();
+    }
+    RETURN_IF_ERROR_CTX(db.Exec(migrations[static_cast<size_t>(version)]),
+                        std::string(component) + " migration " + std::to_string(version + 1));
+    ASSIGN_OR_RETURN(auto bump, db.Prepare("INSERT INTO schema_versions(component, version)"
+                                           " VALUES (?,?) ON CONFLICT(component)"
+                                           " DO UPDATE SET version=excluded.version"));
+    bump.BindAll(component, version + 1);
+    RETURN_IF_ERROR(bump.Run());
+    RETURN_IF_ERROR(tx.Commit());
+  }
+}
+
+}  // namespace concierge::store
