@@ -1,4 +1,3 @@
-#include <algorithm>
 #include <iostream>
 #include <memory>
 #include <tuple>
@@ -72,16 +71,9 @@ Status Import(const OwnershipArgs& args, const Output& output) {
 
 Status ShowChain(const OwnershipArgs& args, const Output& output) {
   ASSIGN_OR_RETURN(auto controller, OpenSite(args.dir));
-  ASSIGN_OR_RETURN(auto devices, controller->store().ListDevices());
-  auto device = std::find_if(devices.begin(), devices.end(),
-                             [&](const auto& d) { return d.serial == args.serial; });
-  if (device == devices.end()) {
-    return MakeError(ErrorCode::kNotFound, "no device " + args.serial + " on this site");
-  }
-  ASSIGN_OR_RETURN(Bytes bytes, controller->masa().FetchChain(device->masa_url, args.serial));
-  ASSIGN_OR_RETURN(auto chain, ownership::OwnershipChain::Decode(
-                                   bytes, {.masa_key = {}, .masa_is_maker = true}));
-  ASSIGN_OR_RETURN(Bytes own, controller->ownership().OwnerKey());
+  ASSIGN_OR_RETURN(site::DeviceOwnership owned, controller->OwnershipOf(args.serial));
+  const ownership::OwnershipChain& chain = owned.chain;
+  const Bytes& own = owned.site_key;
   Json entries = Json::array();
   std::string text = args.serial + " (maker " + chain.header().maker + ", " +
                      KeyName(chain.header().maker_key) + ")\n";
@@ -98,7 +90,7 @@ Status ShowChain(const OwnershipArgs& args, const Output& output) {
             std::string(ownership::EntryKindName(entry.kind)) + "  " +
             FormatRfc3339(FromUnixMillis(entry.issued_at)) + "  -> " + to + "\n";
   }
-  bool ours = chain.OwnedBy(own);
+  bool ours = owned.OwnedByThisSite();
   text += ours ? "owned by this site" : "not owned by this site";
   output.Print(Json{{"serial", args.serial}, {"entries", entries}, {"owned_by_this_site", ours}},
                text);

@@ -1,4 +1,3 @@
-#include <algorithm>
 #include <iomanip>
 #include <iostream>
 #include <memory>
@@ -15,8 +14,6 @@
 
 namespace concierge::app {
 namespace {
-
-using registrar::SiteStore;
 
 struct SiteArgs {
   std::string dir;
@@ -48,19 +45,15 @@ Status TrustMaker(const SiteArgs& args, const Output& output) {
   if (args.approval != "auto" && args.approval != "manual") {
     return MakeError(ErrorCode::kInvalidArgument, "--approval must be auto or manual");
   }
-  SystemClock clock;
-  ASSIGN_OR_RETURN(auto site, registrar::LoadSiteDirectory(args.dir));
   ASSIGN_OR_RETURN(std::string pem, ReadFile(args.ca));
   ASSIGN_OR_RETURN_CTX(auto ca, crypto::Certificate::FromPem(pem), args.ca);
-  if (!ca.IsCa()) {
-    return MakeError(ErrorCode::kInvalidArgument, args.ca + " is not a CA certificate");
-  }
   std::string name = args.name.empty() ? ca.SubjectCommonName() : args.name;
-  ASSIGN_OR_RETURN(auto store, SiteStore::Open(site.DatabasePath(), clock));
-  ASSIGN_OR_RETURN(int64_t id,
-                   store->AddTrustedMaker(name, ca,
-                                          args.approval == "auto" ? registrar::Approval::kAuto
-                                                                  : registrar::Approval::kManual));
+  ASSIGN_OR_RETURN(auto site, OpenSite(args.dir));
+  ASSIGN_OR_RETURN_CTX(int64_t id,
+                       site->TrustMaker(name, ca,
+                                        args.approval == "auto" ? registrar::Approval::kAuto
+                                                                : registrar::Approval::kManual),
+                       args.ca);
   output.Print(Json{{"maker_id", id}, {"name", name}, {"approval", args.approval}},
                "trusting maker \"" + name + "\" (id " + std::to_string(id) + ", approval " +
                    args.approval + ")");
@@ -100,10 +93,8 @@ Json DeviceJson(const registrar::DeviceRecord& d) {
 }
 
 Status ListDevices(const SiteArgs& args, const Output& output) {
-  SystemClock clock;
-  ASSIGN_OR_RETURN(auto site, registrar::LoadSiteDirectory(args.dir));
-  ASSIGN_OR_RETURN(auto store, SiteStore::Open(site.DatabasePath(), clock));
-  ASSIGN_OR_RETURN(auto devices, store->ListDevices());
+  ASSIGN_OR_RETURN(auto site, OpenSite(args.dir));
+  ASSIGN_OR_RETURN(auto devices, site->Devices(args.state));
   Json list = Json::array();
   std::ostringstream text;
   text << std::left << std::setw(5) << "ID" << std::setw(22) << "SERIAL" << std::setw(22) << "MAKER"
@@ -111,9 +102,6 @@ Status ListDevices(const SiteArgs& args, const Output& output) {
        << "ENROLL STATUS\n";
   size_t shown = 0;
   for (const auto& device : devices) {
-    if (!args.state.empty() && device.state != args.state) {
-      continue;
-    }
     ++shown;
     Json row = DeviceJson(device);
     list.push_back(row);
@@ -129,49 +117,27 @@ Status ListDevices(const SiteArgs& args, const Output& output) {
 }
 
 Status Approve(const SiteArgs& args, const Output& output) {
-  SystemClock clock;
-  ASSIGN_OR_RETURN(auto site, registrar::LoadSiteDirectory(args.dir));
-  ASSIGN_OR_RETURN(auto store, SiteStore::Open(site.DatabasePath(), clock));
-  RETURN_IF_ERROR(store->ApproveDevice(args.device_id));
+  ASSIGN_OR_RETURN(auto site, OpenSite(args.dir));
+  RETURN_IF_ERROR(site->ApproveDevice(args.device_id));
   output.Print(Json{{"approved", args.device_id}},
                "device " + std::to_string(args.device_id) + " approved");
   return OkStatus();
 }
 
 Status AuditVerify(const SiteArgs& args, const Output& output) {
-  SystemClock clock;
-  ASSIGN_OR_RETURN(auto site, registrar::LoadSiteDirectory(args.dir));
-  ASSIGN_OR_RETURN(auto store, SiteStore::Open(site.DatabasePath(), clock));
-  ASSIGN_OR_RETURN(auto records, store::ReadAuditEvents(store->database()));
-  RETURN_IF_ERROR(store::VerifyAuditChain(records));
-  std::string head = records.empty() ? "" : HexEncode(records.back().hash);
-  output.Print(Json{{"events", records.size()}, {"head", head}, {"intact", true}},
-               "audit chain intact: " + std::to_string(records.size()) + " events, head " +
+  ASSIGN_OR_RETURN(auto site, OpenSite(args.dir));
+  ASSIGN_OR_RETURN(site::AuditVerdict verdict, site->VerifyAudit());
+  std::string head = HexEncode(verdict.head);
+  output.Print(Json{{"events", verdict.events}, {"head", head}, {"intact", true}},
+               "audit chain intact: " + std::to_string(verdict.events) + " events, head " +
                    (head.empty() ? "(empty)" : head));
   return OkStatus();
 }
 
 Status AuditShow(const SiteArgs& args, const Output& output) {
-  SystemClock clock;
-  ASSIGN_OR_RETURN(auto site, registrar::LoadSiteDirectory(args.dir));
-  ASSIGN_OR_RETURN(auto store, SiteStore::Open(site.DatabasePath(), clock));
-  std::vector<store::AuditRecord> records;
-  if (args.device.empty()) {
-    ASSIGN_OR_RETURN(records, store::ReadAuditEvents(store->database()));
-  } else {
-    // A device is named by its serial in every event; an id from `devices list` finds it too.
-    // A name the registrar never saw (a device only seen on the network) is looked up as is.
-    ASSIGN_OR_RETURN(auto devices, store->ListDevices());
-    auto device = std::find_if(devices.begin(), devices.end(), [&](const auto& d) {
-      return d.serial == args.device || std::to_string(d.id) == args.device;
-    });
-    std::string name = device == devices.end() ? args.device : device->serial;
-    ASSIGN_OR_RETURN(records,
-                     store::ReadAuditEvents(store->database(), store::DeviceSubject(name)));
-    if (records.empty() && device == devices.end()) {
-      return MakeError(ErrorCode::kNotFound, "no device " + args.device + " on this site");
-    }
-  }
+  ASSIGN_OR_RETURN(auto site, OpenSite(args.dir));
+  ASSIGN_OR_RETURN(auto records,
+                   args.device.empty() ? site->AuditEvents() : site->DeviceAuditTrail(args.device));
   Json list = Json::array();
   std::string text;
   for (const auto& record : records) {

@@ -43,8 +43,7 @@ Status Grant(const TenantArgs& args, const Output& output) {
     ASSIGN_OR_RETURN_CTX(until, ParseRfc3339(args.until), "--until");
   }
   ASSIGN_OR_RETURN(int64_t id,
-                   controller->store().AddDelegation(args.name, tenant.key, args.devices,
-                                                     ToUnixSeconds(from), ToUnixSeconds(until)));
+                   controller->GrantTenant(args.name, tenant.key, args.devices, from, until));
   output.Print(Json{{"delegation", id},
                     {"tenant", args.name},
                     {"devices", args.devices},
@@ -58,21 +57,17 @@ Status Grant(const TenantArgs& args, const Output& output) {
 
 Status Revoke(const TenantArgs& args, const Output& output) {
   ASSIGN_OR_RETURN(auto controller, OpenSite(args.dir));
-  RETURN_IF_ERROR(controller->store().RevokeDelegation(args.id));
+  RETURN_IF_ERROR(controller->RevokeTenant(args.id));
   output.Print(Json{{"revoked", args.id}}, "delegation " + std::to_string(args.id) + " revoked");
   return OkStatus();
 }
 
 Status List(const TenantArgs& args, const Output& output) {
   ASSIGN_OR_RETURN(auto controller, OpenSite(args.dir));
-  ASSIGN_OR_RETURN(auto delegations, controller->store().ListDelegations());
-  int64_t now = ToUnixSeconds(controller->clock().Now());
+  ASSIGN_OR_RETURN(auto delegations, controller->Delegations());
   Json list = Json::array();
   std::string text;
-  for (const auto& delegation : delegations) {
-    std::string state = delegation.revoked_at != 0    ? "revoked"
-                        : now >= delegation.not_after ? "expired"
-                                                      : "in force";
+  for (const auto& [delegation, state] : delegations) {
     std::vector<std::string> devices(delegation.devices.begin(), delegation.devices.end());
     list.push_back({{"id", delegation.id},
                     {"tenant", delegation.tenant},

@@ -13,10 +13,12 @@
 #include "firewall/enforcer.h"
 #include "firewall/firewall.h"
 #include "mud/mud_manager.h"
+#include "ownership/chain.h"
 #include "registrar/registrar_service.h"
 #include "registrar/site_directory.h"
 #include "registrar/site_ownership.h"
 #include "registrar/site_store.h"
+#include "store/audit_log.h"
 
 namespace concierge::site {
 
@@ -41,6 +43,28 @@ struct SiteOptions {
   std::filesystem::path data_dir;
 };
 
+// AuditVerdict is the state of an intact audit chain: its length and the hash at its head.
+struct AuditVerdict {
+  size_t events = 0;
+  Bytes head;  // empty for an empty chain
+};
+
+// TenantDelegation is a delegation with its state at the site's clock: "in force", "expired"
+// or "revoked".
+struct TenantDelegation {
+  ownership::Delegation delegation;
+  std::string state;
+};
+
+// DeviceOwnership is a device's ownership chain as its MASA keeps it, and this site's owner key
+// to read it against.
+struct DeviceOwnership {
+  ownership::OwnershipChain chain;
+  Bytes site_key;  // SubjectPublicKeyInfo DER
+
+  bool OwnedByThisSite() const { return chain.OwnedBy(site_key); }
+};
+
 // Site is one site opened for work, wired once for every caller (the CLI, the site
 // controller, the lab and the tests): the site directory and store, the registrar and its MASA
 // client, the ownership desk, the MUD manager, the exposure analyzer's knowledge, and the use
@@ -63,6 +87,32 @@ class Site {
   registrar::RegistrarService& registrar() { return *registrar_; }
 
   registrar::SiteOwnership& ownership() { return *ownership_; }
+
+  // Makers and devices (use_cases.cc). TrustMaker lets a maker's devices join, at once
+  // or after an operator's approval; the certificate must be a CA's.
+  Result<int64_t> TrustMaker(const std::string& name, const crypto::Certificate& ca,
+                             registrar::Approval approval);
+  // Devices lists the devices the registrar knows, only those in state when it is not empty.
+  Result<std::vector<registrar::DeviceRecord>> Devices(std::string_view state = "");
+  Status ApproveDevice(int64_t device_id);
+
+  // The audit chain (use_cases.cc). DeviceAuditTrail takes a device's serial or its id
+  // from Devices, or the name of a device only seen on the network; NotFound when nothing
+  // about it was ever recorded.
+  Result<std::vector<store::AuditRecord>> AuditEvents();
+  Result<std::vector<store::AuditRecord>> DeviceAuditTrail(std::string_view device);
+  // VerifyAudit walks the whole chain; the error names the first broken record.
+  Result<AuditVerdict> VerifyAudit();
+
+  // Tenants (use_cases.cc): time-bound delegations of devices to a tenant's key.
+  Result<int64_t> GrantTenant(const std::string& tenant, const Bytes& tenant_key,
+                              const std::vector<std::string>& serials, SystemTime from,
+                              SystemTime until);
+  Status RevokeTenant(int64_t delegation_id);
+  Result<std::vector<TenantDelegation>> Delegations();
+
+  // OwnershipOf fetches the ownership chain of an enrolled device from its MASA (use_cases.cc).
+  Result<DeviceOwnership> OwnershipOf(const std::string& serial);
 
   // Mud opens the site's MUD state on first use (its store, fetcher, resolver and manager),
   // first taking in the MUD URLs of devices onboarded since it last looked.

@@ -1,4 +1,6 @@
 // The site runtime: one wiring of registrar, ownership and MUD state, as every caller opens it.
+#include <map>
+
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
@@ -55,6 +57,93 @@ TEST_F(SiteTest, ADeviceWhoseMudFileIsNotYetFetchedIsLeftUnmanaged) {
   ASSERT_TRUE(compiled) << compiled.error().ToString();
   ASSERT_EQ(compiled->unmanaged.size(), 1u);
   EXPECT_EQ(compiled->unmanaged[0].first, "LOCK-3");
+}
+
+TEST_F(SiteTest, TrustMakerTakesOnlyACaCertificate) {
+  auto leaf = MintWithMud("LOCK-4", kLockMud).idevid;
+  auto refused = site_.runtime->TrustMaker("Leaf", leaf, registrar::Approval::kAuto);
+  ASSERT_FALSE(refused);
+  EXPECT_EQ(refused.error().code(), ErrorCode::kInvalidArgument);
+  EXPECT_THAT(refused.error().message(), ::testing::HasSubstr("is not a CA certificate"));
+  auto again =
+      site_.runtime->TrustMaker("Acme", maker_.directory.masa.maker_ca, registrar::Approval::kAuto);
+  ASSERT_FALSE(again);
+  EXPECT_EQ(again.error().code(), ErrorCode::kAlreadyExists);
+}
+
+TEST_F(SiteTest, AManualMakersDeviceWaitsInThePendingListUntilApproved) {
+  auto& bolt = world_.AddMaker("Bolt");
+  ASSERT_TRUE(site_.runtime->TrustMaker("Bolt", bolt.directory.masa.maker_ca,
+                                        registrar::Approval::kManual));
+  ASSERT_TRUE(world_.MakePledge(world_.Mint(maker_, "LOCK-5"), site_).EnrollAndWait());
+  // The operator looks 7 s in, while the pledge waits out its Retry-After in simulated time.
+  world_.clock.After(std::chrono::seconds(7), [&] {
+    auto pending = site_.runtime->Devices("pending");
+    ASSERT_TRUE(pending) << pending.error().ToString();
+    ASSERT_EQ(pending->size(), 1u);
+    EXPECT_EQ((*pending)[0].serial, "DOOR-1");
+    EXPECT_EQ(site_.runtime->Devices().value().size(), 2u);
+    ASSERT_TRUE(site_.runtime->ApproveDevice((*pending)[0].id));
+    EXPECT_TRUE(site_.runtime->Devices("pending").value().empty());
+  });
+  auto result = world_.MakePledge(world_.Mint(bolt, "DOOR-1"), site_).EnrollAndWait();
+  ASSERT_TRUE(result) << result.error().ToString();
+  EXPECT_GT(result->pending_rounds, 0);
+  EXPECT_EQ(site_.runtime->Devices("enrolled").value().size(), 2u);
+}
+
+TEST_F(SiteTest, ADevicesAuditTrailIsFoundBySerialOrIdAndTheChainVerifies) {
+  ASSERT_TRUE(world_.MakePledge(MintWithMud("LOCK-6", kLockMud), site_).EnrollAndWait());
+  auto devices = site_.runtime->Devices().value();
+  ASSERT_EQ(devices.size(), 1u);
+  auto by_serial = site_.runtime->DeviceAuditTrail("LOCK-6");
+  ASSERT_TRUE(by_serial) << by_serial.error().ToString();
+  EXPECT_FALSE(by_serial->empty());
+  auto by_id = site_.runtime->DeviceAuditTrail(std::to_string(devices[0].id));
+  ASSERT_TRUE(by_id) << by_id.error().ToString();
+  EXPECT_EQ(by_id->size(), by_serial->size());
+  EXPECT_EQ(site_.runtime->DeviceAuditTrail("NOPE-1").error().code(), ErrorCode::kNotFound);
+
+  auto all = site_.runtime->AuditEvents().value();
+  auto verdict = site_.runtime->VerifyAudit();
+  ASSERT_TRUE(verdict) << verdict.error().ToString();
+  EXPECT_EQ(verdict->events, all.size());
+  EXPECT_EQ(verdict->head, all.back().hash);
+  ASSERT_TRUE(site_.runtime->store().database().Exec(
+      "UPDATE audit_events SET detail = '{}' WHERE seq = 2"));
+  auto broken = site_.runtime->VerifyAudit();
+  ASSERT_FALSE(broken);
+  EXPECT_THAT(broken.error().message(), ::testing::HasSubstr("audit record 2"));
+}
+
+TEST_F(SiteTest, DelegationsCarryTheirStateAtTheSitesClock) {
+  ASSERT_TRUE(world_.MakePledge(world_.Mint(maker_, "LOCK-7"), site_).EnrollAndWait());
+  auto key = crypto::PrivateKey::GenerateP256().value();
+  auto other = crypto::PrivateKey::GenerateP256().value();
+  SystemTime now = world_.clock.Now();
+  auto lapsing = site_.runtime->GrantTenant("Flat 1", key.PublicKeyDer().value(), {"LOCK-7"}, now,
+                                            now + std::chrono::hours(1));
+  ASSERT_TRUE(lapsing) << lapsing.error().ToString();
+  auto revoked = site_.runtime->GrantTenant("Flat 2", other.PublicKeyDer().value(), {"LOCK-7"}, now,
+                                            now + std::chrono::hours(48));
+  ASSERT_TRUE(revoked) << revoked.error().ToString();
+  ASSERT_TRUE(site_.runtime->RevokeTenant(*revoked));
+  EXPECT_FALSE(
+      site_.runtime->GrantTenant("Flat 3", other.PublicKeyDer().value(), {"LOCK-7"}, now, now));
+
+  auto states = [&] {
+    std::map<int64_t, std::string> by_id;
+    auto delegations = site_.runtime->Delegations().value();
+    for (const auto& [delegation, state] : delegations) {
+      by_id[delegation.id] = state;
+    }
+    return by_id;
+  };
+  EXPECT_EQ(states(),
+            (std::map<int64_t, std::string>{{*lapsing, "in force"}, {*revoked, "revoked"}}));
+  world_.clock.Advance(std::chrono::hours(1));
+  EXPECT_EQ(states(),
+            (std::map<int64_t, std::string>{{*lapsing, "expired"}, {*revoked, "revoked"}}));
 }
 
 }  // namespace
