@@ -10,6 +10,7 @@ checked the same way and must fail, so the check itself is known to bite.
 The storage seam is checked the same way: only the store's backend libraries call a database
 client library, so every store speaks to its database through store/database.h.
 """
+import functools
 import re
 import subprocess
 import sys
@@ -52,6 +53,7 @@ def closure(graph, target):
     return seen
 
 
+@functools.cache  # each archive is read once, however many closures it is in
 def undefined_symbols(archive):
     out = subprocess.run(["nm", "--undefined-only", "--format=just-symbols", archive],
                          check=True, capture_output=True, text=True).stdout
