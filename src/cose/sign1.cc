@@ -102,14 +102,7 @@ Result<Bytes> RawToDer(ByteSpan raw, size_t size) {
   }
   (void)r.release();  // owned by signature now
   (void)s.release();
-  unsigned char* der = nullptr;
-  int length = i2d_ECDSA_SIG(signature.get(), &der);
-  if (length <= 0) {
-    return std::unexpected(crypto::OpenSslError(ErrorCode::kInternal, "ECDSA signature"));
-  }
-  Bytes out(der, der + length);
-  OPENSSL_free(der);
-  return out;
+  return crypto::EncodeDer(i2d_ECDSA_SIG, signature.get(), "an ECDSA signature");
 }
 
 Result<Bytes> DerToRaw(ByteSpan der, size_t size) {

@@ -19,14 +19,13 @@ std::string NameEntry(const X509_NAME* name, int nid) {
     return "";
   }
   const ASN1_STRING* data = X509_NAME_ENTRY_get_data(X509_NAME_get_entry(name, index));
-  unsigned char* utf8 = nullptr;
-  int size = ASN1_STRING_to_UTF8(&utf8, data);
-  if (size < 0) {
+  unsigned char* raw = nullptr;
+  int size = ASN1_STRING_to_UTF8(&raw, data);
+  OpenSslMemory<unsigned char> utf8(raw);
+  if (size < 0 || utf8 == nullptr) {
     return "";
   }
-  std::string out(reinterpret_cast<char*>(utf8), static_cast<size_t>(size));
-  OPENSSL_free(utf8);
-  return out;
+  return std::string(reinterpret_cast<const char*>(utf8.get()), static_cast<size_t>(size));
 }
 
 SystemTime AsnTime(const ASN1_TIME* time) {
@@ -50,8 +49,9 @@ Certificate Certificate::Share(X509* x509) {
 
 void PushShared(STACK_OF(X509) * stack, const Certificate& cert) {
   X509_up_ref(cert.get());
-  if (sk_X509_push(stack, cert.get()) == 0) {
-    X509_free(cert.get());  // the stack did not take the reference
+  OpenSslPtr<X509> reference(cert.get());
+  if (sk_X509_push(stack, reference.get()) != 0) {
+    (void)reference.release();  // the stack holds it now
   }
 }
 
@@ -87,11 +87,8 @@ Result<std::vector<Certificate>> Certificate::FromPemChain(std::string_view pem)
 }
 
 Bytes Certificate::Der() const {
-  unsigned char* der = nullptr;
-  int size = i2d_X509(x509_.get(), &der);
-  Bytes out(der, der + std::max(size, 0));
-  OPENSSL_free(der);
-  return out;
+  // A parsed certificate keeps its encoding; only running out of memory fails here.
+  return EncodeDer(i2d_X509, x509_.get(), "a certificate").value_or(Bytes());
 }
 
 std::string Certificate::Pem() const {
@@ -120,9 +117,8 @@ std::string Certificate::SubjectCommonName() const {
 
 std::string Certificate::SerialHex() const {
   OpenSslPtr<BIGNUM> bn(ASN1_INTEGER_to_BN(X509_get0_serialNumber(get()), nullptr));
-  char* hex = BN_bn2hex(bn.get());
-  std::string out(hex);
-  OPENSSL_free(hex);
+  OpenSslMemory<char> hex(BN_bn2hex(bn.get()));
+  std::string out(hex != nullptr ? hex.get() : "");
   for (char& c : out) {
     c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
   }
@@ -165,11 +161,7 @@ Bytes Certificate::AuthorityKeyIdExtnValue() const {
     return {};
   }
   ASN1_OCTET_STRING* value = X509_EXTENSION_get_data(X509_get_ext(get(), index));
-  unsigned char* der = nullptr;
-  int size = i2d_ASN1_OCTET_STRING(value, &der);
-  Bytes out(der, der + std::max(size, 0));
-  OPENSSL_free(der);
-  return out;
+  return EncodeDer(i2d_ASN1_OCTET_STRING, value, "an authority key identifier").value_or(Bytes());
 }
 
 Bytes Certificate::SubjectKeyId() const {

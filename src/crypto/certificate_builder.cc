@@ -25,11 +25,9 @@ Status AddIa5Extension(X509* cert, const std::string& oid, const std::string& va
   OpenSslPtr<ASN1_OBJECT> object(OBJ_txt2obj(oid.c_str(), 1));
   OpenSslPtr<ASN1_STRING> ia5(ASN1_IA5STRING_new());
   ASN1_STRING_set(ia5.get(), value.data(), static_cast<int>(value.size()));
-  unsigned char* der = nullptr;
-  int size = i2d_ASN1_IA5STRING(ia5.get(), &der);
+  ASSIGN_OR_RETURN(Bytes der, EncodeDer(i2d_ASN1_IA5STRING, ia5.get(), "an IA5String"));
   OpenSslPtr<ASN1_OCTET_STRING> octets(ASN1_OCTET_STRING_new());
-  ASN1_OCTET_STRING_set(octets.get(), der, size);
-  OPENSSL_free(der);
+  ASN1_OCTET_STRING_set(octets.get(), der.data(), static_cast<int>(der.size()));
   OpenSslPtr<X509_EXTENSION> ext(
       X509_EXTENSION_create_by_OBJ(nullptr, object.get(), 0, octets.get()));
   if (!object || !ext || X509_add_ext(cert, ext.get(), -1) != 1) {
@@ -172,11 +170,7 @@ Result<Bytes> Csr::CreateDer(const PrivateKey& key, const NameSpec& subject) {
   if (X509_REQ_sign(req.get(), key.get(), EVP_sha256()) <= 0) {
     return std::unexpected(OpenSslError(ErrorCode::kInternal, "signing a PKCS#10 request"));
   }
-  unsigned char* der = nullptr;
-  int size = i2d_X509_REQ(req.get(), &der);
-  Bytes out(der, der + std::max(size, 0));
-  OPENSSL_free(der);
-  return out;
+  return EncodeDer(i2d_X509_REQ, req.get(), "a PKCS#10 request");
 }
 
 Status Csr::VerifySelfSignature() const {

@@ -22,13 +22,12 @@ Result<OpenSslPtr<CMS_ContentInfo>> ParseCms(ByteSpan der) {
 // CMS_verify has attached it. CMS_get0_signers hands back a stack that does not own its
 // certificates, so only the stack itself is freed.
 Result<Certificate> SignerCertificate(CMS_ContentInfo* cms) {
-  STACK_OF(X509)* signers = CMS_get0_signers(cms);
-  int count = signers != nullptr ? sk_X509_num(signers) : 0;
+  X509StackShell signers(CMS_get0_signers(cms));
+  int count = signers != nullptr ? sk_X509_num(signers.get()) : 0;
   std::optional<Certificate> signer;
   if (count == 1) {
-    signer = Certificate::Share(sk_X509_value(signers, 0));
+    signer = Certificate::Share(sk_X509_value(signers.get(), 0));
   }
-  sk_X509_free(signers);
   if (!signer) {
     return MakeError(ErrorCode::kSecurity, "CMS signer certificate not included");
   }
@@ -44,14 +43,7 @@ std::vector<Certificate> TakeCertificates(STACK_OF(X509) * certs) {
 }
 
 Result<Bytes> ToDer(CMS_ContentInfo* cms) {
-  unsigned char* der = nullptr;
-  int size = i2d_CMS_ContentInfo(cms, &der);
-  if (size <= 0) {
-    return std::unexpected(OpenSslError(ErrorCode::kInternal, "encoding CMS"));
-  }
-  Bytes out(der, der + size);
-  OPENSSL_free(der);
-  return out;
+  return EncodeDer(i2d_CMS_ContentInfo, cms, "CMS");
 }
 
 }  // namespace

@@ -11,11 +11,11 @@ namespace {
 
 Result<OpenSslPtr<ASN1_INTEGER>> SerialFromHex(const std::string& hex) {
   BIGNUM* raw = nullptr;
-  if (hex.empty() || BN_hex2bn(&raw, hex.c_str()) != static_cast<int>(hex.size())) {
-    BN_free(raw);
+  int digits = hex.empty() ? 0 : BN_hex2bn(&raw, hex.c_str());
+  OpenSslPtr<BIGNUM> number(raw);
+  if (digits != static_cast<int>(hex.size()) || number == nullptr) {
     return MakeError(ErrorCode::kInvalidArgument, "certificate serial " + hex + " is not hex");
   }
-  OpenSslPtr<BIGNUM> number(raw);
   OpenSslPtr<ASN1_INTEGER> serial(BN_to_ASN1_INTEGER(number.get(), nullptr));
   if (!serial) {
     return std::unexpected(OpenSslError(ErrorCode::kInternal, "CRL serial"));

@@ -88,14 +88,7 @@ Result<OpenSslPtr<EVP_PKEY>> PublicKeyFromDer(ByteSpan der) {
 }
 
 Result<Bytes> PublicKeyDer(EVP_PKEY* key) {
-  unsigned char* der = nullptr;
-  int size = i2d_PUBKEY(key, &der);
-  if (size <= 0) {
-    return std::unexpected(OpenSslError(ErrorCode::kInternal, "encoding a public key"));
-  }
-  Bytes out(der, der + size);
-  OPENSSL_free(der);
-  return out;
+  return EncodeDer(i2d_PUBKEY, key, "a public key");
 }
 
 Result<Bytes> PrivateKey::Sign(ByteSpan data) const {

@@ -1,6 +1,7 @@
 #pragma once
 
 #include <memory>
+#include <string>
 #include <string_view>
 
 #include <openssl/bio.h>
@@ -10,6 +11,7 @@
 #include <openssl/x509.h>
 #include <openssl/x509v3.h>
 
+#include "common/bytes.h"
 #include "common/error.h"
 
 namespace concierge::crypto {
@@ -59,6 +61,37 @@ using OpenSslPtr = std::unique_ptr<T, OpenSslDeleter<T>>;
 // OpenSslError drains OpenSSL's thread-local error queue into one Error, so a failure never
 // leaks into the next unrelated call's diagnostics.
 Error OpenSslError(ErrorCode code, std::string_view what);
+
+// X509StackShell owns a stack whose certificates it does not own (CMS_get0_signers): only the
+// stack is freed.
+struct X509StackShellDeleter {
+  void operator()(STACK_OF(X509) * p) const { sk_X509_free(p); }
+};
+
+using X509StackShell = std::unique_ptr<STACK_OF(X509), X509StackShellDeleter>;
+
+// OpenSslMemory owns memory OpenSSL allocated for its caller: i2d output, BN_bn2hex text,
+// ASN1_STRING_to_UTF8 text.
+struct OpenSslMemoryDeleter {
+  void operator()(void* p) const { OPENSSL_free(p); }
+};
+
+template <typename T>
+using OpenSslMemory = std::unique_ptr<T, OpenSslMemoryDeleter>;
+
+// EncodeDer runs one of OpenSSL's i2d functions into bytes; what names the object in the
+// error.
+template <typename T, typename Encoder>
+Result<Bytes> EncodeDer(Encoder i2d, T* object, std::string_view what) {
+  unsigned char* raw = nullptr;
+  int size = i2d(object, &raw);
+  OpenSslMemory<unsigned char> der(raw);
+  if (size <= 0 || der == nullptr) {
+    return std::unexpected(
+        OpenSslError(ErrorCode::kInternal, "encoding " + std::string(what) + " as DER"));
+  }
+  return Bytes(der.get(), der.get() + size);
+}
 
 // ClearOpenSslErrors drops whatever is queued (after an expected failure).
 void ClearOpenSslErrors();

@@ -16,6 +16,10 @@ struct StatementFinalizer {
   void operator()(sqlite3_stmt* stmt) const { sqlite3_finalize(stmt); }
 };
 
+struct SqliteFree {
+  void operator()(char* text) const { sqlite3_free(text); }
+};
+
 using StatementPtr = std::unique_ptr<sqlite3_stmt, StatementFinalizer>;
 
 std::unexpected<Error> SqliteError(sqlite3* db, std::string_view what) {
@@ -113,11 +117,12 @@ class SqliteDatabase final : public Database {
 
   Status Exec(std::string_view sql) override {
     std::string text(sql);
-    char* message = nullptr;
-    if (sqlite3_exec(db_.get(), text.c_str(), nullptr, nullptr, &message) != SQLITE_OK) {
-      std::string why = message != nullptr ? message : "unknown";
-      sqlite3_free(message);
-      return SqliteError(db_.get(), "sqlite exec (" + why + ")");
+    char* raw = nullptr;
+    int rc = sqlite3_exec(db_.get(), text.c_str(), nullptr, nullptr, &raw);
+    std::unique_ptr<char, SqliteFree> message(raw);
+    if (rc != SQLITE_OK) {
+      return SqliteError(db_.get(),
+                         "sqlite exec (" + std::string(message ? message.get() : "unknown") + ")");
     }
     return OkStatus();
   }
