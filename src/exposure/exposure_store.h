@@ -46,6 +46,9 @@ class ExposureStore {
   Result<TighteningSettings> LoadSettings();
   Status SaveSettings(const TighteningSettings& settings, const Json& detail);
 
+  // ListenToAudit tells listener of every audit event this store commits.
+  void ListenToAudit(store::AuditListener* listener) { audit_.Listen(listener); }
+
  private:
   ExposureStore(std::unique_ptr<store::Database> db, const Clock& clock)
       : db_(std::move(db)), audit_(*db_, clock) {}

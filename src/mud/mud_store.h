@@ -120,6 +120,9 @@ class MudStore {
   // RecordApplied stores the ruleset now in force; summary goes into the audit event.
   Status RecordApplied(const AppliedPolicy& policy, const Json& summary);
 
+  // ListenToAudit tells listener of every audit event this store commits.
+  void ListenToAudit(store::AuditListener* listener) { audit_.Listen(listener); }
+
  private:
   MudStore(std::unique_ptr<store::Database> db, const Clock& clock)
       : db_(std::move(db)), clock_(clock), audit_(*db_, clock) {}

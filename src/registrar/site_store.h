@@ -167,6 +167,9 @@ class SiteStore {
 
   store::Database& database() { return *db_; }
 
+  // ListenToAudit tells listener of every audit event this store commits.
+  void ListenToAudit(store::AuditListener* listener) { audit_.Listen(listener); }
+
  private:
   SiteStore(std::unique_ptr<store::Database> db, const Clock& clock)
       : db_(std::move(db)), clock_(clock), audit_(*db_, clock) {}

@@ -61,6 +61,7 @@ Result<std::unique_ptr<Site>> Site::Open(const std::filesystem::path& dir, const
   std::unique_ptr<Site> site(new Site(std::move(directory), network, clock, std::move(options)));
   ASSIGN_OR_RETURN(site->store_,
                    registrar::SiteStore::Open(site->directory_.DatabasePath(), clock));
+  site->store_->ListenToAudit(&site->events_);
   site->masa_ = network.masa(site->directory_, *site->store_);
   site->registrar_ = std::make_unique<registrar::RegistrarService>(
       *site->store_, *site->masa_, clock, random, site->directory_.identity,
@@ -75,6 +76,7 @@ Result<mud::MudManager*> Site::Mud() {
     return mud_.get();
   }
   ASSIGN_OR_RETURN(mud_store_, mud::MudStore::Open(directory_.DatabasePath(), clock_));
+  mud_store_->ListenToAudit(&events_);
   RETURN_IF_ERROR(SyncOnboarded());
   ASSIGN_OR_RETURN(std::vector<crypto::Certificate> anchors, mud_store_->AllSignerAnchors());
   anchors.insert(anchors.end(), options_.mud_tls_anchors.begin(), options_.mud_tls_anchors.end());
@@ -123,7 +125,9 @@ Status Site::SyncOnboarded() {
 }
 
 Result<std::unique_ptr<exposure::ExposureStore>> Site::OpenExposureStore() {
-  return exposure::ExposureStore::Open(directory_.DatabasePath(), clock_);
+  ASSIGN_OR_RETURN(auto store, exposure::ExposureStore::Open(directory_.DatabasePath(), clock_));
+  store->ListenToAudit(&events_);
+  return store;
 }
 
 Status Site::FillExposureModel(exposure::ExposureStore& store, const mud::Policy& policy,

@@ -18,6 +18,7 @@
 #include "registrar/site_directory.h"
 #include "registrar/site_ownership.h"
 #include "registrar/site_store.h"
+#include "site/event_feed.h"
 #include "store/audit_log.h"
 
 namespace concierge::site {
@@ -88,6 +89,9 @@ class Site {
 
   registrar::SiteOwnership& ownership() { return *ownership_; }
 
+  // Events hears every change this site's stores commit in this process, as audit records.
+  EventFeed& events() { return events_; }
+
   // Makers and devices (use_cases.cc). TrustMaker lets a maker's devices join, at once
   // or after an operator's approval; the certificate must be a CA's.
   Result<int64_t> TrustMaker(const std::string& name, const crypto::Certificate& ca,
@@ -127,7 +131,8 @@ class Site {
   // forgets the devices that left.
   Status SyncOnboarded();
 
-  // ExposureStore opens the exposure analyzer's knowledge in the site's database.
+  // ExposureStore opens the exposure analyzer's knowledge in the site's database; its changes
+  // reach events(), so it must not outlive the site.
   Result<std::unique_ptr<exposure::ExposureStore>> OpenExposureStore();
   // FillExposureModel builds the analyzer's view of the site over a compiled policy: threats,
   // advisories, devices, the site's hosts, and a stand-in for unmanaged devices.
@@ -148,6 +153,8 @@ class Site {
   Network network_;
   const Clock& clock_;
   SiteOptions options_;
+  // Before the stores, so it outlives them: they tell it of every commit.
+  EventFeed events_;
   std::unique_ptr<registrar::SiteStore> store_;
   std::shared_ptr<registrar::MasaClient> masa_;
   std::unique_ptr<registrar::RegistrarService> registrar_;

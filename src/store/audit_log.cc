@@ -100,7 +100,12 @@ Status AuditChain::Append(std::string_view kind, std::string_view subject, const
                               "prev_hash, hash) VALUES (?,?,?,?,?,?,?)"));
   insert.BindAll(record.seq, record.at, record.kind, record.subject, record.detail,
                  record.prev_hash, record.hash);
-  return insert.Run();
+  RETURN_IF_ERROR(insert.Run());
+  if (listener_ != nullptr) {
+    db.AfterCommit(
+        [listener = listener_, record = std::move(record)] { listener->Recorded(record); });
+  }
+  return OkStatus();
 }
 
 Result<std::vector<AuditRecord>> ReadAuditEvents(Database& db, std::string_view subject) {

@@ -54,6 +54,17 @@ class AuditSink {
   virtual Status Append(std::string_view kind, std::string_view subject, const Json& detail) = 0;
 };
 
+// AuditListener hears of each audit event once the change it records has committed: the site's
+// live events (a device enrolled, an approval needed, a policy applied) come from here. Called
+// on the thread that committed, with the recording store's lock still held: hand the record on,
+// never call back into that store. Records of one transaction come in sequence order.
+class AuditListener {
+ public:
+  virtual ~AuditListener() = default;
+
+  virtual void Recorded(const AuditRecord& record) = 0;
+};
+
 // AuditChain keeps the audit events in the audit_events table of the store's own database, as
 // one hash chain. The write transaction serialises appends, so the chain has no fork or gap
 // with several writers on one database.
@@ -63,9 +74,14 @@ class AuditChain final : public AuditSink {
 
   Status Append(std::string_view kind, std::string_view subject, const Json& detail) override;
 
+  // Listen sets who hears of committed events (nullptr: nobody). Set it before the store is
+  // shared between threads.
+  void Listen(AuditListener* listener) { listener_ = listener; }
+
  private:
   Database& db_;
   const Clock& clock_;
+  AuditListener* listener_ = nullptr;
 };
 
 // DeviceSubject is the one form every audit event about a device takes, whichever part of the

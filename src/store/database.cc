@@ -1,5 +1,7 @@
 #include "store/database.h"
 
+#include <utility>
+
 namespace concierge::store {
 
 Status Statement::Run() {
@@ -24,23 +26,40 @@ Result<int64_t> Statement::RunReturningId() {
   return id;
 }
 
+void Database::AfterCommit(std::function<void()> done) {
+  if (in_transaction_) {
+    after_commit_.push_back(std::move(done));
+  } else {
+    done();
+  }
+}
+
 Result<Transaction> Transaction::Begin(Database& db) {
   RETURN_IF_ERROR(db.BeginWrite());
+  db.in_transaction_ = true;
+  db.after_commit_.clear();
   return Transaction(&db);
 }
 
 Transaction::~Transaction() {
   if (db_ != nullptr) {
     (void)db_->Rollback();
+    db_->in_transaction_ = false;
+    db_->after_commit_.clear();
   }
 }
 
 Status Transaction::Commit() {
   Database* db = db_;
   db_ = nullptr;
+  db->in_transaction_ = false;
+  auto done = std::exchange(db->after_commit_, {});
   if (auto status = db->Commit(); !status) {
     (void)db->Rollback();
     return status;
+  }
+  for (auto& callback : done) {
+    callback();
   }
   return OkStatus();
 }

@@ -1,10 +1,12 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <span>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "common/bytes.h"
 
@@ -127,6 +129,16 @@ class Database {
   // The schema version Migrate keeps, 0 for a new database.
   virtual Result<int64_t> SchemaVersion() = 0;
   virtual Status SetSchemaVersion(int64_t version) = 0;
+
+  // AfterCommit runs done once the open Transaction commits, and never if it rolls back; with
+  // no Transaction open, at once. For telling others of a change only when it is durable.
+  void AfterCommit(std::function<void()> done);
+
+ private:
+  friend class Transaction;
+
+  bool in_transaction_ = false;
+  std::vector<std::function<void()>> after_commit_;
 };
 
 // Transaction is a write transaction that rolls back unless Commit succeeded.

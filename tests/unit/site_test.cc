@@ -1,5 +1,7 @@
 // The site runtime: one wiring of registrar, ownership and MUD state, as every caller opens it.
+#include <algorithm>
 #include <map>
+#include <set>
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
@@ -57,6 +59,42 @@ TEST_F(SiteTest, ADeviceWhoseMudFileIsNotYetFetchedIsLeftUnmanaged) {
   ASSERT_TRUE(compiled) << compiled.error().ToString();
   ASSERT_EQ(compiled->unmanaged.size(), 1u);
   EXPECT_EQ(compiled->unmanaged[0].first, "LOCK-3");
+}
+
+TEST_F(SiteTest, TheEventFeedHearsEveryCommittedChangeInChainOrder) {
+  std::vector<store::AuditRecord> heard;
+  uint64_t id = site_.runtime->events().Subscribe(
+      [&](const store::AuditRecord& record) { heard.push_back(record); });
+  int64_t before = static_cast<int64_t>(site_.runtime->AuditEvents().value().size());
+  ASSERT_TRUE(world_.MakePledge(MintWithMud("LOCK-8", kLockMud), site_).EnrollAndWait());
+  // A refused change commits nothing and tells nothing.
+  EXPECT_FALSE(site_.runtime->TrustMaker("Acme", maker_.directory.masa.maker_ca,
+                                         registrar::Approval::kAuto));
+  auto chain = site_.runtime->AuditEvents().value();
+  ASSERT_EQ(heard.size(), chain.size() - static_cast<size_t>(before));
+  for (size_t i = 0; i < heard.size(); ++i) {
+    EXPECT_EQ(heard[i].seq, chain[static_cast<size_t>(before) + i].seq);
+    EXPECT_EQ(heard[i].hash, chain[static_cast<size_t>(before) + i].hash);
+  }
+  std::set<std::string> kinds;
+  for (const auto& record : heard) {
+    kinds.insert(record.kind);
+  }
+  EXPECT_TRUE(kinds.contains("device.seen"));
+  EXPECT_TRUE(kinds.contains("certificate.issued"));
+  // The MUD manager's changes reach the same feed.
+  size_t before_mud = heard.size();
+  ASSERT_TRUE(site_.runtime->Mud());
+  EXPECT_TRUE(std::any_of(heard.begin() + static_cast<ptrdiff_t>(before_mud), heard.end(),
+                          [](const store::AuditRecord& record) {
+                            return record.kind == "mud.url_assigned" &&
+                                   record.subject == "device:LOCK-8";
+                          }));
+
+  site_.runtime->events().Unsubscribe(id);
+  size_t count = heard.size();
+  ASSERT_TRUE(world_.MakePledge(MintWithMud("LOCK-9", kLockMud), site_).EnrollAndWait());
+  EXPECT_EQ(heard.size(), count);
 }
 
 TEST_F(SiteTest, TrustMakerTakesOnlyACaCertificate) {

@@ -87,6 +87,47 @@ TEST(DatabaseTest, TransactionRollsBackUnlessCommitted) {
   EXPECT_EQ(duplicate.error().code(), ErrorCode::kAlreadyExists);
 }
 
+TEST(DatabaseTest, AfterCommitRunsOnlyOnceTheChangeIsCommitted) {
+  auto db_ptr = OpenSqliteDatabase(":memory:", true).value();
+  Database& db = *db_ptr;
+  std::vector<std::string> told;
+  {
+    auto tx = Transaction::Begin(db).value();
+    db.AfterCommit([&] { told.push_back("rolled back"); });
+  }
+  {
+    auto tx = Transaction::Begin(db).value();
+    db.AfterCommit([&] { told.push_back("first"); });
+    db.AfterCommit([&] { told.push_back("second"); });
+    EXPECT_TRUE(told.empty()) << "nothing is told before the commit";
+    ASSERT_TRUE(tx.Commit());
+  }
+  db.AfterCommit([&] { told.push_back("no transaction"); });
+  EXPECT_EQ(told, (std::vector<std::string>{"first", "second", "no transaction"}));
+}
+
+TEST_F(AuditLogTest, AListenerHearsCommittedEventsOnly) {
+  struct Recorder : AuditListener {
+    void Recorded(const AuditRecord& record) override { seqs.push_back(record.seq); }
+
+    std::vector<int64_t> seqs;
+  } recorder;
+
+  chain_.Listen(&recorder);
+  {
+    auto tx = Transaction::Begin(*db_).value();
+    ASSERT_TRUE(chain_.Append("thing.dropped", "device:0", Json::object()));
+  }
+  {
+    auto tx = Transaction::Begin(*db_).value();
+    ASSERT_TRUE(chain_.Append("thing.kept", "device:0", Json::object()));
+    ASSERT_TRUE(chain_.Append("thing.kept", "device:1", Json::object()));
+    ASSERT_TRUE(tx.Commit());
+  }
+  EXPECT_EQ(recorder.seqs, (std::vector<int64_t>{6, 7}));
+  EXPECT_TRUE(VerifyAuditChain(Records()));
+}
+
 TEST(DatabaseTest, AStatementRunsAgainWithNewValues) {
   auto db_ptr = OpenSqliteDatabase(":memory:", true).value();
   Database& db = *db_ptr;
