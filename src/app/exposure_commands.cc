@@ -10,7 +10,7 @@
 #include "common/files.h"
 #include "common/process.h"
 #include "exposure/dot.h"
-#include "exposure/exposure_store.h"
+#include "firewall/firewall.h"
 
 namespace concierge::app {
 namespace {
@@ -30,28 +30,17 @@ struct ExposureArgs {
   bool off = false;
 };
 
-// SiteExposure is the analyzer's view of the site: the compiled policy and what is known.
+// SiteExposure is the site opened with the analyzer's view of it.
 struct SiteExposure {
   std::unique_ptr<site::Site> site;
-  std::unique_ptr<exposure::ExposureStore> store;
-  std::unique_ptr<mud::Policy> policy;  // the model points into it, so it must not move
-  exposure::SiteModel model;
+  std::unique_ptr<site::ExposureView> view;
 };
 
-// OpenStore opens the site and its exposure store, for commands that only record facts.
-Result<SiteExposure> OpenStore(const ExposureArgs& args) {
+// OpenExposure opens the site and compiles the analyzer's view of it.
+Result<SiteExposure> OpenExposure(const ExposureArgs& args) {
   SiteExposure out;
   ASSIGN_OR_RETURN(out.site, OpenPolicySite(args.dir, {}, false));
-  ASSIGN_OR_RETURN(out.store, out.site->OpenExposureStore());
-  return out;
-}
-
-// OpenExposure also compiles the site's policy and reads the knowledge: what analysis needs.
-Result<SiteExposure> OpenExposure(const ExposureArgs& args) {
-  ASSIGN_OR_RETURN(SiteExposure out, OpenStore(args));
-  ASSIGN_OR_RETURN(auto compiled, out.site->mud_manager().Compile());
-  out.policy = std::make_unique<mud::Policy>(std::move(compiled.policy));
-  RETURN_IF_ERROR(out.site->FillExposureModel(*out.store, *out.policy, out.model));
+  ASSIGN_OR_RETURN(out.view, out.site->OpenExposureView());
   return out;
 }
 
@@ -103,8 +92,8 @@ Json AnalysisJson(const exposure::Analysis& analysis) {
 
 Status Show(const ExposureArgs& args, const Output& output) {
   ASSIGN_OR_RETURN(SiteExposure site, OpenExposure(args));
-  ASSIGN_OR_RETURN(exposure::Analysis analysis, exposure::Analyze(site.model));
-  ASSIGN_OR_RETURN(exposure::TighteningSettings settings, site.store->LoadSettings());
+  ASSIGN_OR_RETURN(exposure::Analysis analysis, exposure::Analyze(site.view->model));
+  const exposure::TighteningSettings& settings = site.view->settings;
   const auto& nodes = analysis.graph.nodes;
   std::ostringstream text;
   text << analysis.graph.DeviceCount() << " managed device(s) in "
@@ -139,7 +128,7 @@ Status Show(const ExposureArgs& args, const Output& output) {
 
 Status Explain(const ExposureArgs& args, const Output& output) {
   ASSIGN_OR_RETURN(SiteExposure site, OpenExposure(args));
-  ASSIGN_OR_RETURN(exposure::Analysis analysis, exposure::Analyze(site.model));
+  ASSIGN_OR_RETURN(exposure::Analysis analysis, exposure::Analyze(site.view->model));
   const auto& nodes = analysis.graph.nodes;
   auto found = std::ranges::find_if(nodes, [&](const exposure::Node& node) {
     return std::ranges::find(node.members, args.device) != node.members.end();
@@ -215,15 +204,16 @@ Json BlockJson(const mud::Block& block) {
 Status Tighten(const ExposureArgs& args, const Output& output) {
   ASSIGN_OR_RETURN(SiteExposure site, OpenExposure(args));
   if (args.off) {
-    RETURN_IF_ERROR(site.store->SaveSettings({false, {}}, Json{{"by", "operator"}}));
-    ASSIGN_OR_RETURN(auto report, EnforceNow(*site.site, false));
+    ASSIGN_OR_RETURN(auto nft, firewall::OpenNftables());
+    ASSIGN_OR_RETURN(auto report,
+                     site.site->SetTightening({false, {}}, Json{{"by", "operator"}}, *nft));
     output.Print(Json{{"tightening", false}, {"changed", report.changed}},
                  "tightening off; policy " + std::string(report.changed ? "applied" : "unchanged"));
     return OkStatus();
   }
-  ASSIGN_OR_RETURN(exposure::Analysis analysis, exposure::Analyze(site.model));
+  ASSIGN_OR_RETURN(exposure::Analysis analysis, exposure::Analyze(site.view->model));
   ASSIGN_OR_RETURN(exposure::Tightening tightening,
-                   exposure::Tighten(site.model, analysis, args.quarantine));
+                   exposure::Tighten(site.view->model, analysis, args.quarantine));
   std::ostringstream text;
   text << tightening.blocks.size() << " block(s) cut " << analysis.exposures.size()
        << " exposure(s) and " << analysis.leaks.size()
@@ -265,10 +255,12 @@ Status Tighten(const ExposureArgs& args, const Output& output) {
                 {"exposures_left", tightening.exposures_left},
                 {"leaks_left", tightening.leaks_left}};
   if (args.apply) {
-    RETURN_IF_ERROR(site.store->SaveSettings(
-        {true, args.quarantine},
-        Json{{"blocks", tightening.blocks.size()}, {"conflicts", tightening.conflicts.size()}}));
-    ASSIGN_OR_RETURN(auto report, EnforceNow(*site.site, false));
+    ASSIGN_OR_RETURN(auto nft, firewall::OpenNftables());
+    ASSIGN_OR_RETURN(auto report,
+                     site.site->SetTightening({true, args.quarantine},
+                                              Json{{"blocks", tightening.blocks.size()},
+                                                   {"conflicts", tightening.conflicts.size()}},
+                                              *nft));
     text << (report.changed ? "applied" : "unchanged") << ": MUD policy and "
          << tightening.blocks.size() << " block(s) in one transaction, ruleset sha256 "
          << report.sha256.substr(0, 16) << "\n";
@@ -283,7 +275,7 @@ Status Tighten(const ExposureArgs& args, const Output& output) {
 
 Status Graph(const ExposureArgs& args, const Output& output) {
   ASSIGN_OR_RETURN(SiteExposure site, OpenExposure(args));
-  ASSIGN_OR_RETURN(exposure::Analysis analysis, exposure::Analyze(site.model));
+  ASSIGN_OR_RETURN(exposure::Analysis analysis, exposure::Analyze(site.view->model));
   std::string dot = exposure::RenderDot(analysis);
   if (args.format == "dot") {
     if (args.out.empty()) {
@@ -311,56 +303,50 @@ Status Graph(const ExposureArgs& args, const Output& output) {
 }
 
 Status Mark(const ExposureArgs& args, const Output& output) {
-  ASSIGN_OR_RETURN(SiteExposure site, OpenStore(args));
-  RETURN_IF_ERROR(site.store->Mark(args.device, args.weakness));
+  ASSIGN_OR_RETURN(auto site, OpenPolicySite(args.dir, {}, false));
+  RETURN_IF_ERROR(site->MarkWeakness(args.device, args.weakness));
   output.Print(Json{{"device", args.device}, {"weakness", args.weakness}},
                args.device + " marked " + args.weakness);
   return OkStatus();
 }
 
 Status Unmark(const ExposureArgs& args, const Output& output) {
-  ASSIGN_OR_RETURN(SiteExposure site, OpenStore(args));
-  RETURN_IF_ERROR(site.store->Unmark(args.device, args.weakness));
+  ASSIGN_OR_RETURN(auto site, OpenPolicySite(args.dir, {}, false));
+  RETURN_IF_ERROR(site->UnmarkWeakness(args.device, args.weakness));
   output.Print(Json{{"device", args.device}, {"weakness", args.weakness}},
                args.device + " no longer marked " + args.weakness);
   return OkStatus();
 }
 
 Status Software(const ExposureArgs& args, const Output& output) {
-  ASSIGN_OR_RETURN(SiteExposure site, OpenStore(args));
-  RETURN_IF_ERROR(site.store->SetSoftware(args.device, args.package, args.version));
+  ASSIGN_OR_RETURN(auto site, OpenPolicySite(args.dir, {}, false));
+  RETURN_IF_ERROR(site->SetSoftware(args.device, args.package, args.version));
   output.Print(Json{{"device", args.device}, {"package", args.package}, {"version", args.version}},
                args.device + " runs " + args.package + " " + args.version);
   return OkStatus();
 }
 
 Status Knowledge(const ExposureArgs& args, const Output& output) {
-  ASSIGN_OR_RETURN(SiteExposure site, OpenStore(args));
-  exposure::ExposureStore* store = site.store.get();
+  if (args.threats.empty() && args.advisories.empty()) {
+    return MakeError(ErrorCode::kInvalidArgument, "give --threats FILE and/or --advisories FILE");
+  }
+  ASSIGN_OR_RETURN(auto site, OpenPolicySite(args.dir, {}, false));
   std::ostringstream text;
   if (!args.threats.empty()) {
     ASSIGN_OR_RETURN(std::string body, ReadFile(args.threats));
-    ASSIGN_OR_RETURN_CTX(auto catalogue, exposure::ParseThreatCatalogue(body), args.threats);
-    RETURN_IF_ERROR(store->StoreKnowledge("threats", body));
-    text << "stored " << catalogue.threats.size() << " threat(s) from " << args.threats << "\n";
+    ASSIGN_OR_RETURN_CTX(size_t threats, site->StoreThreatCatalogue(body), args.threats);
+    text << "stored " << threats << " threat(s) from " << args.threats << "\n";
   }
   if (!args.advisories.empty()) {
-    Json all = Json::array();
+    std::vector<std::pair<std::string, std::string>> documents;
     for (const std::string& path : args.advisories) {
       ASSIGN_OR_RETURN(std::string body, ReadFile(path));
-      ASSIGN_OR_RETURN_CTX(auto parsed, exposure::ParseOsvAdvisories(body), path);
-      Json document = Json::parse(body, nullptr, /*allow_exceptions=*/false);
-      if (document.is_array()) {
-        all.insert(all.end(), document.begin(), document.end());
-      } else {
-        all.push_back(document);
-      }
-      text << "read " << parsed.size() << " advisory(ies) from " << path << "\n";
+      documents.emplace_back(path, std::move(body));
     }
-    RETURN_IF_ERROR(store->StoreKnowledge("advisories", all.dump()));
-  }
-  if (args.threats.empty() && args.advisories.empty()) {
-    return MakeError(ErrorCode::kInvalidArgument, "give --threats FILE and/or --advisories FILE");
+    ASSIGN_OR_RETURN(std::vector<size_t> counts, site->StoreAdvisories(documents));
+    for (size_t i = 0; i < counts.size(); ++i) {
+      text << "read " << counts[i] << " advisory(ies) from " << args.advisories[i] << "\n";
+    }
   }
   output.Print(Json{{"stored", true}}, text.str());
   return OkStatus();

@@ -4,6 +4,7 @@
 #include <functional>
 #include <memory>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "common/clock.h"
@@ -64,6 +65,15 @@ struct DeviceOwnership {
   Bytes site_key;  // SubjectPublicKeyInfo DER
 
   bool OwnedByThisSite() const { return chain.OwnedBy(site_key); }
+};
+
+// ExposureView is the analyzer's view of the site: the compiled policy, the model over it, and
+// the tightening settings. Heap-held and never moved, as the model points into the policy.
+struct ExposureView {
+  std::unique_ptr<exposure::ExposureStore> store;
+  mud::Policy policy;
+  exposure::SiteModel model;
+  exposure::TighteningSettings settings;
 };
 
 // Site is one site opened for work, wired once for every caller (the CLI, the site
@@ -138,6 +148,25 @@ class Site {
   // advisories, devices, the site's hosts, and a stand-in for unmanaged devices.
   Status FillExposureModel(exposure::ExposureStore& store, const mud::Policy& policy,
                            exposure::SiteModel& model);
+  // OpenExposureView compiles the site's policy and builds the analyzer's model over it, for
+  // exposure::Analyze and exposure::Tighten (exposure_use_cases.cc). Opens the MUD state.
+  Result<std::unique_ptr<ExposureView>> OpenExposureView();
+  // SetTightening saves whether the analyzer's blocks are laid over the policy (and which
+  // device classes are quarantined despite a declared flow), then applies the policy.
+  Result<firewall::ApplyReport> SetTightening(const exposure::TighteningSettings& settings,
+                                              const Json& detail, firewall::Firewall& firewall);
+  // What the operator tells the analyzer: weaknesses marked on a device, its software, the
+  // threat catalogue and advisories (each checked before it is stored).
+  Status MarkWeakness(const std::string& device, const std::string& weakness);
+  Status UnmarkWeakness(const std::string& device, const std::string& weakness);
+  Status SetSoftware(const std::string& device, const std::string& package,
+                     const std::string& version);
+  Result<size_t> StoreThreatCatalogue(const std::string& body);
+  // StoreAdvisories keeps the OSV documents given by name (each an advisory or an array of
+  // them) as the site's advisories, replacing those stored; returns how many each held.
+  Result<std::vector<size_t>> StoreAdvisories(
+      const std::vector<std::pair<std::string, std::string>>& named_documents);
+
   // TighteningAdjustment is what ApplyPolicy lays over the compiled policy: the analyzer's
   // blocks when tightening is on, nothing otherwise.
   Result<firewall::PolicyAdjustment> TighteningAdjustment();

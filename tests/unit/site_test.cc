@@ -97,6 +97,26 @@ TEST_F(SiteTest, TheEventFeedHearsEveryCommittedChangeInChainOrder) {
   EXPECT_EQ(heard.size(), count);
 }
 
+TEST_F(SiteTest, WhatTheOperatorTellsTheAnalyzerIsCheckedAndAudited) {
+  EXPECT_FALSE(site_.runtime->StoreThreatCatalogue("not a catalogue"));
+  auto advisories = site_.runtime->StoreAdvisories({{"osv-bad.json", R"({"id": 5})"}});
+  ASSERT_FALSE(advisories);
+  EXPECT_THAT(advisories.error().message(), ::testing::HasSubstr("osv-bad.json"));
+
+  std::vector<std::string> heard;
+  site_.runtime->events().Subscribe([&](const store::AuditRecord& record) {
+    heard.push_back(record.kind + " " + record.subject);
+  });
+  ASSERT_TRUE(site_.runtime->MarkWeakness("LOCK-10", "factory-credentials"));
+  ASSERT_TRUE(site_.runtime->SetSoftware("LOCK-10", "busybox", "1.30.1"));
+  ASSERT_TRUE(site_.runtime->UnmarkWeakness("LOCK-10", "factory-credentials"));
+  ASSERT_EQ(heard.size(), 3u);
+  EXPECT_EQ(heard[0], "exposure.marked device:LOCK-10");
+  EXPECT_EQ(heard[2], "exposure.unmarked device:LOCK-10");
+  EXPECT_FALSE(site_.runtime->MarkWeakness("", "factory-credentials"));
+  EXPECT_EQ(heard.size(), 3u);
+}
+
 TEST_F(SiteTest, TrustMakerTakesOnlyACaCertificate) {
   auto leaf = MintWithMud("LOCK-4", kLockMud).idevid;
   auto refused = site_.runtime->TrustMaker("Leaf", leaf, registrar::Approval::kAuto);
