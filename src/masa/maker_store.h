@@ -102,9 +102,6 @@ class MakerStore {
 
   store::Database& database() { return *db_; }
 
-  // ListenToAudit tells listener of every audit event this store commits.
-  void ListenToAudit(store::AuditListener* listener) { audit_.Listen(listener); }
-
  private:
   MakerStore(std::unique_ptr<store::Database> db, const Clock& clock)
       : db_(std::move(db)), clock_(clock), audit_(*db_, clock) {}
