@@ -67,9 +67,10 @@ Status Trust(const PolicyArgs& args, const Output& output) {
 
 Status Assign(const PolicyArgs& args, const Output& output) {
   ASSIGN_OR_RETURN(auto site, OpenPolicySite(args.dir, args.tls_cas, args.trust_expired_signers));
-  RETURN_IF_ERROR(site->mud_store().AssignUrl(args.device, args.url, mud::kSourceManual));
+  ASSIGN_OR_RETURN(registry::DeviceRegistry * devices, site->Registry());
+  RETURN_IF_ERROR(devices->AssignUrl(args.device, args.url, registry::kSourceManual));
   if (!args.addresses.empty()) {
-    RETURN_IF_ERROR(site->mud_store().SetAddresses(args.device, args.addresses));
+    RETURN_IF_ERROR(devices->SetAddresses(args.device, args.addresses));
   }
   output.Print(Json{{"device", args.device}, {"mud_url", args.url}},
                "device " + args.device + " uses MUD URL " + args.url);
@@ -78,7 +79,8 @@ Status Assign(const PolicyArgs& args, const Output& output) {
 
 Status Address(const PolicyArgs& args, const Output& output) {
   ASSIGN_OR_RETURN(auto site, OpenPolicySite(args.dir, args.tls_cas, args.trust_expired_signers));
-  RETURN_IF_ERROR(site->mud_store().SetAddresses(args.device, args.addresses));
+  ASSIGN_OR_RETURN(registry::DeviceRegistry * devices, site->Registry());
+  RETURN_IF_ERROR(devices->SetAddresses(args.device, args.addresses));
   std::string list;
   for (const auto& address : args.addresses) {
     list += " " + address;
@@ -90,8 +92,9 @@ Status Address(const PolicyArgs& args, const Output& output) {
 
 Status Seen(const PolicyArgs& args, const Output& output) {
   ASSIGN_OR_RETURN(auto site, OpenPolicySite(args.dir, args.tls_cas, args.trust_expired_signers));
-  ASSIGN_OR_RETURN(std::string name, site->mud_store().Seen(args.mac, args.ip, args.url));
-  ASSIGN_OR_RETURN(auto device, site->mud_store().FindDevice(name));
+  ASSIGN_OR_RETURN(registry::DeviceRegistry * devices, site->Registry());
+  ASSIGN_OR_RETURN(std::string name, devices->Seen(args.mac, args.ip, args.url));
+  ASSIGN_OR_RETURN(auto device, devices->Find(name));
   output.Print(Json{{"device", name}, {"mud_url", device ? device->mud_url : ""}},
                "device " + name + " at " + args.ip +
                    (device && !device->mud_url.empty() ? " uses " + device->mud_url : ""));
@@ -198,7 +201,7 @@ Status Check(const PolicyArgs& args, const Output& output) {
   return OkStatus();
 }
 
-Json DeviceRow(site::Site& site, const mud::MudDevice& device) {
+Json DeviceRow(site::Site& site, const registry::Device& device) {
   Json row{{"device", device.name},
            {"mac", device.mac},
            {"addresses", device.addresses},
@@ -224,7 +227,8 @@ Json DeviceRow(site::Site& site, const mud::MudDevice& device) {
 
 Status Show(const PolicyArgs& args, const Output& output) {
   ASSIGN_OR_RETURN(auto site, OpenPolicySite(args.dir, args.tls_cas, args.trust_expired_signers));
-  ASSIGN_OR_RETURN(auto devices, site->mud_store().ListDevices());
+  ASSIGN_OR_RETURN(registry::DeviceRegistry * registry, site->Registry());
+  ASSIGN_OR_RETURN(auto devices, registry->List());
   Json list = Json::array();
   std::ostringstream text;
   for (const auto& device : devices) {

@@ -142,6 +142,25 @@ Result<Bytes> HexDecode(std::string_view text) {
   return out;
 }
 
+std::string JoinWords(const std::vector<std::string>& words) {
+  std::string out;
+  for (const std::string& word : words) {
+    out += (out.empty() ? "" : " ") + word;
+  }
+  return out;
+}
+
+std::vector<std::string> SplitWords(std::string_view text) {
+  std::vector<std::string> words;
+  size_t start = text.find_first_not_of(' ');
+  while (start != std::string_view::npos) {
+    size_t end = text.find(' ', start);
+    words.emplace_back(text.substr(start, end == std::string_view::npos ? end : end - start));
+    start = end == std::string_view::npos ? end : text.find_first_not_of(' ', end);
+  }
+  return words;
+}
+
 bool ConstantTimeEqual(ByteSpan a, ByteSpan b) {
   if (a.size() != b.size()) {
     return false;

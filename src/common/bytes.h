@@ -46,6 +46,10 @@ inline std::string_view TrimTrailingSpace(std::string_view text) {
   return text.substr(0, end == std::string_view::npos ? 0 : end + 1);
 }
 
+// JoinWords and SplitWords keep a list of words (addresses, names) in one text column.
+std::string JoinWords(const std::vector<std::string>& words);
+std::vector<std::string> SplitWords(std::string_view text);
+
 // ConstantTimeEqual compares secrets without leaking where they differ.
 bool ConstantTimeEqual(ByteSpan a, ByteSpan b);
 

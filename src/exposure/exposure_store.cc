@@ -9,11 +9,11 @@
 namespace concierge::exposure {
 namespace {
 
+// Software was kept here in exposure_software until the device registry took it over; a
+// database made since never has that table (registry/device_registry.cc moves an older one's).
 constexpr std::string_view kSchemaV1 = R"sql(
 CREATE TABLE exposure_marks (device TEXT NOT NULL, weakness TEXT NOT NULL,
                              PRIMARY KEY (device, weakness));
-CREATE TABLE exposure_software (device TEXT NOT NULL, package TEXT NOT NULL, version TEXT NOT NULL,
-                                PRIMARY KEY (device, package));
 CREATE TABLE exposure_knowledge (kind TEXT PRIMARY KEY, body TEXT NOT NULL);
 CREATE TABLE exposure_settings (name TEXT PRIMARY KEY, value TEXT NOT NULL);
 )sql";
@@ -63,49 +63,18 @@ Status ExposureStore::Unmark(const std::string& device, const std::string& weakn
                 "exposure.unmarked", store::DeviceSubject(device), Json{{"weakness", weakness}});
 }
 
-Status ExposureStore::SetSoftware(const std::string& device, const std::string& package,
-                                  const std::string& version) {
-  if (device.empty() || package.empty() || version.empty()) {
-    return MakeError(ErrorCode::kInvalidArgument, "a device, a package and a version are required");
-  }
-  return Change(
-      "INSERT INTO exposure_software(device, package, version) VALUES (?, ?, ?)"
-      " ON CONFLICT(device, package) DO UPDATE SET version=excluded.version",
-      {device, package, version}, "exposure.software", store::DeviceSubject(device),
-      Json{{"package", package}, {"version", version}});
-}
-
-Result<std::vector<DeviceFacts>> ExposureStore::LoadDeviceFacts() {
+Result<std::map<std::string, std::vector<std::string>>> ExposureStore::LoadWeaknesses() {
   std::lock_guard lock(mutex_);
-  std::map<std::string, DeviceFacts> devices;
+  std::map<std::string, std::vector<std::string>> devices;
   ASSIGN_OR_RETURN(auto marks,
                    db_->Prepare("SELECT device, weakness FROM exposure_marks ORDER BY 1, 2"));
   for (;;) {
     ASSIGN_OR_RETURN(bool row, marks.Step());
     if (!row) {
-      break;
+      return devices;
     }
-    DeviceFacts& device = devices[marks.Text(0)];
-    device.device = marks.Text(0);
-    device.weaknesses.push_back(marks.Text(1));
+    devices[marks.Text(0)].push_back(marks.Text(1));
   }
-  ASSIGN_OR_RETURN(auto software,
-                   db_->Prepare("SELECT device, package, version FROM exposure_software"));
-  for (;;) {
-    ASSIGN_OR_RETURN(bool row, software.Step());
-    if (!row) {
-      break;
-    }
-    DeviceFacts& device = devices[software.Text(0)];
-    device.device = software.Text(0);
-    device.software[software.Text(1)] = software.Text(2);
-  }
-  std::vector<DeviceFacts> out;
-  out.reserve(devices.size());
-  for (auto& [name, device] : devices) {
-    out.push_back(std::move(device));
-  }
-  return out;
 }
 
 Status ExposureStore::StoreKnowledge(const std::string& kind, const std::string& body) {

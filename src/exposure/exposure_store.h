@@ -1,6 +1,7 @@
 #pragma once
 
 #include <filesystem>
+#include <map>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -22,8 +23,9 @@ struct TighteningSettings {
 };
 
 // ExposureStore keeps what the analyzer knows of the site in its database (component
-// "exposure"): weaknesses marked on devices, their software, the threat catalogue and
-// advisories, and the tightening settings. Changes append audit events. Thread-safe.
+// "exposure"): weaknesses marked on devices, the threat catalogue and advisories, and the
+// tightening settings (a device's software is in its registry record). Changes append audit events.
+// Thread-safe.
 class ExposureStore {
  public:
   // Open opens the SQLite database at path, creating it if need be, and migrates it.
@@ -35,9 +37,8 @@ class ExposureStore {
 
   Status Mark(const std::string& device, const std::string& weakness);
   Status Unmark(const std::string& device, const std::string& weakness);
-  Status SetSoftware(const std::string& device, const std::string& package,
-                     const std::string& version);
-  Result<std::vector<DeviceFacts>> LoadDeviceFacts();
+  // LoadWeaknesses gives the marked weaknesses by device name.
+  Result<std::map<std::string, std::vector<std::string>>> LoadWeaknesses();
 
   // Knowledge is stored as given (kind "threats" or "advisories"), after the caller parsed it.
   Status StoreKnowledge(const std::string& kind, const std::string& body);

@@ -90,9 +90,9 @@ Status MudManager::FetchAndAccept(const std::string& url) {
 
 Result<RefreshReport> MudManager::RefreshFiles(bool force) {
   RefreshReport report;
-  ASSIGN_OR_RETURN(auto devices, store_.ListDevices());
+  ASSIGN_OR_RETURN(auto devices, devices_.List());
   std::set<std::string> urls;
-  for (const MudDevice& device : devices) {
+  for (const registry::Device& device : devices) {
     if (!device.mud_url.empty()) {
       urls.insert(device.mud_url);
     }
@@ -129,9 +129,9 @@ Result<std::vector<MudFile>> MudManager::StoredFiles(std::vector<std::string> ur
 }
 
 Status MudManager::RefreshNames(bool force, RefreshReport& report) {
-  ASSIGN_OR_RETURN(auto devices, store_.ListDevices());
+  ASSIGN_OR_RETURN(auto devices, devices_.List());
   std::vector<std::string> urls;
-  for (const MudDevice& device : devices) {
+  for (const registry::Device& device : devices) {
     urls.push_back(device.mud_url);
   }
   ASSIGN_OR_RETURN(auto files, StoredFiles(urls));
@@ -162,9 +162,9 @@ Status MudManager::RefreshNames(bool force, RefreshReport& report) {
 Result<CompiledSite> MudManager::Compile() {
   CompiledSite site;
   ASSIGN_OR_RETURN(SiteFacts facts, store_.LoadSiteFacts());
-  ASSIGN_OR_RETURN(auto devices, store_.ListDevices());
+  ASSIGN_OR_RETURN(auto devices, devices_.List());
   std::vector<std::string> urls;
-  for (const MudDevice& device : devices) {
+  for (const registry::Device& device : devices) {
     urls.push_back(device.mud_url);
   }
   ASSIGN_OR_RETURN(auto files, StoredFiles(urls));
@@ -172,7 +172,7 @@ Result<CompiledSite> MudManager::Compile() {
   for (const MudFile& file : files) {
     have_file.insert(file.mud_url);
   }
-  for (const MudDevice& device : devices) {
+  for (const registry::Device& device : devices) {
     if (device.mud_url.empty()) {
       site.unmanaged.emplace_back(device.name, "no MUD URL");
     } else if (!have_file.contains(device.mud_url)) {

@@ -10,6 +10,7 @@
 #include "mud/mud_signature.h"
 #include "mud/mud_store.h"
 #include "mud/resolver.h"
+#include "registry/device_registry.h"
 
 namespace concierge::mud {
 
@@ -29,13 +30,15 @@ struct CompiledSite {
 };
 
 // MudManager keeps the site's MUD files and DNS answers current and compiles the site's
-// policy. A file is stored only after every check passes; until then (and whenever a newer
-// file is refused) the device keeps the file it had.
+// policy for the devices in the site's registry. A file is stored only after every check passes;
+// until then (and whenever a newer file is refused) the device keeps the file it had.
 class MudManager {
  public:
-  MudManager(MudStore& store, Fetcher& fetcher, Resolver& resolver, const Clock& clock,
+  MudManager(MudStore& store, registry::DeviceRegistry& devices, Fetcher& fetcher,
+             Resolver& resolver, const Clock& clock,
              ExpiredSignerPolicy expired_signer = ExpiredSignerPolicy::kRefuse)
       : store_(store),
+        devices_(devices),
         fetcher_(fetcher),
         resolver_(resolver),
         clock_(clock),
@@ -62,6 +65,7 @@ class MudManager {
   Result<std::vector<MudFile>> StoredFiles(std::vector<std::string> urls);
 
   MudStore& store_;
+  registry::DeviceRegistry& devices_;
   Fetcher& fetcher_;
   Resolver& resolver_;
   const Clock& clock_;

@@ -2,7 +2,6 @@
 
 #include <algorithm>
 #include <array>
-#include <sstream>
 
 #include "common/bytes.h"
 #include "common/ip_network.h"
@@ -12,15 +11,9 @@
 namespace concierge::mud {
 namespace {
 
+// Devices were kept here in mud_devices until the device registry took them over; a database
+// made since never has that table (registry/device_registry.cc moves an older one's rows).
 constexpr std::string_view kSchemaV1 = R"sql(
-CREATE TABLE mud_devices (
-  name TEXT PRIMARY KEY,
-  mac TEXT UNIQUE,
-  addresses TEXT NOT NULL DEFAULT '',
-  mud_url TEXT NOT NULL DEFAULT '',
-  url_source TEXT NOT NULL DEFAULT '',
-  updated_at INTEGER NOT NULL
-);
 CREATE TABLE mud_files (
   url TEXT PRIMARY KEY,
   body BLOB NOT NULL,
@@ -62,71 +55,6 @@ CREATE TABLE applied_policy (
 
 constexpr std::array<std::string_view, 2> kMigrations = {store::kAuditSchema, kSchemaV1};
 
-int Strength(std::string_view source) {
-  if (source == kSourceManual) {
-    return 3;
-  }
-  if (source == kSourceIdevid) {
-    return 2;
-  }
-  return source == kSourceDhcp ? 1 : 0;
-}
-
-std::string JoinWords(const std::vector<std::string>& words) {
-  std::string out;
-  for (const std::string& word : words) {
-    out += (out.empty() ? "" : " ") + word;
-  }
-  return out;
-}
-
-std::vector<std::string> SplitWords(const std::string& text) {
-  std::vector<std::string> words;
-  std::istringstream in(text);
-  for (std::string word; in >> word;) {
-    words.push_back(word);
-  }
-  return words;
-}
-
-Status CheckAddresses(const std::vector<std::string>& addresses) {
-  for (const std::string& text : addresses) {
-    ASSIGN_OR_RETURN(IpNetwork address, IpNetwork::Parse(text));
-    if (!address.IsHost()) {
-      return MakeError(ErrorCode::kInvalidArgument, text + " is a network, not an address");
-    }
-  }
-  return OkStatus();
-}
-
-Result<std::string> NormalizeMac(const std::string& mac) {
-  std::string out;
-  int digits = 0;
-  for (char c : mac) {
-    if (std::isxdigit(static_cast<unsigned char>(c)) != 0) {
-      if (digits > 0 && digits % 2 == 0) {
-        out += ':';
-      }
-      out += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-      ++digits;
-    } else if (c != ':' && c != '-' && c != '.') {
-      digits = -100;
-      break;
-    }
-  }
-  if (digits != 12) {
-    return MakeError(ErrorCode::kInvalidArgument,
-                     "\"" + mac.substr(0, 40) + "\" is not a MAC address (aa:bb:cc:dd:ee:ff)");
-  }
-  return out;
-}
-
-MudDevice NewDevice(const std::string& name) {
-  MudDevice device;
-  device.name = name;
-  return device;
-}
-
 }  // namespace
 
 Result<std::unique_ptr<MudStore>> MudStore::Open(const std::filesystem::path& path,
@@ -140,185 +68,6 @@ Result<std::unique_ptr<MudStore>> MudStore::Open(std::unique_ptr<store::Database
                                                  const Clock& clock) {
   RETURN_IF_ERROR(store::MigrateComponent(*db, "mud", kMigrations));
   return std::unique_ptr<MudStore>(new MudStore(std::move(db), clock));
-}
-
-Result<std::optional<MudDevice>> MudStore::QueryDevice(std::string_view where,
-                                                       const std::string& key) {
-  ASSIGN_OR_RETURN(auto query, db_->Prepare("SELECT name, COALESCE(mac, ''), addresses, mud_url,"
-                                            " url_source, updated_at FROM mud_devices WHERE " +
-                                            std::string(where)));
-  query.BindAll(key);
-  ASSIGN_OR_RETURN(bool found, query.Step());
-  if (!found) {
-    return std::optional<MudDevice>();
-  }
-  return MudDevice{query.Text(0), query.Text(1), SplitWords(query.Text(2)),
-                   query.Text(3), query.Text(4), query.Int(5)};
-}
-
-Status MudStore::UpsertDevice(const MudDevice& device) {
-  ASSIGN_OR_RETURN(auto upsert,
-                   db_->Prepare("INSERT INTO mud_devices(name, mac, addresses, mud_url, url_source,"
-                                " updated_at) VALUES (?,?,?,?,?,?) ON CONFLICT(name) DO UPDATE SET"
-                                " mac=excluded.mac, addresses=excluded.addresses,"
-                                " mud_url=excluded.mud_url, url_source=excluded.url_source,"
-                                " updated_at=excluded.updated_at"));
-  if (device.mac.empty()) {
-    upsert.BindAll(device.name, nullptr, JoinWords(device.addresses), device.mud_url,
-                   device.url_source, ToUnixSeconds(clock_.Now()));
-  } else {
-    upsert.BindAll(device.name, device.mac, JoinWords(device.addresses), device.mud_url,
-                   device.url_source, ToUnixSeconds(clock_.Now()));
-  }
-  return upsert.Run();
-}
-
-Status MudStore::AssignUrl(const std::string& device, const std::string& url,
-                           std::string_view source) {
-  if (device.empty() || url.empty()) {
-    return MakeError(ErrorCode::kInvalidArgument, "a device name and a MUD URL are required");
-  }
-  std::lock_guard lock(mutex_);
-  ASSIGN_OR_RETURN(auto tx, store::Transaction::Begin(*db_));
-  ASSIGN_OR_RETURN(auto existing, QueryDevice("name=?", device));
-  MudDevice record = existing.value_or(NewDevice(device));
-  if (record.mud_url == url && record.url_source == source) {
-    return OkStatus();
-  }
-  if (!record.mud_url.empty() && Strength(source) < Strength(record.url_source)) {
-    return MakeError(ErrorCode::kFailedPrecondition, "device " + device + " has MUD URL " +
-                                                         record.mud_url + " from " +
-                                                         record.url_source + ", which a URL from " +
-                                                         std::string(source) + " does not replace");
-  }
-  std::string previous = record.mud_url;
-  record.mud_url = url;
-  record.url_source = std::string(source);
-  RETURN_IF_ERROR(UpsertDevice(record));
-  RETURN_IF_ERROR(audit_.Append("mud.url_assigned", store::DeviceSubject(device),
-                                Json{{"url", url}, {"source", source}, {"previous", previous}}));
-  return tx.Commit();
-}
-
-Status MudStore::SetAddresses(const std::string& device,
-                              const std::vector<std::string>& addresses) {
-  RETURN_IF_ERROR_CTX(CheckAddresses(addresses), "device " + device);
-  std::lock_guard lock(mutex_);
-  ASSIGN_OR_RETURN(auto tx, store::Transaction::Begin(*db_));
-  ASSIGN_OR_RETURN(auto existing, QueryDevice("name=?", device));
-  MudDevice record = existing.value_or(NewDevice(device));
-  if (record.addresses == addresses) {
-    return OkStatus();
-  }
-  record.addresses = addresses;
-  RETURN_IF_ERROR(UpsertDevice(record));
-  Json detail{{"addresses", addresses}};
-  for (const std::string& address : addresses) {
-    RETURN_IF_ERROR(TakeAddress(device, address, detail));
-  }
-  RETURN_IF_ERROR(audit_.Append("device.addresses", store::DeviceSubject(device), detail));
-  return tx.Commit();
-}
-
-Status MudStore::RemoveDevice(const std::string& device) {
-  std::lock_guard lock(mutex_);
-  ASSIGN_OR_RETURN(auto tx, store::Transaction::Begin(*db_));
-  ASSIGN_OR_RETURN(auto remove, db_->Prepare("DELETE FROM mud_devices WHERE name=?"));
-  RETURN_IF_ERROR(remove.BindAll(device).Run());
-  if (db_->Changes() == 0) {
-    return OkStatus();
-  }
-  RETURN_IF_ERROR(audit_.Append("device.policy_removed", store::DeviceSubject(device),
-                                Json{{"reason", "left the site"}}));
-  return tx.Commit();
-}
-
-Status MudStore::TakeAddress(const std::string& device, const std::string& address, Json& detail) {
-  ASSIGN_OR_RETURN(auto holders, db_->Prepare("SELECT name, addresses FROM mud_devices WHERE"
-                                              " name<>? AND (' ' || addresses || ' ')"
-                                              " LIKE ('% ' || ? || ' %')"));
-  holders.BindAll(device, address);
-  std::vector<std::pair<std::string, std::vector<std::string>>> previous;
-  for (;;) {
-    ASSIGN_OR_RETURN(bool row, holders.Step());
-    if (!row) {
-      break;
-    }
-    previous.emplace_back(holders.Text(0), SplitWords(holders.Text(1)));
-  }
-  for (auto& [name, kept] : previous) {
-    std::erase(kept, address);
-    ASSIGN_OR_RETURN(auto update,
-                     db_->Prepare("UPDATE mud_devices SET addresses=?, updated_at=? WHERE name=?"));
-    RETURN_IF_ERROR(update.BindAll(JoinWords(kept), ToUnixSeconds(clock_.Now()), name).Run());
-    detail["taken_from"].push_back(Json{{"device", name}, {"address", address}});
-  }
-  return OkStatus();
-}
-
-Result<std::string> MudStore::Seen(const std::string& mac_text, const std::string& address,
-                                   const std::string& url) {
-  ASSIGN_OR_RETURN(std::string mac, NormalizeMac(mac_text));
-  RETURN_IF_ERROR(CheckAddresses({address}));
-  std::lock_guard lock(mutex_);
-  ASSIGN_OR_RETURN(auto tx, store::Transaction::Begin(*db_));
-  ASSIGN_OR_RETURN(auto record, QueryDevice("mac=?", mac));
-  if (!record) {
-    // A device onboarded with BRSKI is known by the address it enrolled from.
-    ASSIGN_OR_RETURN(record, QueryDevice("(' ' || addresses || ' ') LIKE ('% ' || ? || ' %')"
-                                         " AND mac IS NULL",
-                                         address));
-  }
-  if (!record) {
-    record = NewDevice("mac-" + mac);
-  }
-  record->mac = mac;
-  Json detail{{"mac", mac}, {"address", address}};
-  if (record->addresses != std::vector<std::string>{address}) {
-    // Addresses of the same family are replaced: DHCP hands out one IPv4 address per client.
-    bool v4 = address.find(':') == std::string::npos;
-    std::erase_if(record->addresses,
-                  [&](const std::string& a) { return (a.find(':') == std::string::npos) == v4; });
-    record->addresses.push_back(address);
-  }
-  if (!url.empty() && url != record->mud_url) {
-    if (Strength(kSourceDhcp) >= Strength(record->url_source) || record->mud_url.empty()) {
-      detail["url"] = url;
-      record->mud_url = url;
-      record->url_source = std::string(kSourceDhcp);
-    } else {
-      detail["url_ignored"] = url;
-      detail["kept_url"] = record->mud_url;
-      detail["kept_source"] = record->url_source;
-    }
-  }
-  RETURN_IF_ERROR(UpsertDevice(*record));
-  // DHCP gave the address to this device: whoever held it before has let it go.
-  RETURN_IF_ERROR(TakeAddress(record->name, address, detail));
-  RETURN_IF_ERROR(audit_.Append("device.seen", store::DeviceSubject(record->name), detail));
-  RETURN_IF_ERROR(tx.Commit());
-  return record->name;
-}
-
-Result<std::vector<MudDevice>> MudStore::ListDevices() {
-  std::lock_guard lock(mutex_);
-  ASSIGN_OR_RETURN(auto query,
-                   db_->Prepare("SELECT name, COALESCE(mac, ''), addresses, mud_url,"
-                                " url_source, updated_at FROM mud_devices ORDER BY name"));
-  std::vector<MudDevice> devices;
-  for (;;) {
-    ASSIGN_OR_RETURN(bool row, query.Step());
-    if (!row) {
-      return devices;
-    }
-    devices.push_back(MudDevice{query.Text(0), query.Text(1), SplitWords(query.Text(2)),
-                                query.Text(3), query.Text(4), query.Int(5)});
-  }
-}
-
-Result<std::optional<MudDevice>> MudStore::FindDevice(const std::string& name) {
-  std::lock_guard lock(mutex_);
-  return QueryDevice("name=?", name);
 }
 
 Result<std::optional<StoredMudFile>> MudStore::FindFile(const std::string& url) {

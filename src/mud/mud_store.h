@@ -16,21 +16,6 @@
 
 namespace concierge::mud {
 
-// Where a device's MUD URL came from, strongest first: an operator's word, the maker's signed
-// IDevID, then a DHCP option anyone on the link could have sent.
-inline constexpr std::string_view kSourceManual = "manual";
-inline constexpr std::string_view kSourceIdevid = "idevid";
-inline constexpr std::string_view kSourceDhcp = "dhcp";
-
-struct MudDevice {
-  std::string name;
-  std::string mac;
-  std::vector<std::string> addresses;
-  std::string mud_url;
-  std::string url_source;
-  int64_t updated_at = 0;
-};
-
 // StoredMudFile is a MUD file that passed every check, with what it was checked against.
 struct StoredMudFile {
   std::string url;
@@ -64,8 +49,8 @@ inline constexpr std::string_view kFactController = "controller";       // key: 
 inline constexpr std::string_view kFactMyController = "my-controller";  // key: MUD URL
 inline constexpr std::string_view kFactDnsServer = "dns-server";
 
-// MudStore keeps the MUD manager's state in the site's database (component "mud"): devices and
-// their URLs, verified files, signer anchors, site facts, DNS answers and the policy in force.
+// MudStore keeps the MUD manager's state in the site's database (component "mud"): verified
+// files, signer anchors, site facts, DNS answers and the policy in force.
 // Changes append audit events in the same transaction. Thread-safe.
 class MudStore {
  public:
@@ -75,23 +60,6 @@ class MudStore {
   // Open migrates a database of any backend and keeps it.
   static Result<std::unique_ptr<MudStore>> Open(std::unique_ptr<store::Database> db,
                                                 const Clock& clock);
-
-  // AssignUrl sets a device's MUD URL from a source; a weaker source never replaces a stronger
-  // one (the refusal says which). Creates the device if new.
-  Status AssignUrl(const std::string& device, const std::string& url, std::string_view source);
-  // SetAddresses replaces a device's addresses (each an IP literal); another device that held
-  // one of them loses it.
-  Status SetAddresses(const std::string& device, const std::vector<std::string>& addresses);
-  // RemoveDevice forgets a device that left the site (transferred or decommissioned): the
-  // next policy no longer names it.
-  Status RemoveDevice(const std::string& device);
-  // Seen records what a DHCP server saw: the device with this MAC, or else the one holding this
-  // address, or else a new device named after the MAC, gets the address and (if given) the URL.
-  // Returns the device's name.
-  Result<std::string> Seen(const std::string& mac, const std::string& address,
-                           const std::string& url);
-  Result<std::vector<MudDevice>> ListDevices();
-  Result<std::optional<MudDevice>> FindDevice(const std::string& name);
 
   Result<std::optional<StoredMudFile>> FindFile(const std::string& url);
   // StoreFile stores a checked file; its audit event lists what the parser ignored (warnings).
@@ -127,11 +95,7 @@ class MudStore {
   MudStore(std::unique_ptr<store::Database> db, const Clock& clock)
       : db_(std::move(db)), clock_(clock), audit_(*db_, clock) {}
 
-  Result<std::optional<MudDevice>> QueryDevice(std::string_view where, const std::string& key);
-  Status UpsertDevice(const MudDevice& device);
   static Result<std::vector<crypto::Certificate>> ReadAnchors(store::Statement& query);
-  // TakeAddress removes address from every other device: an address belongs to one device.
-  Status TakeAddress(const std::string& device, const std::string& address, Json& detail);
 
   std::mutex mutex_;
   std::unique_ptr<store::Database> db_;

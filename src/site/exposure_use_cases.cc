@@ -37,8 +37,8 @@ Status Site::UnmarkWeakness(const std::string& device, const std::string& weakne
 
 Status Site::SetSoftware(const std::string& device, const std::string& package,
                          const std::string& version) {
-  ASSIGN_OR_RETURN(auto store, OpenExposureStore());
-  return store->SetSoftware(device, package, version);
+  ASSIGN_OR_RETURN(registry::DeviceRegistry * registry, Registry());
+  return registry->SetSoftware(device, package, version);
 }
 
 Result<size_t> Site::StoreThreatCatalogue(const std::string& body) {

@@ -49,6 +49,7 @@ Site::Site(registrar::SiteDirectory directory, const Network& network, const Clo
       options_(std::move(options)) {}
 
 Site::~Site() {
+  events_.Unsubscribe(follower_subscription_);
   // A voucher request still waiting for its MASA would call back into the registrar below.
   if (masa_) {
     masa_->DropCalls();
@@ -62,6 +63,15 @@ Result<std::unique_ptr<Site>> Site::Open(const std::filesystem::path& dir, const
   ASSIGN_OR_RETURN(site->store_,
                    registrar::SiteStore::Open(site->directory_.DatabasePath(), clock));
   site->store_->ListenToAudit(&site->events_);
+  ASSIGN_OR_RETURN(site->registry_,
+                   registry::DeviceRegistry::Open(site->directory_.DatabasePath(), clock));
+  site->registry_->ListenToAudit(&site->events_);
+  Site* raw = site.get();
+  site->follower_ = std::make_unique<RegistryFollower>(
+      [raw](const store::AuditRecord& record) { return raw->FollowRecord(record); },
+      [raw] { return raw->SyncOnboarded(); });
+  site->follower_subscription_ = site->events_.Subscribe(
+      [raw](const store::AuditRecord& record) { raw->follower_->Queue(record); });
   site->masa_ = network.masa(site->directory_, *site->store_);
   site->registrar_ = std::make_unique<registrar::RegistrarService>(
       *site->store_, *site->masa_, clock, random, site->directory_.identity,
@@ -77,7 +87,7 @@ Result<mud::MudManager*> Site::Mud() {
   }
   ASSIGN_OR_RETURN(mud_store_, mud::MudStore::Open(directory_.DatabasePath(), clock_));
   mud_store_->ListenToAudit(&events_);
-  RETURN_IF_ERROR(SyncOnboarded());
+  RETURN_IF_ERROR(Registry());
   ASSIGN_OR_RETURN(std::vector<crypto::Certificate> anchors, mud_store_->AllSignerAnchors());
   anchors.insert(anchors.end(), options_.mud_tls_anchors.begin(), options_.mud_tls_anchors.end());
   ASSIGN_OR_RETURN(fetcher_, network_.mud_fetcher(anchors));
@@ -89,39 +99,47 @@ Result<mud::MudManager*> Site::Mud() {
     }
   }
   resolver_ = network_.resolver(servers);
-  mud_ = std::make_unique<mud::MudManager>(*mud_store_, *fetcher_, *resolver_, clock_,
+  mud_ = std::make_unique<mud::MudManager>(*mud_store_, *registry_, *fetcher_, *resolver_, clock_,
                                            options_.trust_expired_mud_signers
                                                ? mud::ExpiredSignerPolicy::kTrustSigningTime
                                                : mud::ExpiredSignerPolicy::kRefuse);
   return mud_.get();
 }
 
+Status Site::SyncDevice(const registrar::DeviceRecord& device) {
+  if (!device.Active()) {
+    return registry_->Remove(device.serial);
+  }
+  if (device.mud_url.empty() || !device.HoldsLdevid()) {
+    return OkStatus();
+  }
+  // A loopback address says only that the device ran on this host (a lab, the demo): it is not
+  // where the device is on the site's network.
+  return registry_->Onboarded({device.serial, device.maker_name, device.mud_url,
+                               IsLoopback(device.address) ? std::string() : device.address});
+}
+
 Status Site::SyncOnboarded() {
-  mud::MudStore& store = *mud_store_;
   ASSIGN_OR_RETURN(auto devices, store_->ListDevices());
   for (const auto& device : devices) {
-    if (!device.Active()) {
-      RETURN_IF_ERROR(store.RemoveDevice(device.serial));
-      continue;
-    }
-    if (device.mud_url.empty() || !device.HoldsLdevid()) {
-      continue;
-    }
-    ASSIGN_OR_RETURN(auto known, store.FindDevice(device.serial));
-    bool current =
-        known && (known->url_source == mud::kSourceManual ||
-                  (known->url_source == mud::kSourceIdevid && known->mud_url == device.mud_url));
-    if (!current) {
-      RETURN_IF_ERROR(store.AssignUrl(device.serial, device.mud_url, mud::kSourceIdevid));
-    }
-    // The enrolment address is taken once, when the device first appears here; later a DHCP
-    // lease or an operator moves it. A loopback address says only that the device ran on this
-    // host (a lab, the demo): it is not where the device is on the site's network.
-    if (!device.address.empty() && !known && !IsLoopback(device.address)) {
-      RETURN_IF_ERROR(store.SetAddresses(device.serial, {device.address}));
-    }
+    RETURN_IF_ERROR(SyncDevice(device));
   }
   return OkStatus();
+}
+
+Status Site::FollowRecord(const store::AuditRecord& record) {
+  ASSIGN_OR_RETURN(Json detail, ParseJsonObject(record.detail, "audit record " + record.kind));
+  std::string serial = detail.value("serial", "");
+  if (record.kind != "certificate.issued") {
+    return registry_->Remove(serial);  // it left; serial is the device's
+  }
+  ASSIGN_OR_RETURN(auto device, store_->FindDeviceByCertificate(serial));
+  return device ? SyncDevice(*device) : OkStatus();
+}
+
+Result<registry::DeviceRegistry*> Site::Registry() {
+  RETURN_IF_ERROR_CTX(follower_->CatchUp(), "bringing the device registry up to date");
+  return registry_.get();
 }
 
 Result<std::unique_ptr<exposure::ExposureStore>> Site::OpenExposureStore() {
@@ -139,7 +157,33 @@ Status Site::FillExposureModel(exposure::ExposureStore& store, const mud::Policy
     ASSIGN_OR_RETURN_CTX(model.advisories, exposure::ParseOsvAdvisories(*advisories),
                          "stored advisories");
   }
-  ASSIGN_OR_RETURN(model.devices, store.LoadDeviceFacts());
+  // The analyzer hears of the devices something is known about: weaknesses or software.
+  ASSIGN_OR_RETURN(auto weaknesses, store.LoadWeaknesses());
+  ASSIGN_OR_RETURN(registry::DeviceRegistry * registry, Registry());
+  ASSIGN_OR_RETURN(auto devices, registry->List());
+  for (registry::Device& device : devices) {
+    auto marked = weaknesses.find(device.name);
+    if (device.software.empty() && marked == weaknesses.end()) {
+      continue;
+    }
+    exposure::DeviceFacts facts;
+    facts.device = device.name;
+    facts.maker = device.maker;
+    facts.software.insert(device.software.begin(), device.software.end());
+    if (marked != weaknesses.end()) {
+      facts.weaknesses = std::move(marked->second);
+      weaknesses.erase(marked);
+    }
+    model.devices.push_back(std::move(facts));
+  }
+  // A weakness may be marked on a name the registry does not hold (yet).
+  for (auto& [name, marked] : weaknesses) {
+    exposure::DeviceFacts facts;
+    facts.device = name;
+    facts.weaknesses = std::move(marked);
+    model.devices.push_back(std::move(facts));
+  }
+  std::ranges::sort(model.devices, {}, &exposure::DeviceFacts::device);
   RETURN_IF_ERROR(Mud());
   ASSIGN_OR_RETURN(mud::SiteFacts facts, mud_store_->LoadSiteFacts());
   model.hosts.push_back(

@@ -19,7 +19,9 @@
 #include "registrar/site_directory.h"
 #include "registrar/site_ownership.h"
 #include "registrar/site_store.h"
+#include "registry/device_registry.h"
 #include "site/event_feed.h"
+#include "site/registry_follower.h"
 #include "store/audit_log.h"
 
 namespace concierge::site {
@@ -99,6 +101,10 @@ class Site {
 
   registrar::SiteOwnership& ownership() { return *ownership_; }
 
+  // Registry is the site's one record of each device, which the MUD manager and the exposure
+  // analyzer read; it first catches up with what the registrar changed since the last look.
+  Result<registry::DeviceRegistry*> Registry();
+
   // Events hears every change this site's stores commit in this process, as audit records.
   EventFeed& events() { return events_; }
 
@@ -137,8 +143,8 @@ class Site {
 
   mud::MudManager& mud_manager() { return *mud_; }
 
-  // SyncOnboarded gives every device onboarded with BRSKI the MUD URL its IDevID carries, and
-  // forgets the devices that left.
+  // SyncOnboarded records in the registry every device onboarded with BRSKI that holds an
+  // LDevID and whose IDevID carries a MUD URL, and forgets the devices that left.
   Status SyncOnboarded();
 
   // ExposureStore opens the exposure analyzer's knowledge in the site's database; its changes
@@ -178,6 +184,10 @@ class Site {
   Site(registrar::SiteDirectory directory, const Network& network, const Clock& clock,
        SiteOptions options);
 
+  // SyncDevice records one registrar device in the registry, or removes it once it left.
+  Status SyncDevice(const registrar::DeviceRecord& device);
+  Status FollowRecord(const store::AuditRecord& record);
+
   registrar::SiteDirectory directory_;
   Network network_;
   const Clock& clock_;
@@ -188,10 +198,14 @@ class Site {
   std::shared_ptr<registrar::MasaClient> masa_;
   std::unique_ptr<registrar::RegistrarService> registrar_;
   std::unique_ptr<registrar::SiteOwnership> ownership_;
+  std::unique_ptr<registry::DeviceRegistry> registry_;
   std::unique_ptr<mud::MudStore> mud_store_;
   std::unique_ptr<mud::Fetcher> fetcher_;
   std::unique_ptr<mud::Resolver> resolver_;
   std::unique_ptr<mud::MudManager> mud_;
+  // Hears the registrar's changes through events_ and applies them to registry_.
+  std::unique_ptr<RegistryFollower> follower_;
+  uint64_t follower_subscription_ = 0;
 };
 
 }  // namespace concierge::site

@@ -25,8 +25,9 @@ TEST(MasaWaitTest, VoucherRequestsWaitForTheirMasaWithoutHoldingTheRegistrarsWor
   TempDir dir("concierge-masa-wait");
   auto maker = StartLabMaker(dir.path() / "maker", "Waiting Maker", 4, clock, random);
   ASSERT_TRUE(maker) << maker.error().ToString();
-  // The same MASA on the same port, now holding its answers until kTogether requests wait.
-  uint16_t port = (*maker)->server->port();
+  // The same MASA, now holding its answers until kTogether requests wait. It listens on a new
+  // port the kernel picks (taking the old one back races with anything else binding one), and
+  // the devices minted below name it.
   (*maker)->server->Stop();
   std::mutex mutex;
 
@@ -42,7 +43,7 @@ TEST(MasaWaitTest, VoucherRequestsWaitForTheirMasaWithoutHoldingTheRegistrarsWor
   auto ctx = http::MakeServerContext((*maker)->directory.tls, true);
   ASSERT_TRUE(ctx) << ctx.error().ToString();
   auto masa = http::HttpsServer::StartAsync(
-      {"127.0.0.1", port}, std::move(*ctx),
+      {"127.0.0.1", 0}, std::move(*ctx),
       [&](const http::HttpRequest& request, const http::ConnectionInfo& peer,
           http::Respond respond) {
         std::lock_guard lock(mutex);
@@ -61,6 +62,7 @@ TEST(MasaWaitTest, VoucherRequestsWaitForTheirMasaWithoutHoldingTheRegistrarsWor
       },
       {});
   ASSERT_TRUE(masa) << masa.error().ToString();
+  (*maker)->directory.masa_url = "127.0.0.1:" + std::to_string((*masa)->port());
 
   auto site =
       StartLabSite(dir.path() / "site", "One Worker Site", **maker, /*workers=*/1, clock, random);

@@ -82,11 +82,12 @@ class MudManagerTest : public ::testing::Test {
  protected:
   void SetUp() override {
     store_ = MudStore::Open(dir_.path() / "site.db", clock_).value();
+    registry_ = registry::DeviceRegistry::Open(dir_.path() / "site.db", clock_).value();
     ASSERT_TRUE(store_->AddSignerAnchor("mud.acme.example", ca_.certificate));
-    ASSERT_TRUE(store_->AssignUrl("plug-1", std::string(kUrl), kSourceManual));
-    ASSERT_TRUE(store_->SetAddresses("plug-1", {"10.0.0.21"}));
+    ASSERT_TRUE(registry_->AssignUrl("plug-1", std::string(kUrl), registry::kSourceManual));
+    ASSERT_TRUE(registry_->SetAddresses("plug-1", {"10.0.0.21"}));
     resolver_.answers["plug-cloud.acme.example"] = {{"192.0.2.7"}, std::chrono::seconds(300)};
-    manager_ = std::make_unique<MudManager>(*store_, fetcher_, resolver_, clock_);
+    manager_ = std::make_unique<MudManager>(*store_, *registry_, fetcher_, resolver_, clock_);
   }
 
   crypto::KeyAndCertificate Signer(const crypto::KeyAndCertificate& ca, const std::string& host,
@@ -121,10 +122,10 @@ class MudManagerTest : public ::testing::Test {
   }
 
   // Device is a device the test knows exists.
-  MudDevice Device(const std::string& name) {
-    auto found = store_->FindDevice(name).value_or(std::nullopt);
+  registry::Device Device(const std::string& name) {
+    auto found = registry_->Find(name).value_or(std::nullopt);
     EXPECT_TRUE(found.has_value()) << name;
-    return found.value_or(MudDevice{});
+    return found.value_or(registry::Device{});
   }
 
   size_t AuditCount(std::string_view kind) {
@@ -143,6 +144,7 @@ class MudManagerTest : public ::testing::Test {
   crypto::KeyAndCertificate ca_ = testing::MakeTestCa(clock_.Now(), "Acme MUD CA");
   crypto::KeyAndCertificate signer_ = Signer(ca_, "mud.acme.example");
   std::unique_ptr<MudStore> store_;
+  std::unique_ptr<registry::DeviceRegistry> registry_;
   FakeFetcher fetcher_;
   FakeResolver resolver_;
   std::unique_ptr<MudManager> manager_;
@@ -268,13 +270,15 @@ TEST_F(MudManagerTest, ExpiredSignersAreRefusedUnlessThePolicySaysOtherwise) {
   ASSERT_FALSE(refused);
   EXPECT_THAT(refused.error().message(), HasSubstr("MUD signer"));
   EXPECT_EQ(PortInForce(), -1);
-  MudManager lenient(*store_, fetcher_, resolver_, clock_, ExpiredSignerPolicy::kTrustSigningTime);
+  MudManager lenient(*store_, *registry_, fetcher_, resolver_, clock_,
+                     ExpiredSignerPolicy::kTrustSigningTime);
   ASSERT_TRUE(lenient.AcceptFile(std::string(kUrl), body, ToBytes(signature)));
   EXPECT_EQ(PortInForce(), 8883);
 }
 
 TEST_F(MudManagerTest, NoAnchorForTheAuthorityIsARefusalThatSaysWhatToDo) {
-  ASSERT_TRUE(store_->AssignUrl("lamp-1", "https://mud.lamp.example/lamp.json", kSourceManual));
+  ASSERT_TRUE(registry_->AssignUrl("lamp-1", "https://mud.lamp.example/lamp.json",
+                                   registry::kSourceManual));
   std::string body = PlugFile(80);
   body.replace(body.find("mud.acme.example/plug.json"), 26, "mud.lamp.example/lamp.json");
   auto refused = manager_->AcceptFile("https://mud.lamp.example/lamp.json", body,
@@ -284,8 +288,9 @@ TEST_F(MudManagerTest, NoAnchorForTheAuthorityIsARefusalThatSaysWhatToDo) {
 }
 
 TEST_F(MudManagerTest, DevicesWithoutFileOrAddressAreLeftAloneAndSaySo) {
-  ASSERT_TRUE(store_->AssignUrl("lamp-1", "https://mud.lamp.example/lamp.json", kSourceManual));
-  ASSERT_TRUE(store_->Seen("02:00:00:00:00:09", "10.0.0.9", ""));
+  ASSERT_TRUE(registry_->AssignUrl("lamp-1", "https://mud.lamp.example/lamp.json",
+                                   registry::kSourceManual));
+  ASSERT_TRUE(registry_->Seen("02:00:00:00:00:09", "10.0.0.9", ""));
   auto site = manager_->Compile();
   ASSERT_TRUE(site);
   EXPECT_TRUE(site->policy.bindings.empty());
@@ -296,35 +301,38 @@ TEST_F(MudManagerTest, DevicesWithoutFileOrAddressAreLeftAloneAndSaySo) {
 }
 
 TEST_F(MudManagerTest, UrlSourcesRankManualThenIdevidThenDhcp) {
-  ASSERT_TRUE(store_->AssignUrl("cam-1", "https://mud.acme.example/cam.json", kSourceIdevid));
-  auto weaker = store_->AssignUrl("cam-1", "https://evil.example/cam.json", kSourceDhcp);
+  ASSERT_TRUE(
+      registry_->AssignUrl("cam-1", "https://mud.acme.example/cam.json", registry::kSourceIdevid));
+  auto weaker =
+      registry_->AssignUrl("cam-1", "https://evil.example/cam.json", registry::kSourceDhcp);
   ASSERT_FALSE(weaker);
   EXPECT_THAT(weaker.error().message(), HasSubstr("from idevid"));
-  ASSERT_TRUE(store_->SetAddresses("cam-1", {"10.0.0.30"}));
+  ASSERT_TRUE(registry_->SetAddresses("cam-1", {"10.0.0.30"}));
   // The DHCP server sees the camera at its enrolment address: the lease joins the device,
   // and its option 161 does not replace the IDevID's URL.
-  auto name = store_->Seen("02-00-00-00-00-30", "10.0.0.30", "https://evil.example/cam.json");
+  auto name = registry_->Seen("02-00-00-00-00-30", "10.0.0.30", "https://evil.example/cam.json");
   ASSERT_TRUE(name);
   EXPECT_EQ(*name, "cam-1");
-  MudDevice cam = Device("cam-1");
+  registry::Device cam = Device("cam-1");
   EXPECT_EQ(cam.mud_url, "https://mud.acme.example/cam.json");
   EXPECT_EQ(cam.mac, "02:00:00:00:00:30");
-  ASSERT_TRUE(store_->AssignUrl("cam-1", "https://mud.acme.example/cam2.json", kSourceManual));
-  EXPECT_EQ(Device("cam-1").url_source, kSourceManual);
-  EXPECT_FALSE(store_->Seen("not-a-mac", "10.0.0.31", ""));
-  EXPECT_FALSE(store_->Seen("02:00:00:00:00:31", "10.0.0.0/8", ""));
+  ASSERT_TRUE(
+      registry_->AssignUrl("cam-1", "https://mud.acme.example/cam2.json", registry::kSourceManual));
+  EXPECT_EQ(Device("cam-1").url_source, registry::kSourceManual);
+  EXPECT_FALSE(registry_->Seen("not-a-mac", "10.0.0.31", ""));
+  EXPECT_FALSE(registry_->Seen("02:00:00:00:00:31", "10.0.0.0/8", ""));
 }
 
 TEST_F(MudManagerTest, AnAddressBelongsToOneDevice) {
   // plug-1 holds 10.0.0.21 without a MAC: its first lease tells its MAC. A lease of the same
   // address to another MAC later moves the address to that device.
-  ASSERT_EQ(store_->Seen("02:00:00:00:00:21", "10.0.0.21", "").value_or(""), "plug-1");
-  auto name = store_->Seen("02:00:00:00:00:44", "10.0.0.21", "");
+  ASSERT_EQ(registry_->Seen("02:00:00:00:00:21", "10.0.0.21", "").value_or(""), "plug-1");
+  auto name = registry_->Seen("02:00:00:00:00:44", "10.0.0.21", "");
   ASSERT_TRUE(name);
   EXPECT_EQ(*name, "mac-02:00:00:00:00:44");
   EXPECT_TRUE(Device("plug-1").addresses.empty());
   EXPECT_EQ(Device(*name).addresses, std::vector<std::string>{"10.0.0.21"});
-  ASSERT_TRUE(store_->SetAddresses("plug-1", {"10.0.0.21", "2001:db8::21"}));
+  ASSERT_TRUE(registry_->SetAddresses("plug-1", {"10.0.0.21", "2001:db8::21"}));
   EXPECT_TRUE(Device(*name).addresses.empty());
   auto db = store::OpenSqliteDatabase(dir_.path() / "site.db", false).value();
   auto events = store::ReadAuditEvents(*db, "device:plug-1").value();

@@ -7,6 +7,7 @@
 #include <gtest/gtest.h>
 
 #include "fakes/onboarding_world.h"
+#include "site/registry_follower.h"
 
 namespace concierge {
 namespace {
@@ -40,15 +41,94 @@ TEST_F(SiteTest, DeviceEnrolledThroughTheRuntimeReachesItsMudManager) {
   ASSERT_TRUE(enrolled) << enrolled.error().ToString();
   auto manager = site_.runtime->Mud();
   ASSERT_TRUE(manager) << manager.error().ToString();
-  auto device = site_.runtime->mud_store().FindDevice("LOCK-1");
+  auto device = site_.runtime->Registry().value()->Find("LOCK-1");
   ASSERT_TRUE(device) << device.error().ToString();
   ASSERT_TRUE(device->has_value()) << "the runtime took in the onboarded device";
   EXPECT_EQ((*device)->mud_url, kLockMud);
-  EXPECT_EQ((*device)->url_source, mud::kSourceIdevid);
+  EXPECT_EQ((*device)->url_source, registry::kSourceIdevid);
   // Decommissioned, it leaves the MUD manager too, on the runtime's next look.
   ASSERT_TRUE(site_.ownership->Decommission("LOCK-1", /*device_gone=*/true));
   ASSERT_TRUE(site_.runtime->SyncOnboarded());
-  EXPECT_FALSE(site_.runtime->mud_store().FindDevice("LOCK-1").value().has_value());
+  EXPECT_FALSE(site_.runtime->Registry().value()->Find("LOCK-1").value().has_value());
+}
+
+TEST_F(SiteTest, TheRegistryCatchesUpWithEnrollmentsAndDeparturesWhenRead) {
+  ASSERT_TRUE(site_.runtime->Registry());  // the first read syncs every device there is
+  auto enrolled = world_.MakePledge(MintWithMud("LOCK-5", kLockMud), site_).EnrollAndWait();
+  ASSERT_TRUE(enrolled) << enrolled.error().ToString();
+  // The next read applies only what the event feed carried: the certificate's issue.
+  auto registry = site_.runtime->Registry();
+  ASSERT_TRUE(registry) << registry.error().ToString();
+  auto device = (*registry)->Find("LOCK-5");
+  ASSERT_TRUE(device) << device.error().ToString();
+  ASSERT_TRUE(device->has_value());
+  EXPECT_EQ((*device)->serial, "LOCK-5");
+  EXPECT_FALSE((*device)->maker.empty());
+  EXPECT_EQ((*device)->mud_url, kLockMud);
+
+  ASSERT_TRUE(site_.ownership->Decommission("LOCK-5", /*device_gone=*/true));
+  registry = site_.runtime->Registry();
+  ASSERT_TRUE(registry) << registry.error().ToString();
+  EXPECT_FALSE((*registry)->Find("LOCK-5").value().has_value());
+}
+
+TEST_F(SiteTest, ARuntimeOpenedLaterFindsTheDevicesEnrolledBeforeIt) {
+  ASSERT_TRUE(world_.MakePledge(MintWithMud("LOCK-6", kLockMud), site_).EnrollAndWait());
+  // Another process on the same site heard none of it: its first read syncs every device.
+  auto later = site::Site::Open(site_.directory.dir, world_.network, world_.clock, world_.random);
+  ASSERT_TRUE(later) << later.error().ToString();
+  auto registry = (*later)->Registry();
+  ASSERT_TRUE(registry) << registry.error().ToString();
+  auto device = (*registry)->Find("LOCK-6");
+  ASSERT_TRUE(device) << device.error().ToString();
+  ASSERT_TRUE(device->has_value());
+  EXPECT_EQ((*device)->url_source, registry::kSourceIdevid);
+}
+
+TEST(RegistryFollowerTest, SyncsAllFirstAndAfterAnOverflowAndAppliesInOrderBetween) {
+  std::vector<int64_t> applied;
+  int syncs = 0;
+  bool refuse = false;
+  site::RegistryFollower follower(
+      [&](const store::AuditRecord& record) -> Status {
+        if (refuse) {
+          return MakeError(ErrorCode::kUnavailable, "database busy");
+        }
+        applied.push_back(record.seq);
+        return OkStatus();
+      },
+      [&]() -> Status {
+        ++syncs;
+        return OkStatus();
+      });
+  auto record = [](int64_t seq, std::string kind) {
+    store::AuditRecord r;
+    r.seq = seq;
+    r.kind = std::move(kind);
+    return r;
+  };
+  ASSERT_TRUE(follower.CatchUp());
+  EXPECT_EQ(syncs, 1) << "a new follower starts from every device";
+  follower.Queue(record(1, "certificate.issued"));
+  follower.Queue(record(2, "voucher.received"));  // not the registry's business
+  follower.Queue(record(3, "device.decommissioned"));
+  EXPECT_EQ(follower.queued(), 2u);
+  refuse = true;
+  EXPECT_FALSE(follower.CatchUp());
+  follower.Queue(record(4, "certificate.issued"));
+  EXPECT_EQ(follower.queued(), 3u) << "what failed stays, ahead of what came since";
+  refuse = false;
+  ASSERT_TRUE(follower.CatchUp());
+  EXPECT_EQ(applied, (std::vector<int64_t>{1, 3, 4}));
+  EXPECT_EQ(syncs, 1);
+
+  for (size_t i = 0; i <= site::RegistryFollower::kMaxQueued; ++i) {
+    follower.Queue(record(10, "certificate.issued"));
+  }
+  EXPECT_LE(follower.queued(), 1u) << "a flood is not held in memory";
+  ASSERT_TRUE(follower.CatchUp());
+  EXPECT_EQ(syncs, 2);
+  EXPECT_EQ(applied.size(), 3u) << "the full sync stands for the records it dropped";
 }
 
 TEST_F(SiteTest, ADeviceWhoseMudFileIsNotYetFetchedIsLeftUnmanaged) {

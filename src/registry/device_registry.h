@@ -1,0 +1,101 @@
+#pragma once
+
+#include <filesystem>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "common/clock.h"
+#include "common/json.h"
+#include "store/audit_log.h"
+
+namespace concierge::registry {
+
+// Where a device's MUD URL came from, strongest first: an operator's word, the maker's signed
+// IDevID, then a DHCP option anyone on the link could have sent.
+inline constexpr std::string_view kSourceManual = "manual";
+inline constexpr std::string_view kSourceIdevid = "idevid";
+inline constexpr std::string_view kSourceDhcp = "dhcp";
+
+// Device is the site's one record of a device, whichever way it arrived: onboarded with BRSKI
+// (named by its IDevID serial), seen by a DHCP server (named after its MAC until an operator
+// names it), or named by an operator. The MUD manager and the exposure analyzer read it; the
+// registrar keeps only the onboarding history (vouchers, certificates, telemetry).
+struct Device {
+  std::string name;
+  std::string serial;  // the IDevID's serialNumber; "" for a device not onboarded with BRSKI
+  std::string maker;   // the maker that vouched for it, "" if none did
+  std::string mac;
+  std::vector<std::string> addresses;
+  std::string mud_url;
+  std::string url_source;
+  std::vector<std::pair<std::string, std::string>> software;  // (package, version) by package
+  int64_t updated_at = 0;
+};
+
+// OnboardedDevice is what the registrar learnt of a device it enrolled.
+struct OnboardedDevice {
+  std::string serial;
+  std::string maker;
+  std::string mud_url;  // from the IDevID, "" if it carries none
+  std::string address;  // where it enrolled from; "" when that says nothing of the site
+};
+
+// DeviceRegistry keeps the device records in the site's database (component "registry").
+// Every change appends an audit event in its own transaction. Thread-safe.
+class DeviceRegistry {
+ public:
+  // Open opens the SQLite database at path, creating it if need be, and migrates it.
+  static Result<std::unique_ptr<DeviceRegistry>> Open(const std::filesystem::path& path,
+                                                      const Clock& clock);
+  // Open migrates a database of any backend and keeps it. A database from before the registry
+  // has its devices moved in from the MUD manager's and the analyzer's tables.
+  static Result<std::unique_ptr<DeviceRegistry>> Open(std::unique_ptr<store::Database> db,
+                                                      const Clock& clock);
+
+  // Onboarded records a device the registrar enrolled, named by its serial: its maker, the MUD
+  // URL its IDevID carries (unless an operator set one) and, the first time, its address.
+  Status Onboarded(const OnboardedDevice& device);
+  // AssignUrl sets a device's MUD URL from a source; a weaker source never replaces a stronger
+  // one (the refusal says which). Creates the device if new.
+  Status AssignUrl(const std::string& device, const std::string& url, std::string_view source);
+  // SetAddresses replaces a device's addresses (each an IP literal); another device that held
+  // one of them loses it.
+  Status SetAddresses(const std::string& device, const std::vector<std::string>& addresses);
+  // Seen records what a DHCP server saw: the device with this MAC, or else the one holding this
+  // address, or else a new device named after the MAC, gets the address and (if given) the URL.
+  // Returns the device's name.
+  Result<std::string> Seen(const std::string& mac, const std::string& address,
+                           const std::string& url);
+  // SetSoftware records a package version the device runs. Creates the device if new.
+  Status SetSoftware(const std::string& device, const std::string& package,
+                     const std::string& version);
+  // Remove forgets a device that left the site (transferred or decommissioned), with its
+  // software: the next policy no longer names it.
+  Status Remove(const std::string& device);
+
+  Result<std::vector<Device>> List();
+  Result<std::optional<Device>> Find(const std::string& name);
+
+  // ListenToAudit tells listener of every audit event this registry commits.
+  void ListenToAudit(store::AuditListener* listener) { audit_.Listen(listener); }
+
+ private:
+  DeviceRegistry(std::unique_ptr<store::Database> db, const Clock& clock)
+      : db_(std::move(db)), clock_(clock), audit_(*db_, clock) {}
+
+  Result<std::optional<Device>> Query(std::string_view where, const std::string& key);
+  Status Upsert(const Device& device);
+  // TakeAddress removes address from every other device: an address belongs to one device.
+  Status TakeAddress(const std::string& device, const std::string& address, Json& detail);
+
+  std::mutex mutex_;
+  std::unique_ptr<store::Database> db_;
+  const Clock& clock_;
+  store::AuditChain audit_;
+};
+
+}  // namespace concierge::registry

@@ -1,0 +1,137 @@
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include "common/simulated_clock.h"
+#include "common/temp_dir.h"
+#include "exposure/exposure_store.h"
+#include "mud/mud_store.h"
+#include "registry/device_registry.h"
+#include "store/audit_log.h"
+#include "store/sqlite_database.h"
+
+namespace concierge::registry {
+namespace {
+
+class RegistryTest : public ::testing::Test {
+ protected:
+  std::filesystem::path Path() const { return dir_.path() / "site.db"; }
+
+  std::vector<std::string> EventKinds() {
+    auto db = store::OpenSqliteDatabase(Path(), false).value();
+    std::vector<std::string> kinds;
+    auto records = store::ReadAuditEvents(*db).value();
+    for (const auto& record : records) {
+      kinds.push_back(record.kind + " " + record.subject);
+    }
+    return kinds;
+  }
+
+  SimulatedClock clock_{FromUnixSeconds(1'790'000'000)};
+  TempDir dir_;
+};
+
+TEST_F(RegistryTest, AnOnboardedDeviceIsRecordedOnceWithItsIdentityUrlAndFirstAddress) {
+  auto registry = DeviceRegistry::Open(Path(), clock_).value();
+  ASSERT_TRUE(
+      registry->Onboarded({"LOCK-1", "Acme", "https://mud.acme.example/lock.json", "10.0.0.7"}));
+  auto device = registry->Find("LOCK-1").value();
+  ASSERT_TRUE(device.has_value());
+  EXPECT_EQ(device->serial, "LOCK-1");
+  EXPECT_EQ(device->maker, "Acme");
+  EXPECT_EQ(device->mud_url, "https://mud.acme.example/lock.json");
+  EXPECT_EQ(device->url_source, kSourceIdevid);
+  EXPECT_EQ(device->addresses, std::vector<std::string>{"10.0.0.7"});
+  EXPECT_THAT(EventKinds(), ::testing::ElementsAre("device.registered device:LOCK-1",
+                                                   "mud.url_assigned device:LOCK-1",
+                                                   "device.addresses device:LOCK-1"));
+
+  // Told again, nothing changes and nothing is recorded; a later enrolment address does not
+  // move a device that DHCP or an operator has placed since.
+  ASSERT_TRUE(registry->SetAddresses("LOCK-1", {"10.0.0.8"}));
+  ASSERT_TRUE(
+      registry->Onboarded({"LOCK-1", "Acme", "https://mud.acme.example/lock.json", "10.0.0.9"}));
+  EXPECT_EQ(registry->Find("LOCK-1").value()->addresses, std::vector<std::string>{"10.0.0.8"});
+  EXPECT_EQ(EventKinds().size(), 4u);
+
+  // An operator's URL stands against the IDevID's.
+  ASSERT_TRUE(registry->AssignUrl("LOCK-1", "https://mud.site.example/lock.json", kSourceManual));
+  ASSERT_TRUE(registry->Onboarded({"LOCK-1", "Acme", "https://mud.acme.example/lock2.json", ""}));
+  EXPECT_EQ(registry->Find("LOCK-1").value()->mud_url, "https://mud.site.example/lock.json");
+
+  EXPECT_FALSE(registry->Onboarded({"", "Acme", "", ""}));
+  auto bad = registry->Onboarded({"LOCK-2", "Acme", "", "10.0.0.0/24"});
+  ASSERT_FALSE(bad);
+  EXPECT_THAT(bad.error().message(), ::testing::HasSubstr("LOCK-2"));
+  EXPECT_FALSE(registry->Find("LOCK-2").value().has_value());
+}
+
+TEST_F(RegistryTest, SoftwareBelongsToTheRecordAndLeavesWithIt) {
+  auto registry = DeviceRegistry::Open(Path(), clock_).value();
+  ASSERT_TRUE(registry->SetSoftware("cam-2", "busybox", "1.30.1"));
+  ASSERT_TRUE(registry->SetSoftware("cam-1", "openssl", "3.0.2"));
+  ASSERT_TRUE(registry->SetSoftware("cam-1", "busybox", "1.35.0"));
+  ASSERT_TRUE(registry->SetSoftware("cam-1", "busybox", "1.36.1"));
+  ASSERT_TRUE(registry->Seen("02:00:00:00:00:01", "10.0.0.1", ""));
+  EXPECT_FALSE(registry->SetSoftware("cam-1", "", "1"));
+
+  auto devices = registry->List().value();
+  ASSERT_EQ(devices.size(), 3u);
+  EXPECT_EQ(devices[0].name, "cam-1");
+  using Software = std::vector<std::pair<std::string, std::string>>;
+  EXPECT_EQ(devices[0].software, (Software{{"busybox", "1.36.1"}, {"openssl", "3.0.2"}}));
+  EXPECT_EQ(devices[1].name, "cam-2");
+  EXPECT_EQ(devices[1].software, (Software{{"busybox", "1.30.1"}}));
+  EXPECT_EQ(devices[2].name, "mac-02:00:00:00:00:01");
+  EXPECT_TRUE(devices[2].software.empty());
+  EXPECT_EQ(registry->Find("cam-1").value()->software, devices[0].software);
+
+  ASSERT_TRUE(registry->Remove("cam-1"));
+  EXPECT_EQ(registry->List().value().size(), 2u);
+  ASSERT_TRUE(registry->SetSoftware("cam-1", "openssl", "3.0.13"));
+  EXPECT_EQ(registry->Find("cam-1").value()->software, (Software{{"openssl", "3.0.13"}}));
+}
+
+// A site made before the registry kept devices in the MUD manager's table and software in the
+// analyzer's; opening the registry moves both in, and the old stores still open.
+TEST_F(RegistryTest, ASiteFromBeforeTheRegistryKeepsItsDevicesAndSoftware) {
+  {
+    auto db = store::OpenSqliteDatabase(Path(), true).value();
+    ASSERT_TRUE(db->Exec(R"sql(
+CREATE TABLE schema_versions(component TEXT PRIMARY KEY, version INTEGER NOT NULL);
+INSERT INTO schema_versions VALUES ('mud', 2), ('exposure', 2);
+CREATE TABLE mud_devices (name TEXT PRIMARY KEY, mac TEXT UNIQUE,
+  addresses TEXT NOT NULL DEFAULT '', mud_url TEXT NOT NULL DEFAULT '',
+  url_source TEXT NOT NULL DEFAULT '', updated_at INTEGER NOT NULL);
+INSERT INTO mud_devices VALUES ('plug-1', '02:00:00:00:00:21', '10.0.0.21 2001:db8::21',
+  'https://mud.acme.example/plug.json', 'manual', 1700000000);
+INSERT INTO mud_devices VALUES ('LOCK-1', NULL, '10.0.0.7',
+  'https://mud.acme.example/lock.json', 'idevid', 1700000001);
+CREATE TABLE exposure_software (device TEXT NOT NULL, package TEXT NOT NULL,
+  version TEXT NOT NULL, PRIMARY KEY (device, package));
+INSERT INTO exposure_software VALUES ('plug-1', 'busybox', '1.30.1');
+INSERT INTO exposure_software VALUES ('hub-9', 'dropbear', '2019.78');
+)sql"));
+  }
+  auto registry = DeviceRegistry::Open(Path(), clock_).value();
+  auto devices = registry->List().value();
+  ASSERT_EQ(devices.size(), 3u);
+  EXPECT_EQ(devices[0].name, "LOCK-1");
+  EXPECT_EQ(devices[0].url_source, kSourceIdevid);
+  EXPECT_EQ(devices[1].name, "hub-9");
+  EXPECT_EQ(devices[1].software.size(), 1u);
+  EXPECT_EQ(devices[2].name, "plug-1");
+  EXPECT_EQ(devices[2].mac, "02:00:00:00:00:21");
+  EXPECT_EQ(devices[2].addresses, (std::vector<std::string>{"10.0.0.21", "2001:db8::21"}));
+  EXPECT_EQ(devices[2].software.size(), 1u);
+
+  auto db = store::OpenSqliteDatabase(Path(), false).value();
+  EXPECT_FALSE(db->Exec("SELECT 1 FROM mud_devices")) << "the old table is gone";
+  EXPECT_FALSE(db->Exec("SELECT 1 FROM exposure_software"));
+  EXPECT_TRUE(mud::MudStore::Open(Path(), clock_));
+  EXPECT_TRUE(exposure::ExposureStore::Open(Path(), clock_));
+  // Opened again, nothing moves twice.
+  EXPECT_EQ(DeviceRegistry::Open(Path(), clock_).value()->List().value().size(), 3u);
+}
+
+}  // namespace
+}  // namespace concierge::registry
