@@ -5,6 +5,7 @@
 
 #include "app/cli.h"
 #include "app/open_site.h"
+#include "common/bytes.h"
 #include "common/files.h"
 #include "http/https_server.h"
 #include "registrar/https_masa_client.h"
@@ -25,6 +26,7 @@ struct SiteArgs {
   http::ServerOptions server;
   int64_t device_id = 0;
   std::string device;
+  std::string zone;
   std::string state;
 };
 
@@ -116,6 +118,63 @@ Status ListDevices(const SiteArgs& args, const Output& output) {
   return OkStatus();
 }
 
+// ShowDevice prints one device's whole record: the registry's, then its onboarding.
+Status ShowDevice(const SiteArgs& args, const Output& output) {
+  ASSIGN_OR_RETURN(auto site, OpenSite(args.dir));
+  ASSIGN_OR_RETURN(site::DeviceDetail detail, site->DescribeDevice(args.device));
+  const registry::Device& d = detail.record;
+  Json software = Json::object();
+  std::string software_text;
+  for (const auto& [package, version] : d.software) {
+    software[package] = version;
+    software_text += (software_text.empty() ? "" : ", ") + package + " " + version;
+  }
+  Json json{
+      {"name", d.name},           {"serial", d.serial},       {"maker", d.maker},
+      {"owner", d.owner},         {"zone", d.zone},           {"mac", d.mac},
+      {"addresses", d.addresses}, {"mud_url", d.mud_url},     {"mud_url_source", d.url_source},
+      {"software", software},     {"tenants", detail.tenants}};
+  std::ostringstream text;
+  auto line = [&text](std::string_view key, const std::string& value) {
+    text << std::left << std::setw(16) << key << (value.empty() ? "-" : value) << "\n";
+  };
+  line("name", d.name);
+  line("serial", d.serial);
+  line("maker", d.maker);
+  line("owner", d.owner);
+  line("zone", d.zone);
+  line("mac", d.mac);
+  line("addresses", JoinWords(d.addresses));
+  line("mud url", d.mud_url.empty() ? "" : d.mud_url + " (" + d.url_source + ")");
+  line("software", software_text);
+  std::string tenants;
+  for (const std::string& tenant : detail.tenants) {
+    tenants += (tenants.empty() ? "" : ", ") + tenant;
+  }
+  line("tenants", tenants);
+  if (detail.onboarding) {
+    const registrar::DeviceRecord& o = *detail.onboarding;
+    json["onboarding"] = DeviceJson(o);
+    line("device id", std::to_string(o.id));
+    line("state", o.departure.empty() ? o.state : o.departure);
+    line("ldevid expires", json["onboarding"]["ldevid_not_after"].get<std::string>());
+    line("enroll status", o.enroll_status);
+  }
+  std::string rendered = text.str();
+  rendered.pop_back();
+  output.Print(json, rendered);
+  return OkStatus();
+}
+
+Status SetZone(const SiteArgs& args, const Output& output) {
+  ASSIGN_OR_RETURN(auto site, OpenSite(args.dir));
+  RETURN_IF_ERROR(site->SetZone(args.device, args.zone));
+  output.Print(Json{{"device", args.device}, {"zone", args.zone}},
+               args.zone.empty() ? "device " + args.device + " is in no zone"
+                                 : "device " + args.device + " is in zone " + args.zone);
+  return OkStatus();
+}
+
 Status Approve(const SiteArgs& args, const Output& output) {
   ASSIGN_OR_RETURN(auto site, OpenSite(args.dir));
   RETURN_IF_ERROR(site->ApproveDevice(args.device_id));
@@ -199,6 +258,19 @@ void AddSiteCommands(CLI::App& app, Action& action, Output& output) {
   approve->add_option("id", args->device_id, "Device id (from devices list)")->required();
   approve->add_flag("--json", output.json, "Print JSON");
   bind(approve, Approve);
+
+  CLI::App* show_device = devices->add_subcommand("show", "One device's whole record");
+  show_device->add_option("--dir", args->dir, "Site state directory")->required();
+  show_device->add_option("name", args->device, "Device name (a serial, for a BRSKI device)")
+      ->required();
+  show_device->add_flag("--json", output.json, "Print JSON");
+  bind(show_device, ShowDevice);
+  CLI::App* zone = devices->add_subcommand("zone", "Put a device in a zone ('' takes it out)");
+  zone->add_option("--dir", args->dir, "Site state directory")->required();
+  zone->add_option("name", args->device, "Device name")->required();
+  zone->add_option("zone", args->zone, "Zone: letters, digits, '.', '_', '-'")->required();
+  zone->add_flag("--json", output.json, "Print JSON");
+  bind(zone, SetZone);
 
   CLI::App* audit = app.add_subcommand("audit", "The tamper-evident audit chain");
   audit->require_subcommand(1);

@@ -59,10 +59,20 @@ INSERT INTO registry_software(device, package, version)
 DROP TABLE exposure_software;
 )sql";
 
-constexpr std::array<std::string_view, 3> kMigrations = {store::kAuditSchema, kSchemaV1, kSchemaV2};
+constexpr std::string_view kSchemaV3 = R"sql(
+ALTER TABLE registry_devices ADD COLUMN owner TEXT NOT NULL DEFAULT '';
+ALTER TABLE registry_devices ADD COLUMN zone TEXT NOT NULL DEFAULT '';
+CREATE INDEX registry_devices_zone ON registry_devices(zone);
+)sql";
+
+constexpr std::array<std::string_view, 4> kMigrations = {store::kAuditSchema, kSchemaV1, kSchemaV2,
+                                                         kSchemaV3};
 
 constexpr std::string_view kColumns =
-    "name, serial, maker, COALESCE(mac, ''), addresses, mud_url, url_source, updated_at";
+    "name, serial, maker, owner, zone, COALESCE(mac, ''), addresses, mud_url, url_source,"
+    " updated_at";
+
+constexpr size_t kMaxZoneLength = 64;
 
 int Strength(std::string_view source) {
   if (source == kSourceManual) {
@@ -106,6 +116,20 @@ Result<std::string> NormalizeMac(const std::string& mac) {
   return out;
 }
 
+Status CheckZone(const std::string& zone) {
+  auto allowed = [](char c) {
+    return std::isalnum(static_cast<unsigned char>(c)) != 0 || c == '.' || c == '_' || c == '-';
+  };
+  if (zone.size() > kMaxZoneLength || !std::ranges::all_of(zone, allowed) ||
+      (!zone.empty() && std::isalnum(static_cast<unsigned char>(zone[0])) == 0)) {
+    return MakeError(ErrorCode::kInvalidArgument,
+                     "zone \"" + zone.substr(0, kMaxZoneLength) +
+                         "\" is not 1 to 64 letters, digits, '.', '_' or '-' starting with a "
+                         "letter or digit");
+  }
+  return OkStatus();
+}
+
 Device NewDevice(const std::string& name) {
   Device device;
   device.name = name;
@@ -113,15 +137,18 @@ Device NewDevice(const std::string& name) {
 }
 
 Device ReadDevice(store::Statement& query) {
-  return Device{query.Text(0),
-                query.Text(1),
-                query.Text(2),
-                query.Text(3),
-                SplitWords(query.Text(4)),
-                query.Text(5),
-                query.Text(6),
-                {},
-                query.Int(7)};
+  Device device;
+  device.name = query.Text(0);
+  device.serial = query.Text(1);
+  device.maker = query.Text(2);
+  device.owner = query.Text(3);
+  device.zone = query.Text(4);
+  device.mac = query.Text(5);
+  device.addresses = SplitWords(query.Text(6));
+  device.mud_url = query.Text(7);
+  device.url_source = query.Text(8);
+  device.updated_at = query.Int(9);
+  return device;
 }
 
 }  // namespace
@@ -154,17 +181,18 @@ Result<std::optional<Device>> DeviceRegistry::Query(std::string_view where,
 Status DeviceRegistry::Upsert(const Device& device) {
   ASSIGN_OR_RETURN(
       auto upsert,
-      db_->Prepare("INSERT INTO registry_devices(name, serial, maker, mac, addresses, mud_url,"
-                   " url_source, updated_at) VALUES (?,?,?,?,?,?,?,?) ON CONFLICT(name) DO UPDATE"
-                   " SET serial=excluded.serial, maker=excluded.maker, mac=excluded.mac,"
-                   " addresses=excluded.addresses, mud_url=excluded.mud_url,"
+      db_->Prepare("INSERT INTO registry_devices(name, serial, maker, owner, zone, mac,"
+                   " addresses, mud_url, url_source, updated_at) VALUES (?,?,?,?,?,?,?,?,?,?)"
+                   " ON CONFLICT(name) DO UPDATE SET serial=excluded.serial,"
+                   " maker=excluded.maker, owner=excluded.owner, zone=excluded.zone,"
+                   " mac=excluded.mac, addresses=excluded.addresses, mud_url=excluded.mud_url,"
                    " url_source=excluded.url_source, updated_at=excluded.updated_at"));
   int64_t now = ToUnixSeconds(clock_.Now());
   if (device.mac.empty()) {
-    upsert.BindAll(device.name, device.serial, device.maker, nullptr, JoinWords(device.addresses),
-                   device.mud_url, device.url_source, now);
+    upsert.BindAll(device.name, device.serial, device.maker, device.owner, device.zone, nullptr,
+                   JoinWords(device.addresses), device.mud_url, device.url_source, now);
   } else {
-    upsert.BindAll(device.name, device.serial, device.maker, device.mac,
+    upsert.BindAll(device.name, device.serial, device.maker, device.owner, device.zone, device.mac,
                    JoinWords(device.addresses), device.mud_url, device.url_source, now);
   }
   return upsert.Run();
@@ -181,9 +209,11 @@ Status DeviceRegistry::Onboarded(const OnboardedDevice& onboarded) {
   ASSIGN_OR_RETURN(auto tx, store::Transaction::Begin(*db_));
   ASSIGN_OR_RETURN(auto existing, Query("name=?", onboarded.serial));
   Device record = existing.value_or(NewDevice(onboarded.serial));
-  bool identified = record.serial != onboarded.serial || record.maker != onboarded.maker;
+  bool identified = record.serial != onboarded.serial || record.maker != onboarded.maker ||
+                    record.owner != onboarded.owner;
   record.serial = onboarded.serial;
   record.maker = onboarded.maker;
+  record.owner = onboarded.owner;
   // An operator's URL stands; the IDevID's replaces a DHCP option or an older IDevID URL.
   bool url_changed = !onboarded.mud_url.empty() && record.url_source != kSourceManual &&
                      !(record.url_source == kSourceIdevid && record.mud_url == onboarded.mud_url);
@@ -204,8 +234,9 @@ Status DeviceRegistry::Onboarded(const OnboardedDevice& onboarded) {
   RETURN_IF_ERROR(Upsert(record));
   std::string subject = store::DeviceSubject(record.name);
   if (identified) {
-    RETURN_IF_ERROR(audit_.Append("device.registered", subject,
-                                  Json{{"serial", record.serial}, {"maker", record.maker}}));
+    RETURN_IF_ERROR(audit_.Append(
+        "device.registered", subject,
+        Json{{"serial", record.serial}, {"maker", record.maker}, {"owner", record.owner}}));
   }
   if (url_changed) {
     RETURN_IF_ERROR(audit_.Append(
@@ -353,6 +384,25 @@ Status DeviceRegistry::SetSoftware(const std::string& device, const std::string&
   RETURN_IF_ERROR(upsert.BindAll(device, package, version).Run());
   RETURN_IF_ERROR(audit_.Append("exposure.software", store::DeviceSubject(device),
                                 Json{{"package", package}, {"version", version}}));
+  return tx.Commit();
+}
+
+Status DeviceRegistry::SetZone(const std::string& device, const std::string& zone) {
+  RETURN_IF_ERROR(CheckZone(zone));
+  std::lock_guard lock(mutex_);
+  ASSIGN_OR_RETURN(auto tx, store::Transaction::Begin(*db_));
+  ASSIGN_OR_RETURN(auto record, Query("name=?", device));
+  if (!record) {
+    return MakeError(ErrorCode::kNotFound, "no device named \"" + device + "\" in the registry");
+  }
+  if (record->zone == zone) {
+    return OkStatus();
+  }
+  std::string previous = record->zone;
+  record->zone = zone;
+  RETURN_IF_ERROR(Upsert(*record));
+  RETURN_IF_ERROR(audit_.Append("device.zone", store::DeviceSubject(device),
+                                Json{{"zone", zone}, {"previous", previous}}));
   return tx.Commit();
 }
 

@@ -28,6 +28,8 @@ struct Device {
   std::string name;
   std::string serial;  // the IDevID's serialNumber; "" for a device not onboarded with BRSKI
   std::string maker;   // the maker that vouched for it, "" if none did
+  std::string owner;   // the site whose domain CA certified it, "" while none has
+  std::string zone;    // the operator's grouping (a room, a floor, a production cell), or ""
   std::string mac;
   std::vector<std::string> addresses;
   std::string mud_url;
@@ -40,6 +42,7 @@ struct Device {
 struct OnboardedDevice {
   std::string serial;
   std::string maker;
+  std::string owner;    // the site that enrolled it
   std::string mud_url;  // from the IDevID, "" if it carries none
   std::string address;  // where it enrolled from; "" when that says nothing of the site
 };
@@ -56,8 +59,9 @@ class DeviceRegistry {
   static Result<std::unique_ptr<DeviceRegistry>> Open(std::unique_ptr<store::Database> db,
                                                       const Clock& clock);
 
-  // Onboarded records a device the registrar enrolled, named by its serial: its maker, the MUD
-  // URL its IDevID carries (unless an operator set one) and, the first time, its address.
+  // Onboarded records a device the registrar enrolled, named by its serial: its maker and
+  // owner, the MUD URL its IDevID carries (unless an operator set one) and, the first time, its
+  // address.
   Status Onboarded(const OnboardedDevice& device);
   // AssignUrl sets a device's MUD URL from a source; a weaker source never replaces a stronger
   // one (the refusal says which). Creates the device if new.
@@ -73,6 +77,9 @@ class DeviceRegistry {
   // SetSoftware records a package version the device runs. Creates the device if new.
   Status SetSoftware(const std::string& device, const std::string& package,
                      const std::string& version);
+  // SetZone puts a known device in a zone ("" takes it out): at most 64 letters, digits, '.',
+  // '_' or '-', starting with a letter or digit.
+  Status SetZone(const std::string& device, const std::string& zone);
   // Remove forgets a device that left the site (transferred or decommissioned), with its
   // software: the next policy no longer names it.
   Status Remove(const std::string& device);

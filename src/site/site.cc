@@ -110,12 +110,13 @@ Status Site::SyncDevice(const registrar::DeviceRecord& device) {
   if (!device.Active()) {
     return registry_->Remove(device.serial);
   }
-  if (device.mud_url.empty() || !device.HoldsLdevid()) {
-    return OkStatus();
+  if (!device.HoldsLdevid()) {
+    return OkStatus();  // not (yet) a member of the site
   }
   // A loopback address says only that the device ran on this host (a lab, the demo): it is not
   // where the device is on the site's network.
-  return registry_->Onboarded({device.serial, device.maker_name, device.mud_url,
+  return registry_->Onboarded({device.serial, device.maker_name, directory_.identity.site_name,
+                               device.mud_url,
                                IsLoopback(device.address) ? std::string() : device.address});
 }
 

@@ -60,6 +60,15 @@ struct TenantDelegation {
   std::string state;
 };
 
+// DeviceDetail is everything the site holds about one device: its registry record, its
+// onboarding with the registrar (when it came by BRSKI; the newest if it came more than once)
+// and the tenants whose delegations in force name it.
+struct DeviceDetail {
+  registry::Device record;
+  std::optional<registrar::DeviceRecord> onboarding;
+  std::vector<std::string> tenants;
+};
+
 // DeviceOwnership is a device's ownership chain as its MASA keeps it, and this site's owner key
 // to read it against.
 struct DeviceOwnership {
@@ -115,6 +124,11 @@ class Site {
   // Devices lists the devices the registrar knows, only those in state when it is not empty.
   Result<std::vector<registrar::DeviceRecord>> Devices(std::string_view state = "");
   Status ApproveDevice(int64_t device_id);
+  // DescribeDevice finds a device by its registry name (a serial, for a device onboarded with
+  // BRSKI); NotFound when the registry holds no such device.
+  Result<DeviceDetail> DescribeDevice(const std::string& name);
+  // SetZone puts a device in an operator's zone, or takes it out with "".
+  Status SetZone(const std::string& name, const std::string& zone);
 
   // The audit chain (use_cases.cc). DeviceAuditTrail takes a device's serial or its id
   // from Devices, or the name of a device only seen on the network; NotFound when nothing
@@ -144,7 +158,7 @@ class Site {
   mud::MudManager& mud_manager() { return *mud_; }
 
   // SyncOnboarded records in the registry every device onboarded with BRSKI that holds an
-  // LDevID and whose IDevID carries a MUD URL, and forgets the devices that left.
+  // LDevID, and forgets the devices that left.
   Status SyncOnboarded();
 
   // ExposureStore opens the exposure analyzer's knowledge in the site's database; its changes

@@ -76,6 +76,37 @@ Result<std::vector<TenantDelegation>> Site::Delegations() {
   return states;
 }
 
+Result<DeviceDetail> Site::DescribeDevice(const std::string& name) {
+  ASSIGN_OR_RETURN(registry::DeviceRegistry * registry, Registry());
+  ASSIGN_OR_RETURN(auto record, registry->Find(name));
+  if (!record) {
+    return MakeError(ErrorCode::kNotFound, "no device named \"" + name + "\" on this site");
+  }
+  DeviceDetail detail{std::move(*record), std::nullopt, {}};
+  if (!detail.record.serial.empty()) {
+    ASSIGN_OR_RETURN(auto devices, store_->ListDevices());
+    for (auto& device : devices) {
+      if (device.serial == detail.record.serial &&
+          (!detail.onboarding || device.id > detail.onboarding->id)) {
+        detail.onboarding = std::move(device);
+      }
+    }
+  }
+  ASSIGN_OR_RETURN(auto delegations, Delegations());
+  for (const auto& [delegation, state] : delegations) {
+    if (state == "in force" && delegation.devices.contains(detail.record.serial) &&
+        !detail.record.serial.empty()) {
+      detail.tenants.push_back(delegation.tenant);
+    }
+  }
+  return detail;
+}
+
+Status Site::SetZone(const std::string& name, const std::string& zone) {
+  ASSIGN_OR_RETURN(registry::DeviceRegistry * registry, Registry());
+  return registry->SetZone(name, zone);
+}
+
 Result<DeviceOwnership> Site::OwnershipOf(const std::string& serial) {
   ASSIGN_OR_RETURN(auto devices, store_->ListDevices());
   auto device = std::find_if(devices.begin(), devices.end(),

@@ -32,12 +32,13 @@ class RegistryTest : public ::testing::Test {
 
 TEST_F(RegistryTest, AnOnboardedDeviceIsRecordedOnceWithItsIdentityUrlAndFirstAddress) {
   auto registry = DeviceRegistry::Open(Path(), clock_).value();
-  ASSERT_TRUE(
-      registry->Onboarded({"LOCK-1", "Acme", "https://mud.acme.example/lock.json", "10.0.0.7"}));
+  ASSERT_TRUE(registry->Onboarded(
+      {"LOCK-1", "Acme", "Home", "https://mud.acme.example/lock.json", "10.0.0.7"}));
   auto device = registry->Find("LOCK-1").value();
   ASSERT_TRUE(device.has_value());
   EXPECT_EQ(device->serial, "LOCK-1");
   EXPECT_EQ(device->maker, "Acme");
+  EXPECT_EQ(device->owner, "Home");
   EXPECT_EQ(device->mud_url, "https://mud.acme.example/lock.json");
   EXPECT_EQ(device->url_source, kSourceIdevid);
   EXPECT_EQ(device->addresses, std::vector<std::string>{"10.0.0.7"});
@@ -48,21 +49,51 @@ TEST_F(RegistryTest, AnOnboardedDeviceIsRecordedOnceWithItsIdentityUrlAndFirstAd
   // Told again, nothing changes and nothing is recorded; a later enrolment address does not
   // move a device that DHCP or an operator has placed since.
   ASSERT_TRUE(registry->SetAddresses("LOCK-1", {"10.0.0.8"}));
-  ASSERT_TRUE(
-      registry->Onboarded({"LOCK-1", "Acme", "https://mud.acme.example/lock.json", "10.0.0.9"}));
+  ASSERT_TRUE(registry->Onboarded(
+      {"LOCK-1", "Acme", "Home", "https://mud.acme.example/lock.json", "10.0.0.9"}));
   EXPECT_EQ(registry->Find("LOCK-1").value()->addresses, std::vector<std::string>{"10.0.0.8"});
   EXPECT_EQ(EventKinds().size(), 4u);
 
   // An operator's URL stands against the IDevID's.
   ASSERT_TRUE(registry->AssignUrl("LOCK-1", "https://mud.site.example/lock.json", kSourceManual));
-  ASSERT_TRUE(registry->Onboarded({"LOCK-1", "Acme", "https://mud.acme.example/lock2.json", ""}));
+  ASSERT_TRUE(
+      registry->Onboarded({"LOCK-1", "Acme", "Home", "https://mud.acme.example/lock2.json", ""}));
   EXPECT_EQ(registry->Find("LOCK-1").value()->mud_url, "https://mud.site.example/lock.json");
 
-  EXPECT_FALSE(registry->Onboarded({"", "Acme", "", ""}));
-  auto bad = registry->Onboarded({"LOCK-2", "Acme", "", "10.0.0.0/24"});
+  EXPECT_FALSE(registry->Onboarded({"", "Acme", "Home", "", ""}));
+  auto bad = registry->Onboarded({"LOCK-2", "Acme", "Home", "", "10.0.0.0/24"});
   ASSERT_FALSE(bad);
   EXPECT_THAT(bad.error().message(), ::testing::HasSubstr("LOCK-2"));
   EXPECT_FALSE(registry->Find("LOCK-2").value().has_value());
+}
+
+TEST_F(RegistryTest, AnOperatorPutsAKnownDeviceInAZoneAndTakesItOut) {
+  auto registry = DeviceRegistry::Open(Path(), clock_).value();
+  ASSERT_TRUE(registry->Onboarded({"LOCK-1", "Acme", "Home", "", ""}));
+  ASSERT_TRUE(registry->SetZone("LOCK-1", "floor-2.east_wing"));
+  EXPECT_EQ(registry->Find("LOCK-1").value()->zone, "floor-2.east_wing");
+  ASSERT_TRUE(registry->SetZone("LOCK-1", "floor-2.east_wing"));  // unchanged: no event
+  ASSERT_TRUE(registry->SetZone("LOCK-1", ""));
+  EXPECT_EQ(registry->Find("LOCK-1").value()->zone, "");
+
+  auto unknown = registry->SetZone("LOCK-9", "lobby");
+  ASSERT_FALSE(unknown);
+  EXPECT_EQ(unknown.error().code(), ErrorCode::kNotFound);
+  for (const std::string& bad : {std::string("-lobby"), std::string("lobby 1"),
+                                 std::string("lobby/1"), std::string(65, 'a')}) {
+    auto refused = registry->SetZone("LOCK-1", bad);
+    ASSERT_FALSE(refused) << bad;
+    EXPECT_THAT(refused.error().message(), ::testing::HasSubstr("1 to 64 letters")) << bad;
+  }
+  ASSERT_TRUE(registry->SetZone("LOCK-1", std::string(64, 'a')));
+  // An onboarding told again keeps the zone.
+  ASSERT_TRUE(
+      registry->Onboarded({"LOCK-1", "Acme", "Home", "https://mud.acme.example/l.json", ""}));
+  EXPECT_EQ(registry->Find("LOCK-1").value()->zone, std::string(64, 'a'));
+  EXPECT_THAT(EventKinds(),
+              ::testing::ElementsAre("device.registered device:LOCK-1", "device.zone device:LOCK-1",
+                                     "device.zone device:LOCK-1", "device.zone device:LOCK-1",
+                                     "mud.url_assigned device:LOCK-1"));
 }
 
 TEST_F(RegistryTest, SoftwareBelongsToTheRecordAndLeavesWithIt) {

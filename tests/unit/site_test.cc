@@ -284,5 +284,33 @@ TEST_F(SiteTest, DelegationsCarryTheirStateAtTheSitesClock) {
             (std::map<int64_t, std::string>{{*lapsing, "expired"}, {*revoked, "revoked"}}));
 }
 
+// A device with no MUD URL is a member of the site all the same: the registry holds it, with
+// its owner, its onboarding, its zone and the tenants whose delegations are in force.
+TEST_F(SiteTest, ADevicesDetailJoinsItsRecordOnboardingZoneAndTenantsInForce) {
+  ASSERT_TRUE(world_.MakePledge(world_.Mint(maker_, "LOCK-8"), site_).EnrollAndWait());
+  auto key = crypto::PrivateKey::GenerateP256().value();
+  SystemTime now = world_.clock.Now();
+  ASSERT_TRUE(site_.runtime->GrantTenant("Flat 1", key.PublicKeyDer().value(), {"LOCK-8"}, now,
+                                         now + std::chrono::hours(1)));
+  ASSERT_TRUE(site_.runtime->SetZone("LOCK-8", "floor-2"));
+
+  auto detail = site_.runtime->DescribeDevice("LOCK-8");
+  ASSERT_TRUE(detail) << detail.error().ToString();
+  EXPECT_EQ(detail->record.serial, "LOCK-8");
+  EXPECT_EQ(detail->record.owner, "Home");
+  EXPECT_EQ(detail->record.zone, "floor-2");
+  EXPECT_TRUE(detail->record.mud_url.empty());
+  ASSERT_TRUE(detail->onboarding.has_value());
+  EXPECT_EQ(detail->onboarding->state, registrar::kStateEnrolled);
+  EXPECT_EQ(detail->tenants, std::vector<std::string>{"Flat 1"});
+
+  world_.clock.Advance(std::chrono::hours(1));
+  EXPECT_TRUE(site_.runtime->DescribeDevice("LOCK-8").value().tenants.empty());
+  auto missing = site_.runtime->DescribeDevice("LOCK-404");
+  ASSERT_FALSE(missing);
+  EXPECT_EQ(missing.error().code(), ErrorCode::kNotFound);
+  EXPECT_FALSE(site_.runtime->SetZone("LOCK-404", "floor-2"));
+}
+
 }  // namespace
 }  // namespace concierge
