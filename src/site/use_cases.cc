@@ -86,7 +86,7 @@ Result<DeviceDetail> Site::DescribeDevice(const std::string& name) {
   if (!detail.record.serial.empty()) {
     ASSIGN_OR_RETURN(auto devices, store_->ListDevices());
     for (auto& device : devices) {
-      if (device.serial == detail.record.serial &&
+      if (device.serial == detail.record.serial && device.maker_name == detail.record.maker &&
           (!detail.onboarding || device.id > detail.onboarding->id)) {
         detail.onboarding = std::move(device);
       }
