@@ -72,10 +72,14 @@ Status List(const TenantArgs& args, const Output& output) {
     list.push_back({{"id", delegation.id},
                     {"tenant", delegation.tenant},
                     {"devices", devices},
+                    {"from", FormatRfc3339(FromUnixSeconds(delegation.not_before))},
                     {"until", FormatRfc3339(FromUnixSeconds(delegation.not_after))},
                     {"state", state}});
-    text += std::to_string(delegation.id) + "  " + delegation.tenant + "  " + state + " until " +
-            FormatRfc3339(FromUnixSeconds(delegation.not_after)) + "  " +
+    std::string from = state == "scheduled"
+                           ? " from " + FormatRfc3339(FromUnixSeconds(delegation.not_before))
+                           : "";
+    text += std::to_string(delegation.id) + "  " + delegation.tenant + "  " + state + from +
+            " until " + FormatRfc3339(FromUnixSeconds(delegation.not_after)) + "  " +
             std::to_string(devices.size()) + " device(s)\n";
   }
   output.Print(list, text.empty() ? "no delegations" : text);

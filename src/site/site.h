@@ -53,8 +53,8 @@ struct AuditVerdict {
   Bytes head;  // empty for an empty chain
 };
 
-// TenantDelegation is a delegation with its state at the site's clock: "in force", "expired"
-// or "revoked".
+// TenantDelegation is a delegation with its state at the site's clock: "scheduled" (before
+// its start), "in force", "expired" or "revoked".
 struct TenantDelegation {
   ownership::Delegation delegation;
   std::string state;

@@ -70,6 +70,7 @@ Result<std::vector<TenantDelegation>> Site::Delegations() {
   for (auto& delegation : delegations) {
     std::string state = delegation.revoked_at != 0    ? "revoked"
                         : now >= delegation.not_after ? "expired"
+                        : now < delegation.not_before ? "scheduled"
                                                       : "in force";
     states.push_back({std::move(delegation), std::move(state)});
   }

@@ -277,11 +277,14 @@ TEST_F(SiteTest, DelegationsCarryTheirStateAtTheSitesClock) {
     }
     return by_id;
   };
-  EXPECT_EQ(states(),
-            (std::map<int64_t, std::string>{{*lapsing, "in force"}, {*revoked, "revoked"}}));
+  auto later = site_.runtime->GrantTenant("Flat 4", other.PublicKeyDer().value(), {"LOCK-7"},
+                                          now + std::chrono::hours(1), now + std::chrono::hours(2));
+  ASSERT_TRUE(later) << later.error().ToString();
+  EXPECT_EQ(states(), (std::map<int64_t, std::string>{
+                          {*lapsing, "in force"}, {*revoked, "revoked"}, {*later, "scheduled"}}));
   world_.clock.Advance(std::chrono::hours(1));
-  EXPECT_EQ(states(),
-            (std::map<int64_t, std::string>{{*lapsing, "expired"}, {*revoked, "revoked"}}));
+  EXPECT_EQ(states(), (std::map<int64_t, std::string>{
+                          {*lapsing, "expired"}, {*revoked, "revoked"}, {*later, "in force"}}));
 }
 
 // A device with no MUD URL is a member of the site all the same: the registry holds it, with
