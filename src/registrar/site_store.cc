@@ -469,6 +469,20 @@ Result<std::optional<DeviceRecord>> SiteStore::FindDevice(int64_t maker_id,
   return QueryOneDevice(" WHERE d.maker_id = ? AND d.serial = ?", maker_id, serial);
 }
 
+Result<std::optional<DeviceRecord>> SiteStore::FindNewestDevice(const std::string& maker_name,
+                                                                const std::string& serial) {
+  std::lock_guard lock(mutex_);
+  ASSIGN_OR_RETURN(auto query,
+                   db_->Prepare(std::string(kDeviceColumns) + " WHERE m.name = ? AND d.serial = ?"
+                                                              " ORDER BY d.id DESC LIMIT 1"));
+  query.BindAll(maker_name, serial);
+  ASSIGN_OR_RETURN(bool row, query.Step());
+  if (!row) {
+    return std::optional<DeviceRecord>();
+  }
+  return ReadDevice(query);
+}
+
 Result<std::optional<DeviceRecord>> SiteStore::FindDeviceByCertificate(
     const std::string& serial_hex) {
   std::lock_guard lock(mutex_);

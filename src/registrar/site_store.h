@@ -134,6 +134,9 @@ class SiteStore {
                          const std::string& reason);
 
   Result<std::optional<DeviceRecord>> FindDevice(int64_t maker_id, const std::string& serial);
+  // FindNewestDevice finds the latest onboarding of serial by a maker of that name.
+  Result<std::optional<DeviceRecord>> FindNewestDevice(const std::string& maker_name,
+                                                       const std::string& serial);
   // FindDeviceByCertificate finds the device an issued certificate belongs to.
   Result<std::optional<DeviceRecord>> FindDeviceByCertificate(const std::string& serial_hex);
   Result<std::vector<DeviceRecord>> ListDevices();

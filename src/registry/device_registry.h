@@ -48,7 +48,7 @@ struct OnboardedDevice {
 };
 
 // DeviceRegistry keeps the device records in the site's database (component "registry").
-// Every change appends an audit event in its own transaction. Thread-safe.
+// Every change appends its audit event in the same transaction. Thread-safe.
 class DeviceRegistry {
  public:
   // Open opens the SQLite database at path, creating it if need be, and migrates it.

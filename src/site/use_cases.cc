@@ -85,13 +85,8 @@ Result<DeviceDetail> Site::DescribeDevice(const std::string& name) {
   }
   DeviceDetail detail{std::move(*record), std::nullopt, {}};
   if (!detail.record.serial.empty()) {
-    ASSIGN_OR_RETURN(auto devices, store_->ListDevices());
-    for (auto& device : devices) {
-      if (device.serial == detail.record.serial && device.maker_name == detail.record.maker &&
-          (!detail.onboarding || device.id > detail.onboarding->id)) {
-        detail.onboarding = std::move(device);
-      }
-    }
+    ASSIGN_OR_RETURN(detail.onboarding,
+                     store_->FindNewestDevice(detail.record.maker, detail.record.serial));
   }
   ASSIGN_OR_RETURN(auto delegations, Delegations());
   for (const auto& [delegation, state] : delegations) {
