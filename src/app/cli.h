@@ -29,6 +29,10 @@ void AddPolicyCommands(CLI::App& app, Action& action, Output& output);
 void AddExposureCommands(CLI::App& app, Action& action, Output& output);
 void AddOwnershipCommands(CLI::App& app, Action& action, Output& output);
 void AddTenantCommands(CLI::App& app, Action& action, Output& output);
+void AddOperatorCommands(CLI::App& app, Action& action, Output& output);
+
+// LocalActor names who runs this command in the audit chain: "local:" and the user name.
+std::string LocalActor();
 
 // ServeUntilTerminated runs an HTTPS server on listen until SIGINT or SIGTERM (blocked in
 // every thread by main). It records the bound address in DIR/listen.addr, so scripts that

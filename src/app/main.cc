@@ -103,6 +103,7 @@ int Run(int argc, char** argv) {
   concierge::app::AddExposureCommands(app, action, output);
   concierge::app::AddOwnershipCommands(app, action, output);
   concierge::app::AddTenantCommands(app, action, output);
+  concierge::app::AddOperatorCommands(app, action, output);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

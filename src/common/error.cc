@@ -15,6 +15,8 @@ std::string_view ErrorCodeName(ErrorCode code) {
       return "too large";
     case ErrorCode::kNotFound:
       return "not found";
+    case ErrorCode::kUnauthenticated:
+      return "unauthenticated";
     case ErrorCode::kPermissionDenied:
       return "permission denied";
     case ErrorCode::kSecurity:
@@ -27,6 +29,8 @@ std::string_view ErrorCodeName(ErrorCode code) {
       return "timeout";
     case ErrorCode::kUnavailable:
       return "unavailable";
+    case ErrorCode::kRateLimited:
+      return "rate limited";
     case ErrorCode::kInternal:
       return "internal error";
   }
@@ -72,10 +76,11 @@ constexpr StatusRow kStatusMap[] = {
     {ErrorCode::kBadFormat, 400, {4, 0}},        {ErrorCode::kInvalidArgument, 400, {4, 0}},
     {ErrorCode::kBadFormat, 406, {4, 6}},        {ErrorCode::kBadFormat, 415, {4, 15}},
     {ErrorCode::kTooLarge, 413, {4, 13}},        {ErrorCode::kNotFound, 404, {4, 4}},
-    {ErrorCode::kPermissionDenied, 403, {4, 3}}, {ErrorCode::kPermissionDenied, 401, {4, 1}},
+    {ErrorCode::kPermissionDenied, 403, {4, 3}}, {ErrorCode::kUnauthenticated, 401, {4, 1}},
     {ErrorCode::kSecurity, 403, {4, 3}},         {ErrorCode::kFailedPrecondition, 409, {4, 9}},
     {ErrorCode::kAlreadyExists, 409, {4, 9}},    {ErrorCode::kTimeout, 504, {5, 4}},
-    {ErrorCode::kUnavailable, 503, {5, 3}},      {ErrorCode::kInternal, 500, {5, 0}},
+    {ErrorCode::kUnavailable, 503, {5, 3}},      {ErrorCode::kRateLimited, 429, {4, 29}},
+    {ErrorCode::kInternal, 500, {5, 0}},
 };
 
 const StatusRow& RowFor(ErrorCode code) {

@@ -14,12 +14,14 @@ enum class ErrorCode {
   kBadFormat,           // outside bytes failed to parse
   kTooLarge,            // outside bytes exceeded a size bound
   kNotFound,            // the named thing does not exist
+  kUnauthenticated,     // the requester did not prove who it is (no, stale or forged credential)
   kPermissionDenied,    // policy refuses this requester
   kSecurity,            // a signature, chain, nonce or binding check failed
   kFailedPrecondition,  // the system is not in a state where this is allowed
   kAlreadyExists,
   kTimeout,
   kUnavailable,  // a peer or resource could not be reached; retrying may help
+  kRateLimited,  // the requester asked too often; retrying later may help
   kInternal,
 };
 

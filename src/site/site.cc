@@ -4,6 +4,7 @@
 
 #include "common/files.h"
 #include "common/ip_network.h"
+#include "store/sqlite_database.h"
 
 namespace concierge::site {
 namespace {
@@ -42,10 +43,11 @@ Result<exposure::ThreatCatalogue> LoadThreats(exposure::ExposureStore& store,
 }  // namespace
 
 Site::Site(registrar::SiteDirectory directory, const Network& network, const Clock& clock,
-           SiteOptions options)
+           Random& random, SiteOptions options)
     : directory_(std::move(directory)),
       network_(network),
       clock_(clock),
+      random_(random),
       options_(std::move(options)) {}
 
 Site::~Site() {
@@ -59,7 +61,8 @@ Site::~Site() {
 Result<std::unique_ptr<Site>> Site::Open(const std::filesystem::path& dir, const Network& network,
                                          const Clock& clock, Random& random, SiteOptions options) {
   ASSIGN_OR_RETURN(auto directory, registrar::LoadSiteDirectory(dir));
-  std::unique_ptr<Site> site(new Site(std::move(directory), network, clock, std::move(options)));
+  std::unique_ptr<Site> site(
+      new Site(std::move(directory), network, clock, random, std::move(options)));
   ASSIGN_OR_RETURN(site->store_,
                    registrar::SiteStore::Open(site->directory_.DatabasePath(), clock));
   site->store_->ListenToAudit(&site->events_);
@@ -79,6 +82,15 @@ Result<std::unique_ptr<Site>> Site::Open(const std::filesystem::path& dir, const
   site->ownership_ = std::make_unique<registrar::SiteOwnership>(*site->store_, *site->masa_,
                                                                 *site->registrar_, clock);
   return site;
+}
+
+Result<operators::OperatorDesk*> Site::Operators() {
+  if (!operators_) {
+    ASSIGN_OR_RETURN(auto db, store::OpenSqliteDatabase(directory_.DatabasePath(), true));
+    ASSIGN_OR_RETURN(operators_, operators::OperatorDesk::Open(std::move(db), clock_, random_));
+    operators_->ListenToAudit(&events_);
+  }
+  return operators_.get();
 }
 
 Result<mud::MudManager*> Site::Mud() {

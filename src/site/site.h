@@ -14,6 +14,7 @@
 #include "firewall/enforcer.h"
 #include "firewall/firewall.h"
 #include "mud/mud_manager.h"
+#include "operators/operator_desk.h"
 #include "ownership/chain.h"
 #include "registrar/registrar_service.h"
 #include "registrar/site_directory.h"
@@ -114,6 +115,10 @@ class Site {
   // analyzer read; it first catches up with what the registrar changed since the last look.
   Result<registry::DeviceRegistry*> Registry();
 
+  // Operators opens, on first use, the desk of the site's operators: their roles, one-time
+  // codes and sessions.
+  Result<operators::OperatorDesk*> Operators();
+
   // Events hears every change this site's stores commit in this process, as audit records.
   EventFeed& events() { return events_; }
 
@@ -196,7 +201,7 @@ class Site {
 
  private:
   Site(registrar::SiteDirectory directory, const Network& network, const Clock& clock,
-       SiteOptions options);
+       Random& random, SiteOptions options);
 
   // SyncDevice records one registrar device in the registry, or removes it once it left.
   Status SyncDevice(const registrar::DeviceRecord& device);
@@ -205,6 +210,7 @@ class Site {
   registrar::SiteDirectory directory_;
   Network network_;
   const Clock& clock_;
+  Random& random_;
   SiteOptions options_;
   // Before the stores, so it outlives them: they tell it of every commit.
   EventFeed events_;
@@ -217,6 +223,7 @@ class Site {
   std::unique_ptr<mud::Fetcher> fetcher_;
   std::unique_ptr<mud::Resolver> resolver_;
   std::unique_ptr<mud::MudManager> mud_;
+  std::unique_ptr<operators::OperatorDesk> operators_;
   // Hears the registrar's changes through events_ and applies them to registry_.
   std::unique_ptr<RegistryFollower> follower_;
   uint64_t follower_subscription_ = 0;

@@ -51,6 +51,8 @@ NORMALIZE = [
     (re.compile(r"\b(mud|mfr|myctl|model|dns|ctl)_[0-9a-f]{10}(?=_)"), r"\1_<id>"),
     (re.compile(r"[0-9a-fA-F]{6,}…"), "<hex>"),
     (re.compile(r"[A-Za-z0-9+/_-]{20,}={0,2}"), "<b64>"),
+    # who ran a command, as the audit chain names them
+    (re.compile(r'"local:[^"<]+"'), '"local:<user>"'),
 ]
 
 

@@ -121,6 +121,11 @@ TEST(ErrorTest, MapsCodesToExitAndHttpStatus) {
   EXPECT_EQ(ExitCodeFor(Error(ErrorCode::kSecurity, "")), 1);
   EXPECT_EQ(HttpStatusFor(Error(ErrorCode::kTooLarge, "")), 413);
   EXPECT_EQ(HttpStatusFor(Error(ErrorCode::kNotFound, "")), 404);
+  EXPECT_EQ(HttpStatusFor(Error(ErrorCode::kUnauthenticated, "")), 401);
+  EXPECT_EQ(HttpStatusFor(Error(ErrorCode::kRateLimited, "")), 429);
+  EXPECT_EQ(ErrorCodeForHttpStatus(401), ErrorCode::kUnauthenticated);
+  EXPECT_EQ(ErrorCodeForHttpStatus(429), ErrorCode::kRateLimited);
+  EXPECT_EQ(CoapCodeFor(Error(ErrorCode::kRateLimited, "")).detail, 29);
   EXPECT_EQ(Error(ErrorCode::kNotFound, "x").WithContext("y").message(), "y: x");
 }
 
