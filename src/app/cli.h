@@ -1,6 +1,7 @@
 #pragma once
 
 #include <functional>
+#include <memory>
 #include <string>
 
 #include <CLI/CLI.hpp>
@@ -42,6 +43,23 @@ Status ServeUntilTerminated(const std::string& dir, const std::string& listen,
                             const http::ServerOptions& options, const http::TlsIdentity& identity,
                             const std::string& role, const std::string& banner,
                             http::AsyncHandler handler);
+
+// StartedServer is a server StartLoggedServer started, and the URL it answers on.
+struct StartedServer {
+  std::unique_ptr<http::HttpsServer> server;
+  std::string url;
+};
+
+// StartLoggedServer is ServeUntilTerminated's start without the wait: the server logs every
+// refusal under role and records its bound address in DIR/address_file.
+Result<StartedServer> StartLoggedServer(const std::string& dir, const std::string& listen,
+                                        const http::ServerOptions& options,
+                                        crypto::OpenSslPtr<SSL_CTX> ctx, const std::string& role,
+                                        const std::string& address_file,
+                                        http::AsyncHandler handler);
+
+// WaitForTermination returns on SIGINT or SIGTERM (blocked in every thread by main).
+void WaitForTermination();
 
 // AddServerOptions gives a serving command its flags for the server's threads and caps.
 void AddServerOptions(CLI::App& command, http::ServerOptions& options);

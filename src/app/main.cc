@@ -19,18 +19,18 @@ void Output::Print(const Json& document, const std::string& text) const {
   std::cout.flush();
 }
 
-Status ServeUntilTerminated(const std::string& dir, const std::string& listen,
-                            const http::ServerOptions& options, const http::TlsIdentity& identity,
-                            const std::string& role, const std::string& banner,
-                            http::AsyncHandler handler) {
+Result<StartedServer> StartLoggedServer(const std::string& dir, const std::string& listen,
+                                        const http::ServerOptions& options,
+                                        crypto::OpenSslPtr<SSL_CTX> ctx, const std::string& role,
+                                        const std::string& address_file,
+                                        http::AsyncHandler handler) {
   ASSIGN_OR_RETURN(auto address, ParseHostPort(listen));
-  ASSIGN_OR_RETURN(auto ctx, http::MakeServerContext(identity, /*request_client_cert=*/true));
   auto logged = [role, handler = std::move(handler)](const http::HttpRequest& request,
                                                      const http::ConnectionInfo& connection,
                                                      http::Respond respond) {
     std::string who =
         connection.certificate ? connection.certificate->SubjectText() : "(no client certificate)";
-    std::string what = request.method + " " + request.target;
+    std::string what = request.method + " " + request.target.substr(0, 256);
     handler(request, connection,
             [role, who, what, respond = std::move(respond)](http::HttpResponse response) {
               if (response.status >= 400) {
@@ -45,15 +45,29 @@ Status ServeUntilTerminated(const std::string& dir, const std::string& listen,
   bool v6 = address.host.find(':') != std::string::npos;
   std::string authority =
       (v6 ? "[" + address.host + "]" : address.host) + ":" + std::to_string(server->port());
-  RETURN_IF_ERROR(WriteFileAtomic(std::filesystem::path(dir) / "listen.addr", authority + "\n"));
-  std::cout << banner << "https://" << authority << std::endl;
+  RETURN_IF_ERROR(WriteFileAtomic(std::filesystem::path(dir) / address_file, authority + "\n"));
+  return StartedServer{std::move(server), "https://" + authority};
+}
+
+void WaitForTermination() {
   sigset_t set;
   sigemptyset(&set);
   sigaddset(&set, SIGINT);
   sigaddset(&set, SIGTERM);
   int signal_number = 0;
   sigwait(&set, &signal_number);
-  server->Stop();
+}
+
+Status ServeUntilTerminated(const std::string& dir, const std::string& listen,
+                            const http::ServerOptions& options, const http::TlsIdentity& identity,
+                            const std::string& role, const std::string& banner,
+                            http::AsyncHandler handler) {
+  ASSIGN_OR_RETURN(auto ctx, http::MakeServerContext(identity, /*request_client_cert=*/true));
+  ASSIGN_OR_RETURN(auto started, StartLoggedServer(dir, listen, options, std::move(ctx), role,
+                                                   "listen.addr", std::move(handler)));
+  std::cout << banner << started.url << std::endl;
+  WaitForTermination();
+  started.server->Stop();
   std::cout << role << " stopped" << std::endl;
   return OkStatus();
 }

@@ -3,6 +3,9 @@
 #include <memory>
 #include <sstream>
 
+#include "api/device_json.h"
+#include "api/management_api.h"
+#include "api/problem.h"
 #include "app/cli.h"
 #include "app/open_site.h"
 #include "common/bytes.h"
@@ -23,6 +26,7 @@ struct SiteArgs {
   std::string ca;
   std::string approval = "auto";
   std::string listen = "127.0.0.1:8443";
+  std::string api_listen;
   http::ServerOptions server;
   int64_t device_id = 0;
   std::string device;
@@ -62,36 +66,56 @@ Status TrustMaker(const SiteArgs& args, const Output& output) {
   return OkStatus();
 }
 
-Status Serve(const SiteArgs& args) {
-  ASSIGN_OR_RETURN(auto controller, OpenSite(args.dir));
-  return ServeUntilTerminated(
-      args.dir, args.listen, args.server, controller->directory().Tls(), "registrar",
-      "site controller \"" + controller->directory().identity.site_name +
-          "\": registrar listening on ",
-      [&controller](const http::HttpRequest& request, const http::ConnectionInfo& connection,
-                    const http::Respond& respond) {
-        registrar::HandleSiteRequestAsync(controller->registrar(), controller->ownership(), request,
-                                          connection, respond);
-      });
+// ServeApi starts the management API on its own listener, when asked for one.
+Result<StartedServer> ServeApi(const SiteArgs& args, api::ManagementApi& api,
+                               const http::TlsIdentity& identity) {
+  // Browsers meet this listener: asking them for a client certificate would prompt people.
+  ASSIGN_OR_RETURN(auto ctx, http::MakeServerContext(identity, /*request_client_cert=*/false));
+  http::ServerOptions options;
+  options.workers = 8;
+  options.limits.max_body_bytes = api::kMaxBodyBytes;
+  options.render_refusal = [](const Error& error, int status) {
+    return api::Problem(error, status);
+  };
+  return StartLoggedServer(
+      args.dir, args.api_listen, options, std::move(ctx), "api", "api.addr",
+      [&api](const http::HttpRequest& request, const http::ConnectionInfo& connection,
+             const http::Respond& respond) { respond(api.Handle(request, connection)); });
 }
 
-Json DeviceJson(const registrar::DeviceRecord& d) {
-  return Json{{"id", d.id},
-              {"serial", d.serial},
-              {"maker", d.maker_name},
-              {"state", d.state},
-              {"departure", d.departure},
-              {"masa_url", d.masa_url},
-              {"mud_url", d.mud_url},
-              {"ldevid_serial", d.ldevid_serial},
-              {"ldevid_not_after",
-               d.ldevid_not_after ? FormatRfc3339(FromUnixSeconds(d.ldevid_not_after)) : ""},
-              {"ldevid_confirmed",
-               d.ldevid_confirmed_at ? FormatRfc3339(FromUnixSeconds(d.ldevid_confirmed_at)) : ""},
-              {"enroll_status", d.enroll_status},
-              {"address", d.address},
-              {"first_seen", FormatRfc3339(FromUnixSeconds(d.created_at))},
-              {"updated", FormatRfc3339(FromUnixSeconds(d.updated_at))}};
+Status Serve(const SiteArgs& args) {
+  ASSIGN_OR_RETURN(auto controller, OpenSite(args.dir));
+  std::unique_ptr<api::ManagementApi> api;
+  std::optional<StartedServer> api_server;
+  if (!args.api_listen.empty()) {
+    ASSIGN_OR_RETURN(api, api::ManagementApi::Create(*controller));
+    ASSIGN_OR_RETURN(api_server, ServeApi(args, *api, controller->directory().Tls()));
+  }
+  ASSIGN_OR_RETURN(auto ctx, http::MakeServerContext(controller->directory().Tls(),
+                                                     /*request_client_cert=*/true));
+  ASSIGN_OR_RETURN(
+      auto registrar,
+      StartLoggedServer(
+          args.dir, args.listen, args.server, std::move(ctx), "registrar", "listen.addr",
+          [&controller](const http::HttpRequest& request, const http::ConnectionInfo& connection,
+                        const http::Respond& respond) {
+            registrar::HandleSiteRequestAsync(controller->registrar(), controller->ownership(),
+                                              request, connection, respond);
+          }));
+  // One write, so whoever waits for the banner reads it whole.
+  std::string banner = "site controller \"" + controller->directory().identity.site_name +
+                       "\": registrar listening on " + registrar.url + "\n";
+  if (api_server) {
+    banner += "management API on " + api_server->url + "/api/v1/\n";
+  }
+  std::cout << banner << std::flush;
+  WaitForTermination();
+  if (api_server) {
+    api_server->server->Stop();
+  }
+  registrar.server->Stop();
+  std::cout << "registrar stopped" << std::endl;
+  return OkStatus();
 }
 
 Status ListDevices(const SiteArgs& args, const Output& output) {
@@ -105,7 +129,7 @@ Status ListDevices(const SiteArgs& args, const Output& output) {
   size_t shown = 0;
   for (const auto& device : devices) {
     ++shown;
-    Json row = DeviceJson(device);
+    Json row = api::OnboardingJson(device);
     list.push_back(row);
     text << std::setw(5) << device.id << std::setw(22) << device.serial << std::setw(22)
          << device.maker_name.substr(0, 21) << std::setw(15)
@@ -123,17 +147,11 @@ Status ShowDevice(const SiteArgs& args, const Output& output) {
   ASSIGN_OR_RETURN(auto site, OpenSite(args.dir));
   ASSIGN_OR_RETURN(site::DeviceDetail detail, site->DescribeDevice(args.device));
   const registry::Device& d = detail.record;
-  Json software = Json::object();
+  Json json = api::DeviceDetailJson(detail);
   std::string software_text;
   for (const auto& [package, version] : d.software) {
-    software[package] = version;
     software_text += (software_text.empty() ? "" : ", ") + package + " " + version;
   }
-  Json json{
-      {"name", d.name},           {"serial", d.serial},       {"maker", d.maker},
-      {"owner", d.owner},         {"zone", d.zone},           {"mac", d.mac},
-      {"addresses", d.addresses}, {"mud_url", d.mud_url},     {"mud_url_source", d.url_source},
-      {"software", software},     {"tenants", detail.tenants}};
   std::ostringstream text;
   auto line = [&text](std::string_view key, const std::string& value) {
     text << std::left << std::setw(16) << key << (value.empty() ? "-" : value) << "\n";
@@ -154,7 +172,6 @@ Status ShowDevice(const SiteArgs& args, const Output& output) {
   line("tenants", tenants);
   if (detail.onboarding) {
     const registrar::DeviceRecord& o = *detail.onboarding;
-    json["onboarding"] = DeviceJson(o);
     line("device id", std::to_string(o.id));
     line("state", o.departure.empty() ? o.state : o.departure);
     line("ldevid expires", json["onboarding"]["ldevid_not_after"].get<std::string>());
@@ -177,7 +194,7 @@ Status SetZone(const SiteArgs& args, const Output& output) {
 
 Status Approve(const SiteArgs& args, const Output& output) {
   ASSIGN_OR_RETURN(auto site, OpenSite(args.dir));
-  RETURN_IF_ERROR(site->ApproveDevice(args.device_id));
+  RETURN_IF_ERROR(site->ApproveDevice(args.device_id, LocalActor()));
   output.Print(Json{{"approved", args.device_id}},
                "device " + std::to_string(args.device_id) + " approved");
   return OkStatus();
@@ -241,6 +258,8 @@ void AddSiteCommands(CLI::App& app, Action& action, Output& output) {
   serve->add_option("--dir", args->dir, "Site state directory")->required();
   serve->add_option("--listen", args->listen, "HOST:PORT (port 0 picks one)")
       ->capture_default_str();
+  serve->add_option("--api-listen", args->api_listen,
+                    "HOST:PORT of the management API (docs/dashboard.md); none when not given");
   AddServerOptions(*serve, args->server);
   serve->callback([&action, args] { action = [args] { return Serve(*args); }; });
 

@@ -221,28 +221,35 @@ class Connection : public std::enable_shared_from_this<Connection> {
   void OnWaitFailed() {
     if (deadline_passed_ && parser_.Started() && !responding_) {
       // A request that did not arrive in time, not an idle keep-alive connection: say so.
-      HttpResponse late = MakeErrorResponse(
+      Refuse(Refusal(
           Error(ErrorCode::kTimeout, "the request did not arrive within " +
                                          std::to_string(server_.options.request_timeout.count()) +
-                                         " ms, the limit (" + parser_.Progress() + ")"));
-      late.status = 408;
-      Refuse(std::move(late));
+                                         " ms, the limit (" + parser_.Progress() + ")"),
+          408));
       return;
     }
     CloseNow();
+  }
+
+  HttpResponse Refusal(const Error& error, int status) const {
+    if (server_.options.render_refusal) {
+      return server_.options.render_refusal(error, status);
+    }
+    HttpResponse refusal = MakeErrorResponse(error);
+    refusal.status = status;
+    return refusal;
   }
 
   void Parse() {
     bool was_started = parser_.Started();
     auto used = parser_.Feed(pending_.data(), pending_.size());
     if (!used) {
-      HttpResponse refusal = MakeErrorResponse(used.error());
       BrokenLimit broken = parser_.broken_limit();
-      refusal.status = broken == BrokenLimit::kTarget    ? 414
-                       : broken == BrokenLimit::kHeaders ? 431
-                       : parser_.UnsupportedVersion()    ? 505
-                                                         : refusal.status;
-      Refuse(std::move(refusal));
+      int status = broken == BrokenLimit::kTarget    ? 414
+                   : broken == BrokenLimit::kHeaders ? 431
+                   : parser_.UnsupportedVersion()    ? 505
+                                                     : HttpStatusFor(used.error());
+      Refuse(Refusal(used.error(), status));
       return;
     }
     pending_.erase(0, *used);
@@ -272,8 +279,9 @@ class Connection : public std::enable_shared_from_this<Connection> {
         self->server_.handler(request, self->info_, std::move(respond));
       } catch (const std::exception& exception) {
         // Handlers report errors as values; one that throws must not take a worker with it.
-        pending->Deliver(MakeErrorResponse(
-            Error(ErrorCode::kInternal, std::string("the handler failed: ") + exception.what())));
+        pending->Deliver(self->Refusal(
+            Error(ErrorCode::kInternal, std::string("the handler failed: ") + exception.what()),
+            500));
       }
     });
   }

@@ -47,6 +47,9 @@ struct ServerOptions {
   // A join proxy or NAT puts many devices behind one address, so the per-source cap is wide.
   int max_connections = 20000;
   int max_connections_per_source = 1024;
+  // How the server words the refusals it makes itself (413, 414, 431, 408, 505, a handler that
+  // failed), given the error and the status; plain text (as BRSKI asks) when unset.
+  std::function<HttpResponse(const Error&, int status)> render_refusal;
 };
 
 struct ServerCounters {

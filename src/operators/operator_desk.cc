@@ -70,6 +70,18 @@ Status CheckName(std::string_view what, const std::string& name) {
   return OkStatus();
 }
 
+// A tenant is named as its delegations name it (`concierge tenant grant --tenant`): any
+// printable text.
+Status CheckTenant(const std::string& tenant) {
+  if (tenant.empty() || tenant.size() > kMaxNameLength ||
+      std::ranges::any_of(tenant, [](char c) { return static_cast<unsigned char>(c) < 0x20; })) {
+    return MakeError(ErrorCode::kInvalidArgument,
+                     "a tenant operator names its tenant: 1 to 64 printable characters, as its "
+                     "delegations name it");
+  }
+  return OkStatus();
+}
+
 std::string Subject(std::string_view name) {
   return "operator:" + std::string(name);
 }
@@ -183,7 +195,7 @@ Result<Invitation> OperatorDesk::Add(const std::string& name, Role role, const s
                                      const std::string& actor) {
   RETURN_IF_ERROR(CheckName("operator name", name));
   if (role == Role::kTenant) {
-    RETURN_IF_ERROR(CheckName("tenant", tenant));
+    RETURN_IF_ERROR(CheckTenant(tenant));
   } else if (!tenant.empty()) {
     return MakeError(ErrorCode::kInvalidArgument, "only a tenant operator names a tenant; " + name +
                                                       " is to be " + std::string(RoleName(role)));

@@ -291,7 +291,7 @@ Status SiteStore::SetState(int64_t device_id, std::string_view state) {
   return update.BindAll(state, ToUnixSeconds(clock_.Now()), device_id).Run();
 }
 
-Status SiteStore::ApproveDevice(int64_t device_id) {
+Status SiteStore::ApproveDevice(int64_t device_id, const std::string& actor) {
   std::lock_guard lock(mutex_);
   ASSIGN_OR_RETURN(auto tx, store::Transaction::Begin(*db_));
   ASSIGN_OR_RETURN(auto device, QueryOneDevice(" WHERE d.id = ?", device_id, ""));
@@ -304,7 +304,7 @@ Status SiteStore::ApproveDevice(int64_t device_id) {
   }
   RETURN_IF_ERROR(SetState(device_id, kStateApproved));
   RETURN_IF_ERROR(audit_.Append("device.approved", store::DeviceSubject(device->serial),
-                                Json{{"serial", device->serial}}));
+                                Json{{"serial", device->serial}, {"by", actor}}));
   return tx.Commit();
 }
 

@@ -112,7 +112,8 @@ class SiteStore {
 
   // AddPendingDevice records a device that must wait for an operator (manual approval).
   Result<DeviceRecord> AddPendingDevice(const SeenDevice& seen);
-  Status ApproveDevice(int64_t device_id);
+  // ApproveDevice lets a pending device join; actor names who did, for the audit chain.
+  Status ApproveDevice(int64_t device_id, const std::string& actor);
 
   // PledgeNonceUsed tells whether this device already sent this nonce (a replay).
   Result<bool> PledgeNonceUsed(int64_t maker_id, const std::string& serial, const Bytes& nonce);

@@ -421,6 +421,65 @@ Status DeviceRegistry::Remove(const std::string& device) {
   return tx.Commit();
 }
 
+Result<DevicePage> DeviceRegistry::Page(const DeviceFilter& filter) {
+  std::string where = " WHERE 1 = 1";
+  std::vector<std::string> values;
+  auto equal = [&](std::string_view column, const std::string& value) {
+    if (!value.empty()) {
+      where += " AND " + std::string(column) + " = ?";
+      values.push_back(value);
+    }
+  };
+  equal("maker", filter.maker);
+  equal("owner", filter.owner);
+  equal("zone", filter.zone);
+  if (!filter.search.empty()) {
+    std::string pattern = "%";
+    for (char c : filter.search) {
+      if (c == '%' || c == '_' || c == '\\') {
+        pattern += '\\';
+      }
+      pattern += c;
+    }
+    pattern += '%';
+    where +=
+        " AND (name LIKE ? ESCAPE '\\' OR serial LIKE ? ESCAPE '\\'"
+        " OR COALESCE(mac, '') LIKE ? ESCAPE '\\')";
+    values.insert(values.end(), 3, pattern);
+  }
+  if (filter.only) {
+    where += " AND name IN (''";
+    for (const std::string& name : *filter.only) {
+      where += ",?";
+      values.push_back(name);
+    }
+    where += ")";
+  }
+  auto bind = [&values](store::Statement& statement) {
+    for (size_t i = 0; i < values.size(); ++i) {
+      statement.Bind(static_cast<int>(i + 1), std::string_view(values[i]));
+    }
+  };
+  std::lock_guard lock(mutex_);
+  DevicePage page;
+  ASSIGN_OR_RETURN(auto count, db_->Prepare("SELECT COUNT(*) FROM registry_devices" + where));
+  bind(count);
+  ASSIGN_OR_RETURN(bool counted, count.Step());
+  page.total = counted ? static_cast<size_t>(count.Int(0)) : 0;
+  ASSIGN_OR_RETURN(auto query,
+                   db_->Prepare("SELECT " + std::string(kColumns) + " FROM registry_devices" +
+                                where + " ORDER BY name LIMIT " + std::to_string(filter.limit) +
+                                " OFFSET " + std::to_string(filter.offset)));
+  bind(query);
+  for (;;) {
+    ASSIGN_OR_RETURN(bool row, query.Step());
+    if (!row) {
+      return page;
+    }
+    page.devices.push_back(ReadDevice(query));
+  }
+}
+
 Result<std::vector<Device>> DeviceRegistry::List() {
   std::lock_guard lock(mutex_);
   ASSIGN_OR_RETURN(auto query, db_->Prepare("SELECT " + std::string(kColumns) +

@@ -47,6 +47,24 @@ struct OnboardedDevice {
   std::string address;  // where it enrolled from; "" when that says nothing of the site
 };
 
+// DeviceFilter selects a page of devices in name order: each non-empty field must match.
+struct DeviceFilter {
+  std::string maker;
+  std::string owner;
+  std::string zone;
+  std::string search;  // a substring of the name, serial or MAC
+  // Only these names, when set (a tenant's view: the devices delegated to it).
+  std::optional<std::vector<std::string>> only;
+  size_t offset = 0;
+  size_t limit = 50;
+};
+
+// DevicePage is one page of devices (without their software) and how many match in all.
+struct DevicePage {
+  std::vector<Device> devices;
+  size_t total = 0;
+};
+
 // DeviceRegistry keeps the device records in the site's database (component "registry").
 // Every change appends its audit event in the same transaction. Thread-safe.
 class DeviceRegistry {
@@ -85,6 +103,8 @@ class DeviceRegistry {
   Status Remove(const std::string& device);
 
   Result<std::vector<Device>> List();
+  // Page filters and pages in the database, so a site of any size answers a page at once.
+  Result<DevicePage> Page(const DeviceFilter& filter);
   Result<std::optional<Device>> Find(const std::string& name);
 
   // ListenToAudit tells listener of every audit event this registry commits.

@@ -128,7 +128,7 @@ class Site {
                              registrar::Approval approval);
   // Devices lists the devices the registrar knows, only those in state when it is not empty.
   Result<std::vector<registrar::DeviceRecord>> Devices(std::string_view state = "");
-  Status ApproveDevice(int64_t device_id);
+  Status ApproveDevice(int64_t device_id, const std::string& actor);
   // DescribeDevice finds a device by its registry name (a serial, for a device onboarded with
   // BRSKI); NotFound when the registry holds no such device.
   Result<DeviceDetail> DescribeDevice(const std::string& name);

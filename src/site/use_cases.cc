@@ -22,8 +22,8 @@ Result<std::vector<registrar::DeviceRecord>> Site::Devices(std::string_view stat
   return devices;
 }
 
-Status Site::ApproveDevice(int64_t device_id) {
-  return store_->ApproveDevice(device_id);
+Status Site::ApproveDevice(int64_t device_id, const std::string& actor) {
+  return store_->ApproveDevice(device_id, actor);
 }
 
 Result<std::vector<store::AuditRecord>> Site::AuditEvents() {

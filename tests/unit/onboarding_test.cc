@@ -356,7 +356,7 @@ TEST_F(OnboardingTest, ManualApprovalQueuesTheDeviceUntilApproved) {
     auto devices = site_.store->ListDevices().value();
     ASSERT_EQ(devices.size(), 1u);
     EXPECT_EQ(devices[0].state, registrar::kStatePending);
-    ASSERT_TRUE(site_.store->ApproveDevice(devices[0].id));
+    ASSERT_TRUE(site_.store->ApproveDevice(devices[0].id, "local:test"));
   });
   auto result = world_.MakePledge(identity, site_).EnrollAndWait();
   ASSERT_TRUE(result) << result.error().ToString();

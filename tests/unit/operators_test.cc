@@ -230,11 +230,11 @@ TEST_F(OperatorDeskTest, NamesRolesAndTenantsAreChecked) {
   EXPECT_EQ(desk->Add(std::string(65, 'a'), Role::kOwner, "", "x").error().code(),
             ErrorCode::kInvalidArgument);
   EXPECT_THAT(desk->Add("gina", Role::kTenant, "", "x").error().message(),
-              HasSubstr("tenant \"\" is not 1 to 64"));
+              HasSubstr("a tenant operator names its tenant"));
   EXPECT_THAT(desk->Add("gina", Role::kAuditor, "flat-3", "x").error().message(),
               HasSubstr("only a tenant operator names a tenant"));
-  auto tenant = desk->Add("gina@flat-3", Role::kTenant, "flat-3", "x").value();
-  EXPECT_EQ(tenant.holder.tenant, "flat-3");
+  auto tenant = desk->Add("gina@flat-3", Role::kTenant, "Flat 3", "x").value();
+  EXPECT_EQ(tenant.holder.tenant, "Flat 3");
   EXPECT_EQ(desk->Add("gina@flat-3", Role::kOwner, "", "x").error().code(),
             ErrorCode::kAlreadyExists);
   EXPECT_EQ(desk->Revoke("nobody", "x").error().code(), ErrorCode::kNotFound);

@@ -166,3 +166,53 @@ INSERT INTO exposure_software VALUES ('hub-9', 'dropbear', '2019.78');
 
 }  // namespace
 }  // namespace concierge::registry
+
+namespace concierge::registry {
+namespace {
+
+DevicePage Where(DeviceRegistry& registry, const std::function<void(DeviceFilter&)>& set) {
+  DeviceFilter filter;
+  set(filter);
+  return registry.Page(filter).value();
+}
+
+TEST_F(RegistryTest, APageIsFilteredAndCountedInTheDatabase) {
+  auto registry = DeviceRegistry::Open(Path(), clock_).value();
+  for (int i = 0; i < 12; ++i) {
+    std::string serial = "LOCK-" + std::to_string(100 + i);
+    ASSERT_TRUE(registry->Onboarded({serial, i % 3 == 0 ? "Bolt" : "Acme", "Home", "", ""}));
+  }
+  ASSERT_TRUE(registry->SetZone("LOCK-101", "floor-1"));
+  ASSERT_TRUE(registry->Seen("aa:bb:cc:00:11:22", "10.0.0.9", ""));
+  ASSERT_TRUE(registry->SetSoftware("50%_off", "busybox", "1.30.1"));
+
+  auto page = Where(*registry, [](DeviceFilter& f) {
+    f.maker = "Acme";
+    f.offset = 2;
+    f.limit = 3;
+  });
+  EXPECT_EQ(page.total, 8u);
+  ASSERT_EQ(page.devices.size(), 3u);
+  EXPECT_EQ(page.devices[0].name, "LOCK-104");
+  EXPECT_EQ(Where(*registry, [](DeviceFilter& f) { f.zone = "floor-1"; }).devices.at(0).name,
+            "LOCK-101");
+  EXPECT_EQ(Where(*registry, [](DeviceFilter& f) { f.owner = "Home"; }).total, 12u);
+  EXPECT_EQ(Where(*registry, [](DeviceFilter& f) { f.search = "11:2"; }).devices.at(0).mac,
+            "aa:bb:cc:00:11:22");
+  // LIKE's wildcards in a search are plain characters.
+  auto literal = Where(*registry, [](DeviceFilter& f) { f.search = "%_"; });
+  ASSERT_EQ(literal.total, 1u);
+  EXPECT_EQ(literal.devices[0].name, "50%_off");
+  EXPECT_EQ(Where(*registry, [](DeviceFilter& f) { f.search = "_"; }).total, 1u);
+  auto only = Where(*registry, [](DeviceFilter& f) {
+    f.only = std::vector<std::string>{"LOCK-105", "NOPE"};
+  });
+  ASSERT_EQ(only.total, 1u);
+  EXPECT_EQ(only.devices[0].name, "LOCK-105");
+  EXPECT_EQ(Where(*registry, [](DeviceFilter& f) { f.only = std::vector<std::string>{}; }).total,
+            0u);
+  EXPECT_TRUE(Where(*registry, [](DeviceFilter& f) { f.offset = 100; }).devices.empty());
+}
+
+}  // namespace
+}  // namespace concierge::registry

@@ -70,7 +70,7 @@ TEST_F(SimulatedOnboardingTest, ApprovalWaitAdvancesSimulatedTimeWithoutSleeping
   std::optional<SystemTime> approved_at;
   world_.clock.After(std::chrono::seconds(12), [&] {
     EXPECT_EQ(OnlyDevice().state, registrar::kStatePending);
-    ASSERT_TRUE(site_.store->ApproveDevice(OnlyDevice().id));
+    ASSERT_TRUE(site_.store->ApproveDevice(OnlyDevice().id, "local:test"));
     approved_at = world_.clock.Now();
   });
 

@@ -221,7 +221,7 @@ TEST_F(SiteTest, AManualMakersDeviceWaitsInThePendingListUntilApproved) {
     ASSERT_EQ(pending->size(), 1u);
     EXPECT_EQ((*pending)[0].serial, "DOOR-1");
     EXPECT_EQ(site_.runtime->Devices().value().size(), 2u);
-    ASSERT_TRUE(site_.runtime->ApproveDevice((*pending)[0].id));
+    ASSERT_TRUE(site_.runtime->ApproveDevice((*pending)[0].id, "local:test"));
     EXPECT_TRUE(site_.runtime->Devices("pending").value().empty());
   });
   auto result = world_.MakePledge(world_.Mint(bolt, "DOOR-1"), site_).EnrollAndWait();

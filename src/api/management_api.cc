@@ -1,0 +1,329 @@
+#include "api/management_api.h"
+
+#include <algorithm>
+#include <vector>
+
+#include <openssl/crypto.h>
+
+#include "api/call.h"
+#include "api/problem.h"
+#include "common/bytes.h"
+
+namespace concierge::api {
+namespace {
+
+using operators::Permission;
+
+Result<std::string> PercentDecode(std::string_view text, bool plus_is_space) {
+  std::string out;
+  for (size_t i = 0; i < text.size(); ++i) {
+    char c = text[i];
+    if (c == '%') {
+      if (i + 2 >= text.size()) {
+        return MakeError(ErrorCode::kBadFormat, "a '%' escape in the request target is cut short");
+      }
+      auto byte = HexDecode(text.substr(i + 1, 2));
+      if (!byte) {
+        return MakeError(ErrorCode::kBadFormat,
+                         "\"%" + std::string(text.substr(i + 1, 2)) + "\" is not a '%' escape");
+      }
+      out += static_cast<char>((*byte)[0]);
+      i += 2;
+    } else {
+      out += plus_is_space && c == '+' ? ' ' : c;
+    }
+  }
+  return out;
+}
+
+Result<std::map<std::string, std::string>> ParseQuery(std::string_view text) {
+  std::map<std::string, std::string> query;
+  constexpr size_t kMaxParameters = 32;
+  while (!text.empty()) {
+    size_t end = text.find('&');
+    std::string_view pair = text.substr(0, end);
+    text = end == std::string_view::npos ? "" : text.substr(end + 1);
+    if (pair.empty()) {
+      continue;
+    }
+    if (query.size() == kMaxParameters) {
+      return MakeError(ErrorCode::kTooLarge, "more than 32 query parameters");
+    }
+    size_t equals = pair.find('=');
+    ASSIGN_OR_RETURN(std::string key, PercentDecode(pair.substr(0, equals), true));
+    ASSIGN_OR_RETURN(
+        std::string value,
+        PercentDecode(equals == std::string_view::npos ? "" : pair.substr(equals + 1), true));
+    query[key] = value;
+  }
+  return query;
+}
+
+// Match fills params when path fits pattern, segment by segment.
+bool Match(std::string_view pattern, std::string_view path,
+           std::map<std::string, std::string>& params) {
+  std::map<std::string, std::string> found;
+  while (!pattern.empty() || !path.empty()) {
+    if (pattern.empty() || path.empty() || pattern[0] != '/' || path[0] != '/') {
+      return false;
+    }
+    pattern.remove_prefix(1);
+    path.remove_prefix(1);
+    std::string_view want = pattern.substr(0, pattern.find('/'));
+    std::string_view have = path.substr(0, path.find('/'));
+    if (want.starts_with('{')) {
+      auto decoded = PercentDecode(have, false);
+      if (have.empty() || !decoded) {
+        return false;
+      }
+      found[std::string(want.substr(1, want.size() - 2))] = *decoded;
+    } else if (want != have) {
+      return false;
+    }
+    pattern.remove_prefix(want.size());
+    path.remove_prefix(have.size());
+  }
+  params = std::move(found);
+  return true;
+}
+
+std::string SessionCookie(const http::HttpRequest& request) {
+  std::string header = request.Header("cookie");
+  std::string_view cookies = header;
+  while (!cookies.empty()) {
+    size_t end = cookies.find(';');
+    std::string_view cookie = cookies.substr(0, end);
+    cookies = end == std::string_view::npos ? "" : cookies.substr(end + 1);
+    while (cookie.starts_with(' ')) {
+      cookie.remove_prefix(1);
+    }
+    if (cookie.starts_with(kSessionCookie) && cookie.size() > kSessionCookie.size() &&
+        cookie[kSessionCookie.size()] == '=') {
+      return std::string(cookie.substr(kSessionCookie.size() + 1));
+    }
+  }
+  return "";
+}
+
+bool SameSecret(std::string_view a, std::string_view b) {
+  return a.size() == b.size() && CRYPTO_memcmp(a.data(), b.data(), a.size()) == 0;
+}
+
+// CheckOrigin refuses a change that a browser says comes from another site.
+Status CheckOrigin(const http::HttpRequest& request) {
+  std::string origin = request.Header("origin");
+  std::string expected = "https://" + request.Header("host");
+  if (!origin.empty() && origin != expected) {
+    return MakeError(ErrorCode::kPermissionDenied, "cross-origin request refused: Origin " +
+                                                       origin.substr(0, 128) + " is not " +
+                                                       expected.substr(0, 128));
+  }
+  if (request.Header("sec-fetch-site") == "cross-site") {
+    return MakeError(ErrorCode::kPermissionDenied, "cross-site request refused");
+  }
+  return OkStatus();
+}
+
+}  // namespace
+
+struct ManagementApi::RouteEntry {
+  std::string_view method;
+  std::string_view path;
+  std::optional<Permission> permission;
+  Result<http::HttpResponse> (ManagementApi::*handler)(Call&);
+};
+
+const std::vector<ManagementApi::RouteEntry>& ManagementApi::Table() {
+  static const std::vector<RouteEntry> table = {
+      {"GET", "/api/v1/openapi.json", std::nullopt, &ManagementApi::Describe},
+      {"POST", "/api/v1/session", std::nullopt, &ManagementApi::SignIn},
+      {"GET", "/api/v1/session", Permission::kRead, &ManagementApi::WhoAmI},
+      {"DELETE", "/api/v1/session", Permission::kRead, &ManagementApi::SignOut},
+      {"GET", "/api/v1/devices", Permission::kRead, &ManagementApi::ListDevices},
+      {"GET", "/api/v1/devices/{name}", Permission::kRead, &ManagementApi::ShowDevice},
+      {"GET", "/api/v1/approvals", Permission::kRead, &ManagementApi::ListApprovals},
+      {"POST", "/api/v1/approvals", Permission::kOnboard, &ManagementApi::ApproveMany},
+      {"POST", "/api/v1/approvals/{id}", Permission::kOnboard, &ManagementApi::Approve},
+      {"GET", "/api/v1/audit", Permission::kRead, &ManagementApi::ListAudit},
+      {"GET", "/api/v1/audit/verify", Permission::kRead, &ManagementApi::VerifyAudit},
+      {"GET", "/api/v1/operators", Permission::kOperators, &ManagementApi::ListOperators},
+      {"POST", "/api/v1/operators", Permission::kOperators, &ManagementApi::AddOperator},
+      {"DELETE", "/api/v1/operators/{name}", Permission::kOperators,
+       &ManagementApi::RevokeOperator},
+  };
+  return table;
+}
+
+std::vector<RouteInfo> Routes() {
+  std::vector<RouteInfo> routes;
+  for (const auto& entry : ManagementApi::Table()) {
+    routes.push_back({std::string(entry.method), std::string(entry.path), entry.permission});
+  }
+  return routes;
+}
+
+http::HttpResponse JsonResponse(int status, const Json& body) {
+  http::HttpResponse response =
+      http::MakeResponse(status, "application/json", DumpJson(body) + "\n");
+  AddSecurityHeaders(response);
+  return response;
+}
+
+Result<Json> ReadBody(const http::HttpRequest& request,
+                      std::initializer_list<std::string_view> allowed) {
+  std::string type = request.Header("content-type");
+  if (!type.starts_with("application/json")) {
+    return MakeError(ErrorCode::kBadFormat,
+                     "the body must be application/json, not \"" + type.substr(0, 64) + "\"");
+  }
+  if (request.body.size() > kMaxBodyBytes) {
+    return MakeError(ErrorCode::kTooLarge, "the body is " + std::to_string(request.body.size()) +
+                                               " bytes, more than the limit of " +
+                                               std::to_string(kMaxBodyBytes));
+  }
+  ASSIGN_OR_RETURN(Json body, ParseJsonObject(request.body, "the request body"));
+  for (const auto& [key, value] : body.items()) {
+    if (std::find(allowed.begin(), allowed.end(), key) == allowed.end()) {
+      std::string names;
+      for (std::string_view name : allowed) {
+        names += (names.empty() ? "" : ", ") + std::string(name);
+      }
+      return MakeError(ErrorCode::kInvalidArgument, "unknown field \"" + key.substr(0, 64) +
+                                                        "\" (this request takes: " + names + ")");
+    }
+  }
+  return body;
+}
+
+Result<size_t> QueryNumber(const std::map<std::string, std::string>& query, const std::string& key,
+                           size_t fallback, size_t max) {
+  auto found = query.find(key);
+  if (found == query.end()) {
+    return fallback;
+  }
+  const std::string& text = found->second;
+  if (text.empty() || text.size() > 9 ||
+      !std::ranges::all_of(text, [](char c) { return c >= '0' && c <= '9'; }) ||
+      std::stoul(text) > max) {
+    return MakeError(ErrorCode::kInvalidArgument, key + " must be a whole number from 0 to " +
+                                                      std::to_string(max) + ", not \"" +
+                                                      text.substr(0, 16) + "\"");
+  }
+  return std::stoul(text);
+}
+
+Status AllowQuery(const std::map<std::string, std::string>& query,
+                  std::initializer_list<std::string_view> allowed) {
+  for (const auto& [key, value] : query) {
+    if (std::find(allowed.begin(), allowed.end(), key) == allowed.end()) {
+      std::string names;
+      for (std::string_view name : allowed) {
+        names += (names.empty() ? "" : ", ") + std::string(name);
+      }
+      return MakeError(ErrorCode::kInvalidArgument,
+                       "unknown query parameter \"" + key.substr(0, 64) +
+                           "\" (this resource takes: " + (names.empty() ? "none" : names) + ")");
+    }
+  }
+  return OkStatus();
+}
+
+Result<std::unique_ptr<ManagementApi>> ManagementApi::Create(site::Site& site) {
+  ASSIGN_OR_RETURN(operators::OperatorDesk * desk, site.Operators());
+  return std::unique_ptr<ManagementApi>(new ManagementApi(site, *desk));
+}
+
+http::HttpResponse ManagementApi::Handle(const http::HttpRequest& request,
+                                         const http::ConnectionInfo& peer) {
+  std::string_view target = request.target;
+  size_t question = target.find('?');
+  Call call{request, std::string(target.substr(0, question)), {}, {}, std::nullopt, peer.address};
+  if (question != std::string_view::npos) {
+    auto query = ParseQuery(target.substr(question + 1));
+    if (!query) {
+      return Problem(query.error());
+    }
+    call.query = std::move(*query);
+  }
+  auto response = Route(call);
+  return response ? std::move(*response) : Problem(response.error());
+}
+
+Result<http::HttpResponse> ManagementApi::Route(Call& call) {
+  const RouteEntry* route = nullptr;
+  std::string allowed;
+  for (const RouteEntry& entry : Table()) {
+    std::map<std::string, std::string> params;
+    if (!Match(entry.path, call.path, params)) {
+      continue;
+    }
+    allowed += (allowed.empty() ? "" : ", ") + std::string(entry.method);
+    if (entry.method == call.request.method) {
+      route = &entry;
+      call.params = std::move(params);
+      break;
+    }
+  }
+  if (route == nullptr) {
+    if (allowed.empty()) {
+      return MakeError(ErrorCode::kNotFound, "no such resource: " + call.path.substr(0, 128));
+    }
+    http::HttpResponse refused =
+        Problem(Error(ErrorCode::kInvalidArgument,
+                      call.request.method.substr(0, 16) + " is not allowed here; try " + allowed),
+                405);
+    refused.headers["allow"] = allowed;
+    return refused;
+  }
+  bool change = route->method != "GET";
+  if (change) {
+    RETURN_IF_ERROR(CheckOrigin(call.request));
+  }
+  if (route->permission) {
+    std::string token = SessionCookie(call.request);
+    ASSIGN_OR_RETURN(call.session, desk_.Authenticate(token));
+    if (change &&
+        !SameSecret(call.request.Header(std::string(kCsrfHeader)), operators::CsrfToken(token))) {
+      return MakeError(ErrorCode::kPermissionDenied,
+                       "the X-CSRF-Token header is missing or does not belong to this session");
+    }
+    operators::Role role = call.session->holder.role;
+    if (!operators::Allows(role, *route->permission)) {
+      return MakeError(ErrorCode::kPermissionDenied,
+                       "operator " + call.session->holder.name + " (" +
+                           std::string(operators::RoleName(role)) + ") may not " +
+                           std::string(operators::PermissionName(*route->permission)) + ": " +
+                           std::string(route->method) + " " + std::string(route->path));
+    }
+  }
+  std::lock_guard lock(site_mutex_);
+  return (this->*(route->handler))(call);
+}
+
+Result<std::vector<std::string>> ManagementApi::TenantDevices(const std::string& tenant) {
+  ASSIGN_OR_RETURN(auto delegations, site_.Delegations());
+  std::vector<std::string> devices;
+  for (const auto& delegation : delegations) {
+    if (delegation.delegation.tenant == tenant && delegation.state == "in force") {
+      devices.insert(devices.end(), delegation.delegation.devices.begin(),
+                     delegation.delegation.devices.end());
+    }
+  }
+  std::ranges::sort(devices);
+  auto [first, last] = std::ranges::unique(devices);
+  devices.erase(first, last);
+  return devices;
+}
+
+Status ManagementApi::Visible(const Call& call, const std::string& device) {
+  if (!operators::ScopedToDelegations(call.session->holder.role)) {
+    return OkStatus();
+  }
+  ASSIGN_OR_RETURN(auto devices, TenantDevices(call.session->holder.tenant));
+  if (!std::ranges::binary_search(devices, device)) {
+    return MakeError(ErrorCode::kNotFound, "no device named " + device.substr(0, 64));
+  }
+  return OkStatus();
+}
+
+}  // namespace concierge::api

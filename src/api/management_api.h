@@ -1,0 +1,82 @@
+#pragma once
+
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "http/https_server.h"
+#include "operators/role.h"
+#include "site/site.h"
+
+namespace concierge::api {
+
+// RouteInfo is one route of the management API as its OpenAPI document lists it.
+struct RouteInfo {
+  std::string method;
+  std::string path;  // with {parameters}, e.g. "/api/v1/devices/{name}"
+  // What the route needs; none for the open ones (signing in, the API's own description).
+  std::optional<operators::Permission> permission;
+};
+
+// The routes the API serves, in the order it matches them.
+std::vector<RouteInfo> Routes();
+
+inline constexpr std::string_view kSessionCookie = "concierge_session";
+inline constexpr std::string_view kCsrfHeader = "x-csrf-token";
+// Request bodies are small JSON documents; anything larger is refused (413) before parsing.
+inline constexpr size_t kMaxBodyBytes = size_t{64} * 1024;
+
+// ManagementApi answers the site controller's management API (/api/v1/…): JSON over HTTPS,
+// errors as RFC 9457 problem details. A request proves its operator with the session cookie
+// that signing in with a one-time code set; a change also carries the session's CSRF token in
+// X-CSRF-Token and, if the browser sent one, an Origin naming this server. Each route needs a
+// permission of the operator's role; a tenant sees only the devices delegated to it.
+class ManagementApi {
+ public:
+  // site must outlive the API; its operator desk is opened here.
+  static Result<std::unique_ptr<ManagementApi>> Create(site::Site& site);
+
+  http::HttpResponse Handle(const http::HttpRequest& request, const http::ConnectionInfo& peer);
+
+  struct Call;
+
+ private:
+  friend std::vector<RouteInfo> Routes();
+  struct RouteEntry;
+  // The only table of routes: the router and Routes() (so the OpenAPI test) read it.
+  static const std::vector<RouteEntry>& Table();
+
+  ManagementApi(site::Site& site, operators::OperatorDesk& desk) : site_(site), desk_(desk) {}
+
+  Result<http::HttpResponse> Route(Call& call);
+
+  // The routes (session_routes.cc, device_routes.cc, audit_routes.cc, operator_routes.cc).
+  Result<http::HttpResponse> SignIn(Call& call);
+  Result<http::HttpResponse> WhoAmI(Call& call);
+  Result<http::HttpResponse> SignOut(Call& call);
+  Result<http::HttpResponse> ListDevices(Call& call);
+  Result<http::HttpResponse> ShowDevice(Call& call);
+  Result<http::HttpResponse> ListApprovals(Call& call);
+  Result<http::HttpResponse> Approve(Call& call);
+  Result<http::HttpResponse> ApproveMany(Call& call);
+  Result<http::HttpResponse> ListAudit(Call& call);
+  Result<http::HttpResponse> VerifyAudit(Call& call);
+  Result<http::HttpResponse> ListOperators(Call& call);
+  Result<http::HttpResponse> AddOperator(Call& call);
+  Result<http::HttpResponse> RevokeOperator(Call& call);
+  Result<http::HttpResponse> Describe(Call& call);
+
+  // TenantDevices is the set of devices a tenant's delegations in force name.
+  Result<std::vector<std::string>> TenantDevices(const std::string& tenant);
+  // Visible refuses (404, as if absent) a device the caller's role may not see.
+  Status Visible(const Call& call, const std::string& device);
+
+  site::Site& site_;
+  operators::OperatorDesk& desk_;
+  // The site's use cases are called one at a time; the desk and stores are thread-safe.
+  std::mutex site_mutex_;
+};
+
+}  // namespace concierge::api

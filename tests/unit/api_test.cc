@@ -1,0 +1,321 @@
+// The management API in process, on the site runtime under the simulated clock: routes and their
+// OpenAPI description, roles, sessions, CSRF, malformed requests, tenants' views.
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include "api/management_api.h"
+#include "api/openapi_document.h"
+#include "fakes/onboarding_world.h"
+#include "operators/operator_desk.h"
+
+namespace concierge::api {
+namespace {
+
+using operators::Role;
+using ::testing::HasSubstr;
+
+constexpr std::array<Role, 4> kRoles = {Role::kOwner, Role::kInstaller, Role::kTenant,
+                                        Role::kAuditor};
+
+class ApiTest : public ::testing::Test {
+ protected:
+  ApiTest() : maker_(world_.AddMaker("Acme")), site_(world_.AddSite("Home")) {
+    EXPECT_TRUE(site_.store->AddTrustedMaker("Acme", maker_.directory.masa.maker_ca,
+                                             registrar::Approval::kAuto));
+    api_ = ManagementApi::Create(*site_.runtime).value();
+    desk_ = site_.runtime->Operators().value();
+  }
+
+  // SignIn adds an operator of role and signs it in, returning its session token.
+  std::string SignIn(Role role, const std::string& tenant = "") {
+    std::string name = std::string(operators::RoleName(role)) + std::to_string(++operators_);
+    auto invitation = desk_->Add(name, role, role == Role::kTenant ? tenant : "", "local:test");
+    EXPECT_TRUE(invitation) << invitation.error().ToString();
+    return desk_->SignIn(invitation->code, "192.0.2.9").value().token;
+  }
+
+  http::HttpResponse Call(const std::string& method, const std::string& target,
+                          const std::string& token, const std::string& body = "",
+                          http::Headers extra = {}) {
+    http::HttpRequest request;
+    request.method = method;
+    request.target = target;
+    request.headers["host"] = "site.example:8444";
+    if (!token.empty()) {
+      request.headers["cookie"] = "theme=dark; concierge_session=" + token;
+      request.headers["x-csrf-token"] = operators::CsrfToken(token);
+    }
+    if (!body.empty()) {
+      request.headers["content-type"] = "application/json";
+      request.body = body;
+    }
+    for (auto& [name, value] : extra) {
+      request.headers[name] = value;
+    }
+    return api_->Handle(request, {std::nullopt, {}, "192.0.2.9"});
+  }
+
+  size_t AuditEvents() { return site_.runtime->AuditEvents().value().size(); }
+
+  void Enroll(const std::string& serial) {
+    auto result = world_.MakePledge(world_.Mint(maker_, serial), site_).EnrollAndWait();
+    ASSERT_TRUE(result) << result.error().ToString();
+  }
+
+  static void ExpectProblem(const http::HttpResponse& response, int status) {
+    EXPECT_EQ(response.status, status) << response.body;
+    EXPECT_EQ(response.Header("content-type"), "application/problem+json");
+    auto problem = ParseJsonObject(response.body, "problem");
+    ASSERT_TRUE(problem);
+    EXPECT_EQ((*problem)["status"], status);
+    EXPECT_FALSE((*problem)["detail"].get<std::string>().empty());
+    EXPECT_THAT((*problem)["type"].get<std::string>(), HasSubstr("urn:concierge:problem:"));
+  }
+
+  testing::OnboardingWorld world_;
+  testing::Maker& maker_;
+  testing::Site& site_;
+  std::unique_ptr<ManagementApi> api_;
+  operators::OperatorDesk* desk_ = nullptr;
+  int operators_ = 0;
+};
+
+std::string Filled(const std::string& path) {
+  std::string filled = path;
+  for (std::string_view param : {"{name}", "{id}"}) {
+    if (auto at = filled.find(param); at != std::string::npos) {
+      filled.replace(at, param.size(), param == "{id}" ? "1" : "nobody");
+    }
+  }
+  return filled;
+}
+
+TEST(OpenApiTest, TheDocumentDescribesEveryRouteAndNoOther) {
+  auto document = ParseJsonObject(OpenApiDocument(), "openapi.json").value();
+  EXPECT_EQ(document["openapi"], "3.1.0");
+  std::set<std::string> described;
+  for (const auto& [path, item] : document["paths"].items()) {
+    for (const auto& [method, operation] : item.items()) {
+      described.insert(method + " " + path);
+    }
+  }
+  std::set<std::string> served;
+  for (const RouteInfo& route : Routes()) {
+    std::string method = route.method;
+    for (char& c : method) {
+      c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    }
+    served.insert(method + " " + route.path);
+    SCOPED_TRACE(route.method + " " + route.path);
+    const Json& operation = document["paths"][route.path][method];
+    ASSERT_TRUE(operation.is_object());
+    EXPECT_EQ(operation["x-concierge-permission"],
+              route.permission ? operators::PermissionName(*route.permission) : "none");
+    EXPECT_TRUE(operation["responses"].contains("default")) << "errors are problem details";
+  }
+  EXPECT_EQ(described, served);
+}
+
+TEST_F(ApiTest, EveryRouteRefusesTheRolesWithoutItsPermissionAndChangesNothing) {
+  std::map<Role, std::string> tokens;
+  for (Role role : kRoles) {
+    tokens[role] = SignIn(role, "Flat 3");
+  }
+  for (const RouteInfo& route : Routes()) {
+    if (!route.permission) {
+      continue;
+    }
+    for (Role role : kRoles) {
+      SCOPED_TRACE(route.method + " " + route.path + " as " + std::string(RoleName(role)));
+      size_t before = AuditEvents();
+      auto response = Call(route.method, Filled(route.path), tokens[role],
+                           route.method == "GET" ? "" : R"({"ids": [1]})");
+      if (operators::Allows(role, *route.permission)) {
+        EXPECT_NE(response.status, 403) << response.body;
+        EXPECT_NE(response.status, 401) << response.body;
+        if (route.method == "DELETE" && route.path == "/api/v1/session") {
+          tokens[role] = SignIn(role, "Flat 3");  // that signed it out
+        }
+      } else {
+        ExpectProblem(response, 403);
+        EXPECT_THAT(response.body, HasSubstr("may not"));
+        EXPECT_EQ(AuditEvents(), before);
+      }
+    }
+  }
+}
+
+TEST_F(ApiTest, NoForgedOrEndedSessionGetsIn) {
+  std::string ended = SignIn(Role::kOwner);
+  ASSERT_EQ(Call("DELETE", "/api/v1/session", ended).status, 204);
+  std::string forged(43, 'A');
+  size_t before = AuditEvents();
+  for (const RouteInfo& route : Routes()) {
+    if (!route.permission) {
+      continue;
+    }
+    SCOPED_TRACE(route.method + " " + route.path);
+    for (const std::string& token : {std::string(), forged, ended}) {
+      auto response = Call(route.method, Filled(route.path), token,
+                           route.method == "GET" ? "" : R"({"ids": [1]})");
+      ExpectProblem(response, 401);
+      EXPECT_EQ(response.Header("www-authenticate"), "Cookie realm=\"concierge\"");
+    }
+  }
+  EXPECT_EQ(AuditEvents(), before);
+}
+
+TEST_F(ApiTest, MalformedUnknownAndOversizedBodiesAreProblemsAndChangeNothing) {
+  std::string owner = SignIn(Role::kOwner);
+  size_t before = AuditEvents();
+  ExpectProblem(Call("POST", "/api/v1/operators", owner, R"({"name": "x", "role": )"), 400);
+  auto unknown =
+      Call("POST", "/api/v1/operators", owner, R"({"name": "x", "role": "owner", "admin": true})");
+  ExpectProblem(unknown, 400);
+  EXPECT_THAT(unknown.body, HasSubstr("unknown field \\\"admin\\\""));
+  ExpectProblem(Call("POST", "/api/v1/operators", owner, R"({"name": 5, "role": "owner"})"), 400);
+  ExpectProblem(Call("POST", "/api/v1/operators", owner, R"([1, 2])"), 400);
+  ExpectProblem(Call("POST", "/api/v1/operators", owner, R"({"name": "x", "role": "owner"})",
+                     {{"content-type", "text/plain"}}),
+                400);
+  std::string huge = R"({"ids": [)" + std::string(70000, ' ') + "1]}";
+  ExpectProblem(Call("POST", "/api/v1/approvals", owner, huge), 413);
+  ExpectProblem(Call("POST", "/api/v1/approvals", owner, R"({"ids": ["one"]})"), 400);
+  ExpectProblem(Call("GET", "/api/v1/devices?limit=100000", owner), 400);
+  ExpectProblem(Call("GET", "/api/v1/devices?colour=red", owner), 400);
+  ExpectProblem(Call("GET", "/api/v1/devices?q=%zz", owner), 400);
+  ExpectProblem(Call("GET", "/api/v1/nothing", owner), 404);
+  auto wrong_method = Call("PUT", "/api/v1/devices", owner);
+  ExpectProblem(wrong_method, 405);
+  EXPECT_EQ(wrong_method.Header("allow"), "GET");
+  EXPECT_EQ(AuditEvents(), before);
+  EXPECT_EQ(desk_->List().value().size(), 1u);
+}
+
+TEST_F(ApiTest, ChangesNeedTheSessionsCsrfTokenAndThisOrigin) {
+  std::string owner = SignIn(Role::kOwner);
+  std::string other = SignIn(Role::kOwner);
+  std::string add = R"({"name": "mallory", "role": "owner"})";
+  ExpectProblem(Call("POST", "/api/v1/operators", owner, add, {{"x-csrf-token", ""}}), 403);
+  ExpectProblem(Call("POST", "/api/v1/operators", owner, add,
+                     {{"x-csrf-token", operators::CsrfToken(other)}}),
+                403);
+  ExpectProblem(Call("POST", "/api/v1/operators", owner, add, {{"origin", "https://evil.example"}}),
+                403);
+  ExpectProblem(Call("POST", "/api/v1/operators", owner, add, {{"sec-fetch-site", "cross-site"}}),
+                403);
+  ExpectProblem(Call("POST", "/api/v1/session", "", R"({"code": "AAAAA-AAAAA-AAAAA-AAAAA-AAAAA"})",
+                     {{"origin", "https://evil.example"}}),
+                403);
+  EXPECT_EQ(desk_->List().value().size(), 2u);
+  auto added = Call("POST", "/api/v1/operators", owner, add,
+                    {{"origin", "https://site.example:8444"}, {"sec-fetch-site", "same-origin"}});
+  EXPECT_EQ(added.status, 201) << added.body;
+}
+
+TEST_F(ApiTest, SigningInGivesAFreshSessionInAStrictCookieAndRefusesExpiredCodes) {
+  std::string attacker = SignIn(Role::kAuditor);
+  auto invitation = desk_->Add("olivia", Role::kOwner, "", "local:test").value();
+  // The victim's browser carries a session the attacker planted; signing in replaces it.
+  auto signed_in =
+      Call("POST", "/api/v1/session", attacker, R"({"code": ")" + invitation.code + R"("})");
+  ASSERT_EQ(signed_in.status, 201) << signed_in.body;
+  std::string cookie = signed_in.Header("set-cookie");
+  EXPECT_THAT(cookie, HasSubstr("; Path=/; Secure; HttpOnly; SameSite=Strict; Max-Age=28800"));
+  std::string token = cookie.substr(cookie.find('=') + 1, 43);
+  EXPECT_NE(token, attacker);
+  auto who = ParseJsonObject(Call("GET", "/api/v1/session", token).body, "session").value();
+  EXPECT_EQ(who["operator"]["name"], "olivia");
+  EXPECT_EQ(who["csrf_token"], operators::CsrfToken(token));
+  EXPECT_EQ(ParseJsonObject(Call("GET", "/api/v1/session", attacker).body, "session")
+                .value()["operator"]["role"],
+            "auditor");
+
+  auto late = desk_->Add("liam", Role::kOwner, "", "local:test").value();
+  world_.clock.Advance(std::chrono::hours(25));
+  auto expired = Call("POST", "/api/v1/session", "", R"({"code": ")" + late.code + R"("})");
+  ExpectProblem(expired, 401);
+  EXPECT_THAT(expired.body, HasSubstr("expired at"));
+  for (int i = 0; i < 4; ++i) {
+    ExpectProblem(Call("POST", "/api/v1/session", "", R"({"code": "nope"})"), 401);
+  }
+  ExpectProblem(Call("POST", "/api/v1/session", "", R"({"code": "nope"})"), 429);
+}
+
+TEST_F(ApiTest, ResponsesCarryAContentSecurityPolicyWithoutInlineScript) {
+  std::string owner = SignIn(Role::kOwner);
+  for (const auto& response :
+       {Call("GET", "/api/v1/devices", owner), Call("GET", "/api/v1/devices", ""),
+        Call("GET", "/api/v1/openapi.json", "")}) {
+    std::string policy = response.Header("content-security-policy");
+    EXPECT_THAT(policy, HasSubstr("script-src 'self'"));
+    EXPECT_THAT(policy, HasSubstr("frame-ancestors 'none'"));
+    EXPECT_THAT(policy, ::testing::Not(HasSubstr("unsafe-inline")));
+    EXPECT_EQ(response.Header("x-content-type-options"), "nosniff");
+    EXPECT_EQ(response.Header("cache-control"), "no-store");
+  }
+}
+
+TEST_F(ApiTest, ATenantSeesOnlyItsDelegatedDevicesAndTheirEvents) {
+  Enroll("LOCK-1");
+  Enroll("LOCK-2");
+  auto key = crypto::PrivateKey::GenerateP256().value();
+  SystemTime now = world_.clock.Now();
+  ASSERT_TRUE(site_.runtime->GrantTenant("Flat 3", key.PublicKeyDer().value(), {"LOCK-1"}, now,
+                                         now + std::chrono::hours(24)));
+  std::string tenant = SignIn(Role::kTenant, "Flat 3");
+  std::string owner = SignIn(Role::kOwner);
+
+  auto all = ParseJsonObject(Call("GET", "/api/v1/devices", owner).body, "list").value();
+  EXPECT_EQ(all["total"], 2);
+  auto mine = ParseJsonObject(Call("GET", "/api/v1/devices", tenant).body, "list").value();
+  ASSERT_EQ(mine["total"], 1);
+  EXPECT_EQ(mine["devices"][0]["name"], "LOCK-1");
+  EXPECT_EQ(Call("GET", "/api/v1/devices/LOCK-1", tenant).status, 200);
+  ExpectProblem(Call("GET", "/api/v1/devices/LOCK-2", tenant), 404);
+  auto events = ParseJsonObject(Call("GET", "/api/v1/audit?limit=1000", tenant).body, "audit");
+  ASSERT_TRUE(events);
+  EXPECT_GT((*events)["total"], 0);
+  for (const Json& event : (*events)["events"]) {
+    EXPECT_EQ(event["subject"], "device:LOCK-1");
+  }
+  auto filtered =
+      ParseJsonObject(Call("GET", "/api/v1/devices?q=ock-2&limit=1", owner).body, "list").value();
+  ASSERT_EQ(filtered["total"], 1);
+  EXPECT_EQ(filtered["devices"][0]["name"], "LOCK-2");
+}
+
+TEST_F(ApiTest, BulkApprovalSummarisesAndRecordsTheOperator) {
+  auto& bolt = world_.AddMaker("Bolt");
+  ASSERT_TRUE(site_.store->AddTrustedMaker("Bolt", bolt.directory.masa.maker_ca,
+                                           registrar::Approval::kManual));
+  std::string installer = SignIn(Role::kInstaller);
+  std::string auditor = SignIn(Role::kAuditor);
+  // Looked at 7 s in, while the pledge waits out its Retry-After in simulated time.
+  world_.clock.After(std::chrono::seconds(7), [&] {
+    auto queue = ParseJsonObject(Call("GET", "/api/v1/approvals", auditor).body, "queue").value();
+    ASSERT_EQ(queue["pending"].size(), 1u);
+    int64_t id = queue["pending"][0]["id"];
+    ExpectProblem(
+        Call("POST", "/api/v1/approvals", auditor, R"({"ids": [)" + std::to_string(id) + "]}"),
+        403);
+    auto summary = ParseJsonObject(Call("POST", "/api/v1/approvals", installer,
+                                        R"({"ids": [)" + std::to_string(id) + ", 999]}")
+                                       .body,
+                                   "summary")
+                       .value();
+    EXPECT_EQ(summary["approved"], Json::array({id}));
+    ASSERT_EQ(summary["refused"].size(), 1u);
+    EXPECT_EQ(summary["refused"][0]["id"], 999);
+  });
+  auto result = world_.MakePledge(world_.Mint(bolt, "DOOR-1"), site_).EnrollAndWait();
+  ASSERT_TRUE(result) << result.error().ToString();
+  auto trail = site_.runtime->DeviceAuditTrail("DOOR-1").value();
+  auto approved =
+      std::ranges::find_if(trail, [](const auto& r) { return r.kind == "device.approved"; });
+  ASSERT_NE(approved, trail.end());
+  EXPECT_THAT(approved->detail, HasSubstr("\"by\":\"operator:installer"));
+}
+
+}  // namespace
+}  // namespace concierge::api
