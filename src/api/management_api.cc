@@ -6,6 +6,7 @@
 #include <openssl/crypto.h>
 
 #include "api/call.h"
+#include "api/dashboard_files.h"
 #include "api/problem.h"
 #include "common/bytes.h"
 
@@ -244,6 +245,16 @@ http::HttpResponse ManagementApi::Handle(const http::HttpRequest& request,
       return Problem(query.error());
     }
     call.query = std::move(*query);
+  }
+  if (!call.path.starts_with("/api/")) {
+    // The dashboard's files: the same for everyone; the API behind them checks who asks.
+    auto file = FindDashboardFile(call.path);
+    if (file && (request.method == "GET" || request.method == "HEAD")) {
+      http::HttpResponse page =
+          http::MakeResponse(200, file->content_type, std::string(file->body));
+      AddSecurityHeaders(page);
+      return page;
+    }
   }
   auto response = Route(call);
   return response ? std::move(*response) : Problem(response.error());

@@ -22,7 +22,7 @@ import urllib.parse
 try:
     import jsonschema
 except ImportError:
-    print("SKIPPED: python3-jsonschema is missing (scripts/install-deps installs it)")
+    print("SKIP: python3-jsonschema is missing (scripts/install-deps installs it)")
     sys.exit(77)
 
 BIN = os.path.abspath(sys.argv[1])
