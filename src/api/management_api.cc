@@ -132,6 +132,8 @@ struct ManagementApi::RouteEntry {
   std::string_view path;
   std::optional<Permission> permission;
   Result<http::HttpResponse> (ManagementApi::*handler)(Call&);
+  // A route that answers later (the event stream) has this instead of handler.
+  void (ManagementApi::*later)(Call&, const http::Respond&) = nullptr;
 };
 
 const std::vector<ManagementApi::RouteEntry>& ManagementApi::Table() {
@@ -147,6 +149,7 @@ const std::vector<ManagementApi::RouteEntry>& ManagementApi::Table() {
       {"POST", "/api/v1/approvals/{id}", Permission::kOnboard, &ManagementApi::Approve},
       {"GET", "/api/v1/audit", Permission::kRead, &ManagementApi::ListAudit},
       {"GET", "/api/v1/audit/verify", Permission::kRead, &ManagementApi::VerifyAudit},
+      {"GET", "/api/v1/events", Permission::kRead, nullptr, &ManagementApi::StreamEvents},
       {"GET", "/api/v1/operators", Permission::kOperators, &ManagementApi::ListOperators},
       {"POST", "/api/v1/operators", Permission::kOperators, &ManagementApi::AddOperator},
       {"DELETE", "/api/v1/operators/{name}", Permission::kOperators,
@@ -229,20 +232,41 @@ Status AllowQuery(const std::map<std::string, std::string>& query,
   return OkStatus();
 }
 
-Result<std::unique_ptr<ManagementApi>> ManagementApi::Create(site::Site& site) {
+Result<std::unique_ptr<ManagementApi>> ManagementApi::Create(site::Site& site,
+                                                             Scheduler& scheduler) {
   ASSIGN_OR_RETURN(operators::OperatorDesk * desk, site.Operators());
-  return std::unique_ptr<ManagementApi>(new ManagementApi(site, *desk));
+  ASSIGN_OR_RETURN(auto records, site.AuditEvents());
+  std::unique_ptr<ManagementApi> api(new ManagementApi(site, *desk));
+  api->events_ = std::make_unique<EventStream>(scheduler, records.empty() ? 0 : records.back().seq);
+  EventStream* stream = api->events_.get();
+  api->subscription_ = site.events().Subscribe(
+      [stream](const store::AuditRecord& record) { stream->Publish(record); });
+  return api;
 }
 
-http::HttpResponse ManagementApi::Handle(const http::HttpRequest& request,
-                                         const http::ConnectionInfo& peer) {
+ManagementApi::~ManagementApi() {
+  site_.events().Unsubscribe(subscription_);
+}
+
+http::HttpResponse ManagementApi::HandleNow(const http::HttpRequest& request,
+                                            const http::ConnectionInfo& peer) {
+  // Shared, as a route that answers later may answer after this returned.
+  auto answer = std::make_shared<std::optional<http::HttpResponse>>();
+  Handle(request, peer, [answer](http::HttpResponse response) { *answer = std::move(response); });
+  return *answer ? std::move(**answer)
+                 : Problem(Error(ErrorCode::kInternal, "this route answers later"));
+}
+
+void ManagementApi::Handle(const http::HttpRequest& request, const http::ConnectionInfo& peer,
+                           http::Respond respond) {
   std::string_view target = request.target;
   size_t question = target.find('?');
   Call call{request, std::string(target.substr(0, question)), {}, {}, std::nullopt, peer.address};
   if (question != std::string_view::npos) {
     auto query = ParseQuery(target.substr(question + 1));
     if (!query) {
-      return Problem(query.error());
+      respond(Problem(query.error()));
+      return;
     }
     call.query = std::move(*query);
   }
@@ -253,22 +277,47 @@ http::HttpResponse ManagementApi::Handle(const http::HttpRequest& request,
       http::HttpResponse page =
           http::MakeResponse(200, file->content_type, std::string(file->body));
       AddSecurityHeaders(page);
-      return page;
+      respond(std::move(page));
+      return;
     }
   }
-  auto response = Route(call);
-  return response ? std::move(*response) : Problem(response.error());
+  Route(call, respond);
 }
 
-Result<http::HttpResponse> ManagementApi::Route(Call& call) {
+void ManagementApi::Route(Call& call, const http::Respond& respond) {
+  std::vector<std::string> allowed;
+  auto route = Admit(call, allowed);
+  if (!route) {
+    http::HttpResponse refused = Problem(route.error(), allowed.empty() ? 0 : 405);
+    if (!allowed.empty()) {
+      std::string methods;
+      for (const std::string& method : allowed) {
+        methods += (methods.empty() ? "" : ", ") + method;
+      }
+      refused.headers["allow"] = methods;
+    }
+    respond(std::move(refused));
+    return;
+  }
+  std::lock_guard lock(site_mutex_);
+  if ((*route)->later != nullptr) {
+    (this->*((*route)->later))(call, respond);
+    return;
+  }
+  auto response = (this->*((*route)->handler))(call);
+  respond(response ? std::move(*response) : Problem(response.error()));
+}
+
+Result<const ManagementApi::RouteEntry*> ManagementApi::Admit(Call& call,
+                                                              std::vector<std::string>& allowed) {
   const RouteEntry* route = nullptr;
-  std::string allowed;
+  std::vector<std::string> methods;
   for (const RouteEntry& entry : Table()) {
     std::map<std::string, std::string> params;
     if (!Match(entry.path, call.path, params)) {
       continue;
     }
-    allowed += (allowed.empty() ? "" : ", ") + std::string(entry.method);
+    methods.emplace_back(entry.method);
     if (entry.method == call.request.method) {
       route = &entry;
       call.params = std::move(params);
@@ -276,15 +325,16 @@ Result<http::HttpResponse> ManagementApi::Route(Call& call) {
     }
   }
   if (route == nullptr) {
-    if (allowed.empty()) {
+    if (methods.empty()) {
       return MakeError(ErrorCode::kNotFound, "no such resource: " + call.path.substr(0, 128));
     }
-    http::HttpResponse refused =
-        Problem(Error(ErrorCode::kInvalidArgument,
-                      call.request.method.substr(0, 16) + " is not allowed here; try " + allowed),
-                405);
-    refused.headers["allow"] = allowed;
-    return refused;
+    allowed = methods;
+    std::string listed;
+    for (const std::string& method : methods) {
+      listed += (listed.empty() ? "" : ", ") + method;
+    }
+    return MakeError(ErrorCode::kInvalidArgument,
+                     call.request.method.substr(0, 16) + " is not allowed here; try " + listed);
   }
   bool change = route->method != "GET";
   if (change) {
@@ -307,8 +357,7 @@ Result<http::HttpResponse> ManagementApi::Route(Call& call) {
                            std::string(route->method) + " " + std::string(route->path));
     }
   }
-  std::lock_guard lock(site_mutex_);
-  return (this->*(route->handler))(call);
+  return route;
 }
 
 Result<std::vector<std::string>> ManagementApi::TenantDevices(const std::string& tenant) {

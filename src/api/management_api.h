@@ -6,6 +6,7 @@
 #include <string>
 #include <vector>
 
+#include "api/event_stream.h"
 #include "http/https_server.h"
 #include "operators/role.h"
 #include "site/site.h"
@@ -35,10 +36,19 @@ inline constexpr size_t kMaxBodyBytes = size_t{64} * 1024;
 // permission of the operator's role; a tenant sees only the devices delegated to it.
 class ManagementApi {
  public:
-  // site must outlive the API; its operator desk is opened here.
-  static Result<std::unique_ptr<ManagementApi>> Create(site::Site& site);
+  // site must outlive the API; its operator desk is opened here. scheduler holds the live
+  // event stream's waits (GET /api/v1/events).
+  static Result<std::unique_ptr<ManagementApi>> Create(site::Site& site, Scheduler& scheduler);
+  ~ManagementApi();
 
-  http::HttpResponse Handle(const http::HttpRequest& request, const http::ConnectionInfo& peer);
+  // Handle answers through respond: at once, or later for the live event stream.
+  void Handle(const http::HttpRequest& request, const http::ConnectionInfo& peer,
+              http::Respond respond);
+  // HandleNow is Handle for the routes that answer at once (all but the event stream, which
+  // answers 500 here when it has nothing yet): for tests and benchmarks.
+  http::HttpResponse HandleNow(const http::HttpRequest& request, const http::ConnectionInfo& peer);
+
+  EventStream& events() { return *events_; }
 
   struct Call;
 
@@ -50,7 +60,11 @@ class ManagementApi {
 
   ManagementApi(site::Site& site, operators::OperatorDesk& desk) : site_(site), desk_(desk) {}
 
-  Result<http::HttpResponse> Route(Call& call);
+  // Route answers the call's route through respond; an error becomes a problem.
+  void Route(Call& call, const http::Respond& respond);
+  // Admit finds the call's route and checks who asks: session, CSRF token, origin and
+  // permission. A path served only with other methods leaves them in allowed.
+  Result<const RouteEntry*> Admit(Call& call, std::vector<std::string>& allowed);
 
   // The routes (session_routes.cc, device_routes.cc, audit_routes.cc, operator_routes.cc).
   Result<http::HttpResponse> SignIn(Call& call);
@@ -67,6 +81,7 @@ class ManagementApi {
   Result<http::HttpResponse> AddOperator(Call& call);
   Result<http::HttpResponse> RevokeOperator(Call& call);
   Result<http::HttpResponse> Describe(Call& call);
+  void StreamEvents(Call& call, const http::Respond& respond);  // answers later
 
   // TenantDevices is the set of devices a tenant's delegations in force name.
   Result<std::vector<std::string>> TenantDevices(const std::string& tenant);
@@ -75,6 +90,8 @@ class ManagementApi {
 
   site::Site& site_;
   operators::OperatorDesk& desk_;
+  std::unique_ptr<EventStream> events_;
+  uint64_t subscription_ = 0;
   // The site's use cases are called one at a time; the desk and stores are thread-safe.
   std::mutex site_mutex_;
 };

@@ -1,7 +1,9 @@
+#include <atomic>
 #include <iomanip>
 #include <iostream>
 #include <memory>
 #include <sstream>
+#include <thread>
 
 #include "api/device_json.h"
 #include "api/management_api.h"
@@ -11,6 +13,7 @@
 #include "common/bytes.h"
 #include "common/files.h"
 #include "http/https_server.h"
+#include "loop/event_loop.h"
 #include "registrar/https_masa_client.h"
 #include "registrar/registrar_http.h"
 #include "registrar/site_directory.h"
@@ -80,15 +83,53 @@ Result<StartedServer> ServeApi(const SiteArgs& args, api::ManagementApi& api,
   return StartLoggedServer(
       args.dir, args.api_listen, options, std::move(ctx), "api", "api.addr",
       [&api](const http::HttpRequest& request, const http::ConnectionInfo& connection,
-             const http::Respond& respond) { respond(api.Handle(request, connection)); });
+             const http::Respond& respond) { api.Handle(request, connection, respond); });
 }
+
+// LoopThread runs an event loop on a thread of its own until Stop: the management API's live
+// event stream ends its waits on this loop's timers.
+class LoopThread {
+ public:
+  LoopThread() {
+    Beat();
+    thread_ = std::thread([this] { loop_.RunUntil([this] { return stopping_.load(); }); });
+  }
+
+  ~LoopThread() { Stop(); }
+
+  LoopThread(const LoopThread&) = delete;
+  LoopThread& operator=(const LoopThread&) = delete;
+
+  loop::EventLoop& loop() { return loop_; }
+
+  // Stop ends the thread; the loop stays, so timers can still be cancelled.
+  void Stop() {
+    stopping_ = true;
+    if (thread_.joinable()) {
+      thread_.join();
+    }
+  }
+
+ private:
+  // A timer always pending keeps RunUntil from returning for want of work.
+  void Beat() {
+    if (!stopping_) {
+      loop_.After(std::chrono::seconds(1), [this] { Beat(); });
+    }
+  }
+
+  loop::EventLoop loop_;
+  std::atomic<bool> stopping_ = false;
+  std::thread thread_;
+};
 
 Status Serve(const SiteArgs& args) {
   ASSIGN_OR_RETURN(auto controller, OpenSite(args.dir));
+  LoopThread events;
   std::unique_ptr<api::ManagementApi> api;
   std::optional<StartedServer> api_server;
   if (!args.api_listen.empty()) {
-    ASSIGN_OR_RETURN(api, api::ManagementApi::Create(*controller));
+    ASSIGN_OR_RETURN(api, api::ManagementApi::Create(*controller, events.loop()));
     ASSIGN_OR_RETURN(api_server, ServeApi(args, *api, controller->directory().Tls()));
   }
   ASSIGN_OR_RETURN(auto ctx, http::MakeServerContext(controller->directory().Tls(),
@@ -113,6 +154,9 @@ Status Serve(const SiteArgs& args) {
   if (api_server) {
     api_server->server->Stop();
   }
+  // No wait may end on the loop while the API goes away.
+  events.Stop();
+  api.reset();
   registrar.server->Stop();
   std::cout << "registrar stopped" << std::endl;
   return OkStatus();

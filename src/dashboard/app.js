@@ -2,9 +2,8 @@
 // server reaches the page as text (textContent), never as markup.
 'use strict';
 
-const state = { session: null, csrf: '', pollTimer: null };
+const state = { session: null, csrf: '', refresh: null, events: null, timer: null };
 const PAGE = 50;
-const POLL_MS = 2000;
 
 function el(tag, attrs, ...children) {
   const node = document.createElement(tag);
@@ -69,20 +68,31 @@ function show(...nodes) {
   if (heading) document.title = heading.textContent + ' · Concierge';
 }
 
-function stopPolling() {
-  clearInterval(state.pollTimer);
-  state.pollTimer = null;
+// Live updates: the server pushes each committed change (Server-Sent Events, /api/v1/events);
+// the page shown refreshes itself once a burst of them has passed.
+function listen() {
+  if (state.events) return;
+  state.events = new EventSource('/api/v1/events');
+  state.events.onmessage = () => {
+    clearTimeout(state.timer);
+    state.timer = setTimeout(() => { if (state.refresh) state.refresh().catch(() => {}); }, 250);
+  };
 }
 
-function poll(refresh) {
-  stopPolling();
-  state.pollTimer = setInterval(() => { refresh().catch(() => {}); }, POLL_MS);
+function stopListening() {
+  if (state.events) state.events.close();
+  state.events = null;
+}
+
+function live(refresh) {
+  state.refresh = refresh;
 }
 
 // Signing in ------------------------------------------------------------------------------
 
 function showSignIn(message) {
-  stopPolling();
+  stopListening();
+  state.refresh = null;
   state.session = null;
   document.getElementById('nav').hidden = true;
   document.getElementById('sign-out').hidden = true;
@@ -117,6 +127,7 @@ function signedIn(session) {
   document.getElementById('nav-operators').hidden = !may('operators');
   document.getElementById('who').textContent =
     op.name + ' (' + op.role + (op.tenant ? ' of ' + op.tenant : '') + ')';
+  listen();
 }
 
 // The inventory -----------------------------------------------------------------------------
@@ -167,7 +178,7 @@ async function showDevices(params) {
     next.disabled = last >= page.total;
   }
   await refresh();
-  poll(refresh);  // devices appear as they enroll, without a reload
+  live(refresh);  // devices appear as they enroll, without a reload
 }
 
 function csvField(value) {
@@ -250,7 +261,7 @@ async function showApprovals() {
     if (queue.pending.length === 0) body.append(el('tr', {}, el('td', { colspan: '6', class: 'note' }, 'Nothing waits for approval.')));
   }
   await refresh();
-  poll(refresh);
+  live(refresh);
 }
 
 // Audit -------------------------------------------------------------------------------------------
@@ -270,6 +281,7 @@ async function showAudit() {
   const page = await api('GET', '/api/v1/audit?limit=200');
   show(el('h1', {}, 'Audit'), el('p', {}, badge), el('p', { class: 'note' }, 'Newest first; ' + page.total + ' events in all.'),
     auditTable(page.events));
+  live(showAudit);
 }
 
 // Operators ---------------------------------------------------------------------------------------
@@ -286,7 +298,7 @@ async function showOperators() {
 // Routing -------------------------------------------------------------------------------------------
 
 async function route() {
-  stopPolling();
+  state.refresh = null;
   if (!state.session) return;
   const [path, query] = (location.hash.slice(1) || '/devices').split('?');
   const params = new URLSearchParams(query || '');

@@ -3,6 +3,7 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include "api/event_stream.h"
 #include "api/management_api.h"
 #include "api/openapi_document.h"
 #include "fakes/onboarding_world.h"
@@ -22,7 +23,7 @@ class ApiTest : public ::testing::Test {
   ApiTest() : maker_(world_.AddMaker("Acme")), site_(world_.AddSite("Home")) {
     EXPECT_TRUE(site_.store->AddTrustedMaker("Acme", maker_.directory.masa.maker_ca,
                                              registrar::Approval::kAuto));
-    api_ = ManagementApi::Create(*site_.runtime).value();
+    api_ = ManagementApi::Create(*site_.runtime, world_.clock).value();
     desk_ = site_.runtime->Operators().value();
   }
 
@@ -52,7 +53,7 @@ class ApiTest : public ::testing::Test {
     for (auto& [name, value] : extra) {
       request.headers[name] = value;
     }
-    return api_->Handle(request, {std::nullopt, {}, "192.0.2.9"});
+    return api_->HandleNow(request, {std::nullopt, {}, "192.0.2.9"});
   }
 
   size_t AuditEvents() { return site_.runtime->AuditEvents().value().size(); }
@@ -315,6 +316,94 @@ TEST_F(ApiTest, BulkApprovalSummarisesAndRecordsTheOperator) {
       std::ranges::find_if(trail, [](const auto& r) { return r.kind == "device.approved"; });
   ASSERT_NE(approved, trail.end());
   EXPECT_THAT(approved->detail, HasSubstr("\"by\":\"operator:installer"));
+}
+
+}  // namespace
+}  // namespace concierge::api
+
+namespace concierge::api {
+namespace {
+
+TEST(EventStreamTest, WaitersHearTheFirstEventTheyMaySeeOrAnEmptyBatchWhenTheHoldEnds) {
+  SimulatedClock clock;
+  EventStream stream(clock, 10, /*keep=*/3, std::chrono::seconds(25));
+  auto all = [](const std::string&) { return true; };
+  auto locks = [](const std::string& subject) { return subject == "device:LOCK-1"; };
+  std::vector<std::pair<std::vector<LiveEvent>, int64_t>> heard;
+  auto answer = [&heard](std::vector<LiveEvent> events, int64_t last) {
+    heard.emplace_back(std::move(events), last);
+  };
+  stream.Wait(-1, all, answer);    // from now on: after 10
+  stream.Wait(10, locks, answer);  // only LOCK-1's events
+  EXPECT_EQ(stream.waiting(), 2u);
+  store::AuditRecord record;
+  record.seq = 11;
+  record.kind = "operator.added";
+  record.subject = "operator:alice";
+  stream.Publish(record);
+  ASSERT_EQ(heard.size(), 1u);
+  EXPECT_EQ(heard[0].first.at(0).kind, "operator.added");
+  EXPECT_EQ(heard[0].second, 11);
+  record.seq = 12;
+  record.kind = "device.approved";
+  record.subject = "device:LOCK-1";
+  stream.Publish(record);
+  ASSERT_EQ(heard.size(), 2u);
+  EXPECT_EQ(heard[1].first.size(), 1u) << "the operator's event is not the tenant's";
+  EXPECT_EQ(heard[1].second, 12);
+
+  // Events already there answer at once; with none, the hold's end answers empty.
+  stream.Wait(10, all, answer);
+  EXPECT_EQ(heard.back().first.size(), 2u);
+  stream.Wait(12, all, answer);
+  EXPECT_EQ(stream.waiting(), 1u);
+  clock.Advance(std::chrono::seconds(25));
+  EXPECT_TRUE(heard.back().first.empty());
+  EXPECT_EQ(heard.back().second, 12);
+  EXPECT_EQ(stream.waiting(), 0u);
+
+  // Fallen too far behind (only 3 kept), a dashboard is told to reload.
+  for (int64_t seq = 13; seq <= 16; ++seq) {
+    record.seq = seq;
+    stream.Publish(record);
+  }
+  stream.Wait(11, all, answer);
+  ASSERT_EQ(heard.back().first.size(), 1u);
+  EXPECT_EQ(heard.back().first[0].kind, "stream.resync");
+
+  std::string body = ServerSentEvents({{12, 1'800'000'000, "device.approved", "device:LOCK-1"}}, 12,
+                                      std::chrono::milliseconds(500));
+  EXPECT_EQ(body,
+            "retry: 500\n\nid: 12\ndata: {\"at\":\"2027-01-15T08:00:00Z\",\"kind\":"
+            "\"device.approved\",\"seq\":12,\"subject\":\"device:LOCK-1\"}\n\n");
+  EXPECT_EQ(ServerSentEvents({}, 12, std::chrono::milliseconds(500)), "retry: 500\n\nid: 12\n\n");
+}
+
+TEST_F(ApiTest, TheEventStreamAnswersAWaitingDashboardWhenAChangeCommits) {
+  std::string owner = SignIn(Role::kOwner);
+  http::HttpRequest request;
+  request.method = "GET";
+  request.target = "/api/v1/events";
+  request.headers["cookie"] = "concierge_session=" + owner;
+  std::optional<http::HttpResponse> answer;
+  api_->Handle(request, {std::nullopt, {}, "192.0.2.9"},
+               [&answer](http::HttpResponse response) { answer = std::move(response); });
+  EXPECT_FALSE(answer) << "nothing happened yet: the dashboard waits";
+  ASSERT_EQ(
+      Call("POST", "/api/v1/operators", owner, R"({"name": "ivy", "role": "auditor"})").status,
+      201);
+  ASSERT_TRUE(answer);
+  EXPECT_EQ(answer->status, 200);
+  EXPECT_EQ(answer->Header("content-type"), "text/event-stream");
+  EXPECT_THAT(answer->body, HasSubstr("\"kind\":\"operator.added\""));
+  EXPECT_THAT(answer->body, HasSubstr("\"subject\":\"operator:ivy\""));
+
+  // Reconnecting from an older id gets what it missed at once; a bad id is a problem.
+  request.headers["last-event-id"] = "1";
+  EXPECT_THAT(api_->HandleNow(request, {std::nullopt, {}, "192.0.2.9"}).body,
+              HasSubstr("operator:ivy"));
+  request.headers["last-event-id"] = "soon";
+  ExpectProblem(api_->HandleNow(request, {std::nullopt, {}, "192.0.2.9"}), 400);
 }
 
 }  // namespace
