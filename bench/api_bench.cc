@@ -7,6 +7,7 @@
 
 #include <benchmark/benchmark.h>
 
+#include "api/event_stream.h"
 #include "api/management_api.h"
 #include "fakes/onboarding_world.h"
 #include "operators/operator_desk.h"
@@ -103,6 +104,34 @@ void Detail(benchmark::State& state) {
   Get(state, "/api/v1/devices/DEV-054321");
 }
 
+// FanOut: one committed change answered to 100 dashboards waiting on the live event stream.
+void FanOut(benchmark::State& state) {
+  BigSite& site = Site();
+  api::EventStream& stream = site.api->events();
+  store::AuditRecord record;
+  record.kind = "device.approved";
+  record.subject = "device:DEV-000001";
+  record.seq = stream.head();
+  size_t bytes = 0;
+  for (auto _ : state) {
+    state.PauseTiming();
+    for (int i = 0; i < 100; ++i) {
+      stream.Wait(
+          record.seq, [](const std::string&) { return true; },
+          [&bytes](std::vector<api::LiveEvent> events, int64_t last) {
+            bytes += api::ServerSentEvents(events, last, std::chrono::milliseconds(500)).size();
+          });
+    }
+    ++record.seq;
+    state.ResumeTiming();
+    stream.Publish(record);
+  }
+  state.counters["dashboards"] = 100;
+  state.counters["bytes_per_dashboard"] =
+      static_cast<double>(bytes) / static_cast<double>(state.iterations() * 100);
+}
+
+BENCHMARK(FanOut)->Unit(benchmark::kMicrosecond);
 BENCHMARK(FirstPage)->Unit(benchmark::kMicrosecond)->Iterations(500);
 BENCHMARK(DeepPage)->Unit(benchmark::kMicrosecond)->Iterations(500);
 BENCHMARK(ZonePage)->Unit(benchmark::kMicrosecond)->Iterations(500);

@@ -147,6 +147,7 @@ const std::vector<ManagementApi::RouteEntry>& ManagementApi::Table() {
       {"GET", "/api/v1/approvals", Permission::kRead, &ManagementApi::ListApprovals},
       {"POST", "/api/v1/approvals", Permission::kOnboard, &ManagementApi::ApproveMany},
       {"POST", "/api/v1/approvals/{id}", Permission::kOnboard, &ManagementApi::Approve},
+      {"GET", "/api/v1/certificates", Permission::kRead, &ManagementApi::ListCertificates},
       {"GET", "/api/v1/audit", Permission::kRead, &ManagementApi::ListAudit},
       {"GET", "/api/v1/audit/verify", Permission::kRead, &ManagementApi::VerifyAudit},
       {"GET", "/api/v1/events", Permission::kRead, nullptr, &ManagementApi::StreamEvents},

@@ -75,6 +75,7 @@ class ManagementApi {
   Result<http::HttpResponse> ListApprovals(Call& call);
   Result<http::HttpResponse> Approve(Call& call);
   Result<http::HttpResponse> ApproveMany(Call& call);
+  Result<http::HttpResponse> ListCertificates(Call& call);
   Result<http::HttpResponse> ListAudit(Call& call);
   Result<http::HttpResponse> VerifyAudit(Call& call);
   Result<http::HttpResponse> ListOperators(Call& call);

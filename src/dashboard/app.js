@@ -264,6 +264,31 @@ async function showApprovals() {
   live(refresh);
 }
 
+// Certificates --------------------------------------------------------------------------------
+
+async function showCertificates(params) {
+  const within = params.get('within') || '';
+  const query = new URLSearchParams({ limit: '200' });
+  if (within) query.set('within_days', within);
+  const page = await api('GET', '/api/v1/certificates?' + query.toString());
+  const f = page.forecast;
+  const filter = (days, label, count) => el('a', { href: '#/certificates' + (days ? '?within=' + days : ''),
+    class: 'badge ' + (count > 0 && days && days <= 30 ? 'bad' : 'ok'), 'aria-current': within === String(days || '') ? 'true' : false },
+  label + ': ' + count);
+  show(el('h1', {}, 'Certificates'),
+    el('p', { id: 'forecast', class: 'actions' },
+      filter(0, 'Live', f.live), filter(7, 'Expiring within 7 days', f.within_7_days),
+      filter(30, 'Within 30 days', f.within_30_days), filter(90, 'Within 90 days', f.within_90_days),
+      el('span', { class: 'badge ' + (f.expired > 0 ? 'bad' : 'ok') }, 'Expired: ' + f.expired)),
+    el('p', { class: 'note' }, page.total + ' certificates' + (within ? ' expiring within ' + within + ' days' : '') + ', soonest expiry first.'),
+    el('table', {}, el('thead', {}, el('tr', {}, ['Device', 'Days left', 'Expires', 'Subject', 'Key', 'Issued', 'Used by the device']
+      .map((t) => el('th', { scope: 'col' }, t)))),
+    el('tbody', { id: 'certificate-rows' }, page.certificates.map((c) => el('tr', {},
+      el('td', {}, el('a', { href: '#/device/' + encodeURIComponent(c.device) }, c.device)),
+      el('td', { class: c.days_left <= 7 ? 'error' : '' }, String(c.days_left)), el('td', {}, c.not_after),
+      el('td', { class: 'mono' }, c.subject), el('td', {}, c.key), el('td', {}, c.issued), el('td', {}, c.confirmed || 'not yet'))))));
+}
+
 // Audit -------------------------------------------------------------------------------------------
 
 function auditTable(events) {
@@ -310,6 +335,7 @@ async function route() {
     if (path.startsWith('/device/')) await showDevice(decodeURIComponent(path.slice(8)));
     else if (path === '/approvals') await showApprovals();
     else if (path === '/audit') await showAudit();
+    else if (path === '/certificates') await showCertificates(params);
     else if (path === '/operators') await showOperators();
     else await showDevices(params);
   } catch (failure) {

@@ -124,9 +124,14 @@ CREATE INDEX certificates_latest ON certificates(device_id, issued_at);
 DROP INDEX certificates_device;
 )sql";
 
-constexpr std::array<std::string_view, 8> kMigrations = {store::kAuditSchema, kSchemaV1, kSchemaV2,
+// The certificate inventory reads certificates by expiry.
+constexpr std::string_view kSchemaV8 = R"sql(
+CREATE INDEX certificates_expiry ON certificates(not_after);
+)sql";
+
+constexpr std::array<std::string_view, 9> kMigrations = {store::kAuditSchema, kSchemaV1, kSchemaV2,
                                                          kSchemaV3,           kSchemaV4, kSchemaV5,
-                                                         kSchemaV6,           kSchemaV7};
+                                                         kSchemaV6,           kSchemaV7, kSchemaV8};
 
 constexpr std::string_view kDeviceColumns = R"sql(
   SELECT d.id, d.maker_id, m.name, d.serial,
@@ -467,6 +472,66 @@ Result<std::optional<DeviceRecord>> SiteStore::FindDevice(int64_t maker_id,
                                                           const std::string& serial) {
   std::lock_guard lock(mutex_);
   return QueryOneDevice(" WHERE d.maker_id = ? AND d.serial = ?", maker_id, serial);
+}
+
+Result<CertificatePage> SiteStore::Certificates(
+    int64_t now, int64_t before, size_t offset, size_t limit,
+    const std::optional<std::vector<std::string>>& only) {
+  std::string where = " WHERE c.serial NOT IN (SELECT serial FROM revocations)";
+  std::vector<std::string> devices;
+  if (only) {
+    where += " AND d.serial IN (''";
+    for (const std::string& device : *only) {
+      where += ",?";
+      devices.push_back(device);
+    }
+    where += ")";
+  }
+  auto bind_devices = [&devices](store::Statement& statement, int first) {
+    for (size_t i = 0; i < devices.size(); ++i) {
+      statement.Bind(first + static_cast<int>(i), std::string_view(devices[i]));
+    }
+  };
+  constexpr int64_t kDay = 86400;
+  std::lock_guard lock(mutex_);
+  CertificatePage page;
+  ASSIGN_OR_RETURN(auto forecast,
+                   db_->Prepare("SELECT COALESCE(SUM(c.not_after <= ?), 0),"
+                                " COALESCE(SUM(c.not_after > ? AND c.not_after <= ?), 0),"
+                                " COALESCE(SUM(c.not_after > ? AND c.not_after <= ?), 0),"
+                                " COALESCE(SUM(c.not_after > ? AND c.not_after <= ?), 0),"
+                                " COALESCE(SUM(c.not_after > ?), 0)"
+                                " FROM certificates c JOIN devices d ON d.id = c.device_id" +
+                                where));
+  forecast.BindAll(now, now, now + 7 * kDay, now, now + 30 * kDay, now, now + 90 * kDay, now);
+  bind_devices(forecast, 9);
+  ASSIGN_OR_RETURN(bool counted, forecast.Step());
+  if (counted) {
+    page.forecast = {forecast.Int(0), forecast.Int(1), forecast.Int(2), forecast.Int(3),
+                     forecast.Int(4)};
+  }
+  std::string window = before > 0 ? " AND c.not_after <= " + std::to_string(before) : "";
+  ASSIGN_OR_RETURN(auto count, db_->Prepare("SELECT COUNT(*) FROM certificates c JOIN devices d"
+                                            " ON d.id = c.device_id" +
+                                            where + window));
+  bind_devices(count, 1);
+  ASSIGN_OR_RETURN(bool total, count.Step());
+  page.total = total ? static_cast<size_t>(count.Int(0)) : 0;
+  ASSIGN_OR_RETURN(
+      auto query,
+      db_->Prepare("SELECT c.serial, d.serial, c.kind, c.der, c.not_after, c.issued_at,"
+                   " c.confirmed_at FROM certificates c JOIN devices d ON d.id = c.device_id" +
+                   where + window + " ORDER BY c.not_after, c.serial LIMIT " +
+                   std::to_string(limit) + " OFFSET " + std::to_string(offset)));
+  bind_devices(query, 1);
+  for (;;) {
+    ASSIGN_OR_RETURN(bool row, query.Step());
+    if (!row) {
+      return page;
+    }
+    page.certificates.push_back({query.Text(0), query.Text(1), query.Text(2), query.Blob(3),
+                                 query.Int(4), query.Int(5), query.Int(6), 0});
+  }
 }
 
 Result<std::optional<DeviceRecord>> SiteStore::FindNewestDevice(const std::string& maker_name,

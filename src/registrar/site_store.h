@@ -84,6 +84,33 @@ struct DeviceRecord {
   }
 };
 
+// IssuedCertificate is one certificate the site's CA issued, as the inventory lists it.
+struct IssuedCertificate {
+  std::string serial;  // hex
+  std::string device;  // the device's IDevID serial
+  std::string kind;    // "ldevid"
+  Bytes der;
+  int64_t not_after = 0;
+  int64_t issued_at = 0;
+  int64_t confirmed_at = 0;  // 0: the device has not used it yet
+  int64_t revoked_at = 0;    // 0: not revoked
+};
+
+// CertificateForecast counts the live (unrevoked) certificates by when they expire.
+struct CertificateForecast {
+  int64_t expired = 0;
+  int64_t within_7_days = 0;
+  int64_t within_30_days = 0;
+  int64_t within_90_days = 0;
+  int64_t live = 0;  // unrevoked and not yet expired
+};
+
+struct CertificatePage {
+  std::vector<IssuedCertificate> certificates;  // soonest expiry first
+  size_t total = 0;
+  CertificateForecast forecast;
+};
+
 struct SeenDevice {
   int64_t maker_id = 0;
   std::string serial;
@@ -141,6 +168,10 @@ class SiteStore {
   // FindDeviceByCertificate finds the device an issued certificate belongs to.
   Result<std::optional<DeviceRecord>> FindDeviceByCertificate(const std::string& serial_hex);
   Result<std::vector<DeviceRecord>> ListDevices();
+  // Certificates pages the unrevoked certificates expiring before `before` (Unix seconds; 0:
+  // any), soonest first, with the forecast at `now`. `only` limits them to these devices.
+  Result<CertificatePage> Certificates(int64_t now, int64_t before, size_t offset, size_t limit,
+                                       const std::optional<std::vector<std::string>>& only);
 
   // Departures (site_departures.cc). RecordExport marks an enrolled device as leaving for
   // the new owner's registrar; RecordDeparture ends its membership and revokes its

@@ -153,6 +153,10 @@ try {
   await inventory.getByRole('heading', { name: 'Device LOCK-2' }).waitFor();
   await inventory.getByText('device.approved').first().waitFor();
   await accessible(inventory, 'device');
+  await inventory.getByRole('link', { name: 'Certificates' }).click();
+  await inventory.getByText('Live: 3').waitFor();
+  check((await inventory.locator('#certificate-rows tr').count()) === 3, 'three certificates');
+  await accessible(inventory, 'certificates');
   await inventory.getByRole('link', { name: 'Audit' }).click();
   await inventory.locator('#chain-state', { hasText: 'Chain intact' }).waitFor();
   await accessible(inventory, 'audit');

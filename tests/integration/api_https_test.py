@@ -192,7 +192,8 @@ def main():
     kinds = [event["kind"] for event in json.loads(data)["events"]]
     if "device.approved" not in kinds:
         fail(f"LOCK-3's trail: {kinds}")
-    for path in ("/api/v1/audit/verify", "/api/v1/operators", "/api/v1/session"):
+    for path in ("/api/v1/audit/verify", "/api/v1/operators", "/api/v1/session",
+                 "/api/v1/certificates"):
         status, headers, data = api.call("GET", path)
         check_schema(path, "GET", status, headers, data)
         if status != 200:

@@ -286,6 +286,46 @@ TEST_F(ApiTest, ATenantSeesOnlyItsDelegatedDevicesAndTheirEvents) {
   EXPECT_EQ(filtered["devices"][0]["name"], "LOCK-2");
 }
 
+TEST_F(ApiTest, TheCertificateInventoryForecastsExpiry) {
+  Enroll("LOCK-1");
+  Enroll("LOCK-2");
+  std::string owner = SignIn(Role::kOwner);
+  auto read = [&](const std::string& target) {
+    auto response = Call("GET", target, owner);
+    EXPECT_EQ(response.status, 200) << response.body;
+    return ParseJsonObject(response.body, "certificates").value();
+  };
+  auto now = read("/api/v1/certificates");
+  EXPECT_EQ(now["total"], 2);
+  EXPECT_EQ(now["forecast"]["live"], 2);
+  EXPECT_EQ(now["forecast"]["within_90_days"], 0);
+  // Both expire in the same second, so either may come first; each names its own device.
+  std::set<std::string> devices;
+  for (const Json& certificate : now["certificates"]) {
+    std::string device = certificate["device"];
+    devices.insert(device);
+    EXPECT_THAT(certificate["subject"].get<std::string>(), HasSubstr("serialNumber=" + device));
+    EXPECT_EQ(certificate["key"], "EC 256");
+  }
+  EXPECT_EQ(devices, (std::set<std::string>{"LOCK-1", "LOCK-2"}));
+  int64_t days = now["certificates"][0]["days_left"];
+  EXPECT_GT(days, 90);
+  EXPECT_EQ(read("/api/v1/certificates?within_days=90")["total"], 0);
+
+  world_.clock.Advance(std::chrono::hours(24 * (days - 20)));
+  owner = SignIn(Role::kOwner);  // months later: a new session
+  auto soon = read("/api/v1/certificates?within_days=30");
+  EXPECT_EQ(soon["total"], 2);
+  EXPECT_EQ(soon["forecast"]["within_30_days"], 2);
+  EXPECT_EQ(soon["forecast"]["within_7_days"], 0);
+  world_.clock.Advance(std::chrono::hours(24 * 30));
+  owner = SignIn(Role::kOwner);
+  auto late = read("/api/v1/certificates");
+  EXPECT_EQ(late["forecast"]["expired"], 2);
+  EXPECT_EQ(late["forecast"]["live"], 0);
+  ExpectProblem(Call("GET", "/api/v1/certificates?within_days=-1", owner), 400);
+}
+
 TEST_F(ApiTest, BulkApprovalSummarisesAndRecordsTheOperator) {
   auto& bolt = world_.AddMaker("Bolt");
   ASSERT_TRUE(site_.store->AddTrustedMaker("Bolt", bolt.directory.masa.maker_ca,
