@@ -274,7 +274,7 @@ void ManagementApi::Handle(const http::HttpRequest& request, const http::Connect
   if (!call.path.starts_with("/api/")) {
     // The dashboard's files: the same for everyone; the API behind them checks who asks.
     auto file = FindDashboardFile(call.path);
-    if (file && (request.method == "GET" || request.method == "HEAD")) {
+    if (file && request.method == "GET") {
       http::HttpResponse page =
           http::MakeResponse(200, file->content_type, std::string(file->body));
       AddSecurityHeaders(page);
