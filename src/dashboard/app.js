@@ -181,9 +181,12 @@ async function showDevices(params) {
   live(refresh);  // devices appear as they enroll, without a reload
 }
 
+// csvField quotes what CSV needs quoted, and puts a ' before a value a spreadsheet would run as
+// a formula (a device name is the maker's or a stranger's text).
 function csvField(value) {
-  const text = String(value);
-  return /[",\n\r]/.test(text) || /^[=+\-@]/.test(text) ? '"' + text.replace(/"/g, '""') + '"' : text;
+  let text = String(value);
+  if (/^[=+\-@\t\r]/.test(text)) text = "'" + text;
+  return /[",\n\r]/.test(text) ? '"' + text.replace(/"/g, '""') + '"' : text;
 }
 
 async function exportCsv(filters) {
