@@ -23,31 +23,24 @@ Result<http::HttpResponse> ManagementApi::ListAudit(Call& call) {
   ASSIGN_OR_RETURN(size_t offset, QueryNumber(call.query, "offset", 0, 100'000'000));
   ASSIGN_OR_RETURN(size_t limit, QueryNumber(call.query, "limit", 100, kMaxEvents));
   auto subject = call.query.find("subject");
-  std::vector<std::string> visible;
-  bool scoped = operators::ScopedToDelegations(call.session->holder.role);
-  if (scoped) {
+  std::optional<std::vector<std::string>> within;
+  if (operators::ScopedToDelegations(call.session->holder.role)) {
     ASSIGN_OR_RETURN(auto devices, TenantDevices(call.session->holder.tenant));
+    within.emplace();
     for (const std::string& device : devices) {
-      visible.push_back(store::DeviceSubject(device));
+      within->push_back(store::DeviceSubject(device));
     }
-    std::ranges::sort(visible);
   }
-  ASSIGN_OR_RETURN(auto records, site_.AuditEvents());
-  // Newest first: what an operator looks for is what just happened.
+  // Newest first, paged in the database: what an operator looks for is what just happened.
+  ASSIGN_OR_RETURN(store::AuditPage page,
+                   site_.store().ReadAuditPage(subject == call.query.end() ? "" : subject->second,
+                                               within, offset, limit));
   Json events = Json::array();
-  size_t total = 0;
-  for (auto record = records.rbegin(); record != records.rend(); ++record) {
-    if ((subject != call.query.end() && record->subject != subject->second) ||
-        (scoped && !std::ranges::binary_search(visible, record->subject))) {
-      continue;
-    }
-    if (total >= offset && events.size() < limit) {
-      events.push_back(store::AuditRecordToJson(*record));
-    }
-    ++total;
+  for (const store::AuditRecord& record : page.records) {
+    events.push_back(store::AuditRecordToJson(record));
   }
   return JsonResponse(
-      200, Json{{"total", total}, {"offset", offset}, {"limit", limit}, {"events", events}});
+      200, Json{{"total", page.total}, {"offset", offset}, {"limit", limit}, {"events", events}});
 }
 
 Result<http::HttpResponse> ManagementApi::VerifyAudit(Call& call) {

@@ -308,8 +308,7 @@ Result<Json> SiteOwnership::TenantRequest(ByteSpan signed_request) {
         {"ldevid_not_after",
          device.ldevid_not_after ? FormatRfc3339(FromUnixSeconds(device.ldevid_not_after)) : ""}};
     if (request.request.operation == ownership::TenantOperation::kAudit) {
-      ASSIGN_OR_RETURN(auto events, store::ReadAuditEvents(store_.database(),
-                                                           store::DeviceSubject(device.serial)));
+      ASSIGN_OR_RETURN(auto events, store_.ReadAudit(store::DeviceSubject(device.serial)));
       Json history = Json::array();
       for (const auto& event : events) {
         history.push_back({{"at", FormatRfc3339(FromUnixSeconds(event.at))}, {"kind", event.kind}});

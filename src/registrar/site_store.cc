@@ -474,6 +474,18 @@ Result<std::optional<DeviceRecord>> SiteStore::FindDevice(int64_t maker_id,
   return QueryOneDevice(" WHERE d.maker_id = ? AND d.serial = ?", maker_id, serial);
 }
 
+Result<std::vector<store::AuditRecord>> SiteStore::ReadAudit(std::string_view subject) {
+  std::lock_guard lock(mutex_);
+  return store::ReadAuditEvents(*db_, subject);
+}
+
+Result<store::AuditPage> SiteStore::ReadAuditPage(
+    std::string_view subject, const std::optional<std::vector<std::string>>& within, size_t offset,
+    size_t limit) {
+  std::lock_guard lock(mutex_);
+  return store::ReadAuditPage(*db_, subject, within, offset, limit);
+}
+
 Result<CertificatePage> SiteStore::Certificates(
     int64_t now, int64_t before, size_t offset, size_t limit,
     const std::optional<std::vector<std::string>>& only) {

@@ -202,6 +202,14 @@ class SiteStore {
 
   store::Database& database() { return *db_; }
 
+  // The audit chain read under the store's lock: its connection is not for two threads at once.
+  // ReadAudit gives events in order (only subject's, when not empty); ReadAuditPage pages them
+  // newest first (store/audit_log.h).
+  Result<std::vector<store::AuditRecord>> ReadAudit(std::string_view subject = "");
+  Result<store::AuditPage> ReadAuditPage(std::string_view subject,
+                                         const std::optional<std::vector<std::string>>& within,
+                                         size_t offset, size_t limit);
+
   // ListenToAudit tells listener of every audit event this store commits.
   void ListenToAudit(store::AuditListener* listener) { audit_.Listen(listener); }
 

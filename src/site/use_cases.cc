@@ -27,7 +27,7 @@ Status Site::ApproveDevice(int64_t device_id, const std::string& actor) {
 }
 
 Result<std::vector<store::AuditRecord>> Site::AuditEvents() {
-  return store::ReadAuditEvents(store_->database());
+  return store_->ReadAudit();
 }
 
 Result<std::vector<store::AuditRecord>> Site::DeviceAuditTrail(std::string_view device) {
@@ -37,8 +37,7 @@ Result<std::vector<store::AuditRecord>> Site::DeviceAuditTrail(std::string_view 
     return d.serial == device || std::to_string(d.id) == device;
   });
   std::string name = known == devices.end() ? std::string(device) : known->serial;
-  ASSIGN_OR_RETURN(auto records,
-                   store::ReadAuditEvents(store_->database(), store::DeviceSubject(name)));
+  ASSIGN_OR_RETURN(auto records, store_->ReadAudit(store::DeviceSubject(name)));
   if (records.empty() && known == devices.end()) {
     return MakeError(ErrorCode::kNotFound, "no device " + std::string(device) + " on this site");
   }

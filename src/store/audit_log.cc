@@ -130,4 +130,47 @@ Result<std::vector<AuditRecord>> ReadAuditEvents(Database& db, std::string_view 
   return records;
 }
 
+Result<AuditPage> ReadAuditPage(Database& db, std::string_view subject,
+                                const std::optional<std::vector<std::string>>& within,
+                                size_t offset, size_t limit) {
+  std::string where = " WHERE 1 = 1";
+  std::vector<std::string> values;
+  if (!subject.empty()) {
+    where += " AND subject = ?";
+    values.emplace_back(subject);
+  }
+  if (within) {
+    where += " AND subject IN (''";
+    for (const std::string& allowed : *within) {
+      where += ",?";
+      values.push_back(allowed);
+    }
+    where += ")";
+  }
+  auto bind = [&values](Statement& statement) {
+    for (size_t i = 0; i < values.size(); ++i) {
+      statement.Bind(static_cast<int>(i + 1), std::string_view(values[i]));
+    }
+  };
+  AuditPage page;
+  ASSIGN_OR_RETURN(auto count, db.Prepare("SELECT COUNT(*) FROM audit_events" + where));
+  bind(count);
+  ASSIGN_OR_RETURN(bool counted, count.Step());
+  page.total = counted ? static_cast<size_t>(count.Int(0)) : 0;
+  ASSIGN_OR_RETURN(auto query,
+                   db.Prepare("SELECT seq, at, kind, subject, detail, prev_hash, hash"
+                              " FROM audit_events" +
+                              where + " ORDER BY seq DESC LIMIT " + std::to_string(limit) +
+                              " OFFSET " + std::to_string(offset)));
+  bind(query);
+  for (;;) {
+    ASSIGN_OR_RETURN(bool row, query.Step());
+    if (!row) {
+      return page;
+    }
+    page.records.push_back(AuditRecord{query.Int(0), query.Int(1), query.Text(2), query.Text(3),
+                                       query.Text(4), query.Blob(5), query.Blob(6)});
+  }
+}
+
 }  // namespace concierge::store

@@ -1,5 +1,6 @@
 #pragma once
 
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -93,5 +94,17 @@ inline std::string DeviceSubject(std::string_view name) {
 
 // ReadAuditEvents returns events in order; with a non-empty subject, only that subject's.
 Result<std::vector<AuditRecord>> ReadAuditEvents(Database& db, std::string_view subject = "");
+
+// AuditPage is one page of events, newest first, and how many match in all.
+struct AuditPage {
+  std::vector<AuditRecord> records;
+  size_t total = 0;
+};
+
+// ReadAuditPage pages the events newest first in the database: only subject's when it is not
+// empty, and only those of the subjects in `within` when that is set.
+Result<AuditPage> ReadAuditPage(Database& db, std::string_view subject,
+                                const std::optional<std::vector<std::string>>& within,
+                                size_t offset, size_t limit);
 
 }  // namespace concierge::store

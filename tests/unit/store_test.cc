@@ -31,6 +31,30 @@ class AuditLogTest : public ::testing::Test {
   AuditChain chain_;
 };
 
+TEST_F(AuditLogTest, APageComesNewestFirstFilteredInTheDatabase) {
+  auto seqs = [](const AuditPage& page) {
+    std::vector<int64_t> found;
+    for (const AuditRecord& record : page.records) {
+      found.push_back(record.seq);
+    }
+    return found;
+  };
+  auto all = ReadAuditPage(*db_, "", std::nullopt, 0, 2).value();
+  EXPECT_EQ(all.total, 5u);
+  EXPECT_EQ(seqs(all), (std::vector<int64_t>{5, 4}));
+  auto one = ReadAuditPage(*db_, "device:0", std::nullopt, 1, 1).value();
+  EXPECT_EQ(one.total, 3u);
+  EXPECT_EQ(seqs(one), (std::vector<int64_t>{3}));
+  auto within = ReadAuditPage(*db_, "", std::vector<std::string>{"device:1", "device:9"}, 0, 10);
+  ASSERT_TRUE(within);
+  EXPECT_EQ(within->total, 2u);
+  EXPECT_EQ(seqs(*within), (std::vector<int64_t>{4, 2}));
+  EXPECT_EQ(ReadAuditPage(*db_, "", std::vector<std::string>{}, 0, 10).value().total, 0u);
+  EXPECT_EQ(
+      ReadAuditPage(*db_, "device:0", std::vector<std::string>{"device:1"}, 0, 10).value().total,
+      0u);
+}
+
 TEST_F(AuditLogTest, ChainVerifies) {
   auto records = Records();
   ASSERT_EQ(records.size(), 5u);
