@@ -1,5 +1,6 @@
 // The audit chain and the site's operators.
 #include "api/call.h"
+#include "api/operator_json.h"
 #include "common/bytes.h"
 #include "store/audit_log.h"
 
@@ -7,14 +8,6 @@ namespace concierge::api {
 namespace {
 
 constexpr size_t kMaxEvents = 1000;
-
-Json InvitationJson(const operators::Invitation& invitation) {
-  return Json{{"name", invitation.holder.name},
-              {"role", operators::RoleName(invitation.holder.role)},
-              {"tenant", invitation.holder.tenant},
-              {"code", invitation.code},
-              {"code_expires", FormatRfc3339(invitation.expires_at)}};
-}
 
 }  // namespace
 

@@ -106,6 +106,15 @@ std::string SessionCookie(const http::HttpRequest& request) {
   return "";
 }
 
+// Listed joins names for a message: "a, b, c".
+std::string Listed(const auto& names) {
+  std::string listed;
+  for (const auto& name : names) {
+    listed += (listed.empty() ? "" : ", ") + std::string(name);
+  }
+  return listed;
+}
+
 bool SameSecret(std::string_view a, std::string_view b) {
   return a.size() == b.size() && CRYPTO_memcmp(a.data(), b.data(), a.size()) == 0;
 }
@@ -189,12 +198,9 @@ Result<Json> ReadBody(const http::HttpRequest& request,
   ASSIGN_OR_RETURN(Json body, ParseJsonObject(request.body, "the request body"));
   for (const auto& [key, value] : body.items()) {
     if (std::find(allowed.begin(), allowed.end(), key) == allowed.end()) {
-      std::string names;
-      for (std::string_view name : allowed) {
-        names += (names.empty() ? "" : ", ") + std::string(name);
-      }
-      return MakeError(ErrorCode::kInvalidArgument, "unknown field \"" + key.substr(0, 64) +
-                                                        "\" (this request takes: " + names + ")");
+      return MakeError(ErrorCode::kInvalidArgument,
+                       "unknown field \"" + key.substr(0, 64) +
+                           "\" (this request takes: " + Listed(allowed) + ")");
     }
   }
   return body;
@@ -221,10 +227,7 @@ Status AllowQuery(const std::map<std::string, std::string>& query,
                   std::initializer_list<std::string_view> allowed) {
   for (const auto& [key, value] : query) {
     if (std::find(allowed.begin(), allowed.end(), key) == allowed.end()) {
-      std::string names;
-      for (std::string_view name : allowed) {
-        names += (names.empty() ? "" : ", ") + std::string(name);
-      }
+      std::string names = Listed(allowed);
       return MakeError(ErrorCode::kInvalidArgument,
                        "unknown query parameter \"" + key.substr(0, 64) +
                            "\" (this resource takes: " + (names.empty() ? "none" : names) + ")");
@@ -286,16 +289,12 @@ void ManagementApi::Handle(const http::HttpRequest& request, const http::Connect
 }
 
 void ManagementApi::Route(Call& call, const http::Respond& respond) {
-  std::vector<std::string> allowed;
+  std::string allowed;
   auto route = Admit(call, allowed);
   if (!route) {
     http::HttpResponse refused = Problem(route.error(), allowed.empty() ? 0 : 405);
     if (!allowed.empty()) {
-      std::string methods;
-      for (const std::string& method : allowed) {
-        methods += (methods.empty() ? "" : ", ") + method;
-      }
-      refused.headers["allow"] = methods;
+      refused.headers["allow"] = allowed;
     }
     respond(std::move(refused));
     return;
@@ -309,8 +308,7 @@ void ManagementApi::Route(Call& call, const http::Respond& respond) {
   respond(response ? std::move(*response) : Problem(response.error()));
 }
 
-Result<const ManagementApi::RouteEntry*> ManagementApi::Admit(Call& call,
-                                                              std::vector<std::string>& allowed) {
+Result<const ManagementApi::RouteEntry*> ManagementApi::Admit(Call& call, std::string& allowed) {
   const RouteEntry* route = nullptr;
   std::vector<std::string> methods;
   for (const RouteEntry& entry : Table()) {
@@ -329,13 +327,9 @@ Result<const ManagementApi::RouteEntry*> ManagementApi::Admit(Call& call,
     if (methods.empty()) {
       return MakeError(ErrorCode::kNotFound, "no such resource: " + call.path.substr(0, 128));
     }
-    allowed = methods;
-    std::string listed;
-    for (const std::string& method : methods) {
-      listed += (listed.empty() ? "" : ", ") + method;
-    }
+    allowed = Listed(methods);
     return MakeError(ErrorCode::kInvalidArgument,
-                     call.request.method.substr(0, 16) + " is not allowed here; try " + listed);
+                     call.request.method.substr(0, 16) + " is not allowed here; try " + allowed);
   }
   bool change = route->method != "GET";
   if (change) {

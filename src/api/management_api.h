@@ -63,8 +63,8 @@ class ManagementApi {
   // Route answers the call's route through respond; an error becomes a problem.
   void Route(Call& call, const http::Respond& respond);
   // Admit finds the call's route and checks who asks: session, CSRF token, origin and
-  // permission. A path served only with other methods leaves them in allowed.
-  Result<const RouteEntry*> Admit(Call& call, std::vector<std::string>& allowed);
+  // permission. A path served only with other methods leaves them in allowed ("GET, POST").
+  Result<const RouteEntry*> Admit(Call& call, std::string& allowed);
 
   // The routes (session_routes.cc, device_routes.cc, audit_routes.cc, operator_routes.cc).
   Result<http::HttpResponse> SignIn(Call& call);

@@ -7,6 +7,7 @@
 #include <memory>
 #include <sstream>
 
+#include "api/operator_json.h"
 #include "app/cli.h"
 #include "app/open_site.h"
 
@@ -19,14 +20,6 @@ struct OperatorArgs {
   std::string role;
   std::string tenant;
 };
-
-Json InvitationJson(const operators::Invitation& invitation) {
-  return Json{{"operator", invitation.holder.name},
-              {"role", operators::RoleName(invitation.holder.role)},
-              {"tenant", invitation.holder.tenant},
-              {"code", invitation.code},
-              {"code_expires", FormatRfc3339(invitation.expires_at)}};
-}
 
 std::string InvitationText(const operators::Invitation& invitation) {
   return "one-time code: " + invitation.code + "\nvalid until " +
@@ -43,7 +36,7 @@ Status Add(const OperatorArgs& args, const Output& output) {
   if (!args.tenant.empty()) {
     as += " of " + args.tenant;
   }
-  output.Print(InvitationJson(invitation),
+  output.Print(api::InvitationJson(invitation),
                "operator " + args.name + " added as " + as + "\n" + InvitationText(invitation));
   return OkStatus();
 }
@@ -52,9 +45,9 @@ Status Reissue(const OperatorArgs& args, const Output& output) {
   ASSIGN_OR_RETURN(auto site, OpenSite(args.dir));
   ASSIGN_OR_RETURN(operators::OperatorDesk * desk, site->Operators());
   ASSIGN_OR_RETURN(auto invitation, desk->Reissue(args.name, LocalActor()));
-  output.Print(InvitationJson(invitation), "new code for operator " + args.name +
-                                               "; the old one no longer works\n" +
-                                               InvitationText(invitation));
+  output.Print(api::InvitationJson(invitation), "new code for operator " + args.name +
+                                                    "; the old one no longer works\n" +
+                                                    InvitationText(invitation));
   return OkStatus();
 }
 
@@ -80,12 +73,7 @@ Status List(const OperatorArgs& args, const Output& output) {
   for (const auto& holder : operators) {
     std::string signed_in =
         holder.signed_in_at == 0 ? "never" : FormatRfc3339(FromUnixSeconds(holder.signed_in_at));
-    list.push_back({{"name", holder.name},
-                    {"role", operators::RoleName(holder.role)},
-                    {"tenant", holder.tenant},
-                    {"state", holder.State(now)},
-                    {"sessions", holder.sessions},
-                    {"last_sign_in", signed_in}});
+    list.push_back(api::OperatorJson(holder, now));
     text << std::setw(16) << holder.name << std::setw(11) << operators::RoleName(holder.role)
          << std::setw(12) << (holder.tenant.empty() ? "-" : holder.tenant) << std::setw(20)
          << holder.State(now) << std::setw(10) << holder.sessions << signed_in << "\n";

@@ -167,6 +167,19 @@ Result<std::optional<Operator>> OperatorDesk::Find(const std::string& name) {
   return ReadOperator(query);
 }
 
+Result<Operator> OperatorDesk::FindUnrevoked(const std::string& name,
+                                             std::string_view when_revoked) {
+  ASSIGN_OR_RETURN(auto holder, Find(name));
+  if (!holder) {
+    return MakeError(ErrorCode::kNotFound, "no operator named " + name);
+  }
+  if (holder->revoked_at != 0) {
+    return MakeError(ErrorCode::kFailedPrecondition,
+                     "operator " + name + " " + std::string(when_revoked));
+  }
+  return std::move(*holder);
+}
+
 Result<Invitation> OperatorDesk::NewCode(Operator holder) {
   Bytes random = random_.Generate(16);
   std::string code;
@@ -228,15 +241,8 @@ Result<Invitation> OperatorDesk::Add(const std::string& name, Role role, const s
 Result<Invitation> OperatorDesk::Reissue(const std::string& name, const std::string& actor) {
   std::lock_guard lock(mutex_);
   ASSIGN_OR_RETURN(auto transaction, store::Transaction::Begin(*db_));
-  ASSIGN_OR_RETURN(auto holder, Find(name));
-  if (!holder) {
-    return MakeError(ErrorCode::kNotFound, "no operator named " + name);
-  }
-  if (holder->revoked_at != 0) {
-    return MakeError(ErrorCode::kFailedPrecondition,
-                     "operator " + name + " is revoked; add a new operator instead");
-  }
-  ASSIGN_OR_RETURN(Invitation invitation, NewCode(std::move(*holder)));
+  ASSIGN_OR_RETURN(Operator holder, FindUnrevoked(name, "is revoked; add a new operator instead"));
+  ASSIGN_OR_RETURN(Invitation invitation, NewCode(std::move(holder)));
   RETURN_IF_ERROR(
       audit_.Append("operator.code_reissued", Subject(name),
                     {{"by", actor}, {"code_expires", FormatRfc3339(invitation.expires_at)}}));
@@ -247,20 +253,14 @@ Result<Invitation> OperatorDesk::Reissue(const std::string& name, const std::str
 Status OperatorDesk::Revoke(const std::string& name, const std::string& actor) {
   std::lock_guard lock(mutex_);
   ASSIGN_OR_RETURN(auto transaction, store::Transaction::Begin(*db_));
-  ASSIGN_OR_RETURN(auto holder, Find(name));
-  if (!holder) {
-    return MakeError(ErrorCode::kNotFound, "no operator named " + name);
-  }
-  if (holder->revoked_at != 0) {
-    return MakeError(ErrorCode::kFailedPrecondition, "operator " + name + " is already revoked");
-  }
+  ASSIGN_OR_RETURN(Operator holder, FindUnrevoked(name, "is already revoked"));
   ASSIGN_OR_RETURN(auto end, db_->Prepare("DELETE FROM operator_sessions WHERE operator = ?"));
   RETURN_IF_ERROR(end.BindAll(name).Run());
   ASSIGN_OR_RETURN(auto revoke, db_->Prepare("UPDATE operators SET revoked_at = ?,"
                                              " code_hash = NULL WHERE name = ?"));
   RETURN_IF_ERROR(revoke.BindAll(ToUnixSeconds(clock_.Now()), name).Run());
   RETURN_IF_ERROR(audit_.Append("operator.revoked", Subject(name),
-                                {{"by", actor}, {"sessions_ended", holder->sessions}}));
+                                {{"by", actor}, {"sessions_ended", holder.sessions}}));
   return transaction.Commit();
 }
 

@@ -98,6 +98,8 @@ class OperatorDesk {
         audit_(*db_, clock) {}
 
   Result<std::optional<Operator>> Find(const std::string& name);
+  // FindUnrevoked refuses an unknown operator (NotFound) or a revoked one (saying when_revoked).
+  Result<Operator> FindUnrevoked(const std::string& name, std::string_view when_revoked);
   // NewCode stores a fresh code for name (inside the caller's transaction).
   Result<Invitation> NewCode(Operator holder);
   Result<Session> SignInLocked(std::string_view code, const std::string& source);

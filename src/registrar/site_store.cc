@@ -490,20 +490,10 @@ Result<CertificatePage> SiteStore::Certificates(
     int64_t now, int64_t before, size_t offset, size_t limit,
     const std::optional<std::vector<std::string>>& only) {
   std::string where = " WHERE c.serial NOT IN (SELECT serial FROM revocations)";
-  std::vector<std::string> devices;
+  const std::vector<std::string> devices = only.value_or(std::vector<std::string>());
   if (only) {
-    where += " AND d.serial IN (''";
-    for (const std::string& device : *only) {
-      where += ",?";
-      devices.push_back(device);
-    }
-    where += ")";
+    where += " AND " + store::InList("d.serial", devices.size());
   }
-  auto bind_devices = [&devices](store::Statement& statement, int first) {
-    for (size_t i = 0; i < devices.size(); ++i) {
-      statement.Bind(first + static_cast<int>(i), std::string_view(devices[i]));
-    }
-  };
   constexpr int64_t kDay = 86400;
   std::lock_guard lock(mutex_);
   CertificatePage page;
@@ -516,7 +506,7 @@ Result<CertificatePage> SiteStore::Certificates(
                                 " FROM certificates c JOIN devices d ON d.id = c.device_id" +
                                 where));
   forecast.BindAll(now, now, now + 7 * kDay, now, now + 30 * kDay, now, now + 90 * kDay, now);
-  bind_devices(forecast, 9);
+  forecast.BindTexts(9, devices);
   ASSIGN_OR_RETURN(bool counted, forecast.Step());
   if (counted) {
     page.forecast = {forecast.Int(0), forecast.Int(1), forecast.Int(2), forecast.Int(3),
@@ -526,7 +516,7 @@ Result<CertificatePage> SiteStore::Certificates(
   ASSIGN_OR_RETURN(auto count, db_->Prepare("SELECT COUNT(*) FROM certificates c JOIN devices d"
                                             " ON d.id = c.device_id" +
                                             where + window));
-  bind_devices(count, 1);
+  count.BindTexts(1, devices);
   ASSIGN_OR_RETURN(bool total, count.Step());
   page.total = total ? static_cast<size_t>(count.Int(0)) : 0;
   ASSIGN_OR_RETURN(
@@ -535,7 +525,7 @@ Result<CertificatePage> SiteStore::Certificates(
                    " c.confirmed_at FROM certificates c JOIN devices d ON d.id = c.device_id" +
                    where + window + " ORDER BY c.not_after, c.serial LIMIT " +
                    std::to_string(limit) + " OFFSET " + std::to_string(offset)));
-  bind_devices(query, 1);
+  query.BindTexts(1, devices);
   for (;;) {
     ASSIGN_OR_RETURN(bool row, query.Step());
     if (!row) {

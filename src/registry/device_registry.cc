@@ -448,29 +448,20 @@ Result<DevicePage> DeviceRegistry::Page(const DeviceFilter& filter) {
     values.insert(values.end(), 3, pattern);
   }
   if (filter.only) {
-    where += " AND name IN (''";
-    for (const std::string& name : *filter.only) {
-      where += ",?";
-      values.push_back(name);
-    }
-    where += ")";
+    where += " AND " + store::InList("name", filter.only->size());
+    values.insert(values.end(), filter.only->begin(), filter.only->end());
   }
-  auto bind = [&values](store::Statement& statement) {
-    for (size_t i = 0; i < values.size(); ++i) {
-      statement.Bind(static_cast<int>(i + 1), std::string_view(values[i]));
-    }
-  };
   std::lock_guard lock(mutex_);
   DevicePage page;
   ASSIGN_OR_RETURN(auto count, db_->Prepare("SELECT COUNT(*) FROM registry_devices" + where));
-  bind(count);
+  count.BindTexts(1, values);
   ASSIGN_OR_RETURN(bool counted, count.Step());
   page.total = counted ? static_cast<size_t>(count.Int(0)) : 0;
   ASSIGN_OR_RETURN(auto query,
                    db_->Prepare("SELECT " + std::string(kColumns) + " FROM registry_devices" +
                                 where + " ORDER BY name LIMIT " + std::to_string(filter.limit) +
                                 " OFFSET " + std::to_string(filter.offset)));
-  bind(query);
+  query.BindTexts(1, values);
   for (;;) {
     ASSIGN_OR_RETURN(bool row, query.Step());
     if (!row) {

@@ -140,21 +140,12 @@ Result<AuditPage> ReadAuditPage(Database& db, std::string_view subject,
     values.emplace_back(subject);
   }
   if (within) {
-    where += " AND subject IN (''";
-    for (const std::string& allowed : *within) {
-      where += ",?";
-      values.push_back(allowed);
-    }
-    where += ")";
+    where += " AND " + InList("subject", within->size());
+    values.insert(values.end(), within->begin(), within->end());
   }
-  auto bind = [&values](Statement& statement) {
-    for (size_t i = 0; i < values.size(); ++i) {
-      statement.Bind(static_cast<int>(i + 1), std::string_view(values[i]));
-    }
-  };
   AuditPage page;
   ASSIGN_OR_RETURN(auto count, db.Prepare("SELECT COUNT(*) FROM audit_events" + where));
-  bind(count);
+  count.BindTexts(1, values);
   ASSIGN_OR_RETURN(bool counted, count.Step());
   page.total = counted ? static_cast<size_t>(count.Int(0)) : 0;
   ASSIGN_OR_RETURN(auto query,
@@ -162,7 +153,7 @@ Result<AuditPage> ReadAuditPage(Database& db, std::string_view subject,
                               " FROM audit_events" +
                               where + " ORDER BY seq DESC LIMIT " + std::to_string(limit) +
                               " OFFSET " + std::to_string(offset)));
-  bind(query);
+  query.BindTexts(1, values);
   for (;;) {
     ASSIGN_OR_RETURN(bool row, query.Step());
     if (!row) {

@@ -26,6 +26,17 @@ Result<int64_t> Statement::RunReturningId() {
   return id;
 }
 
+std::string InList(std::string_view column, size_t count) {
+  if (count == 0) {
+    return "0 = 1";
+  }
+  std::string list = std::string(column) + " IN (?";
+  for (size_t i = 1; i < count; ++i) {
+    list += ",?";
+  }
+  return list + ")";
+}
+
 void Database::AfterCommit(std::function<void()> done) {
   if (in_transaction_) {
     after_commit_.push_back(std::move(done));

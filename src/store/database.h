@@ -63,6 +63,15 @@ class Statement {
     return *this;
   }
 
+  // BindTexts binds values to the placeholders first, first + 1, and on: for a query whose
+  // conditions are built at run time (a filter, an InList).
+  Statement& BindTexts(int first, const std::vector<std::string>& values) {
+    for (const std::string& value : values) {
+      backend_->Bind(first++, std::string_view(value));
+    }
+    return *this;
+  }
+
   template <typename... Args>
   Statement& BindAll(const Args&... args) {
     int index = 1;
@@ -158,6 +167,9 @@ class Transaction {
 
   Database* db_;
 };
+
+// InList is "column IN (?, …)" with count placeholders; with none, a condition no row meets.
+std::string InList(std::string_view column, size_t count);
 
 // Migrate applies migrations[version..] in one transaction each, bumping the schema version.
 Status Migrate(Database& db, std::span<const std::string_view> migrations);
