@@ -10,6 +10,7 @@
 #include "api/event_stream.h"
 #include "api/management_api.h"
 #include "fakes/onboarding_world.h"
+#include "firewall/firewall.h"
 #include "operators/operator_desk.h"
 #include "store/database.h"
 
@@ -42,7 +43,7 @@ struct BigSite {
           .Run();
     }
     (void)transaction.Commit();
-    api = api::ManagementApi::Create(*site.runtime, world.clock).value();
+    api = api::ManagementApi::Create(*site.runtime, world.clock, *firewall).value();
     auto* desk = site.runtime->Operators().value();
     auto code = desk->Add("bench", operators::Role::kOwner, "", "local:bench").value().code;
     token = desk->SignIn(code, "127.0.0.1").value().token;
@@ -51,6 +52,7 @@ struct BigSite {
 
   testing::OnboardingWorld world;
   testing::Site& site;
+  std::unique_ptr<firewall::Firewall> firewall = firewall::OpenDryRun();
   std::unique_ptr<api::ManagementApi> api;
   std::string token;
 };

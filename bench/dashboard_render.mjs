@@ -23,7 +23,8 @@ execFileSync('sqlite3', [path.join(work, 'home/site.db'),
   `WITH RECURSIVE n(i) AS (SELECT 0 UNION ALL SELECT i + 1 FROM n WHERE i < ${devices - 1})
    INSERT INTO registry_devices(name, serial, maker, owner, zone, updated_at)
    SELECT printf('DEV-%06d', i), printf('DEV-%06d', i), 'Acme', 'Home', 'floor-' || (i % 20), 1 FROM n;`]);
-const server = spawn(binary, ['serve', '--dir', 'home', '--listen', '127.0.0.1:0', '--api-listen', '127.0.0.1:0'],
+const server = spawn(binary, ['serve', '--dir', 'home', '--listen', '127.0.0.1:0', '--api-listen', '127.0.0.1:0',
+  '--firewall', 'dry-run'],
                      { cwd: work, stdio: 'ignore' });
 try {
   for (let i = 0; i < 100 && !fs.existsSync(path.join(work, 'home/api.addr')); i++) {

@@ -9,6 +9,7 @@
 
 #include "api/management_api.h"
 #include "fakes/onboarding_world.h"
+#include "firewall/firewall.h"
 #include "fuzz/fuzz_check.h"
 #include "operators/operator_desk.h"
 
@@ -18,7 +19,7 @@ namespace {
 
 struct Fixture {
   Fixture() : site(world.AddSite("Home")) {
-    api = api::ManagementApi::Create(*site.runtime, world.clock).value();
+    api = api::ManagementApi::Create(*site.runtime, world.clock, *firewall).value();
     auto* desk = site.runtime->Operators().value();
     auto invitation = desk->Add("owner", operators::Role::kOwner, "", "local:fuzz").value();
     token = desk->SignIn(invitation.code, "192.0.2.1").value().token;
@@ -26,6 +27,7 @@ struct Fixture {
 
   concierge::testing::OnboardingWorld world;
   concierge::testing::Site& site;
+  std::unique_ptr<firewall::Firewall> firewall = firewall::OpenDryRun();
   std::unique_ptr<api::ManagementApi> api;
   std::string token;
 };

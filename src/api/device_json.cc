@@ -41,7 +41,11 @@ Json RegistryDeviceJson(const registry::Device& d) {
               {"mud_url", d.mud_url},
               {"mud_url_source", d.url_source},
               {"software", software},
-              {"updated", TimeOrEmpty(d.updated_at)}};
+              {"updated", TimeOrEmpty(d.updated_at)},
+              {"quarantine", d.quarantined() ? Json{{"since", TimeOrEmpty(d.quarantined_at)},
+                                                    {"reason", d.quarantine_reason},
+                                                    {"by", d.quarantined_by}}
+                                             : Json(nullptr)}};
 }
 
 Json DeviceDetailJson(const site::DeviceDetail& detail) {

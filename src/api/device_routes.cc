@@ -20,7 +20,8 @@ Result<int64_t> DeviceId(const std::string& text) {
 }  // namespace
 
 Result<http::HttpResponse> ManagementApi::ListDevices(Call& call) {
-  RETURN_IF_ERROR(AllowQuery(call.query, {"maker", "owner", "zone", "q", "offset", "limit"}));
+  RETURN_IF_ERROR(
+      AllowQuery(call.query, {"maker", "owner", "zone", "q", "quarantined", "offset", "limit"}));
   registry::DeviceFilter filter;
   auto text = [&call](const std::string& key) {
     auto found = call.query.find(key);
@@ -30,6 +31,12 @@ Result<http::HttpResponse> ManagementApi::ListDevices(Call& call) {
   filter.owner = text("owner");
   filter.zone = text("zone");
   filter.search = text("q");
+  if (auto quarantined = call.query.find("quarantined"); quarantined != call.query.end()) {
+    if (quarantined->second != "true" && quarantined->second != "false") {
+      return MakeError(ErrorCode::kInvalidArgument, "quarantined must be true or false");
+    }
+    filter.quarantined = quarantined->second == "true";
+  }
   ASSIGN_OR_RETURN(filter.offset, QueryNumber(call.query, "offset", 0, 100'000'000));
   ASSIGN_OR_RETURN(filter.limit, QueryNumber(call.query, "limit", 50, kMaxPage));
   if (operators::ScopedToDelegations(call.session->holder.role)) {

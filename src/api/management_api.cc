@@ -153,6 +153,11 @@ const std::vector<ManagementApi::RouteEntry>& ManagementApi::Table() {
       {"DELETE", "/api/v1/session", Permission::kRead, &ManagementApi::SignOut},
       {"GET", "/api/v1/devices", Permission::kRead, &ManagementApi::ListDevices},
       {"GET", "/api/v1/devices/{name}", Permission::kRead, &ManagementApi::ShowDevice},
+      {"POST", "/api/v1/devices/{name}/quarantine", Permission::kOperate,
+       &ManagementApi::Quarantine},
+      {"DELETE", "/api/v1/devices/{name}/quarantine", Permission::kOperate,
+       &ManagementApi::Release},
+      {"GET", "/api/v1/policy", Permission::kReadSite, &ManagementApi::ShowPolicy},
       {"GET", "/api/v1/approvals", Permission::kRead, &ManagementApi::ListApprovals},
       {"POST", "/api/v1/approvals", Permission::kOnboard, &ManagementApi::ApproveMany},
       {"POST", "/api/v1/approvals/{id}", Permission::kOnboard, &ManagementApi::Approve},
@@ -236,11 +241,11 @@ Status AllowQuery(const std::map<std::string, std::string>& query,
   return OkStatus();
 }
 
-Result<std::unique_ptr<ManagementApi>> ManagementApi::Create(site::Site& site,
-                                                             Scheduler& scheduler) {
+Result<std::unique_ptr<ManagementApi>> ManagementApi::Create(site::Site& site, Scheduler& scheduler,
+                                                             firewall::Firewall& firewall) {
   ASSIGN_OR_RETURN(operators::OperatorDesk * desk, site.Operators());
   ASSIGN_OR_RETURN(auto records, site.AuditEvents());
-  std::unique_ptr<ManagementApi> api(new ManagementApi(site, *desk));
+  std::unique_ptr<ManagementApi> api(new ManagementApi(site, *desk, firewall));
   api->events_ = std::make_unique<EventStream>(scheduler, records.empty() ? 0 : records.back().seq);
   EventStream* stream = api->events_.get();
   api->subscription_ = site.events().Subscribe(

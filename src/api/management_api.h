@@ -38,7 +38,9 @@ class ManagementApi {
  public:
   // site must outlive the API; its operator desk is opened here. scheduler holds the live
   // event stream's waits (GET /api/v1/events).
-  static Result<std::unique_ptr<ManagementApi>> Create(site::Site& site, Scheduler& scheduler);
+  // firewall is where quarantines and policy go at once.
+  static Result<std::unique_ptr<ManagementApi>> Create(site::Site& site, Scheduler& scheduler,
+                                                       firewall::Firewall& firewall);
   ~ManagementApi();
 
   // Handle answers through respond: at once, or later for the live event stream.
@@ -58,7 +60,8 @@ class ManagementApi {
   // The only table of routes: the router and Routes() (so the OpenAPI test) read it.
   static const std::vector<RouteEntry>& Table();
 
-  ManagementApi(site::Site& site, operators::OperatorDesk& desk) : site_(site), desk_(desk) {}
+  ManagementApi(site::Site& site, operators::OperatorDesk& desk, firewall::Firewall& firewall)
+      : site_(site), desk_(desk), firewall_(firewall) {}
 
   // Route answers the call's route through respond; an error becomes a problem.
   void Route(Call& call, const http::Respond& respond);
@@ -66,7 +69,8 @@ class ManagementApi {
   // permission. A path served only with other methods leaves them in allowed ("GET, POST").
   Result<const RouteEntry*> Admit(Call& call, std::string& allowed);
 
-  // The routes (session_routes.cc, device_routes.cc, audit_routes.cc, operator_routes.cc).
+  // The routes (session_routes.cc, device_routes.cc, policy_routes.cc, certificate_routes.cc,
+  // admin_routes.cc, event_routes.cc).
   Result<http::HttpResponse> SignIn(Call& call);
   Result<http::HttpResponse> WhoAmI(Call& call);
   Result<http::HttpResponse> SignOut(Call& call);
@@ -75,6 +79,9 @@ class ManagementApi {
   Result<http::HttpResponse> ListApprovals(Call& call);
   Result<http::HttpResponse> Approve(Call& call);
   Result<http::HttpResponse> ApproveMany(Call& call);
+  Result<http::HttpResponse> Quarantine(Call& call);
+  Result<http::HttpResponse> Release(Call& call);
+  Result<http::HttpResponse> ShowPolicy(Call& call);
   Result<http::HttpResponse> ListCertificates(Call& call);
   Result<http::HttpResponse> ListAudit(Call& call);
   Result<http::HttpResponse> VerifyAudit(Call& call);
@@ -91,6 +98,7 @@ class ManagementApi {
 
   site::Site& site_;
   operators::OperatorDesk& desk_;
+  firewall::Firewall& firewall_;
   std::unique_ptr<EventStream> events_;
   uint64_t subscription_ = 0;
   // The site's use cases are called one at a time; the desk and stores are thread-safe.

@@ -31,6 +31,17 @@ Result<std::unique_ptr<site::Site>> OpenPolicySite(const std::string& dir,
   return site;
 }
 
+Result<std::unique_ptr<firewall::Firewall>> OpenFirewall(std::string_view kind) {
+  if (kind == "nftables") {
+    return firewall::OpenNftables();
+  }
+  if (kind == "dry-run") {
+    return firewall::OpenDryRun();
+  }
+  return MakeError(ErrorCode::kInvalidArgument, "--firewall must be nftables or dry-run, not \"" +
+                                                    std::string(kind.substr(0, 32)) + "\"");
+}
+
 Result<firewall::ApplyReport> EnforceNow(site::Site& site, bool dry_run) {
   ASSIGN_OR_RETURN(auto nft, firewall::OpenNftables());
   return site.ApplyPolicy(*nft, dry_run);

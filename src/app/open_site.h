@@ -20,6 +20,10 @@ Result<std::unique_ptr<site::Site>> OpenPolicySite(const std::string& dir,
                                                    const std::vector<std::string>& tls_cas,
                                                    bool trust_expired_signers);
 
+// OpenFirewall opens where the policy goes: "nftables" (this network namespace's kernel) or
+// "dry-run" (rendered and kept, never loaded).
+Result<std::unique_ptr<firewall::Firewall>> OpenFirewall(std::string_view kind);
+
 // EnforceNow applies the site's policy to this network namespace's nftables.
 Result<firewall::ApplyReport> EnforceNow(site::Site& site, bool dry_run);
 

@@ -35,6 +35,8 @@ struct SiteArgs {
   std::string device;
   std::string zone;
   std::string state;
+  std::string reason;
+  std::string firewall = "nftables";
 };
 
 Status Init(const SiteArgs& args, const Output& output) {
@@ -124,12 +126,13 @@ class LoopThread {
 };
 
 Status Serve(const SiteArgs& args) {
+  ASSIGN_OR_RETURN(auto firewall, OpenFirewall(args.firewall));
   ASSIGN_OR_RETURN(auto controller, OpenSite(args.dir));
   LoopThread events;
   std::unique_ptr<api::ManagementApi> api;
   std::optional<StartedServer> api_server;
   if (!args.api_listen.empty()) {
-    ASSIGN_OR_RETURN(api, api::ManagementApi::Create(*controller, events.loop()));
+    ASSIGN_OR_RETURN(api, api::ManagementApi::Create(*controller, events.loop(), *firewall));
     ASSIGN_OR_RETURN(api_server, ServeApi(args, *api, controller->directory().Tls()));
   }
   ASSIGN_OR_RETURN(auto ctx, http::MakeServerContext(controller->directory().Tls(),
@@ -148,6 +151,9 @@ Status Serve(const SiteArgs& args) {
                        "\": registrar listening on " + registrar.url + "\n";
   if (api_server) {
     banner += "management API on " + api_server->url + "/api/v1/\n";
+    banner += firewall->Kind() == "dry-run"
+                  ? "firewall: dry-run (quarantines and policy are rendered, not loaded)\n"
+                  : "firewall: nftables\n";
   }
   std::cout << banner << std::flush;
   WaitForTermination();
@@ -236,6 +242,26 @@ Status SetZone(const SiteArgs& args, const Output& output) {
   return OkStatus();
 }
 
+// Quarantine cuts a device off (or lets it back with release) and applies the policy at once.
+Status Quarantine(const SiteArgs& args, const Output& output, bool release) {
+  ASSIGN_OR_RETURN(auto firewall, OpenFirewall(args.firewall));
+  ASSIGN_OR_RETURN(auto site, OpenSite(args.dir));
+  ASSIGN_OR_RETURN(firewall::ApplyReport report,
+                   release ? site->Release(args.device, LocalActor(), *firewall)
+                           : site->Quarantine(args.device, args.reason, LocalActor(), *firewall));
+  std::string verb = release ? "released" : "quarantined";
+  output.Print(Json{{"device", args.device},
+                    {"quarantined", !release},
+                    {"firewall", firewall->Kind()},
+                    {"changed", report.changed},
+                    {"sha256", report.sha256}},
+               "device " + args.device + " " + verb + "; policy " +
+                   (report.changed ? "applied" : "unchanged") + " (" +
+                   std::string(firewall->Kind()) + "), ruleset sha256 " +
+                   report.sha256.substr(0, 16));
+  return OkStatus();
+}
+
 Status Approve(const SiteArgs& args, const Output& output) {
   ASSIGN_OR_RETURN(auto site, OpenSite(args.dir));
   RETURN_IF_ERROR(site->ApproveDevice(args.device_id, LocalActor()));
@@ -304,6 +330,11 @@ void AddSiteCommands(CLI::App& app, Action& action, Output& output) {
       ->capture_default_str();
   serve->add_option("--api-listen", args->api_listen,
                     "HOST:PORT of the management API (docs/dashboard.md); none when not given");
+  serve
+      ->add_option("--firewall", args->firewall,
+                   "Where the API's quarantines go: nftables (this namespace's kernel, needs "
+                   "CAP_NET_ADMIN) or dry-run (render, do not load)")
+      ->capture_default_str();
   AddServerOptions(*serve, args->server);
   serve->callback([&action, args] { action = [args] { return Serve(*args); }; });
 
@@ -334,6 +365,26 @@ void AddSiteCommands(CLI::App& app, Action& action, Output& output) {
   zone->add_option("zone", args->zone, "Zone: letters, digits, '.', '_', '-'")->required();
   zone->add_flag("--json", output.json, "Print JSON");
   bind(zone, SetZone);
+  for (bool release : {false, true}) {
+    CLI::App* command =
+        release ? devices->add_subcommand("release", "Let a quarantined device back on the network")
+                : devices->add_subcommand("quarantine",
+                                          "Cut a device off the network, at once, until released");
+    command->add_option("--dir", args->dir, "Site state directory")->required();
+    command->add_option("name", args->device, "Device name")->required();
+    if (!release) {
+      command->add_option("--reason", args->reason, "Why, for the audit chain (1-200 characters)")
+          ->required();
+    }
+    command
+        ->add_option("--firewall", args->firewall,
+                     "nftables (this namespace's kernel) or dry-run (render, do not load)")
+        ->capture_default_str();
+    command->add_flag("--json", output.json, "Print JSON");
+    command->callback([&action, &output, args, release] {
+      action = [&output, args, release] { return Quarantine(*args, output, release); };
+    });
+  }
 
   CLI::App* audit = app.add_subcommand("audit", "The tamper-evident audit chain");
   audit->require_subcommand(1);

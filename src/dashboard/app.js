@@ -53,10 +53,10 @@ async function api(method, path, body) {
 function may(permission) {
   const role = state.session && state.session.operator.role;
   const allowed = {
-    owner: ['read', 'operate', 'onboard', 'policy', 'ownership', 'operators'],
-    installer: ['read', 'operate', 'onboard', 'policy'],
+    owner: ['read', 'read the site', 'operate', 'onboard', 'policy', 'ownership', 'operators'],
+    installer: ['read', 'read the site', 'operate', 'onboard', 'policy'],
     tenant: ['read', 'operate'],
-    auditor: ['read'],
+    auditor: ['read', 'read the site'],
   };
   return (allowed[role] || []).includes(permission);
 }
@@ -125,6 +125,7 @@ function signedIn(session) {
   document.getElementById('nav').hidden = false;
   document.getElementById('sign-out').hidden = false;
   document.getElementById('nav-operators').hidden = !may('operators');
+  document.getElementById('nav-policy').hidden = !may('read the site');
   document.getElementById('who').textContent =
     op.name + ' (' + op.role + (op.tenant ? ' of ' + op.tenant : '') + ')';
   listen();
@@ -134,16 +135,20 @@ function signedIn(session) {
 
 const DEVICE_COLUMNS = [
   ['name', 'Name'], ['maker', 'Maker'], ['owner', 'Owner'], ['zone', 'Zone'],
-  ['mac', 'MAC'], ['addresses', 'Addresses'], ['mud_url', 'MUD URL'],
+  ['mac', 'MAC'], ['addresses', 'Addresses'], ['mud_url', 'MUD URL'], ['quarantine', 'State'],
 ];
 
 function cell(device, key) {
+  if (key === 'quarantine') {
+    return device.quarantine ? el('span', { class: 'badge bad' }, 'Quarantined') : '';
+  }
   const value = device[key];
   return Array.isArray(value) ? value.join(' ') : (value || '');
 }
 
 async function showDevices(params) {
-  const filters = { q: params.get('q') || '', maker: params.get('maker') || '', zone: params.get('zone') || '' };
+  const filters = { q: params.get('q') || '', maker: params.get('maker') || '', zone: params.get('zone') || '',
+    quarantined: params.get('quarantined') || '' };
   let offset = Number(params.get('offset') || 0);
   const input = (name, label) => el('label', {}, label,
     el('input', { name, value: filters[name], type: name === 'q' ? 'search' : 'text' }));
@@ -154,6 +159,9 @@ async function showDevices(params) {
     for (const [key, value] of data) if (value) query.set(key, value);
     location.hash = '#/devices?' + query.toString();
   } }, input('q', 'Search name, serial or MAC'), input('maker', 'Maker'), input('zone', 'Zone'),
+  el('label', {}, 'State', el('select', { name: 'quarantined' },
+    [['', 'Any'], ['true', 'Quarantined'], ['false', 'Not quarantined']].map(([value, text]) =>
+      el('option', { value, selected: filters.quarantined === value }, text)))),
   el('button', { type: 'submit' }, 'Filter'),
   el('button', { type: 'button', class: 'secondary', id: 'export-csv', onclick: () => exportCsv(filters) }, 'Export CSV'));
   const summary = el('p', { id: 'device-summary', class: 'note' });
@@ -190,12 +198,13 @@ function csvField(value) {
 }
 
 async function exportCsv(filters) {
-  const rows = [['name', 'serial', 'maker', 'owner', 'zone', 'mac', 'addresses', 'mud_url']];
+  const rows = [['name', 'serial', 'maker', 'owner', 'zone', 'mac', 'addresses', 'mud_url', 'quarantined_since']];
   for (let offset = 0; ; offset += 500) {
     const query = new URLSearchParams({ offset: String(offset), limit: '500' });
     for (const [key, value] of Object.entries(filters)) if (value) query.set(key, value);
     const page = await api('GET', '/api/v1/devices?' + query.toString());
-    for (const d of page.devices) rows.push([d.name, d.serial, d.maker, d.owner, d.zone, d.mac, d.addresses.join(' '), d.mud_url]);
+    for (const d of page.devices) rows.push([d.name, d.serial, d.maker, d.owner, d.zone, d.mac, d.addresses.join(' '), d.mud_url,
+      d.quarantine ? d.quarantine.since : '']);
     if (offset + page.devices.length >= page.total || page.devices.length === 0) break;
   }
   const blob = new Blob([rows.map((row) => row.map(csvField).join(',')).join('\r\n') + '\r\n'], { type: 'text/csv' });
@@ -225,7 +234,62 @@ async function showDevice(name) {
   const trail = await api('GET', '/api/v1/audit?subject=' + encodeURIComponent('device:' + name) + '&limit=200');
   show(el('h1', {}, 'Device ' + device.name),
     el('dl', { class: 'record' }, fields.map(([label, value]) => [el('dt', {}, label), el('dd', {}, value || '—')])),
+    quarantinePanel(device),
     el('h2', {}, 'Audit trail'), auditTable(trail.events));
+}
+
+// quarantinePanel cuts the device off (or lets it back) through the firewall, at once.
+function quarantinePanel(device) {
+  const canOperate = may('operate');
+  const path = '/api/v1/devices/' + encodeURIComponent(device.name) + '/quarantine';
+  const act = async (method, body) => {
+    try {
+      const answer = await api(method, path, body);
+      const firewall = answer.policy.firewall === 'dry-run' ? ' (firewall dry run: rules rendered, not loaded)' : '';
+      say('Device ' + device.name + (method === 'POST' ? ' quarantined' : ' released') + firewall + '.');
+      await showDevice(device.name);
+    } catch (failure) {
+      say('Refused: ' + failure.message);
+    }
+  };
+  const note = canOperate ? null :
+    el('p', { class: 'note' }, 'Your role (' + state.session.operator.role + ') cannot quarantine devices.');
+  if (device.quarantine) {
+    const q = device.quarantine;
+    return el('section', { id: 'quarantine', 'aria-labelledby': 'quarantine-heading' },
+      el('h2', { id: 'quarantine-heading' }, 'Quarantine'),
+      el('p', {}, el('span', { class: 'badge bad' }, 'Quarantined'), ' since ' + q.since + ' by ' + q.by + ': ' + q.reason),
+      el('button', { type: 'button', disabled: !canOperate, onclick: () => act('DELETE') }, 'Release'), note);
+  }
+  const reason = el('input', { id: 'quarantine-reason', name: 'reason', maxlength: '200', required: true,
+    disabled: !canOperate });
+  return el('section', { id: 'quarantine', 'aria-labelledby': 'quarantine-heading' },
+    el('h2', { id: 'quarantine-heading' }, 'Quarantine'),
+    el('form', { class: 'actions', onsubmit: (event) => { event.preventDefault(); act('POST', { reason: reason.value }); } },
+      el('label', { for: 'quarantine-reason' }, 'Reason', reason),
+      el('button', { type: 'submit', class: 'danger', disabled: !canOperate }, 'Quarantine')),
+    el('p', { class: 'note' }, 'The firewall drops every packet to or from the device at once, except DHCP and neighbour discovery.'),
+    note);
+}
+
+// Policy --------------------------------------------------------------------------------------------
+
+async function showPolicy() {
+  const policy = await api('GET', '/api/v1/policy');
+  const kind = policy.firewall === 'dry-run' ?
+    el('span', { class: 'badge bad', id: 'firewall-kind' }, 'Dry run: rules rendered, not loaded into the kernel') :
+    el('span', { class: 'badge ok', id: 'firewall-kind' }, 'Enforced by nftables');
+  const applied = policy.in_force;
+  show(el('h1', {}, 'Policy'), el('p', {}, kind),
+    el('h2', {}, 'Quarantined devices'),
+    policy.quarantined.length === 0 ? el('p', { class: 'note' }, 'None.') :
+      el('ul', { id: 'quarantined' }, policy.quarantined.map((name) =>
+        el('li', {}, el('a', { href: '#/device/' + encodeURIComponent(name) }, name)))),
+    el('h2', {}, 'Ruleset in force'),
+    applied ? el('p', { class: 'note' }, 'Applied ' + applied.applied + ', sha256 ' + applied.sha256.slice(0, 16) + '.') :
+      el('p', { class: 'note' }, 'No policy applied yet.'),
+    applied ? el('pre', { id: 'ruleset', class: 'mono', tabindex: '0', 'aria-label': 'nftables ruleset' }, applied.ruleset) : null);
+  live(showPolicy);
 }
 
 // Approvals ---------------------------------------------------------------------------------------
@@ -340,6 +404,7 @@ async function route() {
     else if (path === '/audit') await showAudit();
     else if (path === '/certificates') await showCertificates(params);
     else if (path === '/operators') await showOperators();
+    else if (path === '/policy') await showPolicy();
     else await showDevices(params);
   } catch (failure) {
     if (state.session) show(el('h1', {}, 'Not shown'), el('p', { class: 'error', role: 'alert' }, failure.message));

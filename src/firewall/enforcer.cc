@@ -136,6 +136,8 @@ Result<ApplyReport> Enforce(mud::MudManager& manager, mud::MudStore& store, Fire
                                {"profiles", report.profiles},
                                {"rules", report.rules},
                                {"blocks", site.policy.blocks.size()},
+                               {"quarantined", site.policy.quarantines.size()},
+                               {"firewall", firewall.Kind()},
                                {"lines_added", added},
                                {"lines_removed", removed},
                                {"reinstated", applied && applied->sha256 == report.sha256}}));

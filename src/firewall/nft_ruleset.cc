@@ -275,6 +275,61 @@ void RenderBlocks(std::ostream& out, const mud::Policy& policy) {
   out << "\t}\n";
 }
 
+// RenderQuarantine writes the devices an operator cut off: a set of their addresses per family
+// and base chains that run before everything else (priority filter - 20). DHCP and neighbour
+// discovery with the router still pass, so a released device needs no reboot to come back.
+void RenderQuarantine(std::ostream& out, const mud::Policy& policy) {
+  if (policy.quarantines.empty()) {
+    return;
+  }
+  std::vector<std::pair<std::string, std::string>> sets;  // (l3 protocol, set name)
+  for (IpFamily family : {IpFamily::kIpv4, IpFamily::kIpv6}) {
+    std::string suffix = family == IpFamily::kIpv4 ? "4" : "6";
+    mud::AddressSet set{"quarantine_" + suffix, "quarantined devices", family, {}};
+    for (const mud::Quarantine& quarantine : policy.quarantines) {
+      if (family == IpFamily::kIpv4) {
+        out << "\t# quarantined: " << OneLine(quarantine.device) << ": "
+            << OneLine(quarantine.reason) << "\n";
+      }
+      std::ranges::copy_if(quarantine.addresses, std::back_inserter(set.elements),
+                           [family](const IpNetwork& n) { return n.family == family; });
+    }
+    if (set.elements.empty()) {
+      continue;
+    }
+    set.elements = NormalizeNetworks(std::move(set.elements));
+    RenderSet(out, set);
+    sets.emplace_back(family == IpFamily::kIpv4 ? "ip" : "ip6", set.name);
+  }
+  if (sets.empty()) {
+    return;  // no quarantined device has an address yet
+  }
+  auto rules = [&](std::initializer_list<std::string_view> fields) {
+    for (const auto& [l3, set] : sets) {
+      for (std::string_view field : fields) {
+        out << "\t\t" << l3 << " " << field << " @" << set
+            << " counter drop comment \"quarantined\"\n";
+      }
+    }
+  };
+  out << "\tchain quarantine {\n\t\ttype filter hook forward priority filter - 20; policy "
+         "accept;\n";
+  rules({"saddr", "daddr"});
+  out << "\t}\n";
+  out << "\tchain quarantine_input {\n"
+      << "\t\ttype filter hook input priority filter - 20; policy accept;\n"
+      << "\t\tudp sport 68 udp dport 67 accept\n"
+      << "\t\ticmpv6 type { nd-router-solicit, nd-neighbor-solicit, nd-neighbor-advert } accept\n";
+  rules({"saddr"});
+  out << "\t}\n";
+  out << "\tchain quarantine_output {\n"
+      << "\t\ttype filter hook output priority filter - 20; policy accept;\n"
+      << "\t\tudp sport 67 udp dport 68 accept\n"
+      << "\t\ticmpv6 type { nd-router-advert, nd-neighbor-solicit, nd-neighbor-advert } accept\n";
+  rules({"daddr"});
+  out << "\t}\n";
+}
+
 void RenderBaseChains(std::ostream& out, const mud::Policy& policy, Dispatch dispatch) {
   auto dispatch_rules = [&](bool from_device) {
     if (dispatch == Dispatch::kLinearList) {
@@ -321,6 +376,7 @@ std::string RenderRuleset(const mud::Policy& policy, Dispatch dispatch) {
       RenderMap(out, policy, family, false);
     }
   }
+  RenderQuarantine(out, policy);
   RenderBlocks(out, policy);
   RenderBaseChains(out, policy, dispatch);
   out << "}\n";

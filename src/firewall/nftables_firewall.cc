@@ -34,6 +34,8 @@ class NftablesFirewall final : public Firewall {
     return std::string(nft_ctx_get_output_buffer(ctx.get()));
   }
 
+  std::string_view Kind() const override { return "nftables"; }
+
  private:
   // The table is created if absent, deleted and defined anew, all in one batch: nft applies a
   // buffer as one kernel transaction.

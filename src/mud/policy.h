@@ -81,11 +81,21 @@ struct Block {
   std::vector<IpNetwork> destinations;  // empty: to anywhere
 };
 
+// Quarantine is an operator's decision to cut a device off: every packet to or from its
+// addresses is dropped, before any MUD chain or block, except address configuration (DHCP and
+// neighbour discovery) so that the device stays reachable once released.
+struct Quarantine {
+  std::string device;
+  std::string reason;
+  std::vector<IpNetwork> addresses;
+};
+
 struct Policy {
-  std::vector<AddressSet> sets;   // sorted by name
-  std::vector<Profile> profiles;  // sorted by id
-  std::vector<Binding> bindings;  // sorted by device
-  std::vector<Block> blocks;      // from the exposure analyzer, in order
+  std::vector<AddressSet> sets;         // sorted by name
+  std::vector<Profile> profiles;        // sorted by id
+  std::vector<Binding> bindings;        // sorted by device
+  std::vector<Block> blocks;            // from the exposure analyzer, in order
+  std::vector<Quarantine> quarantines;  // sorted by device
 
   const Profile* FindProfile(std::string_view id) const;
   const Binding* FindBinding(std::string_view device) const;

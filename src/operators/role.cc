@@ -33,6 +33,8 @@ std::string_view PermissionName(Permission permission) {
   switch (permission) {
     case Permission::kRead:
       return "read";
+    case Permission::kReadSite:
+      return "read the site";
     case Permission::kOperate:
       return "operate";
     case Permission::kOnboard:
@@ -56,7 +58,7 @@ bool Allows(Role role, Permission permission) {
     case Role::kTenant:
       return permission == Permission::kRead || permission == Permission::kOperate;
     case Role::kAuditor:
-      return permission == Permission::kRead;
+      return permission == Permission::kRead || permission == Permission::kReadSite;
   }
   return false;
 }

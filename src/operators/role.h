@@ -17,7 +17,8 @@ Result<Role> ParseRole(std::string_view name);
 // Permission is one kind of thing an operator may ask for; every management route names the
 // one it needs.
 enum class Permission {
-  kRead,       // devices, policy, exposure, certificates, audit (a tenant: its devices only)
+  kRead,       // devices, certificates, audit (a tenant: its devices only)
+  kReadSite,   // the site as a whole: the ruleset in force, the exposure graph (not a tenant)
   kOperate,    // quarantine and release a device (a tenant: its delegated devices only)
   kOnboard,    // approve devices, trust makers, set zones
   kPolicy,     // MUD files, policy apply, exposure tightening

@@ -65,14 +65,23 @@ ALTER TABLE registry_devices ADD COLUMN zone TEXT NOT NULL DEFAULT '';
 CREATE INDEX registry_devices_zone ON registry_devices(zone);
 )sql";
 
-constexpr std::array<std::string_view, 4> kMigrations = {store::kAuditSchema, kSchemaV1, kSchemaV2,
-                                                         kSchemaV3};
+constexpr std::string_view kSchemaV4 = R"sql(
+ALTER TABLE registry_devices ADD COLUMN quarantined_at INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE registry_devices ADD COLUMN quarantine_reason TEXT NOT NULL DEFAULT '';
+ALTER TABLE registry_devices ADD COLUMN quarantined_by TEXT NOT NULL DEFAULT '';
+CREATE INDEX registry_devices_quarantined ON registry_devices(quarantined_at)
+  WHERE quarantined_at <> 0;
+)sql";
+
+constexpr std::array<std::string_view, 5> kMigrations = {store::kAuditSchema, kSchemaV1, kSchemaV2,
+                                                         kSchemaV3, kSchemaV4};
 
 constexpr std::string_view kColumns =
     "name, serial, maker, owner, zone, COALESCE(mac, ''), addresses, mud_url, url_source,"
-    " updated_at";
+    " updated_at, quarantined_at, quarantine_reason, quarantined_by";
 
 constexpr size_t kMaxZoneLength = 64;
+constexpr size_t kMaxReasonLength = 200;
 
 int Strength(std::string_view source) {
   if (source == kSourceManual) {
@@ -148,6 +157,9 @@ Device ReadDevice(store::Statement& query) {
   device.mud_url = query.Text(7);
   device.url_source = query.Text(8);
   device.updated_at = query.Int(9);
+  device.quarantined_at = query.Int(10);
+  device.quarantine_reason = query.Text(11);
+  device.quarantined_by = query.Text(12);
   return device;
 }
 
@@ -182,18 +194,24 @@ Status DeviceRegistry::Upsert(const Device& device) {
   ASSIGN_OR_RETURN(
       auto upsert,
       db_->Prepare("INSERT INTO registry_devices(name, serial, maker, owner, zone, mac,"
-                   " addresses, mud_url, url_source, updated_at) VALUES (?,?,?,?,?,?,?,?,?,?)"
+                   " addresses, mud_url, url_source, updated_at, quarantined_at,"
+                   " quarantine_reason, quarantined_by) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)"
                    " ON CONFLICT(name) DO UPDATE SET serial=excluded.serial,"
                    " maker=excluded.maker, owner=excluded.owner, zone=excluded.zone,"
                    " mac=excluded.mac, addresses=excluded.addresses, mud_url=excluded.mud_url,"
-                   " url_source=excluded.url_source, updated_at=excluded.updated_at"));
+                   " url_source=excluded.url_source, updated_at=excluded.updated_at,"
+                   " quarantined_at=excluded.quarantined_at,"
+                   " quarantine_reason=excluded.quarantine_reason,"
+                   " quarantined_by=excluded.quarantined_by"));
   int64_t now = ToUnixSeconds(clock_.Now());
   if (device.mac.empty()) {
     upsert.BindAll(device.name, device.serial, device.maker, device.owner, device.zone, nullptr,
-                   JoinWords(device.addresses), device.mud_url, device.url_source, now);
+                   JoinWords(device.addresses), device.mud_url, device.url_source, now,
+                   device.quarantined_at, device.quarantine_reason, device.quarantined_by);
   } else {
     upsert.BindAll(device.name, device.serial, device.maker, device.owner, device.zone, device.mac,
-                   JoinWords(device.addresses), device.mud_url, device.url_source, now);
+                   JoinWords(device.addresses), device.mud_url, device.url_source, now,
+                   device.quarantined_at, device.quarantine_reason, device.quarantined_by);
   }
   return upsert.Run();
 }
@@ -406,6 +424,68 @@ Status DeviceRegistry::SetZone(const std::string& device, const std::string& zon
   return tx.Commit();
 }
 
+Status DeviceRegistry::Quarantine(const std::string& device, const std::string& reason,
+                                  const std::string& actor) {
+  bool printable = std::ranges::all_of(
+      reason, [](char c) { return std::isprint(static_cast<unsigned char>(c)) != 0; });
+  if (reason.empty() || reason.size() > kMaxReasonLength || !printable) {
+    return MakeError(ErrorCode::kInvalidArgument,
+                     "a quarantine needs a reason of 1 to 200 printable characters");
+  }
+  std::lock_guard lock(mutex_);
+  ASSIGN_OR_RETURN(auto tx, store::Transaction::Begin(*db_));
+  ASSIGN_OR_RETURN(auto record, Query("name=?", device));
+  if (!record) {
+    return MakeError(ErrorCode::kNotFound, "no device named \"" + device + "\" in the registry");
+  }
+  if (record->quarantined()) {
+    return OkStatus();
+  }
+  record->quarantined_at = ToUnixSeconds(clock_.Now());
+  record->quarantine_reason = reason;
+  record->quarantined_by = actor;
+  RETURN_IF_ERROR(Upsert(*record));
+  RETURN_IF_ERROR(
+      audit_.Append("device.quarantined", store::DeviceSubject(device),
+                    Json{{"reason", reason}, {"by", actor}, {"addresses", record->addresses}}));
+  return tx.Commit();
+}
+
+Status DeviceRegistry::Release(const std::string& device, const std::string& actor) {
+  std::lock_guard lock(mutex_);
+  ASSIGN_OR_RETURN(auto tx, store::Transaction::Begin(*db_));
+  ASSIGN_OR_RETURN(auto record, Query("name=?", device));
+  if (!record) {
+    return MakeError(ErrorCode::kNotFound, "no device named \"" + device + "\" in the registry");
+  }
+  if (!record->quarantined()) {
+    return OkStatus();
+  }
+  Json detail{
+      {"by", actor}, {"reason", record->quarantine_reason}, {"since", record->quarantined_at}};
+  record->quarantined_at = 0;
+  record->quarantine_reason.clear();
+  record->quarantined_by.clear();
+  RETURN_IF_ERROR(Upsert(*record));
+  RETURN_IF_ERROR(audit_.Append("device.released", store::DeviceSubject(device), detail));
+  return tx.Commit();
+}
+
+Result<std::vector<Device>> DeviceRegistry::Quarantined() {
+  std::lock_guard lock(mutex_);
+  ASSIGN_OR_RETURN(auto query, db_->Prepare("SELECT " + std::string(kColumns) +
+                                            " FROM registry_devices WHERE quarantined_at <> 0"
+                                            " ORDER BY name"));
+  std::vector<Device> devices;
+  for (;;) {
+    ASSIGN_OR_RETURN(bool row, query.Step());
+    if (!row) {
+      return devices;
+    }
+    devices.push_back(ReadDevice(query));
+  }
+}
+
 Status DeviceRegistry::Remove(const std::string& device) {
   std::lock_guard lock(mutex_);
   ASSIGN_OR_RETURN(auto tx, store::Transaction::Begin(*db_));
@@ -433,6 +513,9 @@ Result<DevicePage> DeviceRegistry::Page(const DeviceFilter& filter) {
   equal("maker", filter.maker);
   equal("owner", filter.owner);
   equal("zone", filter.zone);
+  if (filter.quarantined) {
+    where += *filter.quarantined ? " AND quarantined_at <> 0" : " AND quarantined_at = 0";
+  }
   if (!filter.search.empty()) {
     std::string pattern = "%";
     for (char c : filter.search) {

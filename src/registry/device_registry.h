@@ -36,6 +36,13 @@ struct Device {
   std::string url_source;
   std::vector<std::pair<std::string, std::string>> software;  // (package, version) by package
   int64_t updated_at = 0;
+  // An operator's quarantine: every packet to or from the device's addresses is dropped but
+  // address configuration. quarantined_at is 0 while the device is free.
+  int64_t quarantined_at = 0;
+  std::string quarantine_reason;
+  std::string quarantined_by;
+
+  bool quarantined() const { return quarantined_at != 0; }
 };
 
 // OnboardedDevice is what the registrar learnt of a device it enrolled.
@@ -53,6 +60,7 @@ struct DeviceFilter {
   std::string owner;
   std::string zone;
   std::string search;  // a substring of the name, serial or MAC
+  std::optional<bool> quarantined;
   // Only these names, when set (a tenant's view: the devices delegated to it).
   std::optional<std::vector<std::string>> only;
   size_t offset = 0;
@@ -98,6 +106,12 @@ class DeviceRegistry {
   // SetZone puts a known device in a zone ("" takes it out): at most 64 letters, digits, '.',
   // '_' or '-', starting with a letter or digit.
   Status SetZone(const std::string& device, const std::string& zone);
+  // Quarantine cuts a known device off the network until Release, for a reason of 1 to 200
+  // printable characters; `actor` is who asked. Quarantining it again changes nothing.
+  Status Quarantine(const std::string& device, const std::string& reason, const std::string& actor);
+  Status Release(const std::string& device, const std::string& actor);
+  // Quarantined lists the devices in quarantine, by name.
+  Result<std::vector<Device>> Quarantined();
   // Remove forgets a device that left the site (transferred or decommissioned), with its
   // software: the next policy no longer names it.
   Status Remove(const std::string& device);

@@ -254,7 +254,14 @@ Result<firewall::PolicyAdjustment> Site::TighteningAdjustment() {
 
 Result<firewall::ApplyReport> Site::ApplyPolicy(firewall::Firewall& firewall, bool dry_run) {
   ASSIGN_OR_RETURN(mud::MudManager * manager, Mud());
-  ASSIGN_OR_RETURN(firewall::PolicyAdjustment adjust, TighteningAdjustment());
+  ASSIGN_OR_RETURN(firewall::PolicyAdjustment tighten, TighteningAdjustment());
+  ASSIGN_OR_RETURN(firewall::PolicyAdjustment quarantine, QuarantineAdjustment());
+  auto adjust = [&tighten, &quarantine](mud::Policy& policy) -> Status {
+    if (tighten) {
+      RETURN_IF_ERROR(tighten(policy));
+    }
+    return quarantine(policy);
+  };
   return firewall::Enforce(*manager, *mud_store_, firewall, dry_run, clock_, adjust);
 }
 

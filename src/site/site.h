@@ -195,14 +195,24 @@ class Site {
   // TighteningAdjustment is what ApplyPolicy lays over the compiled policy: the analyzer's
   // blocks when tightening is on, nothing otherwise.
   Result<firewall::PolicyAdjustment> TighteningAdjustment();
-  // ApplyPolicy compiles the site's policy, tightened when that is on, and applies it to the
-  // firewall as one transaction.
+  // ApplyPolicy compiles the site's policy, tightened when that is on, with the quarantined
+  // devices cut off, and applies it to the firewall as one transaction.
   Result<firewall::ApplyReport> ApplyPolicy(firewall::Firewall& firewall, bool dry_run);
+
+  // Quarantine (quarantine_use_cases.cc) cuts a device off at once: the registry records who
+  // did it and why, and the policy goes to the firewall with the device's addresses dropped.
+  // If the firewall refuses, the quarantine stays recorded and the error says so.
+  Result<firewall::ApplyReport> Quarantine(const std::string& name, const std::string& reason,
+                                           const std::string& actor, firewall::Firewall& firewall);
+  Result<firewall::ApplyReport> Release(const std::string& name, const std::string& actor,
+                                        firewall::Firewall& firewall);
 
  private:
   Site(registrar::SiteDirectory directory, const Network& network, const Clock& clock,
        Random& random, SiteOptions options);
 
+  // QuarantineAdjustment lays the registry's quarantined devices over a compiled policy.
+  Result<firewall::PolicyAdjustment> QuarantineAdjustment();
   // SyncDevice records one registrar device in the registry, or removes it once it left.
   Status SyncDevice(const registrar::DeviceRecord& device);
   Status FollowRecord(const store::AuditRecord& record);

@@ -97,7 +97,8 @@ try {
   const tenant = code('tenant', 'tina', '--tenant', 'Flat 3');
   await start(['maker', 'serve', '--dir', 'careful', '--listen', '127.0.0.1:0'],
               ['careful/listen.addr']);
-  await start(['serve', '--dir', 'home', '--listen', '127.0.0.1:0', '--api-listen', '127.0.0.1:0'],
+  await start(['serve', '--dir', 'home', '--listen', '127.0.0.1:0', '--api-listen', '127.0.0.1:0',
+               '--firewall', 'dry-run'],
               ['home/listen.addr', 'home/api.addr']);
   base = 'https://' + read('home/api.addr') + '/';
 
@@ -145,7 +146,7 @@ try {
     inventory.getByRole('button', { name: 'Export CSV' }).click(),
   ]);
   const csv = fs.readFileSync(await download.path(), 'utf8').trim().split('\r\n');
-  check(csv[0] === 'name,serial,maker,owner,zone,mac,addresses,mud_url', 'CSV header: ' + csv[0]);
+  check(csv[0] === 'name,serial,maker,owner,zone,mac,addresses,mud_url,quarantined_since', 'CSV header: ' + csv[0]);
   check(csv.length === 4 && csv[1].startsWith('LOCK-1,LOCK-1,Careful,Home'), 'CSV rows: ' + csv.join(' | '));
   console.log('--- the inventory exported as CSV: ' + (csv.length - 1) + ' devices');
 
@@ -153,6 +154,22 @@ try {
   await inventory.getByRole('heading', { name: 'Device LOCK-2' }).waitFor();
   await inventory.getByText('device.approved').first().waitFor();
   await accessible(inventory, 'device');
+
+  // Quarantining LOCK-2 puts its address in the firewall's quarantine set at once (the site
+  // controller runs with the firewall's dry run: the ruleset is rendered, not loaded).
+  run('mud', 'address', '--dir', 'home', 'LOCK-2', '192.0.2.42');
+  await inventory.getByLabel('Reason').fill('sends traffic it never declared');
+  await inventory.getByRole('button', { name: 'Quarantine', exact: true }).click();
+  await inventory.locator('#quarantine .badge', { hasText: 'Quarantined' }).waitFor();
+  await accessible(inventory, 'device-quarantined');
+  await inventory.getByRole('link', { name: 'Policy' }).click();
+  await inventory.locator('#quarantined', { hasText: 'LOCK-2' }).waitFor();
+  const ruleset = await inventory.locator('#ruleset').textContent();
+  check(ruleset.includes('ip saddr @quarantine_4 counter drop') &&
+        ruleset.includes('ip daddr @quarantine_4 counter drop') && ruleset.includes('192.0.2.42'),
+        'the ruleset in force does not cut LOCK-2 off:\n' + ruleset);
+  await accessible(inventory, 'policy');
+  console.log('--- LOCK-2 quarantined from its page; the quarantine rules are in the ruleset');
   await inventory.getByRole('link', { name: 'Certificates' }).click();
   await inventory.getByText('Live: 3').waitFor();
   check((await inventory.locator('#certificate-rows tr').count()) === 3, 'three certificates');
@@ -173,7 +190,16 @@ try {
   check(await asTenant.page.getByRole('link', { name: 'LOCK-2' }).isVisible(), 'the tenant sees LOCK-2');
   check((await asTenant.page.locator('#device-rows tr').count()) === 1, 'the tenant sees one device');
   await asTenant.page.screenshot({ path: path.join(shots, 'tenant-devices.png'), fullPage: true });
+  check(await asTenant.page.locator('#nav-policy').isHidden(), 'a tenant has no policy page');
   console.log('--- a tenant sees only its delegated device');
+  // The tenant may operate its device: it releases LOCK-2 from quarantine.
+  await asTenant.page.getByRole('link', { name: 'LOCK-2' }).click();
+  await asTenant.page.getByRole('button', { name: 'Release' }).click();
+  await asTenant.page.getByRole('button', { name: 'Quarantine', exact: true }).waitFor();
+  await accessible(asTenant.page, 'device-tenant');
+  const trail = run('audit', 'show', '--dir', 'home', '--device', 'LOCK-2');
+  check(/device\.released.*operator:tina/.test(trail), 'the release is not recorded as tina\'s:\n' + trail);
+  console.log('--- the tenant released its device; the audit chain names the tenant');
 
   // An auditor cannot approve: the page says so and the API refuses.
   const asAuditor = await signIn(browser, auditor);
@@ -194,6 +220,10 @@ try {
         'the API refused the auditor: ' + JSON.stringify(refused));
   console.log('--- an auditor is refused by the page and by the API: ' + refused.body.detail);
   await accessible(asAuditor.page, 'approvals-auditor');
+  await asAuditor.page.goto(base + '#/device/LOCK-1');
+  await asAuditor.page.getByRole('button', { name: 'Quarantine', exact: true }).waitFor();
+  check(await asAuditor.page.getByRole('button', { name: 'Quarantine', exact: true }).isDisabled(),
+        'the quarantine button is disabled for an auditor');
 
   // Signing out ends the session.
   await inventory.getByRole('button', { name: 'Sign out' }).click();

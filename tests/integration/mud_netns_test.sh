@@ -213,5 +213,29 @@ expect_tcp drop dev 10.77.2.2 23 "the tampered file's port stays closed"
 step "audit chain records the policy changes"
 applied_events=$("$BIN" audit show --dir "$SITE" | grep -c "policy.applied" || true)
 [ "$applied_events" = 2 ] || fail "expected two policy.applied events, found $applied_events"
+
+step "quarantine cuts the device off at once, spares DHCP, and release lets it back"
+DEV=$(sed -n 's/.*device \(mac-[^ ]*\) at 10.77.1.2 .*/\1/p' "$WORK/dhcp-hook.log" | head -1)
+[ -n "$DEV" ] || fail "no device name in the DHCP hook's log"
+in_ns router "$BIN" devices quarantine "$DEV" --reason "scanning the lobby" --dir "$SITE" \
+  | tee "$WORK/quarantine.txt"
+grep -q "^device $DEV quarantined; policy applied (nftables)" "$WORK/quarantine.txt" \
+  || fail "the quarantine was not applied"
+in_ns router nft list table inet concierge | grep -q "ip saddr @quarantine_4 counter" \
+  || fail "the router's table has no quarantine chain"
+expect_tcp drop dev 10.77.2.2 8080 "quarantined: even a flow its MUD file declares"
+expect_tcp drop ctl 10.77.1.2 2222 "quarantined: its controller cannot reach it either"
+expect_ping drop dev 10.77.3.2 "quarantined"
+expect_tcp pass peer 172.31.9.2 80 "another device is not touched"
+in_ns dev busybox udhcpc -i eth0 -f -q -n -t 5 -T 1 -s /bin/true >"$WORK/udhcpc2.log" 2>&1 \
+  || { cat "$WORK/udhcpc2.log"; fail "a quarantined device lost DHCP"; }
+in_ns router "$BIN" devices release "$DEV" --dir "$SITE" | tee "$WORK/release.txt"
+grep -q "^device $DEV released; policy applied (nftables)" "$WORK/release.txt" \
+  || fail "the release was not applied"
+expect_tcp pass dev 10.77.2.2 8080 "released"
+expect_tcp pass ctl 10.77.1.2 2222 "released"
+"$BIN" audit show --device "$DEV" --dir "$SITE" >"$WORK/trail.txt"
+grep -q "device.quarantined" "$WORK/trail.txt" && grep -q "device.released" "$WORK/trail.txt" \
+  || { cat "$WORK/trail.txt"; fail "the quarantine is not in the device's audit trail"; }
 "$BIN" audit verify --dir "$SITE" >/dev/null || fail "audit chain broken"
 echo "PASS"

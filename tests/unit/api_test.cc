@@ -7,6 +7,7 @@
 #include "api/management_api.h"
 #include "api/openapi_document.h"
 #include "fakes/onboarding_world.h"
+#include "firewall/firewall.h"
 #include "operators/operator_desk.h"
 
 namespace concierge::api {
@@ -23,7 +24,7 @@ class ApiTest : public ::testing::Test {
   ApiTest() : maker_(world_.AddMaker("Acme")), site_(world_.AddSite("Home")) {
     EXPECT_TRUE(site_.store->AddTrustedMaker("Acme", maker_.directory.masa.maker_ca,
                                              registrar::Approval::kAuto));
-    api_ = ManagementApi::Create(*site_.runtime, world_.clock).value();
+    api_ = ManagementApi::Create(*site_.runtime, world_.clock, *firewall_).value();
     desk_ = site_.runtime->Operators().value();
   }
 
@@ -76,6 +77,7 @@ class ApiTest : public ::testing::Test {
   testing::OnboardingWorld world_;
   testing::Maker& maker_;
   testing::Site& site_;
+  std::unique_ptr<firewall::Firewall> firewall_ = firewall::OpenDryRun();
   std::unique_ptr<ManagementApi> api_;
   operators::OperatorDesk* desk_ = nullptr;
   int operators_ = 0;
@@ -284,6 +286,64 @@ TEST_F(ApiTest, ATenantSeesOnlyItsDelegatedDevicesAndTheirEvents) {
       ParseJsonObject(Call("GET", "/api/v1/devices?q=ock-2&limit=1", owner).body, "list").value();
   ASSERT_EQ(filtered["total"], 1);
   EXPECT_EQ(filtered["devices"][0]["name"], "LOCK-2");
+}
+
+TEST_F(ApiTest, QuarantineCutsADeviceOffInTheFirewallAtOnceAndReleaseLetsItBack) {
+  Enroll("LOCK-1");
+  Enroll("LOCK-2");
+  auto* registry = site_.runtime->Registry().value();
+  ASSERT_TRUE(registry->SetAddresses("LOCK-1", {"192.0.2.21", "2001:db8::21"}));
+  auto key = crypto::PrivateKey::GenerateP256().value();
+  SystemTime now = world_.clock.Now();
+  ASSERT_TRUE(site_.runtime->GrantTenant("Flat 3", key.PublicKeyDer().value(), {"LOCK-1"}, now,
+                                         now + std::chrono::hours(24)));
+  std::string tenant = SignIn(Role::kTenant, "Flat 3");
+  std::string auditor = SignIn(Role::kAuditor);
+
+  size_t before = AuditEvents();
+  ExpectProblem(Call("POST", "/api/v1/devices/LOCK-2/quarantine", tenant, R"({"reason": "x"})"),
+                404);
+  ExpectProblem(Call("POST", "/api/v1/devices/LOCK-1/quarantine", tenant, R"({"why": "x"})"), 400);
+  ExpectProblem(Call("POST", "/api/v1/devices/LOCK-1/quarantine", tenant, R"({"reason": ""})"),
+                400);
+  ExpectProblem(Call("POST", "/api/v1/devices/LOCK-1/quarantine", auditor, R"({"reason": "x"})"),
+                403);
+  EXPECT_EQ(AuditEvents(), before);
+  EXPECT_EQ(firewall_->Current().value(), "");
+
+  auto response =
+      Call("POST", "/api/v1/devices/LOCK-1/quarantine", tenant, R"({"reason": "odd traffic"})");
+  ASSERT_EQ(response.status, 200) << response.body;
+  auto answer = ParseJsonObject(response.body, "quarantine").value();
+  EXPECT_EQ(answer["device"]["quarantine"]["reason"], "odd traffic");
+  EXPECT_EQ(answer["device"]["quarantine"]["by"], "operator:tenant1");
+  EXPECT_EQ(answer["policy"]["firewall"], "dry-run");
+  EXPECT_TRUE(answer["policy"]["changed"]);
+  std::string ruleset = firewall_->Current().value();
+  EXPECT_THAT(ruleset, HasSubstr("elements = { 192.0.2.21 }"));
+  EXPECT_THAT(ruleset, HasSubstr("elements = { 2001:db8::21 }"));
+  EXPECT_THAT(ruleset, HasSubstr("ip saddr @quarantine_4 counter drop"));
+  EXPECT_THAT(ruleset, HasSubstr("ip6 daddr @quarantine_6 counter drop"));
+  EXPECT_THAT(ruleset, HasSubstr("# quarantined: LOCK-1: odd traffic"));
+  auto trail = site_.runtime->DeviceAuditTrail("LOCK-1").value();
+  ASSERT_FALSE(trail.empty());
+  EXPECT_EQ(trail.back().kind, "device.quarantined");
+
+  auto policy = ParseJsonObject(Call("GET", "/api/v1/policy", auditor).body, "policy").value();
+  EXPECT_EQ(policy["quarantined"], Json::array({"LOCK-1"}));
+  EXPECT_EQ(policy["in_force"]["ruleset"], ruleset);
+  ExpectProblem(Call("GET", "/api/v1/policy", tenant), 403);
+  auto listed =
+      ParseJsonObject(Call("GET", "/api/v1/devices?quarantined=true", auditor).body, "list");
+  ASSERT_EQ((*listed)["total"], 1);
+  EXPECT_EQ((*listed)["devices"][0]["name"], "LOCK-1");
+  ExpectProblem(Call("GET", "/api/v1/devices?quarantined=maybe", auditor), 400);
+
+  ASSERT_EQ(Call("DELETE", "/api/v1/devices/LOCK-1/quarantine", tenant).status, 200);
+  EXPECT_THAT(firewall_->Current().value(), ::testing::Not(HasSubstr("quarantine")));
+  EXPECT_EQ(site_.runtime->DeviceAuditTrail("LOCK-1").value().back().kind, "device.released");
+  auto free = ParseJsonObject(Call("GET", "/api/v1/devices/LOCK-1", tenant).body, "device");
+  EXPECT_TRUE((*free)["quarantine"].is_null());
 }
 
 TEST_F(ApiTest, TheCertificateInventoryForecastsExpiry) {

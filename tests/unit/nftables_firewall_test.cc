@@ -97,6 +97,25 @@ TEST_F(NftablesFirewallTest, ExposureBlocksLoadBeforeTheDeviceChains) {
   EXPECT_THAT(loaded, Not(HasSubstr("block_1_src_6")));
 }
 
+TEST_F(NftablesFirewallTest, AQuarantineLoadsBeforeEverythingElseAndSparesAddressConfiguration) {
+  mud::Policy policy;
+  auto address = [](std::string_view text) { return IpNetwork::Parse(text).value_or(IpNetwork{}); };
+  policy.quarantines.push_back({"CAM-1", "scanning \"port\" 23", {address("10.0.2.20")}});
+  policy.quarantines.push_back({"CAM-2", "v6", {address("fd00::20"), address("10.0.2.21")}});
+  std::string ruleset = RenderRuleset(policy);
+  ASSERT_TRUE(firewall_->Replace(ruleset)) << ruleset;
+  std::string loaded = firewall_->Current().value_or("");
+  EXPECT_THAT(loaded, HasSubstr("type filter hook forward priority -20"));
+  EXPECT_THAT(loaded, HasSubstr("ip saddr @quarantine_4 counter packets 0 bytes 0 drop"));
+  EXPECT_THAT(loaded, HasSubstr("ip6 daddr @quarantine_6 counter packets 0 bytes 0 drop"));
+  EXPECT_THAT(loaded, HasSubstr("udp sport 68 udp dport 67 accept"));
+  EXPECT_THAT(ruleset, HasSubstr("# quarantined: CAM-1: scanning \"port\" 23"));
+  // A quarantined device without any address yet renders no chain at all.
+  mud::Policy nowhere;
+  nowhere.quarantines.push_back({"CAM-3", "not seen yet", {}});
+  EXPECT_THAT(RenderRuleset(nowhere), Not(HasSubstr("chain quarantine")));
+}
+
 TEST_F(NftablesFirewallTest, ARefusedRulesetLeavesTheOldOneInForce) {
   auto ruleset = ReadFile(std::filesystem::path(kGoldenDir) / "site.nft");
   ASSERT_TRUE(ruleset);

@@ -41,15 +41,16 @@ class OperatorDeskTest : public ::testing::Test {
 
 TEST(RoleTest, EachRoleMayDoWhatItsDescriptionSaysAndNoMore) {
   for (Permission permission :
-       {Permission::kRead, Permission::kOperate, Permission::kOnboard, Permission::kPolicy,
-        Permission::kOwnership, Permission::kOperators}) {
+       {Permission::kRead, Permission::kReadSite, Permission::kOperate, Permission::kOnboard,
+        Permission::kPolicy, Permission::kOwnership, Permission::kOperators}) {
     SCOPED_TRACE(PermissionName(permission));
     EXPECT_TRUE(Allows(Role::kOwner, permission));
     EXPECT_EQ(Allows(Role::kInstaller, permission),
               permission != Permission::kOwnership && permission != Permission::kOperators);
     EXPECT_EQ(Allows(Role::kTenant, permission),
               permission == Permission::kRead || permission == Permission::kOperate);
-    EXPECT_EQ(Allows(Role::kAuditor, permission), permission == Permission::kRead);
+    EXPECT_EQ(Allows(Role::kAuditor, permission),
+              permission == Permission::kRead || permission == Permission::kReadSite);
   }
   EXPECT_TRUE(ScopedToDelegations(Role::kTenant));
   EXPECT_FALSE(ScopedToDelegations(Role::kInstaller));

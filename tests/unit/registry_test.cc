@@ -96,6 +96,39 @@ TEST_F(RegistryTest, AnOperatorPutsAKnownDeviceInAZoneAndTakesItOut) {
                                      "mud.url_assigned device:LOCK-1"));
 }
 
+TEST_F(RegistryTest, AQuarantineIsRecordedWithWhoAndWhyAndSurvivesOtherChanges) {
+  auto registry = DeviceRegistry::Open(Path(), clock_).value();
+  ASSERT_TRUE(registry->Onboarded({"CAM-1", "Acme", "Home", "", "10.0.0.5"}));
+  for (const std::string& bad : {std::string(), std::string(201, 'x'), std::string("a\nb")}) {
+    auto refused = registry->Quarantine("CAM-1", bad, "local:ann");
+    ASSERT_FALSE(refused);
+    EXPECT_THAT(refused.error().message(), ::testing::HasSubstr("1 to 200 printable"));
+  }
+  EXPECT_EQ(registry->Quarantine("CAM-9", "x", "local:ann").error().code(), ErrorCode::kNotFound);
+  ASSERT_TRUE(registry->Quarantine("CAM-1", "scanning port 23", "operator:ann"));
+  ASSERT_TRUE(registry->Quarantine("CAM-1", "again", "operator:bob"));  // already: no change
+  ASSERT_TRUE(registry->SetZone("CAM-1", "lobby"));
+  auto record = registry->Find("CAM-1").value();
+  ASSERT_TRUE(record->quarantined());
+  EXPECT_EQ(record->quarantine_reason, "scanning port 23");
+  EXPECT_EQ(record->quarantined_by, "operator:ann");
+  EXPECT_EQ(record->quarantined_at, ToUnixSeconds(clock_.Now()));
+  EXPECT_EQ(registry->Quarantined().value().size(), 1u);
+  DeviceFilter only_quarantined;
+  only_quarantined.quarantined = true;
+  EXPECT_EQ(registry->Page(only_quarantined).value().total, 1u);
+
+  ASSERT_TRUE(registry->Release("CAM-1", "operator:bob"));
+  ASSERT_TRUE(registry->Release("CAM-1", "operator:bob"));  // already free: no change
+  EXPECT_FALSE(registry->Find("CAM-1").value()->quarantined());
+  EXPECT_TRUE(registry->Quarantined().value().empty());
+  EXPECT_EQ(registry->Page(only_quarantined).value().total, 0u);
+  EXPECT_THAT(EventKinds(), ::testing::ElementsAre(
+                                "device.registered device:CAM-1", "device.addresses device:CAM-1",
+                                "device.quarantined device:CAM-1", "device.zone device:CAM-1",
+                                "device.released device:CAM-1"));
+}
+
 TEST_F(RegistryTest, SoftwareBelongsToTheRecordAndLeavesWithIt) {
   auto registry = DeviceRegistry::Open(Path(), clock_).value();
   ASSERT_TRUE(registry->SetSoftware("cam-2", "busybox", "1.30.1"));
