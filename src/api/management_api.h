@@ -69,8 +69,8 @@ class ManagementApi {
   // permission. A path served only with other methods leaves them in allowed ("GET, POST").
   Result<const RouteEntry*> Admit(Call& call, std::string& allowed);
 
-  // The routes (session_routes.cc, device_routes.cc, policy_routes.cc, certificate_routes.cc,
-  // admin_routes.cc, event_routes.cc).
+  // The routes (session_routes.cc, device_routes.cc, policy_routes.cc, exposure_routes.cc,
+  // certificate_routes.cc, admin_routes.cc, event_routes.cc).
   Result<http::HttpResponse> SignIn(Call& call);
   Result<http::HttpResponse> WhoAmI(Call& call);
   Result<http::HttpResponse> SignOut(Call& call);
@@ -82,6 +82,11 @@ class ManagementApi {
   Result<http::HttpResponse> Quarantine(Call& call);
   Result<http::HttpResponse> Release(Call& call);
   Result<http::HttpResponse> ShowPolicy(Call& call);
+  Result<http::HttpResponse> ShowExposure(Call& call);
+  Result<http::HttpResponse> ExplainExposure(Call& call);
+  Result<http::HttpResponse> ExposureGraph(Call& call);
+  Result<http::HttpResponse> ExposureGraphSvg(Call& call);
+  Result<http::HttpResponse> TightenExposure(Call& call);
   Result<http::HttpResponse> ListCertificates(Call& call);
   Result<http::HttpResponse> ListAudit(Call& call);
   Result<http::HttpResponse> VerifyAudit(Call& call);
@@ -91,6 +96,8 @@ class ManagementApi {
   Result<http::HttpResponse> Describe(Call& call);
   void StreamEvents(Call& call, const http::Respond& respond);  // answers later
 
+  // PolicyJson says where an applied policy went and what changed in the ruleset.
+  Json PolicyJson(const firewall::ApplyReport& report) const;
   // TenantDevices is the set of devices a tenant's delegations in force name.
   Result<std::vector<std::string>> TenantDevices(const std::string& tenant);
   // Visible refuses (404, as if absent) a device the caller's role may not see.

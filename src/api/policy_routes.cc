@@ -3,16 +3,6 @@
 #include "api/device_json.h"
 
 namespace concierge::api {
-namespace {
-
-Json PolicyJson(const firewall::ApplyReport& report, const firewall::Firewall& firewall) {
-  return Json{{"firewall", firewall.Kind()},
-              {"changed", report.changed},
-              {"sha256", report.sha256},
-              {"diff", report.diff}};
-}
-
-}  // namespace
 
 Result<http::HttpResponse> ManagementApi::Quarantine(Call& call) {
   RETURN_IF_ERROR(AllowQuery(call.query, {}));
@@ -27,8 +17,8 @@ Result<http::HttpResponse> ManagementApi::Quarantine(Call& call) {
       firewall::ApplyReport report,
       site_.Quarantine(name, body["reason"].get<std::string>(), call.Actor(), firewall_));
   ASSIGN_OR_RETURN(site::DeviceDetail detail, site_.DescribeDevice(name));
-  return JsonResponse(
-      200, Json{{"device", DeviceDetailJson(detail)}, {"policy", PolicyJson(report, firewall_)}});
+  return JsonResponse(200,
+                      Json{{"device", DeviceDetailJson(detail)}, {"policy", PolicyJson(report)}});
 }
 
 Result<http::HttpResponse> ManagementApi::Release(Call& call) {
@@ -37,8 +27,8 @@ Result<http::HttpResponse> ManagementApi::Release(Call& call) {
   RETURN_IF_ERROR(Visible(call, name));
   ASSIGN_OR_RETURN(firewall::ApplyReport report, site_.Release(name, call.Actor(), firewall_));
   ASSIGN_OR_RETURN(site::DeviceDetail detail, site_.DescribeDevice(name));
-  return JsonResponse(
-      200, Json{{"device", DeviceDetailJson(detail)}, {"policy", PolicyJson(report, firewall_)}});
+  return JsonResponse(200,
+                      Json{{"device", DeviceDetailJson(detail)}, {"policy", PolicyJson(report)}});
 }
 
 Result<http::HttpResponse> ManagementApi::ShowPolicy(Call& call) {

@@ -5,6 +5,7 @@
 #include <set>
 #include <sstream>
 
+#include "api/exposure_json.h"
 #include "app/cli.h"
 #include "app/open_site.h"
 #include "common/files.h"
@@ -45,49 +46,7 @@ Result<SiteExposure> OpenExposure(const ExposureArgs& args) {
 }
 
 std::string Port(uint8_t protocol, uint16_t port) {
-  return (protocol == 17 ? "udp/" : "tcp/") + std::to_string(port);
-}
-
-Json AnalysisJson(const exposure::Analysis& analysis) {
-  const auto& nodes = analysis.graph.nodes;
-  Json classes = Json::array();
-  for (size_t i = 0; i < nodes.size(); ++i) {
-    if (nodes[i].host) {
-      continue;
-    }
-    classes.push_back(Json{{"class", nodes[i].id},
-                           {"devices", nodes[i].members},
-                           {"weaknesses", nodes[i].weaknesses},
-                           {"score", analysis.risks[i].score},
-                           {"blast_radius", analysis.risks[i].blast_radius},
-                           {"reasons", analysis.risks[i].reasons}});
-  }
-  Json exposures = Json::array();
-  for (const exposure::Exposure& e : analysis.exposures) {
-    exposures.push_back(Json{{"from", nodes[e.source].id},
-                             {"to", nodes[e.target].id},
-                             {"port", Port(e.protocol, e.port)},
-                             {"threat", e.threat},
-                             {"reason", e.reason}});
-  }
-  Json leaks = Json::array();
-  for (const exposure::Leak& l : analysis.leaks) {
-    leaks.push_back(Json{{"from", nodes[l.source].id},
-                         {"port", Port(l.protocol, l.port)},
-                         {"peer", l.peer},
-                         {"threat", l.threat},
-                         {"reason", l.reason}});
-  }
-  Json paths = Json::array();
-  for (const exposure::AttackPath& path : analysis.paths) {
-    paths.push_back(path.steps);
-  }
-  return Json{{"site_score", analysis.site_score},
-              {"classes", classes},
-              {"exposures", exposures},
-              {"leaks", leaks},
-              {"attack_paths", paths},
-              {"advisories_without_vector", analysis.unplaced_advisories}};
+  return api::ExposurePort(protocol, port);
 }
 
 Status Show(const ExposureArgs& args, const Output& output) {
@@ -120,7 +79,7 @@ Status Show(const ExposureArgs& args, const Output& output) {
   for (const std::string& id : analysis.unplaced_advisories) {
     text << "advisory " << id << " affects devices here, but no threat says how it is reached\n";
   }
-  Json document = AnalysisJson(analysis);
+  Json document = api::AnalysisJson(analysis);
   document["tightening"] = settings.enabled;
   output.Print(document, text.str());
   return OkStatus();
@@ -129,76 +88,34 @@ Status Show(const ExposureArgs& args, const Output& output) {
 Status Explain(const ExposureArgs& args, const Output& output) {
   ASSIGN_OR_RETURN(SiteExposure site, OpenExposure(args));
   ASSIGN_OR_RETURN(exposure::Analysis analysis, exposure::Analyze(site.view->model));
-  const auto& nodes = analysis.graph.nodes;
-  auto found = std::ranges::find_if(nodes, [&](const exposure::Node& node) {
-    return std::ranges::find(node.members, args.device) != node.members.end();
-  });
-  if (found == nodes.end()) {
-    return MakeError(ErrorCode::kNotFound,
-                     "no managed device " + args.device + " (see concierge mud show)");
-  }
-  size_t node = static_cast<size_t>(found - nodes.begin());
+  ASSIGN_OR_RETURN(Json explained, api::ExplainJson(analysis, args.device));
   std::ostringstream text;
-  text << args.device << " is one of " << found->label << "\n";
+  text << args.device << " is one of " << explained["label"].get<std::string>() << "\n";
   text << "  weaknesses:";
-  for (const std::string& weakness : found->weaknesses) {
-    text << " " << weakness;
+  for (const Json& weakness : explained["weaknesses"]) {
+    text << " " << weakness.get<std::string>();
   }
-  text << (found->weaknesses.empty() ? " none known" : "")
+  text << (explained["weaknesses"].empty() ? " none known" : "")
        << "\n  (reasons name one member of each class: its members share one MUD file)\n";
-  Json into = Json::array();
-  Json out = Json::array();
   text << "  reachable on a weak service from:\n";
-  for (const exposure::Exposure& e : analysis.exposures) {
-    if (e.target == node) {
-      text << "    " << nodes[e.source].id << " on " << Port(e.protocol, e.port) << " (" << e.threat
-           << "): " << e.reason << "\n";
-      into.push_back(Json{{"from", nodes[e.source].id},
-                          {"port", Port(e.protocol, e.port)},
-                          {"threat", e.threat},
-                          {"reason", e.reason}});
-    }
+  for (const Json& e : explained["reachable_from"]) {
+    text << "    " << e["from"].get<std::string>() << " on " << e["port"].get<std::string>() << " ("
+         << e["threat"].get<std::string>() << "): " << e["reason"].get<std::string>() << "\n";
   }
   text << "  can attack, if compromised:\n";
-  for (const exposure::Exposure& e : analysis.exposures) {
-    if (e.source == node) {
-      text << "    " << nodes[e.target].id << " on " << Port(e.protocol, e.port) << " (" << e.threat
-           << ")\n";
-      out.push_back(Json{
-          {"to", nodes[e.target].id}, {"port", Port(e.protocol, e.port)}, {"threat", e.threat}});
-    }
+  for (const Json& e : explained["can_attack"]) {
+    text << "    " << e["to"].get<std::string>() << " on " << e["port"].get<std::string>() << " ("
+         << e["threat"].get<std::string>() << ")\n";
   }
   text << "  botnet traffic it can send:\n";
-  for (const exposure::Leak& l : analysis.leaks) {
-    if (l.source == node) {
-      text << "    " << Port(l.protocol, l.port) << " to " << l.peer << " (" << l.threat
-           << "): " << l.reason << "\n";
-    }
+  for (const Json& l : explained["botnet_traffic"]) {
+    text << "    " << l["port"].get<std::string>() << " to " << l["peer"].get<std::string>() << " ("
+         << l["threat"].get<std::string>() << "): " << l["reason"].get<std::string>() << "\n";
   }
-  text << "  blast radius " << analysis.risks[node].blast_radius << " device(s), score "
-       << analysis.risks[node].score << "\n";
-  output.Print(Json{{"device", args.device},
-                    {"class", found->id},
-                    {"weaknesses", found->weaknesses},
-                    {"reachable_from", into},
-                    {"can_attack", out},
-                    {"blast_radius", analysis.risks[node].blast_radius},
-                    {"score", analysis.risks[node].score}},
-               text.str());
+  text << "  blast radius " << explained["blast_radius"].get<size_t>() << " device(s), score "
+       << explained["score"].get<double>() << "\n";
+  output.Print(explained, text.str());
   return OkStatus();
-}
-
-Json BlockJson(const mud::Block& block) {
-  Json sources = Json::array();
-  Json destinations = Json::array();
-  for (const IpNetwork& address : block.sources) {
-    sources.push_back(address.ToString());
-  }
-  for (const IpNetwork& address : block.destinations) {
-    destinations.push_back(address.ToString());
-  }
-  return Json{{"name", block.name},   {"reason", block.reason}, {"protocol", block.protocol},
-              {"ports", block.ports}, {"sources", sources},     {"destinations", destinations}};
 }
 
 Status Tighten(const ExposureArgs& args, const Output& output) {
@@ -221,7 +138,6 @@ Status Tighten(const ExposureArgs& args, const Output& output) {
        << tightening.leaks_left << " leak(s)\n"
        << "declared flows: " << tightening.legit_flows_total
        << ", broken by the blocks: " << tightening.legit_flows_blocked << "\n";
-  Json blocks = Json::array();
   for (const mud::Block& block : tightening.blocks) {
     text << "  drop " << Port(block.protocol, block.ports.front());
     for (size_t i = 1; i < block.ports.size(); ++i) {
@@ -233,27 +149,15 @@ Status Tighten(const ExposureArgs& args, const Output& output) {
                  ? ""
                  : " to " + std::to_string(block.destinations.size()) + " address(es)")
          << "  [" << block.name << ": " << block.reason << "]\n";
-    blocks.push_back(BlockJson(block));
   }
-  Json conflicts = Json::array();
   for (const exposure::Conflict& conflict : tightening.conflicts) {
     text << "conflict: " << conflict.node << " keeps " << Port(6, conflict.port) << " open ("
          << conflict.threat << "), because its MUD file declares " << conflict.flow << "\n";
     for (const std::string& option : conflict.options) {
       text << "  " << option << "\n";
     }
-    conflicts.push_back(Json{{"threat", conflict.threat},
-                             {"class", conflict.node},
-                             {"port", conflict.port},
-                             {"flow", conflict.flow},
-                             {"options", conflict.options}});
   }
-  Json document{{"blocks", blocks},
-                {"conflicts", conflicts},
-                {"legit_flows_total", tightening.legit_flows_total},
-                {"legit_flows_blocked", tightening.legit_flows_blocked},
-                {"exposures_left", tightening.exposures_left},
-                {"leaks_left", tightening.leaks_left}};
+  Json document = api::TighteningJson(tightening);
   if (args.apply) {
     ASSIGN_OR_RETURN(auto nft, firewall::OpenNftables());
     ASSIGN_OR_RETURN(auto report,

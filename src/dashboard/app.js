@@ -63,7 +63,7 @@ function may(permission) {
 
 function show(...nodes) {
   const main = document.getElementById('main');
-  main.replaceChildren(...nodes);
+  main.replaceChildren(...nodes.filter((node) => node !== null && node !== undefined));
   const heading = main.querySelector('h1');
   if (heading) document.title = heading.textContent + ' · Concierge';
 }
@@ -126,6 +126,7 @@ function signedIn(session) {
   document.getElementById('sign-out').hidden = false;
   document.getElementById('nav-operators').hidden = !may('operators');
   document.getElementById('nav-policy').hidden = !may('read the site');
+  document.getElementById('nav-exposure').hidden = !may('read the site');
   document.getElementById('who').textContent =
     op.name + ' (' + op.role + (op.tenant ? ' of ' + op.tenant : '') + ')';
   listen();
@@ -272,6 +273,153 @@ function quarantinePanel(device) {
     note);
 }
 
+// Exposure ------------------------------------------------------------------------------------------
+
+const SVG = 'http://www.w3.org/2000/svg';
+
+function svgEl(tag, attrs, ...children) {
+  const node = document.createElementNS(SVG, tag);
+  for (const [key, value] of Object.entries(attrs || {})) {
+    if (key.startsWith('on')) node.addEventListener(key.slice(2), value);
+    else node.setAttribute(key, value);
+  }
+  for (const child of children.flat(Infinity)) {
+    if (child === null || child === undefined) continue;
+    node.append(child instanceof Node ? child : document.createTextNode(String(child)));
+  }
+  return node;
+}
+
+function shorten(text, limit) {
+  return text.length <= limit ? text : text.slice(0, limit - 1) + '…';
+}
+
+// drawExposure draws the laid-out graph the server sends; selecting a node or an attack path
+// highlights its hops.
+function drawExposure(graph, onSelect) {
+  const byId = new Map(graph.nodes.map((n) => [n.id, n]));
+  const w = graph.node_width;
+  const h = graph.node_height;
+  const edges = graph.edges.map((edge) => {
+    const from = byId.get(edge.from);
+    const to = byId.get(edge.to);
+    let d;
+    let labelAt;
+    if (edge.from === edge.to) {
+      const x1 = from.x + w / 2 - 30; const x2 = from.x + w / 2 + 30;
+      d = `M${x1},${from.y} C${x1},${from.y - 40} ${x2},${from.y - 40} ${x2},${from.y}`;
+      labelAt = [from.x + w / 2, from.y - 34];
+    } else if (from.x === to.x) {  // one column: a bend out to the right
+      const x = from.x + w; const y1 = from.y + h / 2; const y2 = to.y + h / 2;
+      d = `M${x},${y1} C${x + 70},${y1} ${x + 70},${y2} ${x},${y2}`;
+      labelAt = [x + 56, (y1 + y2) / 2 + (y2 > y1 ? -6 : 12)];
+    } else {
+      const x1 = from.x + w; const y1 = from.y + h / 2; const x2 = to.x; const y2 = to.y + h / 2;
+      d = `M${x1},${y1} C${x1 + 90},${y1} ${x2 - 90},${y2} ${x2},${y2}`;
+      labelAt = [(x1 + x2) / 2, (y1 + y2) / 2 - 4];
+    }
+    const title = edge.from + ' to ' + edge.to + ': ' + edge.labels.join(', ');
+    return svgEl('g', { class: 'edge ' + edge.kind + (edge.on_path ? ' on-path' : ''), 'data-from': edge.from, 'data-to': edge.to },
+      svgEl('path', { d, 'marker-end': 'url(#arrow-' + (edge.kind === 'flow' ? 'flow' : 'attack') + ')' }, svgEl('title', {}, title)),
+      svgEl('text', { x: labelAt[0], y: labelAt[1], 'text-anchor': from.x === to.x && edge.from !== edge.to ? 'start' : 'middle' },
+        shorten(edge.labels[0] || '', 32) + (edge.labels.length > 1 ? ' …' : '')));
+  });
+  const nodes = graph.nodes.map((node) => {
+    const weak = node.weaknesses.length > 0 || node.kind === 'peer';
+    const summary = node.kind === 'class' ? 'score ' + node.score + ', blast radius ' + node.blast_radius : node.kind;
+    const shown = shorten(node.label, 34);
+    // The accessible name is the text on screen; the whole label is in the detail panel.
+    const group = svgEl('g', { class: 'node ' + node.kind + (weak ? ' weak' : ''), 'data-id': node.id,
+      tabindex: '0', role: 'button', 'aria-label': shown + ' ' + summary,
+      onclick: () => onSelect(node), onkeydown: (event) => { if (event.key === 'Enter' || event.key === ' ') { event.preventDefault(); onSelect(node); } } },
+    svgEl('rect', { x: node.x, y: node.y, width: w, height: h, rx: node.kind === 'class' ? 4 : 24 }),
+    svgEl('text', { x: node.x + 10, y: node.y + 22, class: 'label' }, shown),
+    svgEl('text', { x: node.x + 10, y: node.y + 42, class: 'detail' }, summary));
+    return group;
+  });
+  const marker = (id) => svgEl('marker', { id, viewBox: '0 0 10 10', refX: '10', refY: '5', markerUnits: 'userSpaceOnUse', markerWidth: '10', markerHeight: '10', orient: 'auto' },
+    svgEl('path', { d: 'M0,0 L10,5 L0,10 z' }));
+  return svgEl('svg', { id: 'exposure-graph', viewBox: `0 0 ${graph.width} ${graph.height}`, width: graph.width, height: graph.height,
+    role: 'group', 'aria-label': 'Exposure graph: ' + graph.nodes.length + ' nodes, ' + graph.paths.length + ' attack paths' },
+  svgEl('defs', {}, marker('arrow-flow'), marker('arrow-attack')), edges, nodes);
+}
+
+// highlight marks the given nodes and the hops between consecutive ones.
+function highlight(svg, ids, hops) {
+  svg.querySelectorAll('.highlight').forEach((n) => n.classList.remove('highlight'));
+  for (const node of svg.querySelectorAll('.node')) if (ids.has(node.dataset.id)) node.classList.add('highlight');
+  for (const edge of svg.querySelectorAll('.edge')) {
+    if (hops.has(edge.dataset.from + '\n' + edge.dataset.to)) edge.classList.add('highlight');
+  }
+}
+
+function pathHops(path) {
+  const hops = new Set();
+  for (let i = 0; i + 1 < path.length; i++) hops.add(path[i] + '\n' + path[i + 1]);
+  return hops;
+}
+
+async function showExposure() {
+  const [report, graph] = await Promise.all([api('GET', '/api/v1/exposure'), api('GET', '/api/v1/exposure/graph')]);
+  const detail = el('section', { id: 'node-detail', class: 'panel', 'aria-live': 'polite' },
+    el('p', { class: 'note' }, 'Select a node or an attack path to highlight it.'));
+  let svg;
+  const select = (node) => {
+    const on = graph.paths.filter((path) => path.includes(node.id));
+    const hops = new Set();
+    on.forEach((path) => pathHops(path).forEach((hop) => hops.add(hop)));
+    highlight(svg, new Set([node.id]), hops);
+    detail.replaceChildren(el('h2', {}, node.label),
+      el('dl', { class: 'record' },
+        el('dt', {}, 'Kind'), el('dd', {}, node.kind),
+        el('dt', {}, 'Weaknesses'), el('dd', {}, node.weaknesses.join(', ') || 'none known'),
+        node.kind === 'class' ? [el('dt', {}, 'Score'), el('dd', {}, String(node.score)),
+          el('dt', {}, 'Blast radius'), el('dd', {}, node.blast_radius + ' device(s)')] : null,
+        el('dt', {}, 'Attack paths through it'), el('dd', {}, String(on.length))),
+      node.members.length ? el('p', {}, 'Devices: ', node.members.map((name, i) => [i ? ', ' : '',
+        el('a', { href: '#/device/' + encodeURIComponent(name) }, name)])) : null);
+  };
+  svg = drawExposure(graph, select);
+  const paths = el('ol', { id: 'attack-paths' }, report.attack_paths.map((steps, i) => el('li', {},
+    el('button', { type: 'button', class: 'secondary', onclick: () => {
+      highlight(svg, new Set(graph.paths[i]), pathHops(graph.paths[i]));
+      detail.replaceChildren(el('h2', {}, 'Attack path ' + (i + 1)), el('ol', {}, steps.map((step) => el('li', { class: 'mono' }, step))));
+    } }, 'Highlight path ' + (i + 1)), ' ', steps[0])));
+  const result = el('section', { id: 'tightening-result', 'aria-live': 'polite' });
+  const tighten = async (mode) => {
+    try {
+      const answer = await api('POST', '/api/v1/exposure/tighten', { mode });
+      if (mode !== 'preview') {
+        await showExposure();
+        say('Tightening ' + (mode === 'off' ? 'off' : 'on: ' + answer.blocks.length + ' block(s)') + '; firewall ' +
+          answer.policy.firewall + (answer.policy.changed ? ', ruleset changed.' : ', ruleset unchanged.'));
+        return;
+      }
+      result.replaceChildren(el('h2', {}, 'Drops tightening would add'),
+        el('p', {}, answer.blocks.length + ' block(s); declared flows broken: ' + answer.legit_flows_blocked + ' of ' +
+          answer.legit_flows_total + '; left open: ' + answer.exposures_left + ' exposure(s), ' + answer.leaks_left + ' leak(s).'),
+        el('ul', { id: 'blocks' }, answer.blocks.map((b) => el('li', {}, b.name + ': drop ' + b.ports.join(', ') + ' (' + b.reason + ')'))),
+        answer.conflicts.length ? el('ul', {}, answer.conflicts.map((c) => el('li', {}, c.class + ' keeps port ' + c.port + ' open: ' + c.flow))) : null);
+    } catch (failure) {
+      say('Refused: ' + failure.message);
+    }
+  };
+  const canTighten = may('policy');
+  show(el('h1', {}, 'Exposure'),
+    el('p', {}, el('span', { class: 'badge ' + (report.site_score > 0 ? 'bad' : 'ok'), id: 'site-score' }, 'Site exposure score ' + report.site_score),
+      ' ', el('span', { class: 'badge ' + (report.tightening ? 'ok' : 'bad'), id: 'tightening-state' }, 'Tightening ' + (report.tightening ? 'on' : 'off')),
+      ' ', el('a', { href: '/api/v1/exposure/graph.svg', download: 'exposure.svg' }, 'Download SVG')),
+    el('div', { class: 'graph' }, svg), detail,
+    el('h2', {}, 'Attack paths (' + report.attack_paths.length + ')'),
+    report.attack_paths.length ? paths : el('p', { class: 'note' }, 'None: no weak service is reachable.'),
+    el('div', { class: 'actions' },
+      el('button', { type: 'button', class: 'secondary', disabled: !canTighten, onclick: () => tighten('preview') }, 'Preview tightening'),
+      el('button', { type: 'button', disabled: !canTighten, onclick: () => tighten('apply') }, 'Apply tightening'),
+      el('button', { type: 'button', class: 'secondary', disabled: !canTighten || !report.tightening, onclick: () => tighten('off') }, 'Turn tightening off')),
+    canTighten ? null : el('p', { class: 'note' }, 'Your role (' + state.session.operator.role + ') cannot change the policy.'),
+    result);
+}
+
 // Policy --------------------------------------------------------------------------------------------
 
 async function showPolicy() {
@@ -405,6 +553,7 @@ async function route() {
     else if (path === '/certificates') await showCertificates(params);
     else if (path === '/operators') await showOperators();
     else if (path === '/policy') await showPolicy();
+    else if (path === '/exposure') await showExposure();
     else await showDevices(params);
   } catch (failure) {
     if (state.session) show(el('h1', {}, 'Not shown'), el('p', { class: 'error', role: 'alert' }, failure.message));

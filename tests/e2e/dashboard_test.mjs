@@ -82,6 +82,22 @@ async function signIn(browser, code) {
   return { context, page };
 }
 
+// A camera's MUD file as the INXU experiment widened it: any TCP within the site's networks.
+const CAMERA_MUD = {
+  'ietf-mud:mud': {
+    'mud-version': 1, 'mud-url': 'https://mud.cams.example/camera.json',
+    'last-update': '2026-11-20T09:00:00+00:00', 'cache-validity': 48, 'is-supported': true,
+    systeminfo: 'Test camera', 'mfg-name': 'Cams',
+    'from-device-policy': { 'access-lists': { 'access-list': [{ name: 'out' }] } },
+    'to-device-policy': { 'access-lists': { 'access-list': [{ name: 'in' }] } },
+  },
+  'ietf-access-control-list:acls': { acl: ['out', 'in'].map((name) => ({
+    name, type: 'ipv4-acl-type', aces: { ace: [{ name: 'lan',
+      matches: { 'ietf-mud:mud': { 'local-networks': [null] }, ipv4: { protocol: 6 } },
+      actions: { forwarding: 'accept' } }] },
+  })) },
+};
+
 let base;
 let browser;
 try {
@@ -170,6 +186,39 @@ try {
         'the ruleset in force does not cut LOCK-2 off:\n' + ruleset);
   await accessible(inventory, 'policy');
   console.log('--- LOCK-2 quarantined from its page; the quarantine rules are in the ruleset');
+
+  // Three cameras whose MUD file allows any TCP within the site, with factory telnet logins: the
+  // exposure graph shows them as one weak class with an attack path.
+  fs.writeFileSync(path.join(work, 'camera.json'), JSON.stringify(CAMERA_MUD));
+  run('maker', 'mud-sign', '--dir', 'careful', '--file', 'camera.json');
+  run('mud', 'trust', 'mud.cams.example', '--ca', 'careful/ca.pem', '--dir', 'home');
+  run('policy', 'fact', 'add', 'local-network', '10.88.0.0/16', '--dir', 'home');
+  run('mud', 'load', '--file', 'careful/mud/camera.json', '--signature', 'careful/mud/camera.p7s',
+      '--dir', 'home');
+  for (const i of [1, 2, 3]) {
+    run('mud', 'assign', 'cam-' + i, 'https://mud.cams.example/camera.json', '--address',
+        `10.88.${i}.2`, '--dir', 'home');
+    run('exposure', 'mark', 'cam-' + i, 'factory-credentials', '--dir', 'home');
+  }
+  await inventory.getByRole('link', { name: 'Exposure' }).click();
+  await inventory.locator('#exposure-graph').waitFor();
+  check((await inventory.locator('#exposure-graph .node.class.weak').count()) === 1, 'one weak class in the graph');
+  check((await inventory.locator('#exposure-graph .edge.exposure.on-path').count()) === 1,
+        'the attack hop is drawn on its path');
+  await inventory.getByRole('button', { name: 'Highlight path 1' }).click();
+  check((await inventory.locator('#exposure-graph .edge.highlight').count()) === 1, 'the path is highlighted');
+  await inventory.locator('#exposure-graph .node.class').click();
+  await inventory.locator('#node-detail').getByRole('link', { name: 'cam-2' }).waitFor();
+  await accessible(inventory, 'exposure');
+  await inventory.getByRole('button', { name: 'Preview tightening' }).click();
+  await inventory.locator('#blocks', { hasText: 'mirai-telnet' }).waitFor();
+  await inventory.getByRole('button', { name: 'Apply tightening' }).click();
+  await inventory.locator('#tightening-state', { hasText: 'Tightening on' }).waitFor();
+  await inventory.getByRole('link', { name: 'Policy' }).click();
+  const tightened = await inventory.locator('#ruleset').textContent();
+  check(tightened.includes('chain exposure') && tightened.includes('mirai-telnet') &&
+        tightened.includes('@quarantine_4'), 'the ruleset lacks the exposure blocks:\n' + tightened);
+  console.log('--- the exposure graph shows the weak class and its attack path; tightening applied');
   await inventory.getByRole('link', { name: 'Certificates' }).click();
   await inventory.getByText('Live: 3').waitFor();
   check((await inventory.locator('#certificate-rows tr').count()) === 3, 'three certificates');

@@ -198,6 +198,37 @@ def main():
         check_schema(path, "GET", status, headers, data)
         if status != 200:
             fail(f"GET {path}: {status} {data!r}")
+
+    print("--- quarantine, the ruleset in force, exposure")
+    run("mud", "address", "--dir", "home", "LOCK-2", "192.0.2.52")
+    status, headers, data = api.call("POST", "/api/v1/devices/LOCK-2/quarantine",
+                                     {"reason": "integration test"})
+    check_schema("/api/v1/devices/{name}/quarantine", "POST", status, headers, data)
+    if status != 200 or "192.0.2.52" not in json.loads(data)["policy"]["diff"]:
+        fail(f"quarantine: {status} {data!r}")
+    status, headers, data = api.call("GET", "/api/v1/policy")
+    check_schema("/api/v1/policy", "GET", status, headers, data)
+    if json.loads(data)["quarantined"] != ["LOCK-2"]:
+        fail(f"policy: {data!r}")
+    status, headers, data = api.call("DELETE", "/api/v1/devices/LOCK-2/quarantine")
+    check_schema("/api/v1/devices/{name}/quarantine", "DELETE", status, headers, data)
+    for path in ("/api/v1/exposure", "/api/v1/exposure/graph"):
+        status, headers, data = api.call("GET", path)
+        check_schema(path, "GET", status, headers, data)
+        if status != 200:
+            fail(f"GET {path}: {status} {data!r}")
+    status, headers, data = api.call("GET", "/api/v1/exposure/graph.svg")
+    if status != 200 or headers.get("content-type") != "image/svg+xml" or b"<svg" not in data:
+        fail(f"graph.svg: {status} {headers}")
+    status, headers, data = api.call("GET", "/api/v1/exposure/devices/LOCK-2")
+    check_schema("/api/v1/exposure/devices/{name}", "GET", status, headers, data)
+    if status != 404:
+        fail(f"LOCK-2 has no MUD file, yet its exposure answered {status}")
+    status, headers, data = api.call("POST", "/api/v1/exposure/tighten", {"mode": "preview"})
+    check_schema("/api/v1/exposure/tighten", "POST", status, headers, data)
+    if status != 200:
+        fail(f"tighten preview: {status} {data!r}")
+
     status, headers, data = api.call("GET", "/api/v1/openapi.json")
     if json.loads(data) != DOCUMENT:
         fail("the served OpenAPI document is not src/api/openapi.json")

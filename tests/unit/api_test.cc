@@ -346,6 +346,44 @@ TEST_F(ApiTest, QuarantineCutsADeviceOffInTheFirewallAtOnceAndReleaseLetsItBack)
   EXPECT_TRUE((*free)["quarantine"].is_null());
 }
 
+TEST_F(ApiTest, TheExposureRoutesAnswerAndRefuseBadTighteningRequests) {
+  Enroll("LOCK-1");
+  ASSERT_TRUE(site_.runtime->StoreThreatCatalogue(
+      R"({"threats": [{"name": "mirai-telnet", "kind": "exploit", "protocol": "tcp",
+          "ports": [23, 2323], "weakness": "factory-credentials", "weight": 10,
+          "explanation": "telnet login with factory credentials"}]})"));
+  std::string owner = SignIn(Role::kOwner);
+  auto graph = Call("GET", "/api/v1/exposure/graph", owner);
+  ASSERT_EQ(graph.status, 200) << graph.body;
+  auto picture = ParseJsonObject(graph.body, "graph").value();
+  EXPECT_TRUE(std::ranges::any_of(picture["nodes"],
+                                  [](const Json& node) { return node["kind"] == "internet"; }));
+  auto svg = Call("GET", "/api/v1/exposure/graph.svg", owner);
+  EXPECT_EQ(svg.Header("content-type"), "image/svg+xml");
+  EXPECT_THAT(svg.Header("content-security-policy"), HasSubstr("default-src 'self'"));
+  ExpectProblem(Call("GET", "/api/v1/exposure/devices/LOCK-1", owner), 404);  // no MUD file
+
+  size_t before = AuditEvents();
+  ExpectProblem(Call("POST", "/api/v1/exposure/tighten", owner, R"({"mode": "harder"})"), 400);
+  ExpectProblem(Call("POST", "/api/v1/exposure/tighten", owner, R"({"mode": 1})"), 400);
+  ExpectProblem(
+      Call("POST", "/api/v1/exposure/tighten", owner, R"({"mode": "apply", "quarantine": [1]})"),
+      400);
+  auto preview = Call("POST", "/api/v1/exposure/tighten", owner, R"({"mode": "preview"})");
+  ASSERT_EQ(preview.status, 200) << preview.body;
+  EXPECT_EQ(AuditEvents(), before) << "a preview changes nothing";
+  auto applied = Call("POST", "/api/v1/exposure/tighten", owner, R"({"mode": "apply"})");
+  ASSERT_EQ(applied.status, 200) << applied.body;
+  auto answer = ParseJsonObject(applied.body, "tighten").value();
+  EXPECT_TRUE(answer["tightening"]);
+  EXPECT_EQ(answer["policy"]["firewall"], "dry-run");
+  auto trail = site_.runtime->AuditEvents().value();
+  EXPECT_TRUE(std::ranges::any_of(trail, [](const store::AuditRecord& record) {
+    return record.kind == "exposure.tightening" &&
+           record.detail.find("operator:owner") != std::string::npos;
+  }));
+}
+
 TEST_F(ApiTest, TheCertificateInventoryForecastsExpiry) {
   Enroll("LOCK-1");
   Enroll("LOCK-2");

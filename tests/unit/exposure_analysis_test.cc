@@ -1,6 +1,8 @@
 // The exposure analyzer on a small site of its own (tests/golden/exposure): two weak plugs,
 // one clean plug, and a weak console whose maker declares telnet from its admin controller.
+#include <algorithm>
 #include <filesystem>
+#include <map>
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
@@ -8,6 +10,7 @@
 #include "common/files.h"
 #include "exposure/analyzer.h"
 #include "exposure/mirai_sim.h"
+#include "exposure/picture.h"
 #include "mud/compiler.h"
 #include "mud/mud_parser.h"
 #include "mud/site_facts_json.h"
@@ -107,6 +110,50 @@ TEST_F(ExposureAnalysisTest, BlastRadiusCountsWhatAnInfectionReaches) {
       EXPECT_EQ(analysis->risks[node].blast_radius, 3u) << n.id;
     }
   }
+}
+
+TEST_F(ExposureAnalysisTest, ThePictureLaysTheGraphOutInColumnsAndMarksEveryAttackHop) {
+  auto analysis = Analyze(model_);
+  ASSERT_TRUE(analysis);
+  Picture picture = LayOut(*analysis);
+  std::map<std::string, const PictureNode*> nodes;
+  for (const PictureNode& node : picture.nodes) {
+    EXPECT_TRUE(nodes.emplace(node.id, &node).second) << "one node per id: " << node.id;
+    EXPECT_LE(node.x + kPictureNodeWidth, picture.width);
+    EXPECT_LE(node.y + kPictureNodeHeight, picture.height);
+    EXPECT_GE(node.y, 40) << "room above for a loop";
+  }
+  ASSERT_TRUE(nodes.contains("internet"));
+  for (const PictureNode& node : picture.nodes) {
+    EXPECT_GE(node.x, nodes["internet"]->x) << "the internet is the first column";
+  }
+  // Every hop of every attack path is an exposure edge drawn on its path; botnet peers are
+  // nodes of their own, reached by leak edges.
+  ASSERT_EQ(picture.paths.size(), analysis->paths.size());
+  for (const auto& path : picture.paths) {
+    for (size_t i = 0; i + 1 < path.size(); ++i) {
+      EXPECT_TRUE(std::ranges::any_of(picture.edges,
+                                      [&](const PictureEdge& edge) {
+                                        return edge.from == path[i] && edge.to == path[i + 1] &&
+                                               edge.kind == "exposure" && edge.on_path;
+                                      }))
+          << path[i] << " -> " << path[i + 1];
+    }
+  }
+  size_t leaks = std::ranges::count(picture.edges, std::string("leak"), &PictureEdge::kind);
+  EXPECT_EQ(leaks, 3u);
+  for (const PictureEdge& edge : picture.edges) {
+    EXPECT_TRUE(nodes.contains(edge.from) && nodes.contains(edge.to)) << edge.from << edge.to;
+  }
+
+  std::string svg = RenderSvg(picture);
+  EXPECT_THAT(svg, HasSubstr("<svg xmlns=\"http://www.w3.org/2000/svg\""));
+  EXPECT_THAT(svg, HasSubstr("stroke-width=\"3\""));  // an attack hop
+  EXPECT_THAT(svg, HasSubstr("botnet peer"));
+  // Outside text is escaped: a label cannot open an element.
+  picture.nodes.front().label = "<script>&\"";
+  EXPECT_THAT(RenderSvg(picture), HasSubstr("&lt;script&gt;&amp;&quot;"));
+  EXPECT_THAT(RenderSvg(picture), ::testing::Not(HasSubstr("<script>")));
 }
 
 TEST_F(ExposureAnalysisTest, TighteningCutsEveryPathButTheDeclaredOneAndSaysWhy) {
