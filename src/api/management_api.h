@@ -82,6 +82,9 @@ class ManagementApi {
   Result<http::HttpResponse> Quarantine(Call& call);
   Result<http::HttpResponse> Release(Call& call);
   Result<http::HttpResponse> ShowPolicy(Call& call);
+  Result<http::HttpResponse> PolicyDiff(Call& call);
+  Result<http::HttpResponse> ApplyPolicy(Call& call);
+  Result<http::HttpResponse> DeviceMud(Call& call);
   Result<http::HttpResponse> ShowExposure(Call& call);
   Result<http::HttpResponse> ExplainExposure(Call& call);
   Result<http::HttpResponse> ExposureGraph(Call& call);

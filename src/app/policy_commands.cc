@@ -8,6 +8,7 @@
 #include <memory>
 #include <sstream>
 
+#include "api/mud_json.h"
 #include "app/cli.h"
 #include "app/open_site.h"
 #include "common/files.h"
@@ -47,10 +48,6 @@ struct PolicyArgs {
   bool trust_expired_signers = false;
   int every = 0;  // seconds between refresh rounds; 0: once
 };
-
-std::string When(int64_t unix_seconds) {
-  return unix_seconds == 0 ? "-" : FormatRfc3339(FromUnixSeconds(unix_seconds));
-}
 
 Status Trust(const PolicyArgs& args, const Output& output) {
   ASSIGN_OR_RETURN(auto site, OpenPolicySite(args.dir, args.tls_cas, args.trust_expired_signers));
@@ -201,30 +198,6 @@ Status Check(const PolicyArgs& args, const Output& output) {
   return OkStatus();
 }
 
-Json DeviceRow(site::Site& site, const registry::Device& device) {
-  Json row{{"device", device.name},
-           {"mac", device.mac},
-           {"addresses", device.addresses},
-           {"mud_url", device.mud_url},
-           {"url_source", device.url_source}};
-  auto found_file = site.mud_store().FindFile(device.mud_url);
-  std::optional<mud::StoredMudFile> file = found_file ? *found_file : std::nullopt;
-  if (file) {
-    row["signer"] = file->signer;
-    row["fetched"] = When(file->fetched_at);
-    row["expires"] = When(file->expires_at);
-    if (auto parsed = mud::ParseMudJson(file->body); parsed && !parsed->warnings.empty()) {
-      row["warnings"] = parsed->warnings;
-    }
-  }
-  auto found_status = site.mud_store().FindFetchStatus(device.mud_url);
-  std::optional<mud::FetchStatus> status = found_status ? *found_status : std::nullopt;
-  if (status && !status->error.empty()) {
-    row["last_error"] = status->error;
-  }
-  return row;
-}
-
 Status Show(const PolicyArgs& args, const Output& output) {
   ASSIGN_OR_RETURN(auto site, OpenPolicySite(args.dir, args.tls_cas, args.trust_expired_signers));
   ASSIGN_OR_RETURN(registry::DeviceRegistry * registry, site->Registry());
@@ -235,7 +208,7 @@ Status Show(const PolicyArgs& args, const Output& output) {
     if (!args.device.empty() && device.name != args.device) {
       continue;
     }
-    Json row = DeviceRow(*site, device);
+    Json row = api::MudStateJson(*site, device);
     list.push_back(row);
     text << device.name << "\n  addresses:";
     for (const auto& address : device.addresses) {
@@ -369,10 +342,10 @@ Status PolicyShow(const PolicyArgs& args, const Output& output) {
 
 Status PolicyDiff(const PolicyArgs& args, const Output& output) {
   ASSIGN_OR_RETURN(auto site, OpenPolicySite(args.dir, args.tls_cas, args.trust_expired_signers));
-  ASSIGN_OR_RETURN(auto compiled, site->mud_manager().Compile());
   ASSIGN_OR_RETURN(auto applied, site->mud_store().FindAppliedPolicy());
-  std::string diff = firewall::DiffRulesets(applied ? applied->ruleset : "",
-                                            firewall::RenderRuleset(compiled.policy));
+  // Against the policy as it would be applied: tightened and with the quarantines.
+  ASSIGN_OR_RETURN(firewall::ApplyReport preview, site->PreviewPolicy());
+  const std::string& diff = preview.diff;
   output.Print(Json{{"diff", diff}, {"applied", applied.has_value()}},
                diff.empty() ? "no change: the policy in force is current" : diff);
   return OkStatus();

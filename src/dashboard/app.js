@@ -232,11 +232,29 @@ async function showDevice(name) {
     fields.push(['Onboarding', onboarding.departure || onboarding.state],
       ['LDevID expires', onboarding.ldevid_not_after], ['First seen', onboarding.first_seen]);
   }
-  const trail = await api('GET', '/api/v1/audit?subject=' + encodeURIComponent('device:' + name) + '&limit=200');
+  const [trail, mud] = await Promise.all([
+    api('GET', '/api/v1/audit?subject=' + encodeURIComponent('device:' + name) + '&limit=200'),
+    api('GET', '/api/v1/devices/' + encodeURIComponent(name) + '/mud')]);
   show(el('h1', {}, 'Device ' + device.name),
     el('dl', { class: 'record' }, fields.map(([label, value]) => [el('dt', {}, label), el('dd', {}, value || '—')])),
-    quarantinePanel(device),
+    quarantinePanel(device), mudPanel(mud),
     el('h2', {}, 'Audit trail'), auditTable(trail.events));
+}
+
+// mudPanel shows the device's MUD file and the rules that enforce it.
+function mudPanel(mud) {
+  const facts = [
+    ['MUD URL', mud.mud_url ? mud.mud_url + ' (' + mud.url_source + ')' : ''],
+    ['File', mud.signer ? 'verified, signed by ' + mud.signer : (mud.mud_url ? 'none verified yet' : '')],
+    ['System', mud.systeminfo], ['Fetched', mud.fetched], ['Fetch again after', mud.expires],
+    ['Warnings', (mud.warnings || []).join('; ')], ['Last refusal', mud.last_error],
+    ['Not enforced', mud.unmanaged],
+  ].filter(([, value]) => value);
+  return el('section', { id: 'mud', 'aria-labelledby': 'mud-heading' },
+    el('h2', { id: 'mud-heading' }, 'MUD file and allowed flows'),
+    facts.length ? el('dl', { class: 'record' }, facts.map(([label, value]) => [el('dt', {}, label), el('dd', {}, value)])) :
+      el('p', { class: 'note' }, 'No MUD URL: the device is not under MUD policy.'),
+    mud.rules ? el('pre', { class: 'mono rules', tabindex: '0', 'aria-label': 'The device\'s rules' }, mud.rules) : null);
 }
 
 // quarantinePanel cuts the device off (or lets it back) through the firewall, at once.
@@ -428,7 +446,21 @@ async function showPolicy() {
     el('span', { class: 'badge bad', id: 'firewall-kind' }, 'Dry run: rules rendered, not loaded into the kernel') :
     el('span', { class: 'badge ok', id: 'firewall-kind' }, 'Enforced by nftables');
   const applied = policy.in_force;
+  const pending = await api('GET', '/api/v1/policy/diff');
+  const apply = el('button', { type: 'button', id: 'apply-policy', disabled: !may('policy') || !pending.changed, onclick: async () => {
+    try {
+      const answer = await api('POST', '/api/v1/policy/apply');
+      say('Policy ' + (answer.changed ? 'applied' : 'unchanged') + ': ' + answer.devices + ' device(s), ' + answer.rules + ' rule(s); firewall ' + answer.firewall + '.');
+      await showPolicy();
+    } catch (failure) {
+      say('Refused: ' + failure.message);
+    }
+  } }, 'Apply policy');
   show(el('h1', {}, 'Policy'), el('p', {}, kind),
+    el('h2', {}, 'Not yet applied'),
+    pending.changed ? el('pre', { id: 'pending-diff', class: 'mono rules', tabindex: '0', 'aria-label': 'Changes not yet applied' }, pending.diff || '(the same rules, not in force yet)') :
+      el('p', { class: 'note', id: 'pending-diff' }, 'Nothing: the ruleset in force is current.'),
+    el('div', { class: 'actions' }, apply),
     el('h2', {}, 'Quarantined devices'),
     policy.quarantined.length === 0 ? el('p', { class: 'note' }, 'None.') :
       el('ul', { id: 'quarantined' }, policy.quarantined.map((name) =>

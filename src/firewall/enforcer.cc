@@ -110,6 +110,7 @@ Result<ApplyReport> Enforce(mud::MudManager& manager, mud::MudStore& store, Fire
   report.unmanaged = std::move(site.unmanaged);
   ASSIGN_OR_RETURN(auto applied, store.FindAppliedPolicy());
   report.diff = DiffRulesets(applied ? applied->ruleset : "", ruleset);
+  report.ruleset = ruleset;
   if (dry_run) {
     RETURN_IF_ERROR(firewall.Check(ruleset));
     report.changed = !applied || applied->sha256 != report.sha256;

@@ -18,7 +18,8 @@ struct ApplyReport {
   size_t profiles = 0;
   size_t rules = 0;
   std::vector<std::pair<std::string, std::string>> unmanaged;  // device, why
-  std::string diff;  // against the ruleset in force, as DiffRulesets writes it
+  std::string diff;     // against the ruleset in force, as DiffRulesets writes it
+  std::string ruleset;  // what was applied (or, in a dry run, would be)
 };
 
 // Enforce compiles the site's policy and makes it the firewall's, as one transaction, unless

@@ -265,4 +265,9 @@ Result<firewall::ApplyReport> Site::ApplyPolicy(firewall::Firewall& firewall, bo
   return firewall::Enforce(*manager, *mud_store_, firewall, dry_run, clock_, adjust);
 }
 
+Result<firewall::ApplyReport> Site::PreviewPolicy() {
+  std::unique_ptr<firewall::Firewall> nowhere = firewall::OpenDryRun();
+  return ApplyPolicy(*nowhere, /*dry_run=*/true);
+}
+
 }  // namespace concierge::site

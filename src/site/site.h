@@ -198,6 +198,9 @@ class Site {
   // ApplyPolicy compiles the site's policy, tightened when that is on, with the quarantined
   // devices cut off, and applies it to the firewall as one transaction.
   Result<firewall::ApplyReport> ApplyPolicy(firewall::Firewall& firewall, bool dry_run);
+  // PreviewPolicy is ApplyPolicy with nothing applied and no firewall asked: what would
+  // change (the report's diff) and the ruleset that would go in.
+  Result<firewall::ApplyReport> PreviewPolicy();
 
   // Quarantine (quarantine_use_cases.cc) cuts a device off at once: the registry records who
   // did it and why, and the policy goes to the firewall with the device's addresses dropped.

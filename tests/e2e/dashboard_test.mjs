@@ -219,6 +219,22 @@ try {
   check(tightened.includes('chain exposure') && tightened.includes('mirai-telnet') &&
         tightened.includes('@quarantine_4'), 'the ruleset lacks the exposure blocks:\n' + tightened);
   console.log('--- the exposure graph shows the weak class and its attack path; tightening applied');
+
+  // A fourth camera arrives: the policy page shows what applying would change, and applies it.
+  run('mud', 'assign', 'cam-4', 'https://mud.cams.example/camera.json', '--address', '10.88.4.2',
+      '--dir', 'home');
+  await inventory.reload();
+  await inventory.locator('#pending-diff', { hasText: '10.88.4.2' }).waitFor();
+  await accessible(inventory, 'policy-pending');
+  await inventory.getByRole('button', { name: 'Apply policy' }).click();
+  await inventory.locator('#pending-diff', { hasText: 'Nothing: the ruleset in force is current.' }).waitFor();
+  check((await inventory.locator('#ruleset').textContent()).includes('10.88.4.2'), 'cam-4 is in the ruleset');
+  await inventory.goto(base + '#/device/cam-4');
+  await inventory.locator('#mud', { hasText: 'verified, signed by' }).waitFor();
+  check((await inventory.locator('#mud pre').textContent()).includes('# device cam-4: 10.88.4.2'),
+        'the device page shows the rules that enforce its MUD file');
+  await accessible(inventory, 'device-mud');
+  console.log('--- the policy page applied the pending change; a device page shows its MUD rules');
   await inventory.getByRole('link', { name: 'Certificates' }).click();
   await inventory.getByText('Live: 3').waitFor();
   check((await inventory.locator('#certificate-rows tr').count()) === 3, 'three certificates');
