@@ -70,7 +70,7 @@ class ManagementApi {
   Result<const RouteEntry*> Admit(Call& call, std::string& allowed);
 
   // The routes (session_routes.cc, device_routes.cc, policy_routes.cc, exposure_routes.cc,
-  // certificate_routes.cc, admin_routes.cc, event_routes.cc).
+  // ownership_routes.cc, certificate_routes.cc, admin_routes.cc, event_routes.cc).
   Result<http::HttpResponse> SignIn(Call& call);
   Result<http::HttpResponse> WhoAmI(Call& call);
   Result<http::HttpResponse> SignOut(Call& call);
@@ -90,6 +90,13 @@ class ManagementApi {
   Result<http::HttpResponse> ExposureGraph(Call& call);
   Result<http::HttpResponse> ExposureGraphSvg(Call& call);
   Result<http::HttpResponse> TightenExposure(Call& call);
+  Result<http::HttpResponse> ShowOwnership(Call& call);
+  Result<http::HttpResponse> ExportDevices(Call& call);
+  Result<http::HttpResponse> ImportDevices(Call& call);
+  Result<http::HttpResponse> DecommissionDevice(Call& call);
+  Result<http::HttpResponse> ListTenants(Call& call);
+  Result<http::HttpResponse> GrantTenant(Call& call);
+  Result<http::HttpResponse> RevokeTenant(Call& call);
   Result<http::HttpResponse> ListCertificates(Call& call);
   Result<http::HttpResponse> ListAudit(Call& call);
   Result<http::HttpResponse> VerifyAudit(Call& call);

@@ -3,6 +3,7 @@
 #include "common/files.h"
 #include "crypto/certificate.h"
 #include "crypto/key.h"
+#include "crypto/public_key_text.h"
 
 namespace concierge::app {
 namespace {
@@ -13,26 +14,13 @@ constexpr std::string_view kEnd = "-----END PUBLIC KEY-----";
 }  // namespace
 
 std::string KeyName(ByteSpan spki) {
-  return "key sha256:" + HexEncode(crypto::Sha256(spki)).substr(0, 16);
+  return crypto::KeyName(spki);
 }
 
 Result<PublicKeyFile> ReadPublicKeyFile(const std::string& path) {
   ASSIGN_OR_RETURN(std::string pem, ReadFile(path));
-  if (auto begin = pem.find(kBegin); begin != std::string::npos) {
-    auto end = pem.find(kEnd, begin);
-    if (end == std::string::npos) {
-      return MakeError(ErrorCode::kBadFormat, path + ": unterminated PUBLIC KEY block");
-    }
-    size_t body = begin + kBegin.size();
-    ASSIGN_OR_RETURN_CTX(Bytes der, Base64DecodeLenient(pem.substr(body, end - body)), path);
-    ASSIGN_OR_RETURN_CTX(auto key, crypto::PublicKeyFromDer(der), path);
-    ASSIGN_OR_RETURN(Bytes spki, crypto::PublicKeyDer(key.get()));
-    return PublicKeyFile{spki, KeyName(spki)};
-  }
-  ASSIGN_OR_RETURN_CTX(auto certificate, crypto::Certificate::FromPem(pem),
-                       path + " (expected a certificate or a public key, PEM)");
-  ASSIGN_OR_RETURN(Bytes spki, certificate.PublicKeyDer());
-  return PublicKeyFile{spki, certificate.SubjectText()};
+  ASSIGN_OR_RETURN_CTX(crypto::NamedPublicKey key, crypto::ParsePublicKeyText(pem), path);
+  return PublicKeyFile{std::move(key.spki), std::move(key.name)};
 }
 
 Status WriteSigningKeyPair(const std::string& base, const std::string& role, const Output& output) {

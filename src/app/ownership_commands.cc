@@ -39,7 +39,8 @@ Status Export(const OwnershipArgs& args, const Output& output) {
   ASSIGN_OR_RETURN(PublicKeyFile new_owner, ReadPublicKeyFile(args.to));
   ASSIGN_OR_RETURN(auto controller, OpenSite(args.dir));
   ASSIGN_OR_RETURN(auto bundle, controller->ownership().Export(
-                                    {new_owner.key, new_owner.name, args.registrar, args.devices}));
+                                    {new_owner.key, new_owner.name, args.registrar, args.devices},
+                                    LocalActor()));
   RETURN_IF_ERROR(WriteFileAtomic(args.out, ownership::EncodeBundle(bundle), 0600));
   Json serials = Json::array();
   for (const auto& device : bundle.devices) {
@@ -167,8 +168,9 @@ Status Decommission(const OwnershipArgs& args, const Output& output) {
   Json done = Json::array();
   std::string text;
   for (const std::string& serial : args.devices) {
-    ASSIGN_OR_RETURN_CTX(std::string what,
-                         controller->ownership().Decommission(serial, args.device_gone), serial);
+    ASSIGN_OR_RETURN_CTX(
+        std::string what,
+        controller->ownership().Decommission(serial, args.device_gone, LocalActor()), serial);
     done.push_back({{"serial", serial}, {"done", what}});
     text.append(serial).append(": ").append(what).append("\n");
   }

@@ -42,8 +42,8 @@ Status Grant(const TenantArgs& args, const Output& output) {
   if (!args.until.empty()) {
     ASSIGN_OR_RETURN_CTX(until, ParseRfc3339(args.until), "--until");
   }
-  ASSIGN_OR_RETURN(int64_t id,
-                   controller->GrantTenant(args.name, tenant.key, args.devices, from, until));
+  ASSIGN_OR_RETURN(int64_t id, controller->GrantTenant(args.name, tenant.key, args.devices, from,
+                                                       until, LocalActor()));
   output.Print(Json{{"delegation", id},
                     {"tenant", args.name},
                     {"devices", args.devices},
@@ -57,7 +57,7 @@ Status Grant(const TenantArgs& args, const Output& output) {
 
 Status Revoke(const TenantArgs& args, const Output& output) {
   ASSIGN_OR_RETURN(auto controller, OpenSite(args.dir));
-  RETURN_IF_ERROR(controller->RevokeTenant(args.id));
+  RETURN_IF_ERROR(controller->RevokeTenant(args.id, LocalActor()));
   output.Print(Json{{"revoked", args.id}}, "delegation " + std::to_string(args.id) + " revoked");
   return OkStatus();
 }

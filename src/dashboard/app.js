@@ -127,6 +127,7 @@ function signedIn(session) {
   document.getElementById('nav-operators').hidden = !may('operators');
   document.getElementById('nav-policy').hidden = !may('read the site');
   document.getElementById('nav-exposure').hidden = !may('read the site');
+  document.getElementById('nav-ownership').hidden = !may('read the site');
   document.getElementById('who').textContent =
     op.name + ' (' + op.role + (op.tenant ? ' of ' + op.tenant : '') + ')';
   listen();
@@ -237,8 +238,47 @@ async function showDevice(name) {
     api('GET', '/api/v1/devices/' + encodeURIComponent(name) + '/mud')]);
   show(el('h1', {}, 'Device ' + device.name),
     el('dl', { class: 'record' }, fields.map(([label, value]) => [el('dt', {}, label), el('dd', {}, value || '—')])),
-    quarantinePanel(device), mudPanel(mud),
+    quarantinePanel(device), mudPanel(mud), device.onboarding ? ownershipPanel(device) : null,
     el('h2', {}, 'Audit trail'), auditTable(trail.events));
+}
+
+// ownershipPanel reads the device's ownership chain at its MASA on request (a call to the
+// maker), and lets an owner decommission the device.
+function ownershipPanel(device) {
+  const path = '/api/v1/devices/' + encodeURIComponent(device.name);
+  const chain = el('div', { id: 'ownership-chain', 'aria-live': 'polite' });
+  const check = el('button', { type: 'button', class: 'secondary', onclick: async () => {
+    chain.replaceChildren(el('p', { class: 'note' }, 'Asking the maker\'s MASA…'));
+    try {
+      const answer = await api('GET', path + '/ownership');
+      chain.replaceChildren(
+        el('p', {}, el('span', { class: 'badge ' + (answer.owned_by_this_site ? 'ok' : 'bad') },
+          answer.owned_by_this_site ? 'Owned by this site' : 'Not owned by this site'), ' (maker ' + answer.maker + ')'),
+        el('table', {}, el('thead', {}, el('tr', {}, ['#', 'Kind', 'Issued', 'To'].map((t) => el('th', { scope: 'col' }, t)))),
+          el('tbody', {}, answer.entries.map((e) => el('tr', {}, el('td', {}, String(e.index)), el('td', {}, e.kind),
+            el('td', {}, e.issued_at), el('td', {}, e.to))))));
+    } catch (failure) {
+      chain.replaceChildren(el('p', { class: 'error' }, failure.message));
+    }
+  } }, 'Check the ownership chain');
+  const canRetire = may('ownership');
+  const gone = el('input', { type: 'checkbox', id: 'device-gone', disabled: !canRetire });
+  const retire = el('button', { type: 'button', class: 'danger', disabled: !canRetire, onclick: async () => {
+    try {
+      const answer = await api('POST', path + '/decommission', { device_gone: gone.checked });
+      // A device whose membership ended has left the registry: back to the inventory.
+      if (gone.checked) location.hash = '#/devices'; else await showDevice(device.name);
+      say('Device ' + device.name + ': ' + answer.done + '.');
+    } catch (failure) {
+      say('Refused: ' + failure.message);
+    }
+  } }, 'Decommission');
+  return el('section', { id: 'ownership', 'aria-labelledby': 'ownership-heading' },
+    el('h2', { id: 'ownership-heading' }, 'Ownership'),
+    el('div', { class: 'actions' }, check,
+      el('label', { class: 'inline', for: 'device-gone' }, gone, 'The device is gone (dead or lost)'), retire),
+    canRetire ? null : el('p', { class: 'note' }, 'Only an owner can decommission a device.'),
+    chain);
 }
 
 // mudPanel shows the device's MUD file and the rules that enforce it.
@@ -438,6 +478,78 @@ async function showExposure() {
     result);
 }
 
+// Ownership: tenants, transfers ---------------------------------------------------------------------
+
+async function showOwnership() {
+  const list = await api('GET', '/api/v1/tenants');
+  const canChange = may('ownership');
+  const field = (id, label, input) => el('label', { for: id }, label, input);
+  const input = (id, attrs) => el('input', Object.assign({ id, name: id, disabled: !canChange }, attrs || {}));
+  const textarea = (id) => el('textarea', { id, name: id, rows: '4', cols: '64', spellcheck: 'false', disabled: !canChange });
+  const submit = (text) => el('button', { type: 'submit', disabled: !canChange }, text);
+  const names = (text) => text.split(/[\s,]+/).filter(Boolean);
+  const act = (form, send) => form.addEventListener('submit', async (event) => {
+    event.preventDefault();
+    try { await send(); } catch (failure) { say('Refused: ' + failure.message); }
+  });
+
+  const grant = el('form', { class: 'stack', id: 'grant-form' },
+    field('tenant-name', 'Tenant', input('tenant-name', { required: true, maxlength: '128' })),
+    field('tenant-key', 'Tenant\'s public key (PEM)', textarea('tenant-key')),
+    field('tenant-devices', 'Devices (names, separated by spaces or commas)', input('tenant-devices', { required: true })),
+    field('tenant-days', 'Days', input('tenant-days', { type: 'number', min: '1', max: '3650', value: '30', required: true })),
+    submit('Grant'));
+  act(grant, async () => {
+    const answer = await api('POST', '/api/v1/tenants', { tenant: grant.querySelector('#tenant-name').value,
+      key: grant.querySelector('#tenant-key').value, devices: names(grant.querySelector('#tenant-devices').value),
+      days: Number(grant.querySelector('#tenant-days').value) });
+    say('Delegation ' + answer.id + ': ' + answer.tenant + ' may operate ' + answer.devices.length + ' device(s) until ' + answer.until + '.');
+    await showOwnership();
+  });
+
+  const handover = el('form', { class: 'stack', id: 'export-form' },
+    field('new-owner-key', 'New owner\'s domain CA certificate or public key (PEM)', textarea('new-owner-key')),
+    field('new-registrar', 'New owner\'s registrar (URL)', input('new-registrar', { required: true, placeholder: 'https://registrar.example:8443' })),
+    field('export-devices', 'Devices', input('export-devices', { required: true })),
+    submit('Export to the new owner'));
+  const exported = el('div', { id: 'export-result', 'aria-live': 'polite' });
+  act(handover, async () => {
+    const answer = await api('POST', '/api/v1/transfers/export', { to: handover.querySelector('#new-owner-key').value,
+      registrar: handover.querySelector('#new-registrar').value, devices: names(handover.querySelector('#export-devices').value) });
+    const link = el('a', { href: URL.createObjectURL(new Blob([answer.bundle], { type: 'application/json' })), download: 'transfer-bundle.json' },
+      'Download the bundle for ' + answer.to);
+    exported.replaceChildren(el('p', {}, answer.devices.length + ' device(s) will move to ' + answer.registrar +
+      ' at their next check-in, once the new owner imports the bundle. '), link);
+  });
+
+  const takeover = el('form', { class: 'stack', id: 'import-form' },
+    field('bundle-file', 'Transfer bundle from the old owner (at most 64 KiB here; larger with concierge transfer import)',
+      el('input', { type: 'file', id: 'bundle-file', accept: 'application/json,.json', disabled: !canChange })),
+    submit('Take the devices over'));
+  act(takeover, async () => {
+    const file = takeover.querySelector('#bundle-file').files[0];
+    if (!file) { say('Choose the bundle file first.'); return; }
+    const answer = await api('POST', '/api/v1/transfers/import', { bundle: await file.text() });
+    say(answer.devices + ' device(s) from "' + answer.from + '" are now this site\'s at their MASAs.');
+  });
+
+  show(el('h1', {}, 'Ownership'),
+    canChange ? null : el('p', { class: 'note' }, 'Only an owner changes tenants and ownership.'),
+    el('h2', {}, 'Tenants'),
+    el('table', {}, el('thead', {}, el('tr', {}, ['Id', 'Tenant', 'Key', 'Devices', 'From', 'Until', 'State', '']
+      .map((t) => el('th', { scope: 'col' }, t)))),
+    el('tbody', { id: 'delegation-rows' }, list.delegations.map((d) => el('tr', {},
+      el('td', {}, String(d.id)), el('td', {}, d.tenant), el('td', { class: 'mono' }, d.key), el('td', {}, d.devices.join(', ')),
+      el('td', {}, d.from), el('td', {}, d.until), el('td', {}, d.state),
+      el('td', {}, d.state === 'revoked' || d.state === 'expired' ? '' : el('button', { type: 'button', class: 'secondary',
+        disabled: !canChange, 'aria-label': 'Revoke delegation ' + d.id, onclick: async () => {
+          try { await api('DELETE', '/api/v1/tenants/' + d.id); say('Delegation ' + d.id + ' revoked.'); await showOwnership(); } catch (failure) { say('Refused: ' + failure.message); }
+        } }, 'Revoke')))))),
+    el('h2', {}, 'Grant a tenant'), grant,
+    el('h2', {}, 'Hand devices to a new owner'), handover, exported,
+    el('h2', {}, 'Take devices over'), takeover);
+}
+
 // Policy --------------------------------------------------------------------------------------------
 
 async function showPolicy() {
@@ -586,6 +698,7 @@ async function route() {
     else if (path === '/operators') await showOperators();
     else if (path === '/policy') await showPolicy();
     else if (path === '/exposure') await showExposure();
+    else if (path === '/ownership') await showOwnership();
     else await showDevices(params);
   } catch (failure) {
     if (state.session) show(el('h1', {}, 'Not shown'), el('p', { class: 'error', role: 'alert' }, failure.message));

@@ -5,7 +5,8 @@ namespace concierge::registrar {
 
 Result<int64_t> SiteStore::AddDelegation(const std::string& tenant, const Bytes& tenant_key,
                                          const std::vector<std::string>& serials,
-                                         int64_t not_before, int64_t not_after) {
+                                         int64_t not_before, int64_t not_after,
+                                         const std::string& actor) {
   if (tenant.empty() || serials.empty() || not_after <= not_before) {
     return MakeError(ErrorCode::kInvalidArgument,
                      "a delegation needs a tenant name, devices and an end after its start");
@@ -37,6 +38,9 @@ Result<int64_t> SiteStore::AddDelegation(const std::string& tenant, const Bytes&
               {"tenant_key_sha256", HexEncode(crypto::Sha256(tenant_key))},
               {"not_before", FormatRfc3339(FromUnixSeconds(not_before))},
               {"not_after", FormatRfc3339(FromUnixSeconds(not_after))}};
+  if (!actor.empty()) {
+    detail["by"] = actor;
+  }
   for (const std::string& serial : serials) {
     ASSIGN_OR_RETURN(auto matches,
                      db_->Prepare("SELECT d.id FROM devices d WHERE d.serial = ? AND NOT EXISTS "
@@ -57,7 +61,7 @@ Result<int64_t> SiteStore::AddDelegation(const std::string& tenant, const Bytes&
   return id;
 }
 
-Status SiteStore::RevokeDelegation(int64_t id) {
+Status SiteStore::RevokeDelegation(int64_t id, const std::string& actor) {
   std::lock_guard lock(mutex_);
   ASSIGN_OR_RETURN(auto tx, store::Transaction::Begin(*db_));
   ASSIGN_OR_RETURN(auto revoke, db_->Prepare("UPDATE delegations SET revoked_at = ? "
@@ -76,8 +80,12 @@ Status SiteStore::RevokeDelegation(int64_t id) {
     if (!row) {
       break;
     }
-    RETURN_IF_ERROR(audit_.Append("delegation.revoked", store::DeviceSubject(devices.Text(0)),
-                                  Json{{"delegation", id}}));
+    Json detail{{"delegation", id}};
+    if (!actor.empty()) {
+      detail["by"] = actor;
+    }
+    RETURN_IF_ERROR(
+        audit_.Append("delegation.revoked", store::DeviceSubject(devices.Text(0)), detail));
   }
   return tx.Commit();
 }

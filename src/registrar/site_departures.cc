@@ -17,8 +17,21 @@ Result<DeviceRecord> SiteStore::ActiveDevice(int64_t device_id) {
   return std::move(*device);
 }
 
+namespace {
+
+// WithActor adds who asked to an event's detail, when someone did.
+Json WithActor(Json detail, const std::string& actor) {
+  if (!actor.empty()) {
+    detail["by"] = actor;
+  }
+  return detail;
+}
+
+}  // namespace
+
 Status SiteStore::RecordExport(int64_t device_id, const std::string& registrar_url,
-                               const Bytes& chain, const std::string& new_owner) {
+                               const Bytes& chain, const std::string& new_owner,
+                               const std::string& actor) {
   std::lock_guard lock(mutex_);
   ASSIGN_OR_RETURN(auto tx, store::Transaction::Begin(*db_));
   ASSIGN_OR_RETURN(DeviceRecord device, ActiveDevice(device_id));
@@ -37,14 +50,15 @@ Status SiteStore::RecordExport(int64_t device_id, const std::string& registrar_u
           .BindAll(device_id, kDepartureLeaving, registrar_url, chain, ToUnixSeconds(clock_.Now()))
           .Run());
   RETURN_IF_ERROR(audit_.Append("transfer.exported", store::DeviceSubject(device.serial),
-                                Json{{"serial", device.serial},
-                                     {"new_owner", new_owner},
-                                     {"registrar", registrar_url},
-                                     {"chain_sha256", HexEncode(crypto::Sha256(chain))}}));
+                                WithActor(Json{{"serial", device.serial},
+                                               {"new_owner", new_owner},
+                                               {"registrar", registrar_url},
+                                               {"chain_sha256", HexEncode(crypto::Sha256(chain))}},
+                                          actor)));
   return tx.Commit();
 }
 
-Status SiteStore::RecordRetiring(int64_t device_id) {
+Status SiteStore::RecordRetiring(int64_t device_id, const std::string& actor) {
   std::lock_guard lock(mutex_);
   ASSIGN_OR_RETURN(auto tx, store::Transaction::Begin(*db_));
   ASSIGN_OR_RETURN(DeviceRecord device, ActiveDevice(device_id));
@@ -55,7 +69,7 @@ Status SiteStore::RecordRetiring(int64_t device_id) {
                                 "at = excluded.at"));
   RETURN_IF_ERROR(upsert.BindAll(device_id, kDepartureRetiring, ToUnixSeconds(clock_.Now())).Run());
   RETURN_IF_ERROR(audit_.Append("device.retiring", store::DeviceSubject(device.serial),
-                                Json{{"serial", device.serial}}));
+                                WithActor(Json{{"serial", device.serial}}, actor)));
   return tx.Commit();
 }
 
@@ -72,7 +86,7 @@ Result<std::optional<Departure>> SiteStore::FindDeparture(int64_t device_id) {
 }
 
 Status SiteStore::RecordDeparture(int64_t device_id, std::string_view kind,
-                                  const std::string& reason) {
+                                  const std::string& reason, const std::string& actor) {
   if (kind != kDepartureTransferred && kind != kDepartureDecommissioned) {
     return MakeError(ErrorCode::kInvalidArgument, "a device cannot depart as " + std::string(kind));
   }
@@ -100,9 +114,9 @@ Status SiteStore::RecordDeparture(int64_t device_id, std::string_view kind,
     }
     serials.push_back(revoked.Text(0));
   }
-  RETURN_IF_ERROR(
-      audit_.Append("device." + std::string(kind), store::DeviceSubject(device.serial),
-                    Json{{"serial", device.serial}, {"reason", reason}, {"revoked", serials}}));
+  RETURN_IF_ERROR(audit_.Append(
+      "device." + std::string(kind), store::DeviceSubject(device.serial),
+      WithActor(Json{{"serial", device.serial}, {"reason", reason}, {"revoked", serials}}, actor)));
   return tx.Commit();
 }
 

@@ -62,7 +62,8 @@ Result<Bytes> SiteOwnership::OwnerKey() const {
   return registrar_.identity().domain_ca_key.PublicKeyDer();
 }
 
-Result<ownership::TransferBundle> SiteOwnership::Export(const ExportRequest& request) {
+Result<ownership::TransferBundle> SiteOwnership::Export(const ExportRequest& request,
+                                                        const std::string& actor) {
   ASSIGN_OR_RETURN(Bytes own_key, OwnerKey());
   if (request.new_owner_key == own_key) {
     return MakeError(ErrorCode::kInvalidArgument, "the new owner's key is this site's own key");
@@ -107,7 +108,7 @@ Result<ownership::TransferBundle> SiteOwnership::Export(const ExportRequest& req
   std::set<int64_t> makers_used;
   for (Leaving& item : leaving) {
     RETURN_IF_ERROR(store_.RecordExport(item.device.id, request.new_registrar_url, item.chain,
-                                        request.new_owner));
+                                        request.new_owner, actor));
     makers_used.insert(item.device.maker_id);
     bundle.devices.push_back(
         {item.device.serial, item.device.maker_name, item.device.masa_url, std::move(item.chain)});
@@ -198,7 +199,8 @@ Result<std::string> SiteOwnership::SubmitStatement(const std::string& serial,
   return done;
 }
 
-Result<std::string> SiteOwnership::Decommission(const std::string& serial, bool device_gone) {
+Result<std::string> SiteOwnership::Decommission(const std::string& serial, bool device_gone,
+                                                const std::string& actor) {
   ASSIGN_OR_RETURN(DeviceRecord device, FindActive(serial));
   if (device.departure == kDepartureLeaving) {
     return MakeError(ErrorCode::kFailedPrecondition,
@@ -223,10 +225,10 @@ Result<std::string> SiteOwnership::Decommission(const std::string& serial, bool 
   }
   if (device_gone) {
     RETURN_IF_ERROR(store_.RecordDeparture(device.id, kDepartureDecommissioned,
-                                           "decommissioned without the device"));
+                                           "decommissioned without the device", actor));
     return done + "; membership ended and certificates revoked";
   }
-  RETURN_IF_ERROR(store_.RecordRetiring(device.id));
+  RETURN_IF_ERROR(store_.RecordRetiring(device.id, actor));
   return done + "; the device resets at its next check-in";
 }
 

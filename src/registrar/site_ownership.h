@@ -37,7 +37,9 @@ class SiteOwnership {
   // Export extends each device's chain (fetched from its MASA) to the new owner, records the
   // devices as leaving, and returns the bundle for the new owner. Nothing is recorded unless
   // every device's chain could be extended.
-  Result<ownership::TransferBundle> Export(const ExportRequest& request);
+  // `actor` names who asked, in the audit chain.
+  Result<ownership::TransferBundle> Export(const ExportRequest& request,
+                                           const std::string& actor = "");
   // Import verifies every chain ends at this site's key, trusts the bundle's makers not yet
   // trusted, and records each chain with its MASA.
   Result<ImportReport> Import(const ownership::TransferBundle& bundle);
@@ -45,7 +47,8 @@ class SiteOwnership {
   // Decommission releases the device at its MASA (its chain returns to the maker, so the next
   // owner can claim it) and tells it to reset; its membership ends when it confirms the reset,
   // or at once with `device_gone` (a dead or lost device). Says what it did.
-  Result<std::string> Decommission(const std::string& serial, bool device_gone);
+  Result<std::string> Decommission(const std::string& serial, bool device_gone,
+                                   const std::string& actor = "");
   // SubmitStatement signs an owner's statement (report or clear theft, set escrow) about one of
   // this site's devices with the owner key and gives it to the device's MASA.
   Result<std::string> SubmitStatement(const std::string& serial, ownership::Statement statement);

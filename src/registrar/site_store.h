@@ -176,20 +176,22 @@ class SiteStore {
   // Departures (site_departures.cc). RecordExport marks an enrolled device as leaving for
   // the new owner's registrar; RecordDeparture ends its membership and revokes its
   // certificates; a new voucher for the device (it came back) clears either.
+  // `actor` names who asked, in the audit chain ("" when no person did).
   Status RecordExport(int64_t device_id, const std::string& registrar_url, const Bytes& chain,
-                      const std::string& new_owner);
+                      const std::string& new_owner, const std::string& actor = "");
   // RecordRetiring marks a device decommissioned at its MASA as told to reset.
-  Status RecordRetiring(int64_t device_id);
+  Status RecordRetiring(int64_t device_id, const std::string& actor = "");
   Result<std::optional<Departure>> FindDeparture(int64_t device_id);
-  Status RecordDeparture(int64_t device_id, std::string_view kind, const std::string& reason);
+  Status RecordDeparture(int64_t device_id, std::string_view kind, const std::string& reason,
+                         const std::string& actor = "");
   Result<std::vector<Revocation>> ListRevocations();
   Result<bool> IsRevoked(const std::string& serial_hex);
   // Tenants (site_delegations.cc). A delegation lets a tenant key operate the named devices
   // for a time; RecordTenantRequest accepts a request time only if newer than the last.
   Result<int64_t> AddDelegation(const std::string& tenant, const Bytes& tenant_key,
                                 const std::vector<std::string>& serials, int64_t not_before,
-                                int64_t not_after);
-  Status RevokeDelegation(int64_t id);
+                                int64_t not_after, const std::string& actor = "");
+  Status RevokeDelegation(int64_t id, const std::string& actor = "");
   Result<std::vector<ownership::Delegation>> ListDelegations();
   Status RecordTenantRequest(int64_t id, int64_t issued_at);
 

@@ -146,8 +146,8 @@ class Site {
   // Tenants (use_cases.cc): time-bound delegations of devices to a tenant's key.
   Result<int64_t> GrantTenant(const std::string& tenant, const Bytes& tenant_key,
                               const std::vector<std::string>& serials, SystemTime from,
-                              SystemTime until);
-  Status RevokeTenant(int64_t delegation_id);
+                              SystemTime until, const std::string& actor = "");
+  Status RevokeTenant(int64_t delegation_id, const std::string& actor = "");
   Result<std::vector<TenantDelegation>> Delegations();
 
   // OwnershipOf fetches the ownership chain of an enrolled device from its MASA (use_cases.cc).

@@ -52,13 +52,13 @@ Result<AuditVerdict> Site::VerifyAudit() {
 
 Result<int64_t> Site::GrantTenant(const std::string& tenant, const Bytes& tenant_key,
                                   const std::vector<std::string>& serials, SystemTime from,
-                                  SystemTime until) {
+                                  SystemTime until, const std::string& actor) {
   return store_->AddDelegation(tenant, tenant_key, serials, ToUnixSeconds(from),
-                               ToUnixSeconds(until));
+                               ToUnixSeconds(until), actor);
 }
 
-Status Site::RevokeTenant(int64_t delegation_id) {
-  return store_->RevokeDelegation(delegation_id);
+Status Site::RevokeTenant(int64_t delegation_id, const std::string& actor) {
+  return store_->RevokeDelegation(delegation_id, actor);
 }
 
 Result<std::vector<TenantDelegation>> Site::Delegations() {

@@ -247,9 +247,21 @@ try {
   await accessible(inventory, 'operators');
 
   // A tenant sees only the device delegated to it.
+  // The owner grants the tenant LOCK-2 from the ownership page, and reads LOCK-1's ownership
+  // chain at its MASA from the device's page.
   run('tenant', 'keygen', '--out', 'flat3');
-  run('tenant', 'grant', '--dir', 'home', '--name', 'Flat 3', '--key', 'flat3.pub.pem',
-      '--devices', 'LOCK-2', '--days', '30');
+  await inventory.getByRole('link', { name: 'Ownership' }).click();
+  await inventory.getByLabel('Tenant', { exact: true }).fill('Flat 3');
+  await inventory.getByLabel("Tenant's public key (PEM)").fill(read('flat3.pub.pem'));
+  await inventory.getByLabel('Devices (names, separated by spaces or commas)').fill('LOCK-2');
+  await inventory.getByRole('button', { name: 'Grant' }).click();
+  await inventory.locator('#delegation-rows', { hasText: 'in force' }).waitFor();
+  await accessible(inventory, 'ownership');
+  await inventory.goto(base + '#/device/LOCK-1');
+  await inventory.getByRole('button', { name: 'Check the ownership chain' }).click();
+  await inventory.locator('#ownership-chain', { hasText: 'Owned by this site' }).waitFor();
+  await accessible(inventory, 'device-ownership');
+  console.log('--- a tenant granted from the ownership page; LOCK-1 is owned by this site at its MASA');
   const asTenant = await signIn(browser, tenant);
   await asTenant.page.getByText('Devices 1–1 of 1.').waitFor();
   check(await asTenant.page.getByRole('link', { name: 'LOCK-2' }).isVisible(), 'the tenant sees LOCK-2');
@@ -289,6 +301,18 @@ try {
   await asAuditor.page.getByRole('button', { name: 'Quarantine', exact: true }).waitFor();
   check(await asAuditor.page.getByRole('button', { name: 'Quarantine', exact: true }).isDisabled(),
         'the quarantine button is disabled for an auditor');
+
+  // The owner decommissions LOCK-3, which is gone: its membership ends and its LDevID is revoked.
+  await inventory.goto(base + '#/device/LOCK-3');
+  await inventory.getByLabel('The device is gone (dead or lost)').check();
+  await inventory.getByRole('button', { name: 'Decommission' }).click();
+  await waitFor(async () => /LOCK-3|Refused/.test(await inventory.locator('#status').textContent()),
+                'the decommission');
+  const retired = await inventory.locator('#status').textContent();
+  check(retired.includes('membership ended and certificates revoked'), 'decommission: ' + retired);
+  check(/device\.decommissioned.*operator:alice/.test(run('audit', 'show', '--dir', 'home', '--device', 'LOCK-3')),
+        'the decommission is not recorded as alice\'s');
+  console.log('--- LOCK-3 decommissioned from its page');
 
   // Signing out ends the session.
   await inventory.getByRole('button', { name: 'Sign out' }).click();

@@ -9,6 +9,7 @@
 #include "fakes/onboarding_world.h"
 #include "firewall/firewall.h"
 #include "operators/operator_desk.h"
+#include "ownership/transfer.h"
 
 namespace concierge::api {
 namespace {
@@ -382,6 +383,79 @@ TEST_F(ApiTest, TheExposureRoutesAnswerAndRefuseBadTighteningRequests) {
     return record.kind == "exposure.tightening" &&
            record.detail.find("operator:owner") != std::string::npos;
   }));
+}
+
+std::string PublicKeyPem(const crypto::PrivateKey& key) {
+  return "-----BEGIN PUBLIC KEY-----\n" + Base64Encode(key.PublicKeyDer().value()) +
+         "\n-----END PUBLIC KEY-----\n";
+}
+
+TEST_F(ApiTest, AnOwnerDelegatesHandsOverAndDecommissionsDevicesAndEachIsAudited) {
+  Enroll("LOCK-1");
+  Enroll("LOCK-2");
+  Enroll("LOCK-3");
+  std::string owner = SignIn(Role::kOwner);
+  std::string tenant = SignIn(Role::kTenant, "Flat 3");
+  auto tenant_key = crypto::PrivateKey::GenerateP256().value();
+  Json grant{{"tenant", "Flat 3"},
+             {"key", PublicKeyPem(tenant_key)},
+             {"devices", {"LOCK-1"}},
+             {"days", 30}};
+  ExpectProblem(
+      Call(
+          "POST", "/api/v1/tenants", owner,
+          R"({"tenant": "x", "key": "-----BEGIN PUBLIC KEY-----\nAAAA\n-----END PUBLIC KEY-----", "devices": ["LOCK-1"], "days": 30})"),
+      400);
+  Json too_long = grant;
+  too_long["days"] = 4000;
+  ExpectProblem(Call("POST", "/api/v1/tenants", owner, too_long.dump()), 400);
+  auto granted = Call("POST", "/api/v1/tenants", owner, grant.dump());
+  ASSERT_EQ(granted.status, 200) << granted.body;
+  int64_t id = ParseJsonObject(granted.body, "grant").value()["id"].get<int64_t>();
+  auto listed = ParseJsonObject(Call("GET", "/api/v1/tenants", owner).body, "tenants").value();
+  ASSERT_EQ(listed["delegations"].size(), 1u);
+  EXPECT_EQ(listed["delegations"][0]["state"], "in force");
+  EXPECT_EQ(Call("GET", "/api/v1/devices/LOCK-1", tenant).status, 200);
+  ASSERT_EQ(Call("DELETE", "/api/v1/tenants/" + std::to_string(id), owner).status, 200);
+  ExpectProblem(Call("GET", "/api/v1/devices/LOCK-1", tenant), 404);
+
+  auto chain = Call("GET", "/api/v1/devices/LOCK-1/ownership", owner);
+  ASSERT_EQ(chain.status, 200) << chain.body;
+  EXPECT_TRUE(ParseJsonObject(chain.body, "chain").value()["owned_by_this_site"]);
+
+  auto next_owner = crypto::PrivateKey::GenerateP256().value();
+  Json handover{{"to", PublicKeyPem(next_owner)},
+                {"registrar", "https://registrar.next.example"},
+                {"devices", {"LOCK-2"}}};
+  auto exported = Call("POST", "/api/v1/transfers/export", owner, handover.dump());
+  ASSERT_EQ(exported.status, 200) << exported.body;
+  auto bundle = ownership::DecodeBundle(
+      ParseJsonObject(exported.body, "export").value()["bundle"].get<std::string>());
+  ASSERT_TRUE(bundle) << bundle.error().ToString();
+  ASSERT_EQ(bundle->devices.size(), 1u);
+  EXPECT_EQ(bundle->devices[0].serial, "LOCK-2");
+  EXPECT_EQ(bundle->new_owner_key, next_owner.PublicKeyDer().value());
+
+  auto retired =
+      Call("POST", "/api/v1/devices/LOCK-3/decommission", owner, R"({"device_gone": true})");
+  ASSERT_EQ(retired.status, 200) << retired.body;
+  ExpectProblem(Call("POST", "/api/v1/devices/LOCK-3/decommission", owner, R"({"device_gone": 1})"),
+                400);
+  std::set<std::string> kinds;  // each names the owner who asked
+  auto events = site_.runtime->AuditEvents().value();
+  for (const auto& record : events) {
+    kinds.insert(record.kind);
+  }
+  for (const char* kind :
+       {"delegation.granted", "delegation.revoked", "transfer.exported", "device.decommissioned"}) {
+    EXPECT_TRUE(kinds.contains(kind)) << kind;
+  }
+  for (const auto& record : events) {
+    if (record.kind.starts_with("delegation.") || record.kind.starts_with("transfer.") ||
+        record.kind == "device.decommissioned") {
+      EXPECT_THAT(record.detail, HasSubstr("\"by\":\"operator:owner")) << record.kind;
+    }
+  }
 }
 
 TEST_F(ApiTest, TheCertificateInventoryForecastsExpiry) {
