@@ -15,6 +15,7 @@ namespace concierge::api {
 
 struct ManagementApi::Call {
   const http::HttpRequest& request;
+  const http::ConnectionInfo& peer;
   std::string path;
   std::map<std::string, std::string> query;
   std::map<std::string, std::string> params;  // from the route's {placeholders}

@@ -9,6 +9,7 @@
 #include "api/dashboard_files.h"
 #include "api/problem.h"
 #include "common/bytes.h"
+#include "crypto/certificate.h"
 
 namespace concierge::api {
 namespace {
@@ -288,7 +289,8 @@ void ManagementApi::Handle(const http::HttpRequest& request, const http::Connect
                            http::Respond respond) {
   std::string_view target = request.target;
   size_t question = target.find('?');
-  Call call{request, std::string(target.substr(0, question)), {}, {}, std::nullopt, peer.address};
+  Call call{request,      peer,        std::string(target.substr(0, question)), {}, {},
+            std::nullopt, peer.address};
   if (question != std::string_view::npos) {
     auto query = ParseQuery(target.substr(question + 1));
     if (!query) {
@@ -360,11 +362,22 @@ Result<const ManagementApi::RouteEntry*> ManagementApi::Admit(Call& call, std::s
   }
   if (route->permission) {
     std::string token = SessionCookie(call.request);
-    ASSIGN_OR_RETURN(call.session, desk_.Authenticate(token));
-    if (change &&
-        !SameSecret(call.request.Header(std::string(kCsrfHeader)), operators::CsrfToken(token))) {
-      return MakeError(ErrorCode::kPermissionDenied,
-                       "the X-CSRF-Token header is missing or does not belong to this session");
+    if (token.empty() && call.peer.certificate) {
+      ASSIGN_OR_RETURN(call.session, AuthenticateClientCertificate(call.peer));
+      // A browser holding the certificate would send it on any site's request; a custom
+      // header is what another origin's page cannot add without this server's consent.
+      if (change && call.request.Header(std::string(kScriptHeader)).empty()) {
+        return MakeError(ErrorCode::kPermissionDenied,
+                         "a change made with a client certificate needs the X-Concierge-Script "
+                         "header");
+      }
+    } else {
+      ASSIGN_OR_RETURN(call.session, desk_.Authenticate(token));
+      if (change &&
+          !SameSecret(call.request.Header(std::string(kCsrfHeader)), operators::CsrfToken(token))) {
+        return MakeError(ErrorCode::kPermissionDenied,
+                         "the X-CSRF-Token header is missing or does not belong to this session");
+      }
     }
     operators::Role role = call.session->holder.role;
     if (!operators::Allows(role, *route->permission)) {
@@ -376,6 +389,19 @@ Result<const ManagementApi::RouteEntry*> ManagementApi::Admit(Call& call, std::s
     }
   }
   return route;
+}
+
+Result<operators::Session> ManagementApi::AuthenticateClientCertificate(
+    const http::ConnectionInfo& peer) {
+  const crypto::Certificate& leaf = *peer.certificate;
+  crypto::ChainOptions options;
+  options.at = site_.clock().Now();
+  if (!crypto::VerifyChain(leaf, peer.chain, {site_.directory().identity.domain_ca}, options)) {
+    return MakeError(ErrorCode::kUnauthenticated,
+                     "the client certificate is not one this site's domain CA issued and still "
+                     "valid (concierge operator cert)");
+  }
+  return desk_.AuthenticateCertificate(leaf.SubjectCommonName(), leaf.SerialHex());
 }
 
 Result<std::vector<std::string>> ManagementApi::TenantDevices(const std::string& tenant) {

@@ -26,6 +26,9 @@ std::vector<RouteInfo> Routes();
 
 inline constexpr std::string_view kSessionCookie = "concierge_session";
 inline constexpr std::string_view kCsrfHeader = "x-csrf-token";
+// A script that signs in with its operator's client certificate sends this header (any value)
+// with every change.
+inline constexpr std::string_view kScriptHeader = "x-concierge-script";
 // Request bodies are small JSON documents; anything larger is refused (413) before parsing.
 inline constexpr size_t kMaxBodyBytes = size_t{64} * 1024;
 
@@ -108,6 +111,8 @@ class ManagementApi {
 
   // PolicyJson says where an applied policy went and what changed in the ruleset.
   Json PolicyJson(const firewall::ApplyReport& report) const;
+  // AuthenticateClientCertificate accepts an operator's current certificate from the domain CA.
+  Result<operators::Session> AuthenticateClientCertificate(const http::ConnectionInfo& peer);
   // TenantDevices is the set of devices a tenant's delegations in force name.
   Result<std::vector<std::string>> TenantDevices(const std::string& tenant);
   // Visible refuses (404, as if absent) a device the caller's role may not see.

@@ -10,6 +10,7 @@
 #include "api/operator_json.h"
 #include "app/cli.h"
 #include "app/open_site.h"
+#include "common/files.h"
 
 namespace concierge::app {
 namespace {
@@ -19,7 +20,11 @@ struct OperatorArgs {
   std::string name;
   std::string role;
   std::string tenant;
+  std::string out;
+  int days = 90;
 };
+
+constexpr int kMaxCertificateDays = 397;  // as the CA/Browser Forum caps TLS certificates
 
 std::string InvitationText(const operators::Invitation& invitation) {
   return "one-time code: " + invitation.code + "\nvalid until " +
@@ -57,6 +62,32 @@ Status Revoke(const OperatorArgs& args, const Output& output) {
   RETURN_IF_ERROR(desk->Revoke(args.name, LocalActor()));
   output.Print(Json{{"revoked", args.name}},
                "operator " + args.name + " revoked; its sessions have ended");
+  return OkStatus();
+}
+
+// Certificate issues the operator's scripts a client certificate: OUT.key (0600) and OUT.pem.
+Status Certificate(const OperatorArgs& args, const Output& output) {
+  if (args.days < 1 || args.days > kMaxCertificateDays) {
+    return MakeError(ErrorCode::kInvalidArgument,
+                     "--days must be 1 to " + std::to_string(kMaxCertificateDays));
+  }
+  ASSIGN_OR_RETURN(auto site, OpenSite(args.dir));
+  ASSIGN_OR_RETURN(
+      crypto::KeyAndCertificate issued,
+      site->IssueOperatorCertificate(args.name, std::chrono::hours(24 * args.days), LocalActor()));
+  ASSIGN_OR_RETURN(std::string key_pem, issued.key.ToPem());
+  RETURN_IF_ERROR(WriteFileAtomic(args.out + ".key", key_pem, 0600));
+  RETURN_IF_ERROR(WriteFileAtomic(args.out + ".pem", issued.certificate.Pem(), 0644));
+  std::string until = FormatRfc3339(issued.certificate.NotAfter());
+  output.Print(Json{{"operator", args.name},
+                    {"certificate", args.out + ".pem"},
+                    {"key", args.out + ".key"},
+                    {"serial", issued.certificate.SerialHex()},
+                    {"not_after", until}},
+               "client certificate for operator " + args.name + ": " + args.out + ".pem (key " +
+                   args.out + ".key), valid until " + until +
+                   "\nscripts present it to the management API; a change also sends the "
+                   "X-Concierge-Script header");
   return OkStatus();
 }
 
@@ -125,6 +156,12 @@ void AddOperatorCommands(CLI::App& app, Action& action, Output& output) {
   CLI::App* revoke = operators->add_subcommand("revoke", "End an operator's access for good");
   revoke->add_option("name", args->name, "Operator name")->required();
   bind(revoke, Revoke);
+  CLI::App* cert = operators->add_subcommand(
+      "cert", "Issue an operator's scripts a client certificate for the management API");
+  cert->add_option("name", args->name, "Operator name")->required();
+  cert->add_option("--out", args->out, "Writes OUT.pem and OUT.key")->required();
+  cert->add_option("--days", args->days, "Validity in days (1 to 397)")->capture_default_str();
+  bind(cert, Certificate);
 }
 
 }  // namespace concierge::app

@@ -73,9 +73,12 @@ Status TrustMaker(const SiteArgs& args, const Output& output) {
 
 // ServeApi starts the management API on its own listener, when asked for one.
 Result<StartedServer> ServeApi(const SiteArgs& args, api::ManagementApi& api,
-                               const http::TlsIdentity& identity) {
-  // Browsers meet this listener: asking them for a client certificate would prompt people.
+                               const http::TlsIdentity& identity,
+                               const crypto::Certificate& domain_ca) {
+  // Scripts may sign in with an operator's client certificate. Only the domain CA is named in
+  // the request, so a browser holding no operator certificate prompts nobody.
   ASSIGN_OR_RETURN(auto ctx, http::MakeServerContext(identity, /*request_client_cert=*/false));
+  RETURN_IF_ERROR(http::AskForClientCertificates(ctx.get(), {domain_ca}));
   http::ServerOptions options;
   options.workers = 8;
   options.limits.max_body_bytes = api::kMaxBodyBytes;
@@ -133,7 +136,8 @@ Status Serve(const SiteArgs& args) {
   std::optional<StartedServer> api_server;
   if (!args.api_listen.empty()) {
     ASSIGN_OR_RETURN(api, api::ManagementApi::Create(*controller, events.loop(), *firewall));
-    ASSIGN_OR_RETURN(api_server, ServeApi(args, *api, controller->directory().Tls()));
+    ASSIGN_OR_RETURN(api_server, ServeApi(args, *api, controller->directory().Tls(),
+                                          controller->directory().identity.domain_ca));
   }
   ASSIGN_OR_RETURN(auto ctx, http::MakeServerContext(controller->directory().Tls(),
                                                      /*request_client_cert=*/true));

@@ -74,6 +74,16 @@ Result<OpenSslPtr<SSL_CTX>> MakeServerContext(const TlsIdentity& identity,
   return ctx;
 }
 
+Status AskForClientCertificates(SSL_CTX* ctx, const std::vector<crypto::Certificate>& issuers) {
+  SSL_CTX_set_verify(ctx, SSL_VERIFY_PEER, AcceptAnyCertificate);
+  for (const crypto::Certificate& issuer : issuers) {
+    if (SSL_CTX_add_client_CA(ctx, issuer.get()) != 1) {
+      return std::unexpected(OpenSslError(ErrorCode::kInternal, "naming a client CA"));
+    }
+  }
+  return OkStatus();
+}
+
 Result<OpenSslPtr<SSL_CTX>> MakeClientContext(const std::optional<TlsIdentity>& identity,
                                               const std::vector<crypto::Certificate>& anchors) {
   OpenSslPtr<SSL_CTX> ctx(SSL_CTX_new(TLS_client_method()));

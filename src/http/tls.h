@@ -47,6 +47,11 @@ using TlsIdentity = crypto::Credential;
 Result<crypto::OpenSslPtr<SSL_CTX>> MakeServerContext(const TlsIdentity& identity,
                                                       bool request_client_cert);
 
+// AskForClientCertificates has a server ask for a client certificate issued by one of
+// issuers (their names go in the request, so a browser with no such certificate asks its user
+// nothing) and accept a connection without one; the application checks what it gets.
+Status AskForClientCertificates(SSL_CTX* ctx, const std::vector<crypto::Certificate>& issuers);
+
 // MakeClientContext builds a TLS 1.2+ client context. With anchors empty the server is not
 // authenticated (BRSKI's provisional connection); otherwise its chain must end at one of them.
 Result<crypto::OpenSslPtr<SSL_CTX>> MakeClientContext(

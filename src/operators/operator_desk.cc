@@ -31,13 +31,22 @@ CREATE TABLE operator_sessions (
 CREATE INDEX operator_sessions_operator ON operator_sessions(operator);
 )sql";
 
-constexpr std::array<std::string_view, 2> kMigrations = {store::kAuditSchema, kSchemaV1};
+// An operator's client certificate for scripts: only the newest one issued signs in.
+constexpr std::string_view kSchemaV2 = R"sql(
+ALTER TABLE operators ADD COLUMN certificate_serial TEXT NOT NULL DEFAULT '';
+ALTER TABLE operators ADD COLUMN certificate_expires_at INTEGER NOT NULL DEFAULT 0;
+)sql";
+
+constexpr std::array<std::string_view, 3> kMigrations = {store::kAuditSchema, kSchemaV1, kSchemaV2};
 
 constexpr std::string_view kColumns =
     "operators.name, operators.role, operators.tenant, operators.created_at,"
     " operators.code_expires_at, operators.code_used_at, operators.signed_in_at,"
     " operators.revoked_at,"
-    " (SELECT COUNT(*) FROM operator_sessions open WHERE open.operator = operators.name)";
+    " (SELECT COUNT(*) FROM operator_sessions open WHERE open.operator = operators.name),"
+    " operators.certificate_serial, operators.certificate_expires_at";
+// Where the columns after kColumns start.
+constexpr int kAfterColumns = 11;
 
 constexpr std::string_view kBase32 = "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567";
 constexpr size_t kCodeGroups = 5;
@@ -119,6 +128,8 @@ Operator ReadOperator(store::Statement& query, int first = 0) {
   holder.signed_in_at = query.Int(first + 6);
   holder.revoked_at = query.Int(first + 7);
   holder.sessions = static_cast<int>(query.Int(first + 8));
+  holder.certificate_serial = query.Text(first + 9);
+  holder.certificate_expires_at = query.Int(first + 10);
   return holder;
 }
 
@@ -304,7 +315,7 @@ Result<Session> OperatorDesk::SignInLocked(std::string_view typed, const std::st
     return MakeError(ErrorCode::kUnauthenticated, "unknown one-time code");
   }
   Operator holder = ReadOperator(query);
-  int64_t used_at = query.Int(9);
+  int64_t used_at = query.Int(kAfterColumns);
   int64_t expires_at = query.Int(4);
   int64_t now = ToUnixSeconds(clock_.Now());
   if (used_at != 0) {
@@ -369,8 +380,8 @@ Result<Session> OperatorDesk::Authenticate(std::string_view token) {
   Session session;
   session.token = std::string(token);
   session.holder = ReadOperator(query);
-  int64_t last_seen = query.Int(9);
-  int64_t expires_at = query.Int(10);
+  int64_t last_seen = query.Int(kAfterColumns);
+  int64_t expires_at = query.Int(kAfterColumns + 1);
   session.expires_at = FromUnixSeconds(expires_at);
   int64_t now = ToUnixSeconds(clock_.Now());
   std::string ended;
@@ -393,6 +404,43 @@ Result<Session> OperatorDesk::Authenticate(std::string_view token) {
   if (!ended.empty()) {
     return MakeError(ErrorCode::kUnauthenticated, ended + ": sign in again");
   }
+  return session;
+}
+
+Status OperatorDesk::BindCertificate(const std::string& name, const std::string& serial_hex,
+                                     SystemTime not_after, const std::string& actor) {
+  std::lock_guard lock(mutex_);
+  ASSIGN_OR_RETURN(auto transaction, store::Transaction::Begin(*db_));
+  ASSIGN_OR_RETURN(Operator holder, FindUnrevoked(name, "is revoked: it gets no certificate"));
+  ASSIGN_OR_RETURN(auto bind, db_->Prepare("UPDATE operators SET certificate_serial = ?,"
+                                           " certificate_expires_at = ? WHERE name = ?"));
+  RETURN_IF_ERROR(bind.BindAll(serial_hex, ToUnixSeconds(not_after), name).Run());
+  Json detail{{"by", actor}, {"serial", serial_hex}, {"not_after", FormatRfc3339(not_after)}};
+  if (!holder.certificate_serial.empty()) {
+    detail["replaces"] = holder.certificate_serial;
+  }
+  RETURN_IF_ERROR(audit_.Append("operator.certificate_issued", Subject(name), detail));
+  return transaction.Commit();
+}
+
+Result<Session> OperatorDesk::AuthenticateCertificate(const std::string& name,
+                                                      const std::string& serial_hex) {
+  std::lock_guard lock(mutex_);
+  ASSIGN_OR_RETURN(auto holder, Find(name));
+  std::string refused;
+  if (!holder || holder->certificate_serial.empty() || holder->certificate_serial != serial_hex) {
+    refused = "this client certificate is not an operator's current one";
+  } else if (holder->revoked_at != 0) {
+    refused = "operator " + name + " is revoked";
+  } else if (holder->certificate_expires_at <= ToUnixSeconds(clock_.Now())) {
+    refused = "operator " + name + "'s certificate expired";
+  }
+  if (!refused.empty()) {
+    return MakeError(ErrorCode::kUnauthenticated, refused);
+  }
+  Session session;
+  session.holder = *holder;
+  session.expires_at = FromUnixSeconds(holder->certificate_expires_at);
   return session;
 }
 

@@ -21,10 +21,12 @@ struct Operator {
   Role role = Role::kAuditor;
   std::string tenant;  // for a tenant: whose delegated devices it sees; "" otherwise
   int64_t created_at = 0;
-  int64_t code_expires_at = 0;  // the newest one-time code's expiry; 0 once used
-  int64_t signed_in_at = 0;     // the last sign-in; 0 if never
-  int64_t revoked_at = 0;       // 0 while not revoked
-  int sessions = 0;             // sessions open now
+  int64_t code_expires_at = 0;     // the newest one-time code's expiry; 0 once used
+  int64_t signed_in_at = 0;        // the last sign-in; 0 if never
+  int64_t revoked_at = 0;          // 0 while not revoked
+  int sessions = 0;                // sessions open now
+  std::string certificate_serial;  // the client certificate for scripts (hex), "" if none
+  int64_t certificate_expires_at = 0;
 
   // "revoked", "active" (has signed in), "invited" (a code waits) or "invitation expired".
   std::string State(SystemTime now) const;
@@ -39,7 +41,8 @@ struct Invitation {
 };
 
 // Session is a signed-in operator. The token is the bearer secret (a cookie); the desk keeps
-// only its hash, so a copy of the database signs nobody in.
+// only its hash, so a copy of the database signs nobody in. A script that proved itself with
+// its operator's client certificate holds a session with no token, for that request only.
 struct Session {
   std::string token;
   Operator holder;
@@ -84,6 +87,14 @@ class OperatorDesk {
   // for an unknown, expired, idle or revoked one.
   Result<Session> Authenticate(std::string_view token);
   Status SignOut(std::string_view token);
+
+  // BindCertificate records the client certificate (its serial, lower-case hex) an operator's
+  // scripts present from now on; an earlier one stops working.
+  Status BindCertificate(const std::string& name, const std::string& serial_hex,
+                         SystemTime not_after, const std::string& actor);
+  // AuthenticateCertificate accepts the operator's current, unexpired certificate (the caller
+  // has checked that the site's domain CA issued it); kUnauthenticated otherwise.
+  Result<Session> AuthenticateCertificate(const std::string& name, const std::string& serial_hex);
 
   void ListenToAudit(store::AuditListener* listener) { audit_.Listen(listener); }
 

@@ -9,6 +9,7 @@
 
 #include "common/clock.h"
 #include "common/random.h"
+#include "crypto/certificate_builder.h"
 #include "exposure/analyzer.h"
 #include "exposure/exposure_store.h"
 #include "firewall/enforcer.h"
@@ -118,6 +119,13 @@ class Site {
   // Operators opens, on first use, the desk of the site's operators: their roles, one-time
   // codes and sessions.
   Result<operators::OperatorDesk*> Operators();
+
+  // IssueOperatorCertificate (operator_use_cases.cc) gives an operator's scripts a client
+  // certificate for the management API, from the domain CA, with a new P-256 key; the one
+  // issued before stops working.
+  Result<crypto::KeyAndCertificate> IssueOperatorCertificate(const std::string& name,
+                                                             std::chrono::seconds validity,
+                                                             const std::string& actor);
 
   // Events hears every change this site's stores commit in this process, as audit records.
   EventFeed& events() { return events_; }

@@ -229,6 +229,29 @@ def main():
     if status != 200:
         fail(f"tighten preview: {status} {data!r}")
 
+    print("--- a script signs in with its operator's client certificate")
+    run("operator", "add", "--dir", "home", "--name", "nightly", "--role", "installer")
+    run("operator", "cert", "nightly", "--out", "nightly", "--dir", "home")
+    script = Api(f"{api.host}:{api.port}", os.path.join(WORK, "home/domain-ca.pem"))
+    script.context.load_cert_chain(os.path.join(WORK, "nightly.pem"),
+                                   os.path.join(WORK, "nightly.key"))
+    status, headers, data = script.call("GET", "/api/v1/session")
+    check_schema("/api/v1/session", "GET", status, headers, data)
+    if status != 200 or json.loads(data)["operator"]["name"] != "nightly":
+        fail(f"the client certificate did not sign nightly in: {status} {data!r}")
+    status, headers, data = script.call("POST", "/api/v1/policy/apply")
+    if status != 403 or b"X-Concierge-Script" not in data:
+        fail(f"a change without X-Concierge-Script: {status} {data!r}")
+    status, headers, data = script.call("POST", "/api/v1/policy/apply",
+                                        headers={"X-Concierge-Script": "nightly"})
+    check_schema("/api/v1/policy/apply", "POST", status, headers, data)
+    if status != 200:
+        fail(f"policy apply by the script: {status} {data!r}")
+    run("operator", "revoke", "nightly", "--dir", "home")
+    status, headers, data = script.call("GET", "/api/v1/devices")
+    if status != 401:
+        fail(f"a revoked operator's certificate answered {status}")
+
     status, headers, data = api.call("GET", "/api/v1/openapi.json")
     if json.loads(data) != DOCUMENT:
         fail("the served OpenAPI document is not src/api/openapi.json")

@@ -6,6 +6,7 @@
 #include "api/event_stream.h"
 #include "api/management_api.h"
 #include "api/openapi_document.h"
+#include "crypto/certificate_builder.h"
 #include "fakes/onboarding_world.h"
 #include "firewall/firewall.h"
 #include "operators/operator_desk.h"
@@ -456,6 +457,46 @@ TEST_F(ApiTest, AnOwnerDelegatesHandsOverAndDecommissionsDevicesAndEachIsAudited
       EXPECT_THAT(record.detail, HasSubstr("\"by\":\"operator:owner")) << record.kind;
     }
   }
+}
+
+TEST_F(ApiTest, AScriptSignsInWithItsOperatorsClientCertificate) {
+  Enroll("LOCK-1");
+  ASSERT_TRUE(desk_->Add("nightly", Role::kInstaller, "", "local:test"));
+  auto issued =
+      site_.runtime->IssueOperatorCertificate("nightly", std::chrono::hours(24), "local:test");
+  ASSERT_TRUE(issued) << issued.error().ToString();
+  auto as = [&](const crypto::Certificate& certificate, const std::string& method,
+                const std::string& target, http::Headers headers = {}) {
+    http::HttpRequest request;
+    request.method = method;
+    request.target = target;
+    request.headers = std::move(headers);
+    request.headers["host"] = "site.example:8444";
+    return api_->HandleNow(request, {certificate, {}, "192.0.2.9"});
+  };
+  EXPECT_EQ(as(issued->certificate, "GET", "/api/v1/devices").status, 200);
+  auto who = ParseJsonObject(as(issued->certificate, "GET", "/api/v1/session").body, "who");
+  EXPECT_EQ((*who)["operator"]["name"], "nightly");
+  size_t before = AuditEvents();
+  auto unmarked = as(issued->certificate, "POST", "/api/v1/policy/apply");
+  ExpectProblem(unmarked, 403);
+  EXPECT_THAT(unmarked.body, HasSubstr("X-Concierge-Script"));
+  EXPECT_EQ(AuditEvents(), before);
+  auto applied =
+      as(issued->certificate, "POST", "/api/v1/policy/apply", {{"x-concierge-script", "1"}});
+  EXPECT_EQ(applied.status, 200) << applied.body;
+
+  // A certificate the domain CA did not issue, or that its operator no longer holds, is refused.
+  auto stranger = crypto::IssueWithNewKey(
+      crypto::NewCertificateSpec({"nightly", "", "Elsewhere"}, world_.clock.Now(),
+                                 std::chrono::hours(24), world_.random),
+      nullptr, nullptr);
+  ASSERT_TRUE(stranger);
+  ExpectProblem(as(stranger->certificate, "GET", "/api/v1/devices"), 401);
+  ASSERT_TRUE(
+      site_.runtime->IssueOperatorCertificate("nightly", std::chrono::hours(24), "local:test"));
+  ExpectProblem(as(issued->certificate, "GET", "/api/v1/devices"), 401);
+  ExpectProblem(as(maker_.directory.masa.maker_ca, "GET", "/api/v1/devices"), 401);
 }
 
 TEST_F(ApiTest, TheCertificateInventoryForecastsExpiry) {

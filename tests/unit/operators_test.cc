@@ -174,6 +174,39 @@ TEST_F(OperatorDeskTest, SessionsEndWhenIdleWhenOldAtSignOutAndWhenTheOperatorIs
   EXPECT_EQ(desk->Authenticate("not a token").error().code(), ErrorCode::kUnauthenticated);
 }
 
+TEST_F(OperatorDeskTest, OnlyTheOperatorsNewestUnexpiredCertificateSignsAScriptIn) {
+  auto desk = Open();
+  ASSERT_TRUE(desk->Add("backup-job", Role::kAuditor, "", "local:root"));
+  EXPECT_EQ(desk->AuthenticateCertificate("backup-job", "").error().code(),
+            ErrorCode::kUnauthenticated)
+      << "an operator without a certificate";
+  SystemTime until = clock_.Now() + std::chrono::hours(24);
+  ASSERT_TRUE(desk->BindCertificate("backup-job", "0a1b", until, "local:root"));
+  auto session = desk->AuthenticateCertificate("backup-job", "0a1b");
+  ASSERT_TRUE(session) << session.error().ToString();
+  EXPECT_EQ(session->holder.role, Role::kAuditor);
+  EXPECT_TRUE(session->token.empty());
+  EXPECT_FALSE(desk->AuthenticateCertificate("backup-job", "0a1c")) << "another serial";
+  EXPECT_FALSE(desk->AuthenticateCertificate("someone", "0a1b")) << "another name";
+
+  ASSERT_TRUE(desk->BindCertificate("backup-job", "0c0d", until, "local:root"));
+  EXPECT_FALSE(desk->AuthenticateCertificate("backup-job", "0a1b")) << "the replaced one";
+  ASSERT_TRUE(desk->AuthenticateCertificate("backup-job", "0c0d"));
+  clock_.Advance(std::chrono::hours(25));
+  EXPECT_THAT(desk->AuthenticateCertificate("backup-job", "0c0d").error().message(),
+              HasSubstr("expired"));
+  ASSERT_TRUE(desk->BindCertificate("backup-job", "0e0f", clock_.Now() + std::chrono::hours(1),
+                                    "local:root"));
+  ASSERT_TRUE(desk->Revoke("backup-job", "local:root"));
+  EXPECT_THAT(desk->AuthenticateCertificate("backup-job", "0e0f").error().message(),
+              HasSubstr("revoked"));
+  EXPECT_EQ(desk->BindCertificate("backup-job", "1111", until, "local:root").error().code(),
+            ErrorCode::kFailedPrecondition);
+  auto events = Events();
+  EXPECT_THAT(events[1], HasSubstr("operator.certificate_issued operator:backup-job"));
+  EXPECT_THAT(events[2], HasSubstr("\"replaces\":\"0a1b\""));
+}
+
 TEST_F(OperatorDeskTest, AnOperatorKeepsAtMostItsCapOfSessionsDroppingTheOldest) {
   DeskPolicy policy;
   policy.max_sessions_per_operator = 3;
