@@ -42,6 +42,7 @@ Json RegistryDeviceJson(const registry::Device& d) {
               {"mud_url_source", d.url_source},
               {"software", software},
               {"updated", TimeOrEmpty(d.updated_at)},
+              {"state", d.State()},
               {"quarantine", d.quarantined() ? Json{{"since", TimeOrEmpty(d.quarantined_at)},
                                                     {"reason", d.quarantine_reason},
                                                     {"by", d.quarantined_by}}

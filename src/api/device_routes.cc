@@ -20,8 +20,8 @@ Result<int64_t> DeviceId(const std::string& text) {
 }  // namespace
 
 Result<http::HttpResponse> ManagementApi::ListDevices(Call& call) {
-  RETURN_IF_ERROR(
-      AllowQuery(call.query, {"maker", "owner", "zone", "q", "quarantined", "offset", "limit"}));
+  RETURN_IF_ERROR(AllowQuery(
+      call.query, {"maker", "owner", "zone", "q", "state", "quarantined", "offset", "limit"}));
   registry::DeviceFilter filter;
   auto text = [&call](const std::string& key) {
     auto found = call.query.find(key);
@@ -31,6 +31,7 @@ Result<http::HttpResponse> ManagementApi::ListDevices(Call& call) {
   filter.owner = text("owner");
   filter.zone = text("zone");
   filter.search = text("q");
+  filter.state = text("state");
   if (auto quarantined = call.query.find("quarantined"); quarantined != call.query.end()) {
     if (quarantined->second != "true" && quarantined->second != "false") {
       return MakeError(ErrorCode::kInvalidArgument, "quarantined must be true or false");

@@ -137,12 +137,13 @@ function signedIn(session) {
 
 const DEVICE_COLUMNS = [
   ['name', 'Name'], ['maker', 'Maker'], ['owner', 'Owner'], ['zone', 'Zone'],
-  ['mac', 'MAC'], ['addresses', 'Addresses'], ['mud_url', 'MUD URL'], ['quarantine', 'State'],
+  ['mac', 'MAC'], ['addresses', 'Addresses'], ['mud_url', 'MUD URL'], ['state', 'State'],
 ];
 
 function cell(device, key) {
-  if (key === 'quarantine') {
-    return device.quarantine ? el('span', { class: 'badge bad' }, 'Quarantined') : '';
+  if (key === 'state') {
+    const bad = device.state === 'quarantined' || device.state === 'leaving' || device.state === 'retiring';
+    return el('span', { class: 'badge ' + (bad ? 'bad' : 'ok') }, device.state);
   }
   const value = device[key];
   return Array.isArray(value) ? value.join(' ') : (value || '');
@@ -150,7 +151,7 @@ function cell(device, key) {
 
 async function showDevices(params) {
   const filters = { q: params.get('q') || '', maker: params.get('maker') || '', zone: params.get('zone') || '',
-    quarantined: params.get('quarantined') || '' };
+    state: params.get('state') || '' };
   let offset = Number(params.get('offset') || 0);
   const input = (name, label) => el('label', {}, label,
     el('input', { name, value: filters[name], type: name === 'q' ? 'search' : 'text' }));
@@ -161,9 +162,10 @@ async function showDevices(params) {
     for (const [key, value] of data) if (value) query.set(key, value);
     location.hash = '#/devices?' + query.toString();
   } }, input('q', 'Search name, serial or MAC'), input('maker', 'Maker'), input('zone', 'Zone'),
-  el('label', {}, 'State', el('select', { name: 'quarantined' },
-    [['', 'Any'], ['true', 'Quarantined'], ['false', 'Not quarantined']].map(([value, text]) =>
-      el('option', { value, selected: filters.quarantined === value }, text)))),
+  el('label', {}, 'State', el('select', { name: 'state' },
+    [['', 'Any'], ['onboarded', 'Onboarded'], ['seen', 'Seen on the network'], ['quarantined', 'Quarantined'],
+      ['leaving', 'Leaving (transferred)'], ['retiring', 'Retiring (decommissioned)']].map(([value, text]) =>
+      el('option', { value, selected: filters.state === value }, text)))),
   el('button', { type: 'submit' }, 'Filter'),
   el('button', { type: 'button', class: 'secondary', id: 'export-csv', onclick: () => exportCsv(filters) }, 'Export CSV'));
   const summary = el('p', { id: 'device-summary', class: 'note' });
@@ -200,13 +202,13 @@ function csvField(value) {
 }
 
 async function exportCsv(filters) {
-  const rows = [['name', 'serial', 'maker', 'owner', 'zone', 'mac', 'addresses', 'mud_url', 'quarantined_since']];
+  const rows = [['name', 'serial', 'maker', 'owner', 'zone', 'mac', 'addresses', 'mud_url', 'state', 'quarantined_since']];
   for (let offset = 0; ; offset += 500) {
     const query = new URLSearchParams({ offset: String(offset), limit: '500' });
     for (const [key, value] of Object.entries(filters)) if (value) query.set(key, value);
     const page = await api('GET', '/api/v1/devices?' + query.toString());
     for (const d of page.devices) rows.push([d.name, d.serial, d.maker, d.owner, d.zone, d.mac, d.addresses.join(' '), d.mud_url,
-      d.quarantine ? d.quarantine.since : '']);
+      d.state, d.quarantine ? d.quarantine.since : '']);
     if (offset + page.devices.length >= page.total || page.devices.length === 0) break;
   }
   const blob = new Blob([rows.map((row) => row.map(csvField).join(',')).join('\r\n') + '\r\n'], { type: 'text/csv' });

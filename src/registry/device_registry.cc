@@ -73,12 +73,16 @@ CREATE INDEX registry_devices_quarantined ON registry_devices(quarantined_at)
   WHERE quarantined_at <> 0;
 )sql";
 
-constexpr std::array<std::string_view, 5> kMigrations = {store::kAuditSchema, kSchemaV1, kSchemaV2,
-                                                         kSchemaV3, kSchemaV4};
+constexpr std::string_view kSchemaV5 = R"sql(
+ALTER TABLE registry_devices ADD COLUMN departure TEXT NOT NULL DEFAULT '';
+)sql";
+
+constexpr std::array<std::string_view, 6> kMigrations = {store::kAuditSchema, kSchemaV1, kSchemaV2,
+                                                         kSchemaV3,           kSchemaV4, kSchemaV5};
 
 constexpr std::string_view kColumns =
     "name, serial, maker, owner, zone, COALESCE(mac, ''), addresses, mud_url, url_source,"
-    " updated_at, quarantined_at, quarantine_reason, quarantined_by";
+    " updated_at, quarantined_at, quarantine_reason, quarantined_by, departure";
 
 constexpr size_t kMaxZoneLength = 64;
 constexpr size_t kMaxReasonLength = 200;
@@ -160,6 +164,7 @@ Device ReadDevice(store::Statement& query) {
   device.quarantined_at = query.Int(10);
   device.quarantine_reason = query.Text(11);
   device.quarantined_by = query.Text(12);
+  device.departure = query.Text(13);
   return device;
 }
 
@@ -195,23 +200,26 @@ Status DeviceRegistry::Upsert(const Device& device) {
       auto upsert,
       db_->Prepare("INSERT INTO registry_devices(name, serial, maker, owner, zone, mac,"
                    " addresses, mud_url, url_source, updated_at, quarantined_at,"
-                   " quarantine_reason, quarantined_by) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)"
+                   " quarantine_reason, quarantined_by, departure)"
+                   " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)"
                    " ON CONFLICT(name) DO UPDATE SET serial=excluded.serial,"
                    " maker=excluded.maker, owner=excluded.owner, zone=excluded.zone,"
                    " mac=excluded.mac, addresses=excluded.addresses, mud_url=excluded.mud_url,"
                    " url_source=excluded.url_source, updated_at=excluded.updated_at,"
                    " quarantined_at=excluded.quarantined_at,"
                    " quarantine_reason=excluded.quarantine_reason,"
-                   " quarantined_by=excluded.quarantined_by"));
+                   " quarantined_by=excluded.quarantined_by, departure=excluded.departure"));
   int64_t now = ToUnixSeconds(clock_.Now());
   if (device.mac.empty()) {
     upsert.BindAll(device.name, device.serial, device.maker, device.owner, device.zone, nullptr,
                    JoinWords(device.addresses), device.mud_url, device.url_source, now,
-                   device.quarantined_at, device.quarantine_reason, device.quarantined_by);
+                   device.quarantined_at, device.quarantine_reason, device.quarantined_by,
+                   device.departure);
   } else {
     upsert.BindAll(device.name, device.serial, device.maker, device.owner, device.zone, device.mac,
                    JoinWords(device.addresses), device.mud_url, device.url_source, now,
-                   device.quarantined_at, device.quarantine_reason, device.quarantined_by);
+                   device.quarantined_at, device.quarantine_reason, device.quarantined_by,
+                   device.departure);
   }
   return upsert.Run();
 }
@@ -424,6 +432,28 @@ Status DeviceRegistry::SetZone(const std::string& device, const std::string& zon
   return tx.Commit();
 }
 
+std::string Device::State() const {
+  if (quarantined()) {
+    return "quarantined";
+  }
+  if (!departure.empty()) {
+    return departure;
+  }
+  return serial.empty() ? "seen" : "onboarded";
+}
+
+Status DeviceRegistry::SetDeparture(const std::string& device, const std::string& departure) {
+  std::lock_guard lock(mutex_);
+  ASSIGN_OR_RETURN(auto tx, store::Transaction::Begin(*db_));
+  ASSIGN_OR_RETURN(auto record, Query("name=?", device));
+  if (!record || record->departure == departure) {
+    return OkStatus();
+  }
+  record->departure = departure;
+  RETURN_IF_ERROR(Upsert(*record));
+  return tx.Commit();
+}
+
 Status DeviceRegistry::Quarantine(const std::string& device, const std::string& reason,
                                   const std::string& actor) {
   bool printable = std::ranges::all_of(
@@ -513,6 +543,19 @@ Result<DevicePage> DeviceRegistry::Page(const DeviceFilter& filter) {
   equal("maker", filter.maker);
   equal("owner", filter.owner);
   equal("zone", filter.zone);
+  if (filter.state == "quarantined") {
+    where += " AND quarantined_at <> 0";
+  } else if (filter.state == "leaving" || filter.state == "retiring") {
+    where += " AND quarantined_at = 0 AND departure = ?";
+    values.push_back(filter.state);
+  } else if (filter.state == "onboarded" || filter.state == "seen") {
+    where += " AND quarantined_at = 0 AND departure = '' AND serial ";
+    where += filter.state == "onboarded" ? "<> ''" : "= ''";
+  } else if (!filter.state.empty()) {
+    return MakeError(ErrorCode::kInvalidArgument,
+                     "state \"" + filter.state.substr(0, 32) +
+                         "\" is not one of quarantined, leaving, retiring, onboarded, seen");
+  }
   if (filter.quarantined) {
     where += *filter.quarantined ? " AND quarantined_at <> 0" : " AND quarantined_at = 0";
   }

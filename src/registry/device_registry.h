@@ -41,8 +41,15 @@ struct Device {
   int64_t quarantined_at = 0;
   std::string quarantine_reason;
   std::string quarantined_by;
+  // "leaving" (handed to a new owner, not yet moved) or "retiring" (decommissioned, not yet
+  // reset), as the registrar records it; "" otherwise.
+  std::string departure;
 
   bool quarantined() const { return quarantined_at != 0; }
+
+  // State is where the device is in its life here: "quarantined", "leaving", "retiring",
+  // "onboarded" (with BRSKI) or "seen" (on the network, or named by an operator).
+  std::string State() const;
 };
 
 // OnboardedDevice is what the registrar learnt of a device it enrolled.
@@ -61,6 +68,7 @@ struct DeviceFilter {
   std::string zone;
   std::string search;  // a substring of the name, serial or MAC
   std::optional<bool> quarantined;
+  std::string state;  // one of Device::State()'s values, or "" for any
   // Only these names, when set (a tenant's view: the devices delegated to it).
   std::optional<std::vector<std::string>> only;
   size_t offset = 0;
@@ -106,6 +114,9 @@ class DeviceRegistry {
   // SetZone puts a known device in a zone ("" takes it out): at most 64 letters, digits, '.',
   // '_' or '-', starting with a letter or digit.
   Status SetZone(const std::string& device, const std::string& zone);
+  // SetDeparture mirrors the registrar's departure of an onboarded device ("" when it came
+  // back); the registrar's own audit events record it.
+  Status SetDeparture(const std::string& device, const std::string& departure);
   // Quarantine cuts a known device off the network until Release, for a reason of 1 to 200
   // printable characters; `actor` is who asked. Quarantining it again changes nothing.
   Status Quarantine(const std::string& device, const std::string& reason, const std::string& actor);

@@ -4,7 +4,8 @@ namespace concierge::site {
 
 bool RegistryFollower::Follows(const store::AuditRecord& record) {
   return record.kind == "certificate.issued" || record.kind == "device.transferred" ||
-         record.kind == "device.decommissioned";
+         record.kind == "device.decommissioned" || record.kind == "transfer.exported" ||
+         record.kind == "device.retiring";
 }
 
 void RegistryFollower::Queue(const store::AuditRecord& record) {

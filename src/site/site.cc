@@ -127,9 +127,10 @@ Status Site::SyncDevice(const registrar::DeviceRecord& device) {
   }
   // A loopback address says only that the device ran on this host (a lab, the demo): it is not
   // where the device is on the site's network.
-  return registry_->Onboarded({device.serial, device.maker_name, directory_.identity.site_name,
-                               device.mud_url,
-                               IsLoopback(device.address) ? std::string() : device.address});
+  RETURN_IF_ERROR(registry_->Onboarded(
+      {device.serial, device.maker_name, directory_.identity.site_name, device.mud_url,
+       IsLoopback(device.address) ? std::string() : device.address}));
+  return registry_->SetDeparture(device.serial, device.departure);
 }
 
 Status Site::SyncOnboarded() {
@@ -143,6 +144,15 @@ Status Site::SyncOnboarded() {
 Status Site::FollowRecord(const store::AuditRecord& record) {
   ASSIGN_OR_RETURN(Json detail, ParseJsonObject(record.detail, "audit record " + record.kind));
   std::string serial = detail.value("serial", "");
+  if (record.kind == "transfer.exported" || record.kind == "device.retiring") {
+    // On its way out; serial is the device's.
+    ASSIGN_OR_RETURN(auto known, registry_->Find(serial));
+    if (!known) {
+      return OkStatus();
+    }
+    ASSIGN_OR_RETURN(auto device, store_->FindNewestDevice(known->maker, serial));
+    return device ? SyncDevice(*device) : OkStatus();
+  }
   if (record.kind != "certificate.issued") {
     return registry_->Remove(serial);  // it left; serial is the device's
   }

@@ -162,7 +162,7 @@ try {
     inventory.getByRole('button', { name: 'Export CSV' }).click(),
   ]);
   const csv = fs.readFileSync(await download.path(), 'utf8').trim().split('\r\n');
-  check(csv[0] === 'name,serial,maker,owner,zone,mac,addresses,mud_url,quarantined_since', 'CSV header: ' + csv[0]);
+  check(csv[0] === 'name,serial,maker,owner,zone,mac,addresses,mud_url,state,quarantined_since', 'CSV header: ' + csv[0]);
   check(csv.length === 4 && csv[1].startsWith('LOCK-1,LOCK-1,Careful,Home'), 'CSV rows: ' + csv.join(' | '));
   console.log('--- the inventory exported as CSV: ' + (csv.length - 1) + ' devices');
 
@@ -185,6 +185,9 @@ try {
         ruleset.includes('ip daddr @quarantine_4 counter drop') && ruleset.includes('192.0.2.42'),
         'the ruleset in force does not cut LOCK-2 off:\n' + ruleset);
   await accessible(inventory, 'policy');
+  await inventory.goto(base + '#/devices?state=quarantined');
+  await inventory.getByText('Devices 1–1 of 1.').waitFor();
+  check(await inventory.getByRole('link', { name: 'LOCK-2' }).isVisible(), 'LOCK-2 is the quarantined one');
   console.log('--- LOCK-2 quarantined from its page; the quarantine rules are in the ruleset');
 
   // Three cameras whose MUD file allows any TCP within the site, with factory telnet logins: the

@@ -436,6 +436,13 @@ TEST_F(ApiTest, AnOwnerDelegatesHandsOverAndDecommissionsDevicesAndEachIsAudited
   ASSERT_EQ(bundle->devices.size(), 1u);
   EXPECT_EQ(bundle->devices[0].serial, "LOCK-2");
   EXPECT_EQ(bundle->new_owner_key, next_owner.PublicKeyDer().value());
+  auto leaving = ParseJsonObject(Call("GET", "/api/v1/devices/LOCK-2", owner).body, "LOCK-2");
+  EXPECT_EQ((*leaving)["state"], "leaving");
+  auto leaving_page =
+      ParseJsonObject(Call("GET", "/api/v1/devices?state=leaving", owner).body, "page").value();
+  ASSERT_EQ(leaving_page["total"], 1);
+  EXPECT_EQ(leaving_page["devices"][0]["name"], "LOCK-2");
+  ExpectProblem(Call("GET", "/api/v1/devices?state=lost", owner), 400);
 
   auto retired =
       Call("POST", "/api/v1/devices/LOCK-3/decommission", owner, R"({"device_gone": true})");

@@ -118,15 +118,32 @@ TEST_F(RegistryTest, AQuarantineIsRecordedWithWhoAndWhyAndSurvivesOtherChanges) 
   only_quarantined.quarantined = true;
   EXPECT_EQ(registry->Page(only_quarantined).value().total, 1u);
 
+  DeviceFilter by_state;
+  by_state.state = "quarantined";
+  EXPECT_EQ(registry->Page(by_state).value().total, 1u);
+  EXPECT_EQ(record->State(), "quarantined");
+  ASSERT_TRUE(registry->SetDeparture("CAM-1", "retiring"));
+  EXPECT_EQ(registry->Find("CAM-1").value()->State(), "quarantined") << "quarantine shows first";
+
   ASSERT_TRUE(registry->Release("CAM-1", "operator:bob"));
   ASSERT_TRUE(registry->Release("CAM-1", "operator:bob"));  // already free: no change
+  EXPECT_EQ(registry->Find("CAM-1").value()->State(), "retiring");
+  by_state.state = "retiring";
+  EXPECT_EQ(registry->Page(by_state).value().total, 1u);
+  ASSERT_TRUE(registry->SetDeparture("CAM-1", ""));
+  EXPECT_EQ(registry->Find("CAM-1").value()->State(), "onboarded");
+  ASSERT_TRUE(registry->AssignUrl("plug", "https://mud.example/plug.json", kSourceManual));
+  by_state.state = "seen";
+  EXPECT_EQ(registry->Page(by_state).value().devices.front().name, "plug");
+  by_state.state = "lost";
+  EXPECT_FALSE(registry->Page(by_state));
   EXPECT_FALSE(registry->Find("CAM-1").value()->quarantined());
   EXPECT_TRUE(registry->Quarantined().value().empty());
   EXPECT_EQ(registry->Page(only_quarantined).value().total, 0u);
   EXPECT_THAT(EventKinds(), ::testing::ElementsAre(
                                 "device.registered device:CAM-1", "device.addresses device:CAM-1",
                                 "device.quarantined device:CAM-1", "device.zone device:CAM-1",
-                                "device.released device:CAM-1"));
+                                "device.released device:CAM-1", "mud.url_assigned device:plug"));
 }
 
 TEST_F(RegistryTest, SoftwareBelongsToTheRecordAndLeavesWithIt) {
