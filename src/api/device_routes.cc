@@ -20,8 +20,8 @@ Result<int64_t> DeviceId(const std::string& text) {
 }  // namespace
 
 Result<http::HttpResponse> ManagementApi::ListDevices(Call& call) {
-  RETURN_IF_ERROR(AllowQuery(
-      call.query, {"maker", "owner", "zone", "q", "state", "quarantined", "offset", "limit"}));
+  RETURN_IF_ERROR(AllowQuery(call.query, {"maker", "owner", "zone", "model", "q", "state",
+                                          "quarantined", "exposure", "offset", "limit"}));
   registry::DeviceFilter filter;
   auto text = [&call](const std::string& key) {
     auto found = call.query.find(key);
@@ -32,6 +32,10 @@ Result<http::HttpResponse> ManagementApi::ListDevices(Call& call) {
   filter.zone = text("zone");
   filter.search = text("q");
   filter.state = text("state");
+  filter.mud_url = text("model");
+  if (std::string exposure = text("exposure"); !exposure.empty()) {
+    ASSIGN_OR_RETURN(filter.only, ExposedDevices(exposure));
+  }
   if (auto quarantined = call.query.find("quarantined"); quarantined != call.query.end()) {
     if (quarantined->second != "true" && quarantined->second != "false") {
       return MakeError(ErrorCode::kInvalidArgument, "quarantined must be true or false");
@@ -41,7 +45,13 @@ Result<http::HttpResponse> ManagementApi::ListDevices(Call& call) {
   ASSIGN_OR_RETURN(filter.offset, QueryNumber(call.query, "offset", 0, 100'000'000));
   ASSIGN_OR_RETURN(filter.limit, QueryNumber(call.query, "limit", 50, kMaxPage));
   if (operators::ScopedToDelegations(call.session->holder.role)) {
-    ASSIGN_OR_RETURN(filter.only, TenantDevices(call.session->holder.tenant));
+    ASSIGN_OR_RETURN(std::vector<std::string> mine, TenantDevices(call.session->holder.tenant));
+    if (filter.only) {
+      std::vector<std::string> both;
+      std::ranges::set_intersection(*filter.only, mine, std::back_inserter(both));
+      mine = std::move(both);
+    }
+    filter.only = std::move(mine);
   }
   ASSIGN_OR_RETURN(registry::DeviceRegistry * registry, site_.Registry());
   ASSIGN_OR_RETURN(registry::DevicePage page, registry->Page(filter));
@@ -53,6 +63,24 @@ Result<http::HttpResponse> ManagementApi::ListDevices(Call& call) {
                                 {"offset", filter.offset},
                                 {"limit", filter.limit},
                                 {"devices", devices}});
+}
+
+Result<std::vector<std::string>> ManagementApi::ExposedDevices(const std::string& which) {
+  if (which != "exposed" && which != "weak") {
+    return MakeError(ErrorCode::kInvalidArgument, "exposure must be exposed or weak");
+  }
+  ASSIGN_OR_RETURN(auto view, site_.OpenExposureView());
+  ASSIGN_OR_RETURN(exposure::Analysis analysis, exposure::Analyze(view->model));
+  std::vector<std::string> devices;
+  for (size_t i = 0; i < analysis.graph.nodes.size(); ++i) {
+    const exposure::Node& node = analysis.graph.nodes[i];
+    bool chosen = which == "weak" ? !node.weaknesses.empty() : analysis.risks[i].score > 0;
+    if (!node.host && chosen) {
+      devices.insert(devices.end(), node.members.begin(), node.members.end());
+    }
+  }
+  std::ranges::sort(devices);
+  return devices;
 }
 
 Result<http::HttpResponse> ManagementApi::ShowDevice(Call& call) {

@@ -113,6 +113,9 @@ class ManagementApi {
   Json PolicyJson(const firewall::ApplyReport& report) const;
   // AuthenticateClientCertificate accepts an operator's current certificate from the domain CA.
   Result<operators::Session> AuthenticateClientCertificate(const http::ConnectionInfo& peer);
+  // ExposedDevices names the devices in classes the exposure analyzer scores above zero
+  // ("exposed") or knows a weakness of ("weak"), sorted.
+  Result<std::vector<std::string>> ExposedDevices(const std::string& which);
   // TenantDevices is the set of devices a tenant's delegations in force name.
   Result<std::vector<std::string>> TenantDevices(const std::string& tenant);
   // Visible refuses (404, as if absent) a device the caller's role may not see.

@@ -151,7 +151,7 @@ function cell(device, key) {
 
 async function showDevices(params) {
   const filters = { q: params.get('q') || '', maker: params.get('maker') || '', zone: params.get('zone') || '',
-    state: params.get('state') || '' };
+    model: params.get('model') || '', state: params.get('state') || '', exposure: params.get('exposure') || '' };
   let offset = Number(params.get('offset') || 0);
   const input = (name, label) => el('label', {}, label,
     el('input', { name, value: filters[name], type: name === 'q' ? 'search' : 'text' }));
@@ -162,10 +162,14 @@ async function showDevices(params) {
     for (const [key, value] of data) if (value) query.set(key, value);
     location.hash = '#/devices?' + query.toString();
   } }, input('q', 'Search name, serial or MAC'), input('maker', 'Maker'), input('zone', 'Zone'),
+  input('model', 'Model (MUD URL)'),
   el('label', {}, 'State', el('select', { name: 'state' },
     [['', 'Any'], ['onboarded', 'Onboarded'], ['seen', 'Seen on the network'], ['quarantined', 'Quarantined'],
       ['leaving', 'Leaving (transferred)'], ['retiring', 'Retiring (decommissioned)']].map(([value, text]) =>
       el('option', { value, selected: filters.state === value }, text)))),
+  el('label', {}, 'Exposure', el('select', { name: 'exposure' },
+    [['', 'Any'], ['exposed', 'Exposed to a known threat'], ['weak', 'With a known weakness']].map(([value, text]) =>
+      el('option', { value, selected: filters.exposure === value }, text)))),
   el('button', { type: 'submit' }, 'Filter'),
   el('button', { type: 'button', class: 'secondary', id: 'export-csv', onclick: () => exportCsv(filters) }, 'Export CSV'));
   const summary = el('p', { id: 'device-summary', class: 'note' });

@@ -86,6 +86,8 @@ constexpr std::string_view kColumns =
 
 constexpr size_t kMaxZoneLength = 64;
 constexpr size_t kMaxReasonLength = 200;
+// Names bound into one query (SQLite allows 32,766 parameters).
+constexpr size_t kMaxOnly = 20'000;
 
 int Strength(std::string_view source) {
   if (source == kSourceManual) {
@@ -543,6 +545,7 @@ Result<DevicePage> DeviceRegistry::Page(const DeviceFilter& filter) {
   equal("maker", filter.maker);
   equal("owner", filter.owner);
   equal("zone", filter.zone);
+  equal("mud_url", filter.mud_url);
   if (filter.state == "quarantined") {
     where += " AND quarantined_at <> 0";
   } else if (filter.state == "leaving" || filter.state == "retiring") {
@@ -574,6 +577,11 @@ Result<DevicePage> DeviceRegistry::Page(const DeviceFilter& filter) {
     values.insert(values.end(), 3, pattern);
   }
   if (filter.only) {
+    if (filter.only->size() > kMaxOnly) {
+      return MakeError(ErrorCode::kTooLarge,
+                       "the filter names " + std::to_string(filter.only->size()) +
+                           " devices, more than the limit of " + std::to_string(kMaxOnly));
+    }
     where += " AND " + store::InList("name", filter.only->size());
     values.insert(values.end(), filter.only->begin(), filter.only->end());
   }

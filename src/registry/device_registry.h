@@ -66,10 +66,12 @@ struct DeviceFilter {
   std::string maker;
   std::string owner;
   std::string zone;
+  // The device model, as RFC 8520 names one: devices of a model share their MUD URL.
+  std::string mud_url;
   std::string search;  // a substring of the name, serial or MAC
   std::optional<bool> quarantined;
   std::string state;  // one of Device::State()'s values, or "" for any
-  // Only these names, when set (a tenant's view: the devices delegated to it).
+  // Only these names, when set (a tenant's view: the devices delegated to it), at most 20,000.
   std::optional<std::vector<std::string>> only;
   size_t offset = 0;
   size_t limit = 50;

@@ -221,12 +221,15 @@ try {
   const tightened = await inventory.locator('#ruleset').textContent();
   check(tightened.includes('chain exposure') && tightened.includes('mirai-telnet') &&
         tightened.includes('@quarantine_4'), 'the ruleset lacks the exposure blocks:\n' + tightened);
+  await inventory.goto(base + '#/devices?exposure=weak');
+  await inventory.getByText('Devices 1–3 of 3.').waitFor();
+  check(await inventory.getByRole('link', { name: 'cam-2' }).isVisible(), 'the weak cameras are listed');
   console.log('--- the exposure graph shows the weak class and its attack path; tightening applied');
 
   // A fourth camera arrives: the policy page shows what applying would change, and applies it.
   run('mud', 'assign', 'cam-4', 'https://mud.cams.example/camera.json', '--address', '10.88.4.2',
       '--dir', 'home');
-  await inventory.reload();
+  await inventory.goto(base + '#/policy');
   await inventory.locator('#pending-diff', { hasText: '10.88.4.2' }).waitFor();
   await accessible(inventory, 'policy-pending');
   await inventory.getByRole('button', { name: 'Apply policy' }).click();

@@ -135,8 +135,14 @@ TEST_F(RegistryTest, AQuarantineIsRecordedWithWhoAndWhyAndSurvivesOtherChanges) 
   ASSERT_TRUE(registry->AssignUrl("plug", "https://mud.example/plug.json", kSourceManual));
   by_state.state = "seen";
   EXPECT_EQ(registry->Page(by_state).value().devices.front().name, "plug");
+  DeviceFilter by_model;
+  by_model.mud_url = "https://mud.example/plug.json";
+  ASSERT_EQ(registry->Page(by_model).value().total, 1u);
   by_state.state = "lost";
   EXPECT_FALSE(registry->Page(by_state));
+  DeviceFilter too_many;
+  too_many.only = std::vector<std::string>(20'001, "x");
+  EXPECT_EQ(registry->Page(too_many).error().code(), ErrorCode::kTooLarge);
   EXPECT_FALSE(registry->Find("CAM-1").value()->quarantined());
   EXPECT_TRUE(registry->Quarantined().value().empty());
   EXPECT_EQ(registry->Page(only_quarantined).value().total, 0u);
