@@ -68,7 +68,8 @@ Result<http::HttpResponse> ManagementApi::ApplyPolicy(Call& call) {
   if (!call.request.body.empty()) {  // no body, or an empty JSON object
     RETURN_IF_ERROR(ReadBody(call.request, {}));
   }
-  ASSIGN_OR_RETURN(firewall::ApplyReport report, site_.ApplyPolicy(firewall_, /*dry_run=*/false));
+  ASSIGN_OR_RETURN(firewall::ApplyReport report,
+                   site_.ApplyPolicy(firewall_, /*dry_run=*/false, call.Actor()));
   Json answer = PolicyJson(report);
   answer["devices"] = report.devices;
   answer["rules"] = report.rules;

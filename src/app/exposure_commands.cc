@@ -123,7 +123,7 @@ Status Tighten(const ExposureArgs& args, const Output& output) {
   if (args.off) {
     ASSIGN_OR_RETURN(auto nft, firewall::OpenNftables());
     ASSIGN_OR_RETURN(auto report,
-                     site.site->SetTightening({false, {}}, Json{{"by", "operator"}}, *nft));
+                     site.site->SetTightening({false, {}}, Json{{"by", LocalActor()}}, *nft));
     output.Print(Json{{"tightening", false}, {"changed", report.changed}},
                  "tightening off; policy " + std::string(report.changed ? "applied" : "unchanged"));
     return OkStatus();
@@ -163,6 +163,7 @@ Status Tighten(const ExposureArgs& args, const Output& output) {
     ASSIGN_OR_RETURN(auto report,
                      site.site->SetTightening({true, args.quarantine},
                                               Json{{"blocks", tightening.blocks.size()},
+                                                   {"by", LocalActor()},
                                                    {"conflicts", tightening.conflicts.size()}},
                                               *nft));
     text << (report.changed ? "applied" : "unchanged") << ": MUD policy and "

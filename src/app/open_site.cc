@@ -1,5 +1,6 @@
 #include "app/open_site.h"
 
+#include "app/cli.h"
 #include "common/files.h"
 #include "firewall/firewall.h"
 #include "site/https_network.h"
@@ -44,7 +45,7 @@ Result<std::unique_ptr<firewall::Firewall>> OpenFirewall(std::string_view kind) 
 
 Result<firewall::ApplyReport> EnforceNow(site::Site& site, bool dry_run) {
   ASSIGN_OR_RETURN(auto nft, firewall::OpenNftables());
-  return site.ApplyPolicy(*nft, dry_run);
+  return site.ApplyPolicy(*nft, dry_run, LocalActor());
 }
 
 }  // namespace concierge::app

@@ -239,13 +239,34 @@ async function showDevice(name) {
     fields.push(['Onboarding', onboarding.departure || onboarding.state],
       ['LDevID expires', onboarding.ldevid_not_after], ['First seen', onboarding.first_seen]);
   }
-  const [trail, mud] = await Promise.all([
+  const [trail, mud, exposure] = await Promise.all([
     api('GET', '/api/v1/audit?subject=' + encodeURIComponent('device:' + name) + '&limit=200'),
-    api('GET', '/api/v1/devices/' + encodeURIComponent(name) + '/mud')]);
+    api('GET', '/api/v1/devices/' + encodeURIComponent(name) + '/mud'),
+    // A device the analyzer has no class for (no MUD policy) answers 404: nothing to show.
+    api('GET', '/api/v1/exposure/devices/' + encodeURIComponent(name)).catch(() => null)]);
   show(el('h1', {}, 'Device ' + device.name),
     el('dl', { class: 'record' }, fields.map(([label, value]) => [el('dt', {}, label), el('dd', {}, value || '—')])),
-    quarantinePanel(device), mudPanel(mud), device.onboarding ? ownershipPanel(device) : null,
+    quarantinePanel(device), mudPanel(mud), exposure ? exposurePanel(exposure) : null,
+    device.onboarding ? ownershipPanel(device) : null,
     el('h2', {}, 'Audit trail'), auditTable(trail.events));
+}
+
+// exposurePanel says why the device is exposed: what reaches its weak services, what it could
+// attack if compromised, and the botnet traffic it could send.
+function exposurePanel(exposure) {
+  const list = (id, items, text) => items.length ?
+    el('ul', { id }, items.map((item) => el('li', {}, text(item)))) : el('p', { class: 'note' }, 'None.');
+  return el('section', { id: 'exposure', 'aria-labelledby': 'exposure-heading' },
+    el('h2', { id: 'exposure-heading' }, 'Exposure'),
+    el('p', {}, el('span', { class: 'badge ' + (exposure.score > 0 ? 'bad' : 'ok') }, 'Score ' + exposure.score),
+      ' blast radius ' + exposure.blast_radius + ' device(s); weaknesses: ' + (exposure.weaknesses.join(', ') || 'none known') +
+      '. ', el('a', { href: '#/exposure' }, 'The exposure graph')),
+    el('h3', {}, 'Reachable on a weak service from'),
+    list('reachable-from', exposure.reachable_from, (e) => e.from + ' on ' + e.port + ' (' + e.threat + '): ' + e.reason),
+    el('h3', {}, 'Could attack, if compromised'),
+    list('can-attack', exposure.can_attack, (e) => e.to + ' on ' + e.port + ' (' + e.threat + ')'),
+    el('h3', {}, 'Botnet traffic it could send'),
+    list('botnet-traffic', exposure.botnet_traffic, (l) => l.port + ' to ' + l.peer + ' (' + l.threat + ')'));
 }
 
 // ownershipPanel reads the device's ownership chain at its MASA on request (a call to the

@@ -95,7 +95,8 @@ std::string DiffRulesets(const std::string& before, const std::string& after) {
 }
 
 Result<ApplyReport> Enforce(mud::MudManager& manager, mud::MudStore& store, Firewall& firewall,
-                            bool dry_run, const Clock& clock, const PolicyAdjustment& adjust) {
+                            bool dry_run, const Clock& clock, const PolicyAdjustment& adjust,
+                            const std::string& actor) {
   ASSIGN_OR_RETURN(mud::CompiledSite site, manager.Compile());
   if (adjust) {
     RETURN_IF_ERROR(adjust(site.policy));
@@ -131,17 +132,20 @@ Result<ApplyReport> Enforce(mud::MudManager& manager, mud::MudStore& store, Fire
     added += line.starts_with("  + ") ? 1 : 0;
     removed += line.starts_with("  - ") ? 1 : 0;
   }
-  RETURN_IF_ERROR(
-      store.RecordApplied(mud::AppliedPolicy{ruleset, report.sha256, ToUnixSeconds(clock.Now())},
-                          Json{{"devices", report.devices},
-                               {"profiles", report.profiles},
-                               {"rules", report.rules},
-                               {"blocks", site.policy.blocks.size()},
-                               {"quarantined", site.policy.quarantines.size()},
-                               {"firewall", firewall.Kind()},
-                               {"lines_added", added},
-                               {"lines_removed", removed},
-                               {"reinstated", applied && applied->sha256 == report.sha256}}));
+  Json summary{{"devices", report.devices},
+               {"profiles", report.profiles},
+               {"rules", report.rules},
+               {"blocks", site.policy.blocks.size()},
+               {"quarantined", site.policy.quarantines.size()},
+               {"firewall", firewall.Kind()},
+               {"lines_added", added},
+               {"lines_removed", removed},
+               {"reinstated", applied && applied->sha256 == report.sha256}};
+  if (!actor.empty()) {
+    summary["by"] = actor;
+  }
+  RETURN_IF_ERROR(store.RecordApplied(
+      mud::AppliedPolicy{ruleset, report.sha256, ToUnixSeconds(clock.Now())}, summary));
   return report;
 }
 

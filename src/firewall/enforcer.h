@@ -26,11 +26,13 @@ struct ApplyReport {
 // the same ruleset is already in force (re-applying is a no-op, and no audit event). With
 // dry_run the kernel only checks the ruleset. A refused ruleset leaves the old one in force.
 // `adjust`, when given, changes the compiled policy first (the exposure analyzer adds its
-// blocks there), so MUD policy and blocks go in as one transaction.
+// blocks there), so MUD policy and blocks go in as one transaction. `actor`, when given, names
+// who asked in the audit event.
 using PolicyAdjustment = std::function<Status(mud::Policy&)>;
 Result<ApplyReport> Enforce(mud::MudManager& manager, mud::MudStore& store, Firewall& firewall,
                             bool dry_run, const Clock& clock,
-                            const PolicyAdjustment& adjust = nullptr);
+                            const PolicyAdjustment& adjust = nullptr,
+                            const std::string& actor = "");
 
 // DiffRulesets lists the lines only in `before` ("-") or only in `after` ("+"), each under
 // the set, map or chain it belongs to; "" when they hold the same lines.

@@ -22,7 +22,7 @@ Result<firewall::ApplyReport> Site::SetTightening(const exposure::TighteningSett
     ASSIGN_OR_RETURN(auto store, OpenExposureStore());
     RETURN_IF_ERROR(store->SaveSettings(settings, detail));
   }
-  return ApplyPolicy(firewall, /*dry_run=*/false);
+  return ApplyPolicy(firewall, /*dry_run=*/false, detail.value("by", ""));
 }
 
 Status Site::MarkWeakness(const std::string& device, const std::string& weakness) {

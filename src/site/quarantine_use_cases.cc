@@ -27,7 +27,8 @@ Result<firewall::ApplyReport> Site::Quarantine(const std::string& name, const st
                                                firewall::Firewall& firewall) {
   ASSIGN_OR_RETURN(registry::DeviceRegistry * registry, Registry());
   RETURN_IF_ERROR(registry->Quarantine(name, reason, actor));
-  ASSIGN_OR_RETURN_CTX(firewall::ApplyReport report, ApplyPolicy(firewall, /*dry_run=*/false),
+  ASSIGN_OR_RETURN_CTX(firewall::ApplyReport report,
+                       ApplyPolicy(firewall, /*dry_run=*/false, actor),
                        "device " + name +
                            " is recorded as quarantined, but its policy is not in"
                            " force");
@@ -38,7 +39,8 @@ Result<firewall::ApplyReport> Site::Release(const std::string& name, const std::
                                             firewall::Firewall& firewall) {
   ASSIGN_OR_RETURN(registry::DeviceRegistry * registry, Registry());
   RETURN_IF_ERROR(registry->Release(name, actor));
-  ASSIGN_OR_RETURN_CTX(firewall::ApplyReport report, ApplyPolicy(firewall, /*dry_run=*/false),
+  ASSIGN_OR_RETURN_CTX(firewall::ApplyReport report,
+                       ApplyPolicy(firewall, /*dry_run=*/false, actor),
                        "device " + name +
                            " is recorded as released, but the policy in force"
                            " still cuts it off");

@@ -262,7 +262,8 @@ Result<firewall::PolicyAdjustment> Site::TighteningAdjustment() {
   });
 }
 
-Result<firewall::ApplyReport> Site::ApplyPolicy(firewall::Firewall& firewall, bool dry_run) {
+Result<firewall::ApplyReport> Site::ApplyPolicy(firewall::Firewall& firewall, bool dry_run,
+                                                const std::string& actor) {
   ASSIGN_OR_RETURN(mud::MudManager * manager, Mud());
   ASSIGN_OR_RETURN(firewall::PolicyAdjustment tighten, TighteningAdjustment());
   ASSIGN_OR_RETURN(firewall::PolicyAdjustment quarantine, QuarantineAdjustment());
@@ -272,7 +273,7 @@ Result<firewall::ApplyReport> Site::ApplyPolicy(firewall::Firewall& firewall, bo
     }
     return quarantine(policy);
   };
-  return firewall::Enforce(*manager, *mud_store_, firewall, dry_run, clock_, adjust);
+  return firewall::Enforce(*manager, *mud_store_, firewall, dry_run, clock_, adjust, actor);
 }
 
 Result<firewall::ApplyReport> Site::PreviewPolicy() {

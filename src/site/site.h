@@ -205,7 +205,8 @@ class Site {
   Result<firewall::PolicyAdjustment> TighteningAdjustment();
   // ApplyPolicy compiles the site's policy, tightened when that is on, with the quarantined
   // devices cut off, and applies it to the firewall as one transaction.
-  Result<firewall::ApplyReport> ApplyPolicy(firewall::Firewall& firewall, bool dry_run);
+  Result<firewall::ApplyReport> ApplyPolicy(firewall::Firewall& firewall, bool dry_run,
+                                            const std::string& actor = "");
   // PreviewPolicy is ApplyPolicy with nothing applied and no firewall asked: what would
   // change (the report's diff) and the ruleset that would go in.
   Result<firewall::ApplyReport> PreviewPolicy();

@@ -235,6 +235,9 @@ try {
   await inventory.getByRole('button', { name: 'Apply policy' }).click();
   await inventory.locator('#pending-diff', { hasText: 'Nothing: the ruleset in force is current.' }).waitFor();
   check((await inventory.locator('#ruleset').textContent()).includes('10.88.4.2'), 'cam-4 is in the ruleset');
+  await inventory.goto(base + '#/device/cam-2');
+  await inventory.locator('#reachable-from', { hasText: 'mirai-telnet' }).waitFor();
+  await accessible(inventory, 'device-exposure');
   await inventory.goto(base + '#/device/cam-4');
   await inventory.locator('#mud', { hasText: 'verified, signed by' }).waitFor();
   check((await inventory.locator('#mud pre').textContent()).includes('# device cam-4: 10.88.4.2'),
