@@ -2,11 +2,9 @@
 
 #include <algorithm>
 
-namespace concierge::api {
+#include "exposure/drawn.h"
 
-std::string ExposurePort(uint8_t protocol, uint16_t port) {
-  return (protocol == 17 ? "udp/" : "tcp/") + std::to_string(port);
-}
+namespace concierge::api {
 
 Json AnalysisJson(const exposure::Analysis& analysis) {
   const auto& nodes = analysis.graph.nodes;
@@ -26,14 +24,14 @@ Json AnalysisJson(const exposure::Analysis& analysis) {
   for (const exposure::Exposure& e : analysis.exposures) {
     exposures.push_back(Json{{"from", nodes[e.source].id},
                              {"to", nodes[e.target].id},
-                             {"port", ExposurePort(e.protocol, e.port)},
+                             {"port", exposure::PortLabel(e.protocol, e.port)},
                              {"threat", e.threat},
                              {"reason", e.reason}});
   }
   Json leaks = Json::array();
   for (const exposure::Leak& l : analysis.leaks) {
     leaks.push_back(Json{{"from", nodes[l.source].id},
-                         {"port", ExposurePort(l.protocol, l.port)},
+                         {"port", exposure::PortLabel(l.protocol, l.port)},
                          {"peer", l.peer},
                          {"threat", l.threat},
                          {"reason", l.reason}});
@@ -130,19 +128,19 @@ Result<Json> ExplainJson(const exposure::Analysis& analysis, const std::string& 
   for (const exposure::Exposure& e : analysis.exposures) {
     if (e.target == node) {
       into.push_back(Json{{"from", nodes[e.source].id},
-                          {"port", ExposurePort(e.protocol, e.port)},
+                          {"port", exposure::PortLabel(e.protocol, e.port)},
                           {"threat", e.threat},
                           {"reason", e.reason}});
     }
     if (e.source == node) {
       out.push_back(Json{{"to", nodes[e.target].id},
-                         {"port", ExposurePort(e.protocol, e.port)},
+                         {"port", exposure::PortLabel(e.protocol, e.port)},
                          {"threat", e.threat}});
     }
   }
   for (const exposure::Leak& l : analysis.leaks) {
     if (l.source == node) {
-      leaks.push_back(Json{{"port", ExposurePort(l.protocol, l.port)},
+      leaks.push_back(Json{{"port", exposure::PortLabel(l.protocol, l.port)},
                            {"peer", l.peer},
                            {"threat", l.threat},
                            {"reason", l.reason}});

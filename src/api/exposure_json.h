@@ -16,7 +16,4 @@ Json PictureJson(const exposure::Picture& picture);
 // NotFound if no class holds it.
 Result<Json> ExplainJson(const exposure::Analysis& analysis, const std::string& device);
 
-// ExposurePort writes a protocol and port as "tcp/23".
-std::string ExposurePort(uint8_t protocol, uint16_t port);
-
 }  // namespace concierge::api

@@ -11,6 +11,7 @@
 #include "common/files.h"
 #include "common/process.h"
 #include "exposure/dot.h"
+#include "exposure/drawn.h"
 #include "firewall/firewall.h"
 
 namespace concierge::app {
@@ -43,10 +44,6 @@ Result<SiteExposure> OpenExposure(const ExposureArgs& args) {
   ASSIGN_OR_RETURN(out.site, OpenPolicySite(args.dir, {}, false));
   ASSIGN_OR_RETURN(out.view, out.site->OpenExposureView());
   return out;
-}
-
-std::string Port(uint8_t protocol, uint16_t port) {
-  return api::ExposurePort(protocol, port);
 }
 
 Status Show(const ExposureArgs& args, const Output& output) {
@@ -139,7 +136,7 @@ Status Tighten(const ExposureArgs& args, const Output& output) {
        << "declared flows: " << tightening.legit_flows_total
        << ", broken by the blocks: " << tightening.legit_flows_blocked << "\n";
   for (const mud::Block& block : tightening.blocks) {
-    text << "  drop " << Port(block.protocol, block.ports.front());
+    text << "  drop " << exposure::PortLabel(block.protocol, block.ports.front());
     for (size_t i = 1; i < block.ports.size(); ++i) {
       text << "," << block.ports[i];
     }
@@ -151,8 +148,9 @@ Status Tighten(const ExposureArgs& args, const Output& output) {
          << "  [" << block.name << ": " << block.reason << "]\n";
   }
   for (const exposure::Conflict& conflict : tightening.conflicts) {
-    text << "conflict: " << conflict.node << " keeps " << Port(6, conflict.port) << " open ("
-         << conflict.threat << "), because its MUD file declares " << conflict.flow << "\n";
+    text << "conflict: " << conflict.node << " keeps " << exposure::PortLabel(6, conflict.port)
+         << " open (" << conflict.threat << "), because its MUD file declares " << conflict.flow
+         << "\n";
     for (const std::string& option : conflict.options) {
       text << "  " << option << "\n";
     }

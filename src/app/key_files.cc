@@ -6,13 +6,6 @@
 #include "crypto/public_key_text.h"
 
 namespace concierge::app {
-namespace {
-
-constexpr std::string_view kBegin = "-----BEGIN PUBLIC KEY-----";
-constexpr std::string_view kEnd = "-----END PUBLIC KEY-----";
-
-}  // namespace
-
 std::string KeyName(ByteSpan spki) {
   return crypto::KeyName(spki);
 }
@@ -27,12 +20,7 @@ Status WriteSigningKeyPair(const std::string& base, const std::string& role, con
   ASSIGN_OR_RETURN(auto key, crypto::PrivateKey::GenerateP256());
   ASSIGN_OR_RETURN(std::string pem, key.ToPem());
   ASSIGN_OR_RETURN(Bytes spki, key.PublicKeyDer());
-  std::string public_pem = std::string(kBegin) + "\n";
-  std::string b64 = Base64Encode(spki);
-  for (size_t i = 0; i < b64.size(); i += 64) {
-    public_pem += b64.substr(i, 64) + "\n";
-  }
-  public_pem += std::string(kEnd) + "\n";
+  std::string public_pem = crypto::PublicKeyText(spki);
   RETURN_IF_ERROR(WriteFileAtomic(base + ".key", pem, 0600));
   RETURN_IF_ERROR(WriteFileAtomic(base + ".pub.pem", public_pem, 0644));
   output.Print(Json{{"key", base + ".key"}, {"public", base + ".pub.pem"}},

@@ -15,6 +15,15 @@ std::string KeyName(ByteSpan spki) {
   return "key sha256:" + HexEncode(Sha256(spki)).substr(0, 16);
 }
 
+std::string PublicKeyText(ByteSpan spki) {
+  std::string pem = std::string(kBegin) + "\n";
+  std::string b64 = Base64Encode(spki);
+  for (size_t i = 0; i < b64.size(); i += 64) {
+    pem += b64.substr(i, 64) + "\n";
+  }
+  return pem + std::string(kEnd) + "\n";
+}
+
 Result<NamedPublicKey> ParsePublicKeyText(std::string_view pem) {
   if (auto begin = pem.find(kBegin); begin != std::string_view::npos) {
     auto end = pem.find(kEnd, begin);

@@ -18,6 +18,9 @@ struct NamedPublicKey {
 // KeyName is how people see a key: "key sha256:" and the first 16 hex digits of its hash.
 std::string KeyName(ByteSpan spki);
 
+// PublicKeyText writes a SubjectPublicKeyInfo as a PEM PUBLIC KEY block.
+std::string PublicKeyText(ByteSpan spki);
+
 // ParsePublicKeyText reads a certificate or a PUBLIC KEY block, in PEM.
 Result<NamedPublicKey> ParsePublicKeyText(std::string_view pem);
 

@@ -6,19 +6,17 @@
 #include <set>
 #include <sstream>
 
+#include "exposure/drawn.h"
+
 namespace concierge::exposure {
 namespace {
 
 constexpr int kMargin = 24;
-constexpr int kTop = 64;
-constexpr int kBendRoom = 170;  // room for the loop of a class that attacks its own members
+constexpr int kTop = 64;        // room above for the loop of a class that attacks itself
+constexpr int kBendRoom = 170;  // room on the right for an edge within the last column
 constexpr int kColumnGap = 300;
 constexpr int kRowGap = 84;
 constexpr size_t kMaxLabels = 4;
-
-std::string Port(uint8_t protocol, uint16_t port) {
-  return (protocol == 17 ? "udp/" : "tcp/") + std::to_string(port);
-}
 
 std::string Kind(const Node& node) {
   if (node.internet && node.id == "internet") {
@@ -96,34 +94,15 @@ std::string Shorten(const std::string& text, size_t limit) {
 Picture LayOut(const Analysis& analysis) {
   const auto& nodes = analysis.graph.nodes;
   Picture picture;
-  std::set<std::pair<size_t, size_t>> on_path;
+  Drawn drawn = SelectDrawn(analysis);
   for (const AttackPath& path : analysis.paths) {
     std::vector<std::string> ids;
-    for (size_t i = 0; i < path.nodes.size(); ++i) {
-      ids.push_back(nodes[path.nodes[i]].id);
-      if (i + 1 < path.nodes.size()) {
-        on_path.insert({path.nodes[i], path.nodes[i + 1]});
-      }
+    for (size_t node : path.nodes) {
+      ids.push_back(nodes[node].id);
     }
     picture.paths.push_back(std::move(ids));
   }
-  std::map<std::pair<size_t, size_t>, std::set<std::string>> attacks;
-  for (const Exposure& exposure : analysis.exposures) {
-    attacks[{exposure.source, exposure.target}].insert(Port(exposure.protocol, exposure.port) +
-                                                       " " + exposure.threat);
-  }
-  // Every class and site host; a cloud endpoint only when attacked (as RenderDot does).
-  std::set<size_t> drawn;
-  for (const auto& [pair, labels] : attacks) {
-    drawn.insert(pair.first);
-    drawn.insert(pair.second);
-  }
-  for (size_t node = 0; node < nodes.size(); ++node) {
-    if (!nodes[node].endpoint) {
-      drawn.insert(node);
-    }
-  }
-  for (size_t node : drawn) {
+  for (size_t node : drawn.nodes) {
     const Node& n = nodes[node];
     PictureNode shown;
     shown.id = n.id;
@@ -135,13 +114,6 @@ Picture LayOut(const Analysis& analysis) {
     shown.blast_radius = analysis.risks[node].blast_radius;
     picture.nodes.push_back(std::move(shown));
   }
-  std::map<std::pair<size_t, size_t>, std::set<std::string>> allowed;
-  for (const Edge& edge : analysis.graph.edges) {
-    if (drawn.contains(edge.from) && drawn.contains(edge.to) &&
-        !attacks.contains({edge.from, edge.to})) {
-      allowed[{edge.from, edge.to}].insert(Port(edge.protocol, edge.port));
-    }
-  }
   auto add_edge = [&](size_t from, size_t to, std::string_view kind,
                       const std::set<std::string>& labels) {
     PictureEdge edge{nodes[from].id, nodes[to].id, std::string(kind), {}, false};
@@ -152,13 +124,13 @@ Picture LayOut(const Analysis& analysis) {
       }
       edge.labels.push_back(label);
     }
-    edge.on_path = on_path.contains({from, to});
+    edge.on_path = drawn.on_path.contains({from, to});
     picture.edges.push_back(std::move(edge));
   };
-  for (const auto& [pair, labels] : allowed) {
+  for (const auto& [pair, labels] : drawn.allowed) {
     add_edge(pair.first, pair.second, "flow", labels);
   }
-  for (const auto& [pair, labels] : attacks) {
+  for (const auto& [pair, labels] : drawn.attacks) {
     add_edge(pair.first, pair.second, "exposure", labels);
   }
   std::map<std::string, std::set<std::string>> leaks;  // "source\npeer" -> labels
@@ -172,7 +144,7 @@ Picture LayOut(const Analysis& analysis) {
       shown.kind = "peer";
       picture.nodes.push_back(std::move(shown));
     }
-    leaks[nodes[leak.source].id + "\n" + peer].insert(Port(leak.protocol, leak.port) + " " +
+    leaks[nodes[leak.source].id + "\n" + peer].insert(PortLabel(leak.protocol, leak.port) + " " +
                                                       leak.threat);
   }
   for (const auto& [key, labels] : leaks) {

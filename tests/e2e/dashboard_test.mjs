@@ -72,6 +72,12 @@ async function accessible(page, name) {
   console.log(`--- ${name}: no serious or critical axe violations; screenshot written`);
 }
 
+// openDevice shows a device's page and waits for it, not the page shown before.
+async function openDevice(page, name) {
+  await page.goto(base + '#/device/' + name);
+  await page.getByRole('heading', { name: 'Device ' + name, exact: true }).waitFor();
+}
+
 async function signIn(browser, code) {
   const context = await browser.newContext({ ignoreHTTPSErrors: true, acceptDownloads: true });
   const page = await context.newPage();
@@ -235,10 +241,10 @@ try {
   await inventory.getByRole('button', { name: 'Apply policy' }).click();
   await inventory.locator('#pending-diff', { hasText: 'Nothing: the ruleset in force is current.' }).waitFor();
   check((await inventory.locator('#ruleset').textContent()).includes('10.88.4.2'), 'cam-4 is in the ruleset');
-  await inventory.goto(base + '#/device/cam-2');
+  await openDevice(inventory, 'cam-2');
   await inventory.locator('#reachable-from', { hasText: 'mirai-telnet' }).waitFor();
   await accessible(inventory, 'device-exposure');
-  await inventory.goto(base + '#/device/cam-4');
+  await openDevice(inventory, 'cam-4');
   await inventory.locator('#mud', { hasText: 'verified, signed by' }).waitFor();
   check((await inventory.locator('#mud pre').textContent()).includes('# device cam-4: 10.88.4.2'),
         'the device page shows the rules that enforce its MUD file');
@@ -266,7 +272,7 @@ try {
   await inventory.getByRole('button', { name: 'Grant' }).click();
   await inventory.locator('#delegation-rows', { hasText: 'in force' }).waitFor();
   await accessible(inventory, 'ownership');
-  await inventory.goto(base + '#/device/LOCK-1');
+  await openDevice(inventory, 'LOCK-1');
   await inventory.getByRole('button', { name: 'Check the ownership chain' }).click();
   await inventory.locator('#ownership-chain', { hasText: 'Owned by this site' }).waitFor();
   await accessible(inventory, 'device-ownership');
@@ -306,13 +312,13 @@ try {
         'the API refused the auditor: ' + JSON.stringify(refused));
   console.log('--- an auditor is refused by the page and by the API: ' + refused.body.detail);
   await accessible(asAuditor.page, 'approvals-auditor');
-  await asAuditor.page.goto(base + '#/device/LOCK-1');
+  await openDevice(asAuditor.page, 'LOCK-1');
   await asAuditor.page.getByRole('button', { name: 'Quarantine', exact: true }).waitFor();
   check(await asAuditor.page.getByRole('button', { name: 'Quarantine', exact: true }).isDisabled(),
         'the quarantine button is disabled for an auditor');
 
   // The owner decommissions LOCK-3, which is gone: its membership ends and its LDevID is revoked.
-  await inventory.goto(base + '#/device/LOCK-3');
+  await openDevice(inventory, 'LOCK-3');
   await inventory.getByLabel('The device is gone (dead or lost)').check();
   await inventory.getByRole('button', { name: 'Decommission' }).click();
   await waitFor(async () => /LOCK-3|Refused/.test(await inventory.locator('#status').textContent()),

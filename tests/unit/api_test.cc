@@ -7,6 +7,7 @@
 #include "api/management_api.h"
 #include "api/openapi_document.h"
 #include "crypto/certificate_builder.h"
+#include "crypto/public_key_text.h"
 #include "fakes/onboarding_world.h"
 #include "firewall/firewall.h"
 #include "operators/operator_desk.h"
@@ -387,8 +388,7 @@ TEST_F(ApiTest, TheExposureRoutesAnswerAndRefuseBadTighteningRequests) {
 }
 
 std::string PublicKeyPem(const crypto::PrivateKey& key) {
-  return "-----BEGIN PUBLIC KEY-----\n" + Base64Encode(key.PublicKeyDer().value()) +
-         "\n-----END PUBLIC KEY-----\n";
+  return crypto::PublicKeyText(key.PublicKeyDer().value());
 }
 
 TEST_F(ApiTest, AnOwnerDelegatesHandsOverAndDecommissionsDevicesAndEachIsAudited) {
