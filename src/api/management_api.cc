@@ -137,10 +137,15 @@ Status CheckOrigin(const http::HttpRequest& request) {
 
 }  // namespace
 
+// Whether a route reads a JSON body. One that does not refuses any body but "{}", so a
+// mistaken or stray field never passes silently.
+enum class Body { kNone, kJson };
+
 struct ManagementApi::RouteEntry {
   std::string_view method;
   std::string_view path;
   std::optional<Permission> permission;
+  Body body;
   Result<http::HttpResponse> (ManagementApi::*handler)(Call&);
   // A route that answers later (the event stream) has this instead of handler.
   void (ManagementApi::*later)(Call&, const http::Respond&) = nullptr;
@@ -148,45 +153,59 @@ struct ManagementApi::RouteEntry {
 
 const std::vector<ManagementApi::RouteEntry>& ManagementApi::Table() {
   static const std::vector<RouteEntry> table = {
-      {"GET", "/api/v1/openapi.json", std::nullopt, &ManagementApi::Describe},
-      {"POST", "/api/v1/session", std::nullopt, &ManagementApi::SignIn},
-      {"GET", "/api/v1/session", Permission::kRead, &ManagementApi::WhoAmI},
-      {"DELETE", "/api/v1/session", Permission::kRead, &ManagementApi::SignOut},
-      {"GET", "/api/v1/devices", Permission::kRead, &ManagementApi::ListDevices},
-      {"GET", "/api/v1/devices/{name}", Permission::kRead, &ManagementApi::ShowDevice},
-      {"POST", "/api/v1/devices/{name}/quarantine", Permission::kOperate,
+      {"GET", "/api/v1/openapi.json", std::nullopt, Body::kNone, &ManagementApi::Describe},
+      {"POST", "/api/v1/session", std::nullopt, Body::kJson, &ManagementApi::SignIn},
+      {"GET", "/api/v1/session", Permission::kRead, Body::kNone, &ManagementApi::WhoAmI},
+      {"DELETE", "/api/v1/session", Permission::kRead, Body::kNone, &ManagementApi::SignOut},
+      {"GET", "/api/v1/devices", Permission::kRead, Body::kNone, &ManagementApi::ListDevices},
+      {"GET", "/api/v1/devices/{name}", Permission::kRead, Body::kNone, &ManagementApi::ShowDevice},
+      {"POST", "/api/v1/devices/{name}/quarantine", Permission::kOperate, Body::kJson,
        &ManagementApi::Quarantine},
-      {"DELETE", "/api/v1/devices/{name}/quarantine", Permission::kOperate,
+      {"DELETE", "/api/v1/devices/{name}/quarantine", Permission::kOperate, Body::kNone,
        &ManagementApi::Release},
-      {"GET", "/api/v1/devices/{name}/mud", Permission::kRead, &ManagementApi::DeviceMud},
-      {"GET", "/api/v1/devices/{name}/ownership", Permission::kRead, &ManagementApi::ShowOwnership},
-      {"POST", "/api/v1/devices/{name}/decommission", Permission::kOwnership,
+      {"GET", "/api/v1/devices/{name}/mud", Permission::kRead, Body::kNone,
+       &ManagementApi::DeviceMud},
+      {"GET", "/api/v1/devices/{name}/ownership", Permission::kRead, Body::kNone,
+       &ManagementApi::ShowOwnership},
+      {"POST", "/api/v1/devices/{name}/decommission", Permission::kOwnership, Body::kJson,
        &ManagementApi::DecommissionDevice},
-      {"POST", "/api/v1/transfers/export", Permission::kOwnership, &ManagementApi::ExportDevices},
-      {"POST", "/api/v1/transfers/import", Permission::kOwnership, &ManagementApi::ImportDevices},
-      {"GET", "/api/v1/tenants", Permission::kReadSite, &ManagementApi::ListTenants},
-      {"POST", "/api/v1/tenants", Permission::kOwnership, &ManagementApi::GrantTenant},
-      {"DELETE", "/api/v1/tenants/{id}", Permission::kOwnership, &ManagementApi::RevokeTenant},
-      {"GET", "/api/v1/policy", Permission::kReadSite, &ManagementApi::ShowPolicy},
-      {"GET", "/api/v1/policy/diff", Permission::kReadSite, &ManagementApi::PolicyDiff},
-      {"POST", "/api/v1/policy/apply", Permission::kPolicy, &ManagementApi::ApplyPolicy},
-      {"GET", "/api/v1/exposure", Permission::kReadSite, &ManagementApi::ShowExposure},
-      {"GET", "/api/v1/exposure/graph", Permission::kReadSite, &ManagementApi::ExposureGraph},
-      {"GET", "/api/v1/exposure/graph.svg", Permission::kReadSite,
+      {"POST", "/api/v1/transfers/export", Permission::kOwnership, Body::kJson,
+       &ManagementApi::ExportDevices},
+      {"POST", "/api/v1/transfers/import", Permission::kOwnership, Body::kJson,
+       &ManagementApi::ImportDevices},
+      {"GET", "/api/v1/tenants", Permission::kReadSite, Body::kNone, &ManagementApi::ListTenants},
+      {"POST", "/api/v1/tenants", Permission::kOwnership, Body::kJson, &ManagementApi::GrantTenant},
+      {"DELETE", "/api/v1/tenants/{id}", Permission::kOwnership, Body::kNone,
+       &ManagementApi::RevokeTenant},
+      {"GET", "/api/v1/policy", Permission::kReadSite, Body::kNone, &ManagementApi::ShowPolicy},
+      {"GET", "/api/v1/policy/diff", Permission::kReadSite, Body::kNone,
+       &ManagementApi::PolicyDiff},
+      {"POST", "/api/v1/policy/apply", Permission::kPolicy, Body::kJson,
+       &ManagementApi::ApplyPolicy},
+      {"GET", "/api/v1/exposure", Permission::kReadSite, Body::kNone, &ManagementApi::ShowExposure},
+      {"GET", "/api/v1/exposure/graph", Permission::kReadSite, Body::kNone,
+       &ManagementApi::ExposureGraph},
+      {"GET", "/api/v1/exposure/graph.svg", Permission::kReadSite, Body::kNone,
        &ManagementApi::ExposureGraphSvg},
-      {"GET", "/api/v1/exposure/devices/{name}", Permission::kRead,
+      {"GET", "/api/v1/exposure/devices/{name}", Permission::kRead, Body::kNone,
        &ManagementApi::ExplainExposure},
-      {"POST", "/api/v1/exposure/tighten", Permission::kPolicy, &ManagementApi::TightenExposure},
-      {"GET", "/api/v1/approvals", Permission::kRead, &ManagementApi::ListApprovals},
-      {"POST", "/api/v1/approvals", Permission::kOnboard, &ManagementApi::ApproveMany},
-      {"POST", "/api/v1/approvals/{id}", Permission::kOnboard, &ManagementApi::Approve},
-      {"GET", "/api/v1/certificates", Permission::kRead, &ManagementApi::ListCertificates},
-      {"GET", "/api/v1/audit", Permission::kRead, &ManagementApi::ListAudit},
-      {"GET", "/api/v1/audit/verify", Permission::kRead, &ManagementApi::VerifyAudit},
-      {"GET", "/api/v1/events", Permission::kRead, nullptr, &ManagementApi::StreamEvents},
-      {"GET", "/api/v1/operators", Permission::kOperators, &ManagementApi::ListOperators},
-      {"POST", "/api/v1/operators", Permission::kOperators, &ManagementApi::AddOperator},
-      {"DELETE", "/api/v1/operators/{name}", Permission::kOperators,
+      {"POST", "/api/v1/exposure/tighten", Permission::kPolicy, Body::kJson,
+       &ManagementApi::TightenExposure},
+      {"GET", "/api/v1/approvals", Permission::kRead, Body::kNone, &ManagementApi::ListApprovals},
+      {"POST", "/api/v1/approvals", Permission::kOnboard, Body::kJson, &ManagementApi::ApproveMany},
+      {"POST", "/api/v1/approvals/{id}", Permission::kOnboard, Body::kNone,
+       &ManagementApi::Approve},
+      {"GET", "/api/v1/certificates", Permission::kRead, Body::kNone,
+       &ManagementApi::ListCertificates},
+      {"GET", "/api/v1/audit", Permission::kRead, Body::kNone, &ManagementApi::ListAudit},
+      {"GET", "/api/v1/audit/verify", Permission::kRead, Body::kNone, &ManagementApi::VerifyAudit},
+      {"GET", "/api/v1/events", Permission::kRead, Body::kNone, nullptr,
+       &ManagementApi::StreamEvents},
+      {"GET", "/api/v1/operators", Permission::kOperators, Body::kNone,
+       &ManagementApi::ListOperators},
+      {"POST", "/api/v1/operators", Permission::kOperators, Body::kJson,
+       &ManagementApi::AddOperator},
+      {"DELETE", "/api/v1/operators/{name}", Permission::kOperators, Body::kNone,
        &ManagementApi::RevokeOperator},
   };
   return table;
@@ -387,6 +406,10 @@ Result<const ManagementApi::RouteEntry*> ManagementApi::Admit(Call& call, std::s
                            std::string(operators::PermissionName(*route->permission)) + ": " +
                            std::string(route->method) + " " + std::string(route->path));
     }
+  }
+  // Who asks is settled first: a stranger learns nothing from how its body is refused.
+  if (route->body == Body::kNone && !call.request.body.empty()) {
+    RETURN_IF_ERROR(ReadBody(call.request, {}));  // "{}" at most
   }
   return route;
 }

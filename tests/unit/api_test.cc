@@ -198,6 +198,29 @@ TEST_F(ApiTest, MalformedUnknownAndOversizedBodiesAreProblemsAndChangeNothing) {
   EXPECT_EQ(desk_->List().value().size(), 1u);
 }
 
+TEST_F(ApiTest, EveryChangeRefusesMalformedUnknownAndOversizedBodiesAndChangesNothing) {
+  Enroll("LOCK-1");
+  std::string owner = SignIn(Role::kOwner);
+  std::string oversized = R"({"reason": ")" + std::string(kMaxBodyBytes, 'x') + R"("})";
+  for (const RouteInfo& route : Routes()) {
+    if (route.method == "GET" || !route.permission) {
+      continue;
+    }
+    SCOPED_TRACE(route.method + " " + route.path);
+    std::string target = Filled(route.path);
+    if (auto at = target.find("nobody"); at != std::string::npos) {
+      target.replace(at, 6, "LOCK-1");  // a device that exists, so only the body can be wrong
+    }
+    size_t before = AuditEvents();
+    ExpectProblem(Call(route.method, target, owner, R"({"reason": )"), 400);
+    auto unknown = Call(route.method, target, owner, R"({"colour": "red"})");
+    ExpectProblem(unknown, 400);
+    EXPECT_THAT(unknown.body, HasSubstr("colour"));
+    ExpectProblem(Call(route.method, target, owner, oversized), 413);
+    EXPECT_EQ(AuditEvents(), before);
+  }
+}
+
 TEST_F(ApiTest, ChangesNeedTheSessionsCsrfTokenAndThisOrigin) {
   std::string owner = SignIn(Role::kOwner);
   std::string other = SignIn(Role::kOwner);
