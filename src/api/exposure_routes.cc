@@ -59,7 +59,8 @@ Result<http::HttpResponse> ManagementApi::ExposureGraphSvg(Call& call) {
 Result<http::HttpResponse> ManagementApi::TightenExposure(Call& call) {
   RETURN_IF_ERROR(AllowQuery(call.query, {}));
   ASSIGN_OR_RETURN(Json body, ReadBody(call.request, {"mode", "quarantine"}));
-  std::string mode = body.value("mode", Json("")).is_string() ? body.value("mode", "") : "";
+  auto found = body.find("mode");
+  std::string mode = found != body.end() && found->is_string() ? found->get<std::string>() : "";
   if (mode != "preview" && mode != "apply" && mode != "off") {
     return MakeError(ErrorCode::kInvalidArgument, "\"mode\" must be preview, apply or off");
   }

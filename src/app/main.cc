@@ -105,6 +105,7 @@ int Run(int argc, char** argv) {
   pthread_sigmask(SIG_BLOCK, &set, nullptr);
 
   CLI::App app{"Concierge: the trust manager for a site's IoT devices"};
+  app.set_version_flag("--version", "concierge " CONCIERGE_VERSION);
   app.require_subcommand(1);
   app.set_help_all_flag("--help-all", "Show help for every subcommand");
   Action action;

@@ -29,10 +29,12 @@ bool PrefixBitsEqual(const IpNetwork& a, const IpNetwork& b, int bits) {
 }  // namespace
 
 Result<IpNetwork> IpNetwork::Parse(std::string_view text) {
+  // Appended piece by piece: GCC 12 at -O3 reports a false -Wrestrict for
+  // "literal" + std::string&&.
   auto bad = [&](std::string_view why) {
-    return MakeError(ErrorCode::kInvalidArgument,
-                     "\"" + std::string(text.substr(0, 64)) +
-                         "\" is not an IP address or network: " + std::string(why));
+    std::string message = "\"";
+    message.append(text.substr(0, 64)).append("\" is not an IP address or network: ").append(why);
+    return MakeError(ErrorCode::kInvalidArgument, message);
   };
   IpNetwork network;
   std::string address(text.substr(0, text.find('/')));
@@ -69,7 +71,8 @@ std::string IpNetwork::ToString() const {
   inet_ntop(family == IpFamily::kIpv4 ? AF_INET : AF_INET6, bytes.data(), buffer, sizeof(buffer));
   std::string text(buffer);
   if (!IsHost()) {
-    text += "/" + std::to_string(prefix);
+    text += '/';
+    text += std::to_string(prefix);
   }
   return text;
 }

@@ -83,7 +83,11 @@ class GraphBuilder {
       auto [slot, added] = classes.try_emplace(key, graph_.nodes.size());
       if (added) {
         Node node;
-        node.id = binding.profile_id + (weaknesses.empty() ? "" : "+" + Join(weaknesses, "+"));
+        node.id = binding.profile_id;
+        if (!weaknesses.empty()) {
+          node.id += '+';
+          node.id += Join(weaknesses, "+");
+        }
         node.profile_id = binding.profile_id;
         node.weaknesses = weaknesses;
         node.maker = device.maker;

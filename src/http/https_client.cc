@@ -66,7 +66,8 @@ Result<HttpsClient> HttpsClient::Connect(const HostPort& address, SSL_CTX* ctx,
     impl->chain.push_back(crypto::Certificate::Share(sk_X509_value(chain, i)));
   }
   if (address.port != 443) {
-    impl->host += ":" + std::to_string(address.port);
+    impl->host += ':';
+    impl->host += std::to_string(address.port);
   }
   return HttpsClient(std::move(impl));
 }

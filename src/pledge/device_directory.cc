@@ -150,7 +150,10 @@ Result<std::string> WriteResetCode(const fs::path& dir, Random& random) {
   std::string hex = HexEncode(random.Generate(10));
   std::string code;
   for (size_t i = 0; i < hex.size(); i += 5) {
-    code += (code.empty() ? "" : "-") + hex.substr(i, 5);
+    if (!code.empty()) {
+      code += '-';
+    }
+    code += hex.substr(i, 5);
   }
   RETURN_IF_ERROR(WriteFileAtomic(dir / "reset-code.sha256",
                                   HexEncode(crypto::Sha256(ToBytes(code))) + "\n", 0600));

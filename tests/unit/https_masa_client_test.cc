@@ -4,6 +4,7 @@
 #include <atomic>
 #include <future>
 #include <mutex>
+#include <thread>
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
@@ -21,10 +22,10 @@ class HttpsMasaClientTest : public ::testing::Test {
         masa_identity_(testing::MakeTlsIdentity(ca_)),
         registrar_identity_(testing::MakeTlsIdentity(ca_)) {}
 
-  void StartMasa(uint16_t port) {
+  void StartMasa(http::ServerOptions options = {}) {
     auto ctx = http::MakeServerContext(masa_identity_, true).value();
     masa_ = http::HttpsServer::Start(
-                {"127.0.0.1", port}, std::move(ctx),
+                {"127.0.0.1", 0}, std::move(ctx),
                 [this](const http::HttpRequest& request, const http::ConnectionInfo&) {
                   ++requests_;
                   if (request.target != "/.well-known/brski/requestvoucher") {
@@ -36,7 +37,7 @@ class HttpsMasaClientTest : public ::testing::Test {
                   return http::MakeResponse(200, "application/voucher-cms+json",
                                             "voucher for " + request.body);
                 },
-                {})
+                options)
                 .value();
   }
 
@@ -61,6 +62,23 @@ class HttpsMasaClientTest : public ::testing::Test {
                 .value();
   }
 
+  // StartClosingMasa closes a connection that sat idle for 300 ms; WaitForItToClose waits until
+  // it closed every one, so the client's pooled connection is dead (no port is given up and
+  // taken again, which would race with anything else on the machine binding one).
+  void StartClosingMasa() {
+    http::ServerOptions options;
+    options.idle_timeout = std::chrono::milliseconds(300);
+    StartMasa(options);
+  }
+
+  void WaitForItToClose() {
+    auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);
+    while (masa_->counters().open > 0 && std::chrono::steady_clock::now() < deadline) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    }
+    ASSERT_EQ(masa_->counters().open, 0) << "the MASA kept its connections open";
+  }
+
   std::string BaseUrl() const {
     return "https://127.0.0.1:" + std::to_string(masa_->port()) + "/.well-known/brski";
   }
@@ -68,10 +86,12 @@ class HttpsMasaClientTest : public ::testing::Test {
   crypto::KeyAndCertificate ca_;
   http::TlsIdentity masa_identity_;
   http::TlsIdentity registrar_identity_;
-  std::unique_ptr<http::HttpsServer> masa_;
   std::atomic<int> requests_{0};
   std::mutex held_mutex_;
   std::vector<std::pair<std::string, http::Respond>> held_;
+  // Last, so it stops first: a handler may still be clearing held_ after its answers reached
+  // the test, and the test may already be over.
+  std::unique_ptr<http::HttpsServer> masa_;
 };
 
 // RequestVoucherAsync, waited for.
@@ -85,24 +105,22 @@ Result<Bytes> AwaitVoucher(HttpsMasaClient& client, const std::string& url, std:
 }
 
 TEST_F(HttpsMasaClientTest, SurvivesTheMasaClosingPooledConnections) {
-  StartMasa(0);
+  StartClosingMasa();
   HttpsMasaClient client(registrar_identity_, [this] { return std::vector{ca_.certificate}; });
   std::string url = BaseUrl();
   auto first = client.RequestVoucher(url, ToBytes("one"));
   ASSERT_TRUE(first) << first.error().ToString();
   EXPECT_EQ(ToString(*first), "voucher for one");
 
-  // A restart closes the connection the client keeps in its pool.
-  uint16_t port = masa_->port();
-  masa_->Stop();
-  StartMasa(port);
+  // The MASA closes the connection the client keeps in its pool.
+  WaitForItToClose();
   auto second = client.RequestVoucher(url, ToBytes("two"));
   ASSERT_TRUE(second) << second.error().ToString();
   EXPECT_EQ(ToString(*second), "voucher for two");
 }
 
 TEST_F(HttpsMasaClientTest, PassesOnTheMasaRefusal) {
-  StartMasa(0);
+  StartMasa();
   HttpsMasaClient client(registrar_identity_, [this] { return std::vector{ca_.certificate}; });
   auto refused = client.RequestVoucher(BaseUrl(), ToBytes("refuse"));
   ASSERT_FALSE(refused);
@@ -111,7 +129,7 @@ TEST_F(HttpsMasaClientTest, PassesOnTheMasaRefusal) {
 }
 
 TEST_F(HttpsMasaClientTest, RefusesAMasaOutsideItsAnchors) {
-  StartMasa(0);
+  StartMasa();
   auto other_ca = testing::MakeTestCa(SystemClock().Now(), "Other CA");
   HttpsMasaClient client(registrar_identity_,
                          [&other_ca] { return std::vector{other_ca.certificate}; });
@@ -121,15 +139,13 @@ TEST_F(HttpsMasaClientTest, RefusesAMasaOutsideItsAnchors) {
   EXPECT_EQ(requests_.load(), 0);
 }
 
-TEST_F(HttpsMasaClientTest, AsyncCallsSurviveARestartAndPassOnRefusals) {
-  StartMasa(0);
+TEST_F(HttpsMasaClientTest, AsyncCallsSurviveTheMasaClosingConnectionsAndPassOnRefusals) {
+  StartClosingMasa();
   HttpsMasaClient client(registrar_identity_, [this] { return std::vector{ca_.certificate}; });
   auto first = AwaitVoucher(client, BaseUrl(), "one");
   ASSERT_TRUE(first) << first.error().ToString();
   EXPECT_EQ(ToString(*first), "voucher for one");
-  uint16_t port = masa_->port();
-  masa_->Stop();
-  StartMasa(port);
+  WaitForItToClose();
   auto second = AwaitVoucher(client, BaseUrl(), "two");
   ASSERT_TRUE(second) << second.error().ToString();
   EXPECT_EQ(ToString(*second), "voucher for two");
@@ -140,7 +156,7 @@ TEST_F(HttpsMasaClientTest, AsyncCallsSurviveARestartAndPassOnRefusals) {
 }
 
 TEST_F(HttpsMasaClientTest, AsyncCallsRefuseAMasaOutsideTheirAnchors) {
-  StartMasa(0);
+  StartMasa();
   auto other_ca = testing::MakeTestCa(SystemClock().Now(), "Other CA");
   HttpsMasaClient client(registrar_identity_,
                          [&other_ca] { return std::vector{other_ca.certificate}; });
@@ -157,10 +173,11 @@ TEST_F(HttpsMasaClientTest, AsyncCallsRefuseAMasaOutsideTheirAnchors) {
 TEST_F(HttpsMasaClientTest, AsyncCallsWaitForTheMasaTogether) {
   constexpr int kTogether = 6;
   StartHoldingMasa(kTogether);
+  // Before the client, so the client's thread is gone before the promises it fulfils.
+  std::vector<std::promise<Result<Bytes>>> answered(kTogether);
   HttpsMasaClient client(
       registrar_identity_, [this] { return std::vector{ca_.certificate}; },
       std::chrono::seconds(20));
-  std::vector<std::promise<Result<Bytes>>> answered(kTogether);
   for (int i = 0; i < kTogether; ++i) {
     client.RequestVoucherAsync(
         BaseUrl(), ToBytes(std::to_string(i)),

@@ -236,6 +236,9 @@ TEST_F(AsyncAnswerTest, RequestsWaitingForAnAnswerHoldNoWorker) {
   if (answerer.joinable()) {
     answerer.join();
   }
+  // The handler may still be releasing `mutex` after its answers arrived: stop the server (its
+  // workers done) before the test's locals go.
+  server_->Stop();
   for (int i = 0; i < kWaiting; ++i) {
     ASSERT_TRUE(results[i]) << results[i].error().ToString();
     EXPECT_EQ(results[i]->body, "answered /" + std::to_string(i));
@@ -299,10 +302,11 @@ TEST_F(AsyncAnswerTest, TheAsyncClientKeepsToItsConnectionCap) {
                                SSL_CTX_free);
   ClientOptions options;
   options.timeout = std::chrono::seconds(20);
+  constexpr int kRequests = 8;
+  // Before the client, so the client's thread is gone before the promises it fulfils.
+  std::vector<std::promise<Result<HttpResponse>>> answered(kRequests);
   AsyncHttpsClient client([ctx]() -> Result<std::shared_ptr<SSL_CTX>> { return ctx; }, options,
                           /*max_connections_per_server=*/2);
-  constexpr int kRequests = 8;
-  std::vector<std::promise<Result<HttpResponse>>> answered(kRequests);
   for (int i = 0; i < kRequests; ++i) {
     HttpRequest request;
     request.method = "GET";

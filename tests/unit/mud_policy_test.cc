@@ -91,9 +91,9 @@ TEST(MudCompilerTest, DevicesOfOneFileShareItsChains) {
   ASSERT_TRUE(few);
   for (int i = 0; i < 500; ++i) {
     site.facts.devices.push_back(
-        {"t" + std::to_string(i),
+        {std::string("t") + std::to_string(i),
          "https://mud.acme.example/thermostat.json",
-         {"10.1." + std::to_string(i / 200) + "." + std::to_string(i % 200 + 1)}});
+         {std::string("10.1.") + std::to_string(i / 200) + "." + std::to_string(i % 200 + 1)}});
   }
   auto many = CompilePolicy(files, site.facts, site.names);
   ASSERT_TRUE(many);
