@@ -153,7 +153,9 @@ Picture LayOut(const Analysis& analysis) {
     picture.edges.push_back(std::move(edge));
   }
   std::map<std::string, int> column = Columns(picture.nodes, picture.edges);
-  std::ranges::stable_sort(picture.nodes, [&](const PictureNode& a, const PictureNode& b) {
+  // Ids are unique, so (column, id) orders the nodes fully; stable_sort is not needed (and
+  // clang warns of the deprecated buffer libstdc++ 12's takes).
+  std::ranges::sort(picture.nodes, [&](const PictureNode& a, const PictureNode& b) {
     return std::tie(column[a.id], a.id) < std::tie(column[b.id], b.id);
   });
   std::map<int, int> rows;
