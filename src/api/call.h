@@ -33,6 +33,9 @@ http::HttpResponse JsonResponse(int status, const Json& body);
 Result<Json> ReadBody(const http::HttpRequest& request,
                       std::initializer_list<std::string_view> allowed);
 
+// PathId reads a record's id from the path (what names it in the error: "device id").
+Result<int64_t> PathId(const std::string& text, std::string_view what);
+
 // QueryNumber reads a non-negative integer query parameter, at most max; fallback if absent.
 Result<size_t> QueryNumber(const std::map<std::string, std::string>& query, const std::string& key,
                            size_t fallback, size_t max);

@@ -8,15 +8,6 @@ namespace {
 constexpr size_t kMaxPage = 500;
 constexpr size_t kMaxBulk = 1000;
 
-Result<int64_t> DeviceId(const std::string& text) {
-  if (text.empty() || text.size() > 18 ||
-      !std::ranges::all_of(text, [](char c) { return c >= '0' && c <= '9'; })) {
-    return MakeError(ErrorCode::kInvalidArgument,
-                     "device id \"" + text.substr(0, 32) + "\" is not a whole number");
-  }
-  return std::stoll(text);
-}
-
 }  // namespace
 
 Result<http::HttpResponse> ManagementApi::ListDevices(Call& call) {
@@ -109,7 +100,7 @@ Result<http::HttpResponse> ManagementApi::ListApprovals(Call& call) {
 }
 
 Result<http::HttpResponse> ManagementApi::Approve(Call& call) {
-  ASSIGN_OR_RETURN(int64_t id, DeviceId(call.params["id"]));
+  ASSIGN_OR_RETURN(int64_t id, PathId(call.params["id"], "device id"));
   RETURN_IF_ERROR(site_.ApproveDevice(id, call.Actor()));
   return JsonResponse(200, Json{{"approved", Json::array({id})}, {"refused", Json::array()}});
 }

@@ -180,7 +180,7 @@ const std::vector<ManagementApi::RouteEntry>& ManagementApi::Table() {
       {"GET", "/api/v1/policy", Permission::kReadSite, Body::kNone, &ManagementApi::ShowPolicy},
       {"GET", "/api/v1/policy/diff", Permission::kReadSite, Body::kNone,
        &ManagementApi::PolicyDiff},
-      {"POST", "/api/v1/policy/apply", Permission::kPolicy, Body::kJson,
+      {"POST", "/api/v1/policy/apply", Permission::kPolicy, Body::kNone,
        &ManagementApi::ApplyPolicy},
       {"GET", "/api/v1/exposure", Permission::kReadSite, Body::kNone, &ManagementApi::ShowExposure},
       {"GET", "/api/v1/exposure/graph", Permission::kReadSite, Body::kNone,
@@ -247,6 +247,15 @@ Result<Json> ReadBody(const http::HttpRequest& request,
     }
   }
   return body;
+}
+
+Result<int64_t> PathId(const std::string& text, std::string_view what) {
+  if (text.empty() || text.size() > 18 ||
+      !std::ranges::all_of(text, [](char c) { return c >= '0' && c <= '9'; })) {
+    return MakeError(ErrorCode::kInvalidArgument,
+                     std::string(what) + " \"" + text.substr(0, 32) + "\" is not a whole number");
+  }
+  return std::stoll(text);
 }
 
 Result<size_t> QueryNumber(const std::map<std::string, std::string>& query, const std::string& key,

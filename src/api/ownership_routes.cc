@@ -151,13 +151,7 @@ Result<http::HttpResponse> ManagementApi::GrantTenant(Call& call) {
 
 Result<http::HttpResponse> ManagementApi::RevokeTenant(Call& call) {
   RETURN_IF_ERROR(AllowQuery(call.query, {}));
-  const std::string& text = call.params["id"];
-  if (text.empty() || text.size() > 18 ||
-      !std::ranges::all_of(text, [](char c) { return c >= '0' && c <= '9'; })) {
-    return MakeError(ErrorCode::kInvalidArgument,
-                     "delegation id \"" + text.substr(0, 32) + "\" is not a whole number");
-  }
-  int64_t id = std::stoll(text);
+  ASSIGN_OR_RETURN(int64_t id, PathId(call.params["id"], "delegation id"));
   RETURN_IF_ERROR(site_.RevokeTenant(id, call.Actor()));
   return JsonResponse(200, Json{{"revoked", id}});
 }

@@ -65,9 +65,6 @@ Result<http::HttpResponse> ManagementApi::PolicyDiff(Call& call) {
 
 Result<http::HttpResponse> ManagementApi::ApplyPolicy(Call& call) {
   RETURN_IF_ERROR(AllowQuery(call.query, {}));
-  if (!call.request.body.empty()) {  // no body, or an empty JSON object
-    RETURN_IF_ERROR(ReadBody(call.request, {}));
-  }
   ASSIGN_OR_RETURN(firewall::ApplyReport report,
                    site_.ApplyPolicy(firewall_, /*dry_run=*/false, call.Actor()));
   Json answer = PolicyJson(report);
