@@ -31,7 +31,7 @@ grep -q '"serial-number":"IT-0001"' "$WORK/voucher.json" || fail "voucher names 
 if openssl verify -CAfile "$M/ca.pem" "$WORK/dev1/ldevid.pem" 2>/dev/null; then
   fail "the LDevID must not verify against the maker CA"
 fi
-openssl x509 -in "$WORK/dev1/ldevid.pem" -noout -text | grep -q "acme.example/mud" ||
+openssl x509 -in "$WORK/dev1/ldevid.pem" -noout -text | has "acme.example/mud" ||
   fail "LDevID lacks the MUD URL"
 
 step "the voucher is id-ct-animaJSONVoucher (RFC 8366 §5.3); EST cacerts carries no eContent"
@@ -43,7 +43,7 @@ grep -Ex " *eContentType: id-ct-animaJSONVoucher \(1\.2\.840\.113549\.1\.9\.16\.
   { grep eContentType "$WORK/voucher-cms.txt"; fail "voucher eContentType"; }
 curl -sk --cacert "$S/domain-ca.pem" "$REGISTRAR/.well-known/est/cacerts" | base64 -d >"$WORK/cacerts.p7"
 openssl pkcs7 -print -inform DER -in "$WORK/cacerts.p7" >"$WORK/cacerts.txt"
-grep -A2 "contents:" "$WORK/cacerts.txt" | grep -q "d.data: <ABSENT>" ||
+grep -A2 "contents:" "$WORK/cacerts.txt" | has "d.data: <ABSENT>" ||
   { cat "$WORK/cacerts.txt"; fail "certs-only cacerts must have no eContent"; }
 
 "$BIN" devices list --dir "$S" --json >"$WORK/devices.json"
@@ -110,7 +110,7 @@ start_server masa2 "$A" maker serve --dir "$A" --listen 127.0.0.1:0
 "$BIN" device enroll --identity "$WORK/careful1" --registrar "$REGISTRAR" >"$WORK/careful.txt" 2>&1 &
 enroll_pid=$!
 for _ in $(seq 1 50); do
-  "$BIN" devices list --dir "$S" --json | grep -q '"state": "pending"' && break
+  "$BIN" devices list --dir "$S" --json | has '"state": "pending"' && break
   sleep 0.1
 done
 id=$("$BIN" devices list --dir "$S" --json | tr -d ' \n' |

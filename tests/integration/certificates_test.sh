@@ -81,23 +81,23 @@ check "registrar" "$S/registrar.pem" "$S/domain-ca.pem" sslserver leaf
 check "LDevID" "$D/ldevid.pem" "$S/domain-ca.pem" sslclient leaf
 
 step "802.1AR: the IDevID never expires (GeneralizedTime 99991231235959Z) and names its serial"
-openssl asn1parse -in "$D/idevid.pem" | grep -q "GENERALIZEDTIME *:99991231235959Z" ||
+openssl asn1parse -in "$D/idevid.pem" | has "GENERALIZEDTIME *:99991231235959Z" ||
   fail "IDevID notAfter is not 99991231235959Z"
-openssl x509 -in "$D/idevid.pem" -noout -subject | grep -q "serialNumber = PROFILE-1" ||
+openssl x509 -in "$D/idevid.pem" -noout -subject | has "serialNumber = PROFILE-1" ||
   fail "IDevID subject lacks serialNumber"
-openssl x509 -in "$D/ldevid.pem" -noout -subject | grep -q "serialNumber = PROFILE-1" ||
+openssl x509 -in "$D/ldevid.pem" -noout -subject | has "serialNumber = PROFILE-1" ||
   fail "LDevID subject lacks serialNumber"
-openssl x509 -in "$D/idevid.pem" -noout -text | grep -q "1.3.6.1.5.5.7.1.32" ||
+openssl x509 -in "$D/idevid.pem" -noout -text | has "1.3.6.1.5.5.7.1.32" ||
   fail "IDevID lacks the MASA URL extension"
 
 step "the registrar may act as an RA (id-kp-cmcRA) and names each host once"
-ext "$S/registrar.pem" extendedKeyUsage | grep -q "CMC Registration Authority" || fail "registrar lacks cmcRA"
+ext "$S/registrar.pem" extendedKeyUsage | has "CMC Registration Authority" || fail "registrar lacks cmcRA"
 [ "$(ext "$S/registrar.pem" subjectAltName | tr ',' '\n' | grep -c "registrar.example")" = 1 ] ||
   fail "registrar lacks its extra name"
 
 step "the CRL verifies against the domain CA"
 "$BIN" crl --dir "$S" --out "$WORK/crl.pem" >/dev/null
-openssl crl -in "$WORK/crl.pem" -CAfile "$S/domain-ca.pem" -noout 2>&1 | grep -q "verify OK" ||
+openssl crl -in "$WORK/crl.pem" -CAfile "$S/domain-ca.pem" -noout 2>&1 | has "verify OK" ||
   fail "CRL does not verify"
 [ -n "$(openssl crl -in "$WORK/crl.pem" -noout -text | grep -A1 "Authority Key Identifier" | tail -1)" ] ||
   fail "CRL lacks an authority key identifier"

@@ -55,7 +55,7 @@ expect_exit 1 "owned by another domain" "$BIN" device enroll --identity "$WORK/h
   --registrar "$NEW_URL"
 "$BIN" ownership agent-key --out "$WORK/stranger" >/dev/null
 expect_exit 1 "not signed by one of its escrow agents" approve "$WORK/stranger.key"
-approve "$WORK/notary.key" | grep -q "1 of 2" || fail "one agent approving twice counted twice"
+approve "$WORK/notary.key" | has "1 of 2" || fail "one agent approving twice counted twice"
 
 step "the second approval hands the device to the new owner; it onboards from scratch"
 approve "$WORK/bank.key" | tee "$WORK/approve2.txt"
@@ -73,6 +73,6 @@ expect_exit 1 "reported stolen" "$BIN" device enroll --identity "$WORK/heat" --r
 "$BIN" ownership clear-stolen --dir "$NEW" HEAT-1
 "$BIN" device enroll --identity "$WORK/heat" --registrar "$NEW_URL" >/dev/null
 "$BIN" audit verify --dir "$NEW" >/dev/null
-"$BIN" audit show --dir "$NEW" --device HEAT-1 | grep -q "ownership.report-stolen" ||
+"$BIN" audit show --dir "$NEW" --device HEAT-1 | has "ownership.report-stolen" ||
   fail "the theft report is not in the site's audit log"
 echo "escrow test passed"

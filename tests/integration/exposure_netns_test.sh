@@ -130,9 +130,9 @@ reach cam1 10.88.2.2 8554 || fail "cam1 lost the video port of cam2"
 reach bot 10.88.3.2 8554 || fail "the fourth camera lost the video port of cam3"
 
 step "re-applying is a no-op; policy apply keeps the blocks; the audit records the tightening"
-in_ns router "$BIN" exposure tighten --apply --dir "$SITE" | grep -q "^unchanged" || fail "re-apply changed the ruleset"
-in_ns router "$BIN" policy apply --dir "$SITE" | grep -q "^unchanged" || fail "policy apply dropped the blocks"
-"$BIN" audit show --dir "$SITE" | grep -q "exposure.tightening" || fail "no exposure.tightening audit event"
+in_ns router "$BIN" exposure tighten --apply --dir "$SITE" | has "^unchanged" || fail "re-apply changed the ruleset"
+in_ns router "$BIN" policy apply --dir "$SITE" | has "^unchanged" || fail "policy apply dropped the blocks"
+"$BIN" audit show --dir "$SITE" | has "exposure.tightening" || fail "no exposure.tightening audit event"
 "$BIN" audit verify --dir "$SITE" >/dev/null || fail "audit chain broken"
 
 step "the picture"
@@ -141,5 +141,5 @@ grep -q "<svg" "$WORK/exposure.svg" || fail "no SVG written"
 
 step "tightening off restores the relaxed policy"
 in_ns router "$BIN" exposure tighten --off --dir "$SITE" >/dev/null
-scan | grep -q "23/open" || fail "telnet should be reachable again with tightening off"
+scan | has "23/open" || fail "telnet should be reachable again with tightening off"
 echo "PASS"

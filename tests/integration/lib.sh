@@ -20,6 +20,15 @@ fail() {
 
 step() { echo "--- $*"; }
 
+# CMD | has [GREP_OPTIONS] PATTERN: whether CMD's output matches. It reads the whole output
+# first: `CMD | grep -q` stops reading at the first match, and under pipefail the writer's
+# SIGPIPE then fails the pipeline whenever the output is longer than one pipe buffer.
+has() {
+  local text
+  text=$(cat)
+  grep -q "$@" <<<"$text"
+}
+
 # start_server NAME DIR ARGS... starts a server in the background, logging to $WORK/NAME.log,
 # and waits until it has written DIR/listen.addr.
 start_server() {

@@ -221,7 +221,7 @@ in_ns router "$BIN" devices quarantine "$DEV" --reason "scanning the lobby" --di
   | tee "$WORK/quarantine.txt"
 grep -q "^device $DEV quarantined; policy applied (nftables)" "$WORK/quarantine.txt" \
   || fail "the quarantine was not applied"
-in_ns router nft list table inet concierge | grep -q "ip saddr @quarantine_4 counter" \
+in_ns router nft list table inet concierge | has "ip saddr @quarantine_4 counter" \
   || fail "the router's table has no quarantine chain"
 expect_tcp drop dev 10.77.2.2 8080 "quarantined: even a flow its MUD file declares"
 expect_tcp drop ctl 10.77.1.2 2222 "quarantined: its controller cannot reach it either"

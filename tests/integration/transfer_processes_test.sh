@@ -24,7 +24,7 @@ for i in 1 2 3; do
   "$BIN" device enroll --identity "$WORK/dev$i" --registrar "$OLD_URL" >/dev/null
   cp "$WORK/dev$i/ldevid.pem" "$WORK/old-ldevid-$i.pem"
 done
-"$BIN" device check-in --identity "$WORK/dev1" | grep -q "nothing to do" ||
+"$BIN" device check-in --identity "$WORK/dev1" | has "nothing to do" ||
   fail "a device with no instruction did something"
 
 step "tenants: each operates only its own devices, never transfers; delegations end"
@@ -42,11 +42,11 @@ ask() {
   shift
   "$BIN" tenant request --key "$WORK/$who.key" --site "$OLD_URL" --site-ca "$OLD/domain-ca.pem" "$@"
 }
-ask flat2 --operation list | grep -q '"TR-0002"' || fail "Flat 2 does not see its device"
+ask flat2 --operation list | has '"TR-0002"' || fail "Flat 2 does not see its device"
 ask flat1 --operation list --json >"$WORK/flat1.json"
 grep -q '"TR-0001"' "$WORK/flat1.json" || fail "Flat 1 does not see its device"
 if grep -q '"TR-0002"\|"TR-0003"' "$WORK/flat1.json"; then fail "Flat 1 sees devices not its own"; fi
-ask flat1 --operation status --device TR-0001 | grep -q enrolled || fail "Flat 1 cannot read status"
+ask flat1 --operation status --device TR-0001 | has enrolled || fail "Flat 1 cannot read status"
 expect_exit 1 "not delegated to this tenant" ask flat1 --operation status --device TR-0002
 expect_exit 1 "stays with the owner" ask flat1 --operation transfer --device TR-0001
 while (($(date +%s) <= flat2_until)); do sleep 0.5; done
@@ -55,7 +55,7 @@ expect_exit 1 "already has delegation 1 in force" "$BIN" tenant grant --dir "$OL
   --name "Flat 1" --key "$WORK/flat1.pub.pem" --devices TR-0001 --days 1
 "$BIN" tenant grant --dir "$OLD" --name "Flat 2" --key "$WORK/flat2.pub.pem" --devices TR-0002 \
   --from "$(date -u +%Y-%m-%dT%H:%M:%SZ)" --days 1 >/dev/null
-ask flat2 --operation list | grep -q '"TR-0002"' || fail "Flat 2's renewed delegation does not work"
+ask flat2 --operation list | has '"TR-0002"' || fail "Flat 2's renewed delegation does not work"
 "$BIN" tenant revoke --dir "$OLD" 1 >/dev/null
 expect_exit 1 "delegation revoked" ask flat1 --operation list
 
@@ -81,7 +81,7 @@ openssl verify -CAfile "$OLD/domain-ca.pem" "$WORK/dev1/ldevid.pem" >/dev/null
 
 "$BIN" transfer import --dir "$NEW" "$WORK/bundle.json" | tee "$WORK/import.txt"
 grep -q "2 device(s)" "$WORK/import.txt" || fail "import did not record both devices"
-"$BIN" transfer import --dir "$NEW" "$WORK/bundle.json" | grep -q "2 device(s)" ||
+"$BIN" transfer import --dir "$NEW" "$WORK/bundle.json" | has "2 device(s)" ||
   fail "importing the same bundle again is not harmless"
 
 step "each device checks in, moves, and drops the old domain"
@@ -97,14 +97,14 @@ for i in 1 2; do
   cmp -s "$WORK/dev$i/domain-ca.pem" "$NEW/domain-ca.pem" || fail "device $i still trusts the old CA"
   [ "$(ls -d "$WORK/dev$i"/domain.* | wc -l)" = 1 ] || fail "device $i kept the old credential set"
 done
-"$BIN" device check-in --identity "$WORK/dev1" | grep -q "nothing to do" ||
+"$BIN" device check-in --identity "$WORK/dev1" | has "nothing to do" ||
   fail "a moved device was told to move again"
 
 step "the old domain's CRL lists the old certificates; openssl rejects them with it"
 "$BIN" crl --dir "$OLD" --out "$WORK/old-crl.pem" >/dev/null
 for i in 1 2; do
   serial=$(openssl x509 -in "$WORK/old-ldevid-$i.pem" -noout -serial | cut -d= -f2)
-  openssl crl -in "$WORK/old-crl.pem" -noout -text | grep -qi "$serial" ||
+  openssl crl -in "$WORK/old-crl.pem" -noout -text | has -i "$serial" ||
     fail "old certificate $i is not in the CRL"
   if openssl verify -crl_check -CRLfile "$WORK/old-crl.pem" -CAfile "$OLD/domain-ca.pem" \
     "$WORK/old-ldevid-$i.pem" >/dev/null 2>&1; then
@@ -157,7 +157,7 @@ if openssl verify -crl_check -CRLfile "$WORK/old-crl2.pem" -CAfile "$OLD/domain-
   "$WORK/old-ldevid-3.pem" >/dev/null 2>&1; then
   fail "the decommissioned device's LDevID still verifies with the CRL"
 fi
-"$BIN" audit show --dir "$OLD" --device TR-0003 | grep -q "device.decommissioned" ||
+"$BIN" audit show --dir "$OLD" --device TR-0003 | has "device.decommissioned" ||
   fail "no decommissioned event"
 expect_exit 1 "already decommissioned" "$BIN" decommission --dir "$OLD" --devices TR-0003
 step "released, the device is the next owner's to claim"
