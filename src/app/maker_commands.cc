@@ -30,6 +30,7 @@ struct MakerArgs {
   std::string dir;
   std::string name;
   std::string masa_url = "localhost:9443";
+  std::string database;
   std::string serial;
   int count = 1;
   std::string mud_url;
@@ -53,9 +54,9 @@ std::string CountedSerial(const std::string& base, int index, int count) {
 Status Init(const MakerArgs& args, const Output& output) {
   SystemClock clock;
   CryptoRandom random;
-  ASSIGN_OR_RETURN(auto maker,
-                   masa::InitMakerDirectory(args.dir, args.name, args.masa_url, clock, random));
-  ASSIGN_OR_RETURN(auto store, masa::MakerStore::Open(maker.DatabasePath(), clock));
+  ASSIGN_OR_RETURN(auto maker, masa::InitMakerDirectory(args.dir, args.name, args.masa_url, clock,
+                                                        random, args.database));
+  ASSIGN_OR_RETURN(auto store, masa::MakerStore::Open(maker.DatabaseLocation(), clock));
   output.Print(Json{{"dir", args.dir},
                     {"name", maker.name},
                     {"masa_url", maker.masa_url},
@@ -75,7 +76,7 @@ Status Mint(const MakerArgs& args, const Output& output) {
   if (!args.masa_url.empty()) {
     maker.masa_url = args.masa_url;
   }
-  ASSIGN_OR_RETURN(auto store, masa::MakerStore::Open(maker.DatabasePath(), clock));
+  ASSIGN_OR_RETURN(auto store, masa::MakerStore::Open(maker.DatabaseLocation(), clock));
   Json minted = Json::array();
   std::string text;
   for (int i = 0; i < args.count; ++i) {
@@ -124,7 +125,7 @@ http::HttpResponse ServeMudFile(const std::filesystem::path& dir,
 Status Serve(const MakerArgs& args) {
   SystemClock clock;
   ASSIGN_OR_RETURN(auto maker, masa::LoadMakerDirectory(args.dir));
-  ASSIGN_OR_RETURN(auto store, masa::MakerStore::Open(maker.DatabasePath(), clock));
+  ASSIGN_OR_RETURN(auto store, masa::MakerStore::Open(maker.DatabaseLocation(), clock));
   masa::MasaService service(*store, clock, maker.masa);
   std::filesystem::path dir = args.dir;
   return ServeUntilTerminated(
@@ -189,7 +190,7 @@ Status MudSign(const MakerArgs& args, const Output& output) {
 Status Sell(const MakerArgs& args, const Output& output) {
   SystemClock clock;
   ASSIGN_OR_RETURN(auto maker, masa::LoadMakerDirectory(args.dir));
-  ASSIGN_OR_RETURN(auto store, masa::MakerStore::Open(maker.DatabasePath(), clock));
+  ASSIGN_OR_RETURN(auto store, masa::MakerStore::Open(maker.DatabaseLocation(), clock));
   ASSIGN_OR_RETURN(std::string pem, ReadFile(args.domain_ca));
   ASSIGN_OR_RETURN_CTX(auto ca, crypto::Certificate::FromPem(pem), args.domain_ca);
   std::string domain = voucher::DomainId(ca);
@@ -211,6 +212,9 @@ void AddMakerCommands(CLI::App& app, Action& action, Output& output) {
   init->add_option("--name", args->name, "Maker name")->required();
   init->add_option("--masa-url", args->masa_url, "MASA authority or URL that IDevIDs will carry")
       ->capture_default_str();
+  init->add_option("--db", args->database,
+                   "Keep the maker's records in PostgreSQL (postgresql://…), shared by several "
+                   "MASA processes, instead of DIR/maker.db");
   init->add_flag("--json", output.json, "Print JSON");
   init->callback(
       [&action, &output, args] { action = [&output, args] { return Init(*args, output); }; });

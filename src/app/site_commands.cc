@@ -37,13 +37,15 @@ struct SiteArgs {
   std::string state;
   std::string reason;
   std::string firewall = "nftables";
+  std::string database;
 };
 
 Status Init(const SiteArgs& args, const Output& output) {
   SystemClock clock;
   CryptoRandom random;
-  ASSIGN_OR_RETURN(auto site, registrar::InitSiteDirectory(args.dir, args.name,
-                                                           args.registrar_names, clock, random));
+  ASSIGN_OR_RETURN(auto site,
+                   registrar::InitSiteDirectory(args.dir, args.name, args.registrar_names, clock,
+                                                random, args.database));
   output.Print(Json{{"dir", args.dir},
                     {"name", site.identity.site_name},
                     {"domain_ca", (site.dir / "domain-ca.pem").string()}},
@@ -317,6 +319,9 @@ void AddSiteCommands(CLI::App& app, Action& action, Output& output) {
   init->add_option("--name", args->name, "Site name")->required();
   init->add_option("--registrar-names", args->registrar_names,
                    "Extra registrar certificate names, e.g. DNS:gw.home.arpa,IP:192.0.2.1");
+  init->add_option("--db", args->database,
+                   "Keep the site's records in PostgreSQL (postgresql://USER@HOST[,HOST2]/DB?"
+                   "target_session_attrs=read-write) instead of DIR/site.db");
   init->add_flag("--json", output.json, "Print JSON");
   bind(init, Init);
   CLI::App* trust = site->add_subcommand("trust-maker", "Allow a maker's devices to join");

@@ -25,7 +25,8 @@ Result<std::unique_ptr<LabMaker>> StartLabMaker(const std::filesystem::path& dir
   ASSIGN_OR_RETURN(auto directory,
                    masa::InitMakerDirectory(dir, name, "127.0.0.1:0", clock, random));
   auto maker = std::make_unique<LabMaker>(std::move(directory));
-  ASSIGN_OR_RETURN(maker->store, masa::MakerStore::Open(maker->directory.DatabasePath(), clock));
+  ASSIGN_OR_RETURN(maker->store,
+                   masa::MakerStore::Open(maker->directory.DatabaseLocation(), clock));
   maker->service = std::make_unique<masa::MasaService>(*maker->store, clock, maker->directory.masa);
   ASSIGN_OR_RETURN(auto ctx, http::MakeServerContext(maker->directory.tls, true));
   http::ServerOptions options;

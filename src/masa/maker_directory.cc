@@ -5,6 +5,7 @@
 #include "common/url.h"
 #include "crypto/certificate_builder.h"
 #include "crypto/key_store.h"
+#include "store/postgres_database.h"
 
 namespace concierge::masa {
 namespace {
@@ -25,12 +26,17 @@ std::string HostOf(const std::string& masa_url) {
 
 Result<MakerDirectory> InitMakerDirectory(const std::filesystem::path& dir, const std::string& name,
                                           const std::string& masa_url, const Clock& clock,
-                                          Random& random) {
+                                          Random& random, const std::string& database) {
   if (std::filesystem::exists(dir / "maker.json")) {
     return MakeError(ErrorCode::kAlreadyExists, dir.string() + " already holds a maker");
   }
   if (name.empty()) {
     return MakeError(ErrorCode::kInvalidArgument, "maker name must not be empty");
+  }
+  if (!database.empty() && !store::IsPostgresLocation(database)) {
+    return MakeError(ErrorCode::kInvalidArgument,
+                     "--db takes a PostgreSQL URI (postgresql://…); without it the maker keeps "
+                     "maker.db in its directory");
   }
   RETURN_IF_ERROR(MakeDirectories(dir));
   SystemTime now = clock.Now();
@@ -67,6 +73,9 @@ Result<MakerDirectory> InitMakerDirectory(const std::filesystem::path& dir, cons
   RETURN_IF_ERROR(crypto::KeepKeyPair(keys, references, dir, "masa-signer", signer));
   RETURN_IF_ERROR(crypto::KeepKeyPair(keys, references, dir, "masa-tls", tls));
   Json config{{"name", name}, {"masa_url", masa_url}, {"created_at", FormatRfc3339(now)}};
+  if (!database.empty()) {
+    config["database"] = database;
+  }
   RETURN_IF_ERROR(WriteFileAtomic(dir / "maker.json", config.dump(2) + "\n"));
   return LoadMakerDirectory(dir);
 }
@@ -79,6 +88,7 @@ Result<MakerDirectory> LoadMakerDirectory(const std::filesystem::path& dir,
   JsonObjectReader reader(config, "maker");
   ASSIGN_OR_RETURN(std::string name, reader.RequiredString("name"));
   ASSIGN_OR_RETURN(std::string masa_url, reader.RequiredString("masa_url"));
+  ASSIGN_OR_RETURN(std::string database, reader.OptionalString("database"));
   ASSIGN_OR_RETURN_CTX(auto references, crypto::KeyReferences::FromConfig(config, dir),
                        (dir / "maker.json").string());
   ASSIGN_OR_RETURN(auto ca, crypto::LoadKeyPair(keys, references, dir, "ca"));
@@ -89,7 +99,8 @@ Result<MakerDirectory> LoadMakerDirectory(const std::filesystem::path& dir,
                         std::move(masa_url),
                         ca.key,
                         MasaIdentity{ca.certificate, signer.certificate, signer.key},
-                        crypto::Credential{tls.certificate, tls.key, {}}};
+                        crypto::Credential{tls.certificate, tls.key, {}},
+                        std::move(database)};
 }
 
 Result<MintedIdentity> MintIdevid(const MakerDirectory& maker, MakerStore& store,

@@ -13,7 +13,8 @@
 namespace concierge::masa {
 
 // A maker directory holds the maker CA, the MASA's voucher-signing and TLS identities, and
-// maker.db. A new maker's keys are files (mode 0600) made by OpenSSL on this host.
+// maker.db, or names the PostgreSQL database several MASA processes share (maker.json's
+// "database"). A new maker's keys are files (mode 0600) made by OpenSSL on this host.
 struct MakerDirectory {
   std::filesystem::path dir;
   std::string name;
@@ -21,16 +22,21 @@ struct MakerDirectory {
   crypto::PrivateKey ca_key;
   MasaIdentity masa;
   crypto::Credential tls;
+  std::string database;  // a PostgreSQL URI, or empty for DIR/maker.db
 
-  std::filesystem::path DatabasePath() const { return dir / "maker.db"; }
+  // DatabaseLocation is what store::OpenDatabase takes.
+  std::string DatabaseLocation() const {
+    return database.empty() ? (dir / "maker.db").string() : database;
+  }
 };
 
 // InitMakerDirectory creates a new maker in dir (which must not hold one already).
 // masa_url is an authority ("host:port") or an https URL; tls_names are extra DNS/IP names
 // for the MASA's TLS certificate beyond localhost and 127.0.0.1.
+// database, when not empty, is the PostgreSQL URI of the maker's records.
 Result<MakerDirectory> InitMakerDirectory(const std::filesystem::path& dir, const std::string& name,
                                           const std::string& masa_url, const Clock& clock,
-                                          Random& random);
+                                          Random& random, const std::string& database = "");
 
 // LoadMakerDirectory reads the maker's certificates and its keys from keys, at the references
 // maker.json names under "keys" (default: DIR/ca.key, DIR/masa-signer.key, DIR/masa-tls.key).

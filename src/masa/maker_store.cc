@@ -3,7 +3,7 @@
 #include <array>
 
 #include "store/audit_log.h"
-#include "store/sqlite_database.h"
+#include "store/open_database.h"
 
 namespace concierge::masa {
 namespace {
@@ -56,7 +56,7 @@ constexpr std::array<std::string_view, 3> kMigrations = {store::kAuditSchema, kS
 
 Result<std::unique_ptr<MakerStore>> MakerStore::Open(const std::filesystem::path& path,
                                                      const Clock& clock) {
-  ASSIGN_OR_RETURN(auto db, store::OpenSqliteDatabase(path, /*create=*/true));
+  ASSIGN_OR_RETURN(auto db, store::OpenDatabase(path.string()));
   ASSIGN_OR_RETURN_CTX(auto store, Open(std::move(db), clock), path.string());
   return store;
 }

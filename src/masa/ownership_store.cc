@@ -97,8 +97,9 @@ Result<int64_t> MakerStore::AddEscrowApproval(const std::string& serial, ByteSpa
   std::lock_guard lock(mutex_);
   ASSIGN_OR_RETURN(auto tx, store::Transaction::Begin(*db_));
   ASSIGN_OR_RETURN(auto upsert,
-                   db_->Prepare("INSERT OR REPLACE INTO escrow_approvals(serial, agent, new_owner,"
-                                " at) VALUES (?, ?, ?, ?)"));
+                   db_->Prepare("INSERT INTO escrow_approvals(serial, agent, new_owner, at)"
+                                " VALUES (?, ?, ?, ?) ON CONFLICT(serial, agent) DO UPDATE SET"
+                                " new_owner = excluded.new_owner, at = excluded.at"));
   RETURN_IF_ERROR(upsert.BindAll(serial, agent, new_owner, at).Run());
   RETURN_IF_ERROR(audit_.Append("ownership.escrow-approved", serial,
                                 Json{{"agent", Base64Encode(agent).substr(0, 24)}}));

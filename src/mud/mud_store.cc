@@ -6,7 +6,7 @@
 #include "common/bytes.h"
 #include "common/ip_network.h"
 #include "store/audit_log.h"
-#include "store/sqlite_database.h"
+#include "store/open_database.h"
 
 namespace concierge::mud {
 namespace {
@@ -59,7 +59,7 @@ constexpr std::array<std::string_view, 2> kMigrations = {store::kAuditSchema, kS
 
 Result<std::unique_ptr<MudStore>> MudStore::Open(const std::filesystem::path& path,
                                                  const Clock& clock) {
-  ASSIGN_OR_RETURN(auto db, store::OpenSqliteDatabase(path, /*create=*/true));
+  ASSIGN_OR_RETURN(auto db, store::OpenDatabase(path.string()));
   ASSIGN_OR_RETURN_CTX(auto store, Open(std::move(db), clock), path.string());
   return store;
 }

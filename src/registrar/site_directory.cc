@@ -4,6 +4,7 @@
 #include "common/json.h"
 #include "crypto/certificate_builder.h"
 #include "registrar/site_store.h"
+#include "store/postgres_database.h"
 
 namespace concierge::registrar {
 namespace {
@@ -15,12 +16,17 @@ constexpr std::chrono::hours kRegistrarValidity{24 * 365 * 2};
 
 Result<SiteDirectory> InitSiteDirectory(const std::filesystem::path& dir, const std::string& name,
                                         const std::string& extra_names, const Clock& clock,
-                                        Random& random) {
+                                        Random& random, const std::string& database) {
   if (std::filesystem::exists(dir / "site.json")) {
     return MakeError(ErrorCode::kAlreadyExists, dir.string() + " already holds a site");
   }
   if (name.empty()) {
     return MakeError(ErrorCode::kInvalidArgument, "site name must not be empty");
+  }
+  if (!database.empty() && !store::IsPostgresLocation(database)) {
+    return MakeError(ErrorCode::kInvalidArgument,
+                     "--db takes a PostgreSQL URI (postgresql://…); without it the site keeps "
+                     "site.db in its directory");
   }
   RETURN_IF_ERROR(MakeDirectories(dir));
   SystemTime now = clock.Now();
@@ -47,8 +53,13 @@ Result<SiteDirectory> InitSiteDirectory(const std::filesystem::path& dir, const 
   crypto::KeyReferences references(dir);
   RETURN_IF_ERROR(crypto::KeepKeyPair(keys, references, dir, "domain-ca", ca));
   RETURN_IF_ERROR(crypto::KeepKeyPair(keys, references, dir, "registrar", registrar));
-  ASSIGN_OR_RETURN(auto store, SiteStore::Open(dir / "site.db", clock));
+  std::string location = database.empty() ? (dir / "site.db").string() : database;
+  ASSIGN_OR_RETURN_CTX(auto store, SiteStore::Open(location, clock),
+                       database.empty() ? "" : "the site's PostgreSQL database");
   Json config{{"name", name}, {"created_at", FormatRfc3339(now)}};
+  if (!database.empty()) {
+    config["database"] = database;
+  }
   RETURN_IF_ERROR(WriteFileAtomic(dir / "site.json", config.dump(2) + "\n"));
   return LoadSiteDirectory(dir);
 }
@@ -58,13 +69,16 @@ Result<SiteDirectory> LoadSiteDirectory(const std::filesystem::path& dir,
   ASSIGN_OR_RETURN_CTX(std::string text, ReadFile(dir / "site.json"),
                        "no site in " + dir.string() + " (run `concierge site init`)");
   ASSIGN_OR_RETURN(Json config, ParseJsonObject(text, (dir / "site.json").string()));
-  ASSIGN_OR_RETURN(std::string name, JsonObjectReader(config, "site").RequiredString("name"));
+  JsonObjectReader reader(config, "site");
+  ASSIGN_OR_RETURN(std::string name, reader.RequiredString("name"));
+  ASSIGN_OR_RETURN(std::string database, reader.OptionalString("database"));
   ASSIGN_OR_RETURN_CTX(auto references, crypto::KeyReferences::FromConfig(config, dir),
                        (dir / "site.json").string());
   ASSIGN_OR_RETURN(auto ca, crypto::LoadKeyPair(keys, references, dir, "domain-ca"));
   ASSIGN_OR_RETURN(auto registrar, crypto::LoadKeyPair(keys, references, dir, "registrar"));
   return SiteDirectory{
-      dir, RegistrarIdentity{name, ca.certificate, ca.key, registrar.certificate, registrar.key}};
+      dir, RegistrarIdentity{name, ca.certificate, ca.key, registrar.certificate, registrar.key},
+      std::move(database)};
 }
 
 }  // namespace concierge::registrar

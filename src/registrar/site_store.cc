@@ -3,7 +3,7 @@
 #include <array>
 
 #include "store/audit_log.h"
-#include "store/sqlite_database.h"
+#include "store/open_database.h"
 
 namespace concierge::registrar {
 namespace {
@@ -143,7 +143,7 @@ constexpr std::string_view kDeviceColumns = R"sql(
             ORDER BY issued_at DESC, rowid DESC LIMIT 1),
          (SELECT not_after FROM certificates c WHERE c.device_id = d.id
             ORDER BY issued_at DESC, rowid DESC LIMIT 1),
-         (SELECT CASE WHEN status THEN 'ok' ELSE 'failed: ' || reason END FROM telemetry t
+         (SELECT CASE WHEN status <> 0 THEN 'ok' ELSE 'failed: ' || reason END FROM telemetry t
             WHERE t.device_id = d.id AND t.kind = 'enrollstatus' ORDER BY id DESC LIMIT 1),
          d.address,
          coalesce((SELECT kind FROM departures p WHERE p.device_id = d.id), ''),
@@ -188,7 +188,7 @@ Result<int64_t> SiteStore::MakersVersion() {
 
 Result<std::unique_ptr<SiteStore>> SiteStore::Open(const std::filesystem::path& path,
                                                    const Clock& clock) {
-  ASSIGN_OR_RETURN(auto db, store::OpenSqliteDatabase(path, /*create=*/true));
+  ASSIGN_OR_RETURN(auto db, store::OpenDatabase(path.string()));
   ASSIGN_OR_RETURN_CTX(auto store, Open(std::move(db), clock), path.string());
   return store;
 }
@@ -497,14 +497,16 @@ Result<CertificatePage> SiteStore::Certificates(
   constexpr int64_t kDay = 86400;
   std::lock_guard lock(mutex_);
   CertificatePage page;
-  ASSIGN_OR_RETURN(auto forecast,
-                   db_->Prepare("SELECT COALESCE(SUM(c.not_after <= ?), 0),"
-                                " COALESCE(SUM(c.not_after > ? AND c.not_after <= ?), 0),"
-                                " COALESCE(SUM(c.not_after > ? AND c.not_after <= ?), 0),"
-                                " COALESCE(SUM(c.not_after > ? AND c.not_after <= ?), 0),"
-                                " COALESCE(SUM(c.not_after > ?), 0)"
-                                " FROM certificates c JOIN devices d ON d.id = c.device_id" +
-                                where));
+  ASSIGN_OR_RETURN(
+      auto forecast,
+      db_->Prepare(
+          "SELECT COALESCE(SUM(CASE WHEN c.not_after <= ? THEN 1 ELSE 0 END), 0),"
+          " COALESCE(SUM(CASE WHEN c.not_after > ? AND c.not_after <= ? THEN 1 ELSE 0 END), 0),"
+          " COALESCE(SUM(CASE WHEN c.not_after > ? AND c.not_after <= ? THEN 1 ELSE 0 END), 0),"
+          " COALESCE(SUM(CASE WHEN c.not_after > ? AND c.not_after <= ? THEN 1 ELSE 0 END), 0),"
+          " COALESCE(SUM(CASE WHEN c.not_after > ? THEN 1 ELSE 0 END), 0)"
+          " FROM certificates c JOIN devices d ON d.id = c.device_id" +
+          where));
   forecast.BindAll(now, now, now + 7 * kDay, now, now + 30 * kDay, now, now + 90 * kDay, now);
   forecast.BindTexts(9, devices);
   ASSIGN_OR_RETURN(bool counted, forecast.Step());

@@ -6,7 +6,7 @@
 
 #include "common/bytes.h"
 #include "common/ip_network.h"
-#include "store/sqlite_database.h"
+#include "store/open_database.h"
 
 namespace concierge::registry {
 namespace {
@@ -174,7 +174,7 @@ Device ReadDevice(store::Statement& query) {
 
 Result<std::unique_ptr<DeviceRegistry>> DeviceRegistry::Open(const std::filesystem::path& path,
                                                              const Clock& clock) {
-  ASSIGN_OR_RETURN(auto db, store::OpenSqliteDatabase(path, /*create=*/true));
+  ASSIGN_OR_RETURN(auto db, store::OpenDatabase(path.string()));
   ASSIGN_OR_RETURN_CTX(auto registry, Open(std::move(db), clock), path.string());
   return registry;
 }

@@ -4,7 +4,7 @@
 
 #include "common/files.h"
 #include "common/ip_network.h"
-#include "store/sqlite_database.h"
+#include "store/open_database.h"
 
 namespace concierge::site {
 namespace {
@@ -64,10 +64,10 @@ Result<std::unique_ptr<Site>> Site::Open(const std::filesystem::path& dir, const
   std::unique_ptr<Site> site(
       new Site(std::move(directory), network, clock, random, std::move(options)));
   ASSIGN_OR_RETURN(site->store_,
-                   registrar::SiteStore::Open(site->directory_.DatabasePath(), clock));
+                   registrar::SiteStore::Open(site->directory_.DatabaseLocation(), clock));
   site->store_->ListenToAudit(&site->events_);
   ASSIGN_OR_RETURN(site->registry_,
-                   registry::DeviceRegistry::Open(site->directory_.DatabasePath(), clock));
+                   registry::DeviceRegistry::Open(site->directory_.DatabaseLocation(), clock));
   site->registry_->ListenToAudit(&site->events_);
   Site* raw = site.get();
   site->follower_ = std::make_unique<RegistryFollower>(
@@ -86,7 +86,7 @@ Result<std::unique_ptr<Site>> Site::Open(const std::filesystem::path& dir, const
 
 Result<operators::OperatorDesk*> Site::Operators() {
   if (!operators_) {
-    ASSIGN_OR_RETURN(auto db, store::OpenSqliteDatabase(directory_.DatabasePath(), true));
+    ASSIGN_OR_RETURN(auto db, store::OpenDatabase(directory_.DatabaseLocation()));
     ASSIGN_OR_RETURN(operators_, operators::OperatorDesk::Open(std::move(db), clock_, random_));
     operators_->ListenToAudit(&events_);
   }
@@ -97,7 +97,7 @@ Result<mud::MudManager*> Site::Mud() {
   if (mud_) {
     return mud_.get();
   }
-  ASSIGN_OR_RETURN(mud_store_, mud::MudStore::Open(directory_.DatabasePath(), clock_));
+  ASSIGN_OR_RETURN(mud_store_, mud::MudStore::Open(directory_.DatabaseLocation(), clock_));
   mud_store_->ListenToAudit(&events_);
   RETURN_IF_ERROR(Registry());
   ASSIGN_OR_RETURN(std::vector<crypto::Certificate> anchors, mud_store_->AllSignerAnchors());
@@ -166,7 +166,8 @@ Result<registry::DeviceRegistry*> Site::Registry() {
 }
 
 Result<std::unique_ptr<exposure::ExposureStore>> Site::OpenExposureStore() {
-  ASSIGN_OR_RETURN(auto store, exposure::ExposureStore::Open(directory_.DatabasePath(), clock_));
+  ASSIGN_OR_RETURN(auto store,
+                   exposure::ExposureStore::Open(directory_.DatabaseLocation(), clock_));
   store->ListenToAudit(&events_);
   return store;
 }

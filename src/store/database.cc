@@ -76,29 +76,35 @@ Status Transaction::Commit() {
 }
 
 Status Migrate(Database& db, std::span<const std::string_view> migrations) {
-  ASSIGN_OR_RETURN(int64_t version, db.SchemaVersion());
-  if (version > static_cast<int64_t>(migrations.size())) {
-    return MakeError(ErrorCode::kFailedPrecondition, "database schema version " +
-                                                         std::to_string(version) +
-                                                         " is newer than this program knows (" +
-                                                         std::to_string(migrations.size()) + ")");
-  }
-  for (auto i = static_cast<size_t>(version); i < migrations.size(); ++i) {
+  // The version is read inside each step's write transaction: several site controllers may
+  // start on one database at once, and only the first applies a step.
+  for (;;) {
     ASSIGN_OR_RETURN(auto tx, Transaction::Begin(db));
-    RETURN_IF_ERROR_CTX(db.Exec(migrations[i]), "migration " + std::to_string(i + 1));
-    RETURN_IF_ERROR(db.SetSchemaVersion(static_cast<int64_t>(i + 1)));
+    ASSIGN_OR_RETURN(int64_t version, db.SchemaVersion());
+    if (version > static_cast<int64_t>(migrations.size())) {
+      return MakeError(ErrorCode::kFailedPrecondition, "database schema version " +
+                                                           std::to_string(version) +
+                                                           " is newer than this program knows (" +
+                                                           std::to_string(migrations.size()) + ")");
+    }
+    if (version == static_cast<int64_t>(migrations.size())) {
+      return OkStatus();
+    }
+    RETURN_IF_ERROR_CTX(db.Exec(migrations[static_cast<size_t>(version)]),
+                        "migration " + std::to_string(version + 1));
+    RETURN_IF_ERROR(db.SetSchemaVersion(version + 1));
     RETURN_IF_ERROR(tx.Commit());
   }
-  return OkStatus();
 }
 
 Status MigrateComponent(Database& db, std::string_view component,
                         std::span<const std::string_view> migrations) {
-  RETURN_IF_ERROR(
-      db.Exec("CREATE TABLE IF NOT EXISTS schema_versions("
-              "component TEXT PRIMARY KEY, version INTEGER NOT NULL)"));
   for (;;) {
     ASSIGN_OR_RETURN(auto tx, Transaction::Begin(db));
+    // Inside the write transaction, so that controllers starting at once do not race to it.
+    RETURN_IF_ERROR(
+        db.Exec("CREATE TABLE IF NOT EXISTS schema_versions("
+                "component TEXT PRIMARY KEY, version INTEGER NOT NULL)"));
     int64_t version = 0;
     {
       ASSIGN_OR_RETURN(auto query,

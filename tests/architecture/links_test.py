@@ -29,7 +29,7 @@ FORBIDDEN_SYMBOL = re.compile(
     r"getaddrinfo|gethostbyname\w*|__res_\w+|res_n?query|SSL_\w+|TLS_\w+|DTLS_\w+|"
     r"coap_\w+)$")
 # Libraries that may call a database client; every other one reaches its store through the seam.
-STORE_BACKENDS = ["concierge_store_sqlite"]
+STORE_BACKENDS = ["concierge_store_sqlite", "concierge_store_postgres"]
 DATABASE_SYMBOL = re.compile(r"^(sqlite3_\w+|PQ\w+)$")
 
 

@@ -98,13 +98,23 @@ OnboardingWorld::OnboardingWorld() {
   };
 }
 
+std::string OnboardingWorld::NewDatabase() {
+  if (!OnPostgres()) {
+    return "";
+  }
+  databases_.push_back(std::make_unique<TestDatabase>());
+  EXPECT_TRUE(databases_.back()->Ready()) << databases_.back()->Problem();
+  return databases_.back()->Location();
+}
+
 Maker& OnboardingWorld::AddMaker(const std::string& name, masa::MasaPolicy policy) {
   auto dir = temp_.path() / ("maker-" + std::to_string(makers_.size()));
   std::string url = "masa-" + std::to_string(makers_.size()) + ".example:443";
-  auto directory = masa::InitMakerDirectory(dir, name, url, clock, random);
+  auto directory = masa::InitMakerDirectory(dir, name, url, clock, random, NewDatabase());
   EXPECT_TRUE(directory) << directory.error().ToString();
   auto maker = std::make_unique<Maker>(Maker{*directory, nullptr, nullptr});
-  maker->store = std::move(masa::MakerStore::Open(maker->directory.DatabasePath(), clock).value());
+  maker->store =
+      std::move(masa::MakerStore::Open(maker->directory.DatabaseLocation(), clock).value());
   maker->service =
       std::make_unique<masa::MasaService>(*maker->store, clock, maker->directory.masa, policy);
   masa.Add("https://" + url + "/.well-known/brski", maker->service.get());
@@ -114,7 +124,7 @@ Maker& OnboardingWorld::AddMaker(const std::string& name, masa::MasaPolicy polic
 
 Site& OnboardingWorld::AddSite(const std::string& name) {
   auto dir = temp_.path() / ("site-" + std::to_string(sites_.size()));
-  auto directory = registrar::InitSiteDirectory(dir, name, "", clock, random);
+  auto directory = registrar::InitSiteDirectory(dir, name, "", clock, random, NewDatabase());
   EXPECT_TRUE(directory) << directory.error().ToString();
   auto runtime = site::Site::Open(dir, network, clock, random);
   EXPECT_TRUE(runtime) << runtime.error().ToString();

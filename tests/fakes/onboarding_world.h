@@ -14,6 +14,7 @@
 #include "registrar/site_directory.h"
 #include "registrar/site_ownership.h"
 #include "site/site.h"
+#include "tests/support/test_database.h"
 
 namespace concierge::testing {
 
@@ -104,7 +105,12 @@ class OnboardingWorld {
   site::Network network;
 
  private:
+  // NewDatabase is "" on SQLite (each directory keeps its file), or a fresh PostgreSQL
+  // database when the store tests run there (tests/support/test_database.h).
+  std::string NewDatabase();
+
   TempDir temp_;
+  std::vector<std::unique_ptr<TestDatabase>> databases_;
   std::vector<std::unique_ptr<Maker>> makers_;
   std::vector<std::unique_ptr<Site>> sites_;
 };

@@ -202,7 +202,7 @@ TEST_F(MasaOwnershipTest, EscrowAgentsMoveTheDeviceOnlyAtTheThreshold) {
   ASSERT_FALSE(outsider);
   EXPECT_THAT(outsider.error().message(), HasSubstr("not signed by one of its escrow agents"));
   auto first = Say(agents[0], approve);
-  ASSERT_TRUE(first);
+  ASSERT_TRUE(first) << first.error().ToString();
   EXPECT_THAT(*first, HasSubstr("1 of 2"));
   EXPECT_THAT(*Say(agents[0], approve), HasSubstr("1 of 2")) << "one agent counts once";
   EXPECT_FALSE(Enroll(new_site_)) << "M-1 approvals move nothing";

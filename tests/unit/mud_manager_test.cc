@@ -16,7 +16,7 @@
 #include "mud/mud_parser.h"
 #include "mud/network.h"
 #include "store/audit_log.h"
-#include "store/sqlite_database.h"
+#include "tests/support/test_database.h"
 
 namespace concierge::mud {
 namespace {
@@ -81,8 +81,9 @@ class FakeResolver final : public Resolver {
 class MudManagerTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    store_ = MudStore::Open(dir_.path() / "site.db", clock_).value();
-    registry_ = registry::DeviceRegistry::Open(dir_.path() / "site.db", clock_).value();
+    CONCIERGE_SKIP_UNLESS_READY(database_);
+    store_ = MudStore::Open(database_.Location(), clock_).value();
+    registry_ = registry::DeviceRegistry::Open(database_.Location(), clock_).value();
     ASSERT_TRUE(store_->AddSignerAnchor("mud.acme.example", ca_.certificate));
     ASSERT_TRUE(registry_->AssignUrl("plug-1", std::string(kUrl), registry::kSourceManual));
     ASSERT_TRUE(registry_->SetAddresses("plug-1", {"10.0.0.21"}));
@@ -129,7 +130,7 @@ class MudManagerTest : public ::testing::Test {
   }
 
   size_t AuditCount(std::string_view kind) {
-    auto db = store::OpenSqliteDatabase(dir_.path() / "site.db", false).value();
+    auto db = database_.Open();
     size_t count = 0;
     auto records = store::ReadAuditEvents(*db).value();
     for (const auto& record : records) {
@@ -140,7 +141,7 @@ class MudManagerTest : public ::testing::Test {
 
   // Real time to start with: CMS signing times and TLS checks use the system clock.
   SimulatedClock clock_{SystemClock().Now()};
-  TempDir dir_;
+  testing::TestDatabase database_;
   crypto::KeyAndCertificate ca_ = testing::MakeTestCa(clock_.Now(), "Acme MUD CA");
   crypto::KeyAndCertificate signer_ = Signer(ca_, "mud.acme.example");
   std::unique_ptr<MudStore> store_;
@@ -334,7 +335,7 @@ TEST_F(MudManagerTest, AnAddressBelongsToOneDevice) {
   EXPECT_EQ(Device(*name).addresses, std::vector<std::string>{"10.0.0.21"});
   ASSERT_TRUE(registry_->SetAddresses("plug-1", {"10.0.0.21", "2001:db8::21"}));
   EXPECT_TRUE(Device(*name).addresses.empty());
-  auto db = store::OpenSqliteDatabase(dir_.path() / "site.db", false).value();
+  auto db = database_.Open();
   auto events = store::ReadAuditEvents(*db, "device:plug-1").value();
   ASSERT_FALSE(events.empty());
   EXPECT_THAT(events.back().detail, HasSubstr("taken_from"));

@@ -7,7 +7,7 @@
 #include "common/simulated_clock.h"
 #include "common/temp_dir.h"
 #include "operators/operator_desk.h"
-#include "store/sqlite_database.h"
+#include "tests/support/test_database.h"
 
 namespace concierge::operators {
 namespace {
@@ -17,15 +17,15 @@ using ::testing::HasSubstr;
 class OperatorDeskTest : public ::testing::Test {
  protected:
   std::unique_ptr<OperatorDesk> Open(DeskPolicy policy = {}) {
-    return OperatorDesk::Open(store::OpenSqliteDatabase(Path(), true).value(), clock_, random_,
-                              policy)
-        .value();
+    return OperatorDesk::Open(database_.Open(), clock_, random_, policy).value();
   }
 
-  std::filesystem::path Path() const { return dir_.path() / "site.db"; }
+  void SetUp() override { CONCIERGE_SKIP_UNLESS_READY(database_); }
+
+  std::filesystem::path Path() const { return database_.Location(); }
 
   std::vector<std::string> Events() {
-    auto db = store::OpenSqliteDatabase(Path(), false).value();
+    auto db = database_.Open();
     std::vector<std::string> events;
     auto records = store::ReadAuditEvents(*db).value();
     for (const auto& record : records) {
@@ -36,7 +36,7 @@ class OperatorDeskTest : public ::testing::Test {
 
   SimulatedClock clock_{FromUnixSeconds(1'790'000'000)};
   CryptoRandom random_;
-  TempDir dir_;
+  testing::TestDatabase database_;
 };
 
 TEST(RoleTest, EachRoleMayDoWhatItsDescriptionSaysAndNoMore) {
@@ -77,7 +77,9 @@ TEST_F(OperatorDeskTest, AOneTimeCodeSignsInOnceAndTheSessionAuthenticates) {
   for (char& c : typed) {
     c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
   }
-  auto session = desk->SignIn(typed, "192.0.2.1").value();
+  auto signed_in = desk->SignIn(typed, "192.0.2.1");
+  ASSERT_TRUE(signed_in) << signed_in.error().ToString();
+  auto session = *signed_in;
   EXPECT_EQ(session.holder.name, "alice");
   EXPECT_EQ(session.holder.role, Role::kOwner);
   EXPECT_EQ(session.holder.sessions, 1);
@@ -104,7 +106,7 @@ TEST_F(OperatorDeskTest, TheDatabaseHoldsNeitherCodesNorSessionTokens) {
   auto invitation = desk->Add("bob", Role::kInstaller, "", "local:root").value();
   auto session = desk->SignIn(invitation.code, "192.0.2.1").value();
   desk.reset();
-  std::string file = ReadFile(Path()).value();
+  std::string file = database_.Contents();
   std::string bare = invitation.code;
   std::erase(bare, '-');
   EXPECT_EQ(file.find(bare), std::string::npos);

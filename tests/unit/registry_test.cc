@@ -7,17 +7,19 @@
 #include "mud/mud_store.h"
 #include "registry/device_registry.h"
 #include "store/audit_log.h"
-#include "store/sqlite_database.h"
+#include "tests/support/test_database.h"
 
 namespace concierge::registry {
 namespace {
 
 class RegistryTest : public ::testing::Test {
  protected:
-  std::filesystem::path Path() const { return dir_.path() / "site.db"; }
+  void SetUp() override { CONCIERGE_SKIP_UNLESS_READY(database_); }
+
+  std::filesystem::path Path() const { return database_.Location(); }
 
   std::vector<std::string> EventKinds() {
-    auto db = store::OpenSqliteDatabase(Path(), false).value();
+    auto db = database_.Open();
     std::vector<std::string> kinds;
     auto records = store::ReadAuditEvents(*db).value();
     for (const auto& record : records) {
@@ -27,7 +29,7 @@ class RegistryTest : public ::testing::Test {
   }
 
   SimulatedClock clock_{FromUnixSeconds(1'790'000'000)};
-  TempDir dir_;
+  testing::TestDatabase database_;
 };
 
 TEST_F(RegistryTest, AnOnboardedDeviceIsRecordedOnceWithItsIdentityUrlAndFirstAddress) {
@@ -182,7 +184,7 @@ TEST_F(RegistryTest, SoftwareBelongsToTheRecordAndLeavesWithIt) {
 // analyzer's; opening the registry moves both in, and the old stores still open.
 TEST_F(RegistryTest, ASiteFromBeforeTheRegistryKeepsItsDevicesAndSoftware) {
   {
-    auto db = store::OpenSqliteDatabase(Path(), true).value();
+    auto db = database_.Open();
     ASSERT_TRUE(db->Exec(R"sql(
 CREATE TABLE schema_versions(component TEXT PRIMARY KEY, version INTEGER NOT NULL);
 INSERT INTO schema_versions VALUES ('mud', 2), ('exposure', 2);
@@ -211,7 +213,7 @@ INSERT INTO exposure_software VALUES ('hub-9', 'dropbear', '2019.78');
   EXPECT_EQ(devices[2].addresses, (std::vector<std::string>{"10.0.0.21", "2001:db8::21"}));
   EXPECT_EQ(devices[2].software.size(), 1u);
 
-  auto db = store::OpenSqliteDatabase(Path(), false).value();
+  auto db = database_.Open();
   EXPECT_FALSE(db->Exec("SELECT 1 FROM mud_devices")) << "the old table is gone";
   EXPECT_FALSE(db->Exec("SELECT 1 FROM exposure_software"));
   EXPECT_TRUE(mud::MudStore::Open(Path(), clock_));

@@ -5,7 +5,8 @@
 
 #include "common/simulated_clock.h"
 #include "store/audit_log.h"
-#include "store/sqlite_database.h"
+#include "store/postgres_sql.h"
+#include "tests/support/test_database.h"
 
 namespace concierge::store {
 namespace {
@@ -14,12 +15,15 @@ using ::testing::HasSubstr;
 
 class AuditLogTest : public ::testing::Test {
  protected:
-  AuditLogTest() : db_(OpenSqliteDatabase(":memory:", true).value()), chain_(*db_, clock_) {
+  void SetUp() override {
+    CONCIERGE_SKIP_UNLESS_READY(database_);
+    db_ = database_.Open();
+    chain_ = std::make_unique<AuditChain>(*db_, clock_);
     std::array<std::string_view, 1> migrations{kAuditSchema};
     EXPECT_TRUE(Migrate(*db_, migrations));
     for (int i = 0; i < 5; ++i) {
       EXPECT_TRUE(
-          chain_.Append("thing.changed", "device:" + std::to_string(i % 2), Json{{"i", i}}));
+          chain_->Append("thing.changed", "device:" + std::to_string(i % 2), Json{{"i", i}}));
       clock_.Advance(std::chrono::seconds(1));
     }
   }
@@ -27,8 +31,9 @@ class AuditLogTest : public ::testing::Test {
   std::vector<AuditRecord> Records() { return ReadAuditEvents(*db_).value(); }
 
   SimulatedClock clock_;
+  testing::TestDatabase database_;
   std::unique_ptr<Database> db_;
-  AuditChain chain_;
+  std::unique_ptr<AuditChain> chain_;
 };
 
 TEST_F(AuditLogTest, APageComesNewestFirstFilteredInTheDatabase) {
@@ -94,9 +99,19 @@ TEST_F(AuditLogTest, JsonFormRoundTrips) {
   EXPECT_FALSE(AuditRecordFromJson(R"({"seq": 1})"));
 }
 
-TEST(DatabaseTest, TransactionRollsBackUnlessCommitted) {
-  auto db_ptr = OpenSqliteDatabase(":memory:", true).value();
-  Database& db = *db_ptr;
+class DatabaseTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    CONCIERGE_SKIP_UNLESS_READY(database_);
+    db_ = database_.Open();
+  }
+
+  testing::TestDatabase database_;
+  std::unique_ptr<Database> db_;
+};
+
+TEST_F(DatabaseTest, TransactionRollsBackUnlessCommitted) {
+  Database& db = *db_;
   ASSERT_TRUE(db.Exec("CREATE TABLE t (x INTEGER PRIMARY KEY)"));
   {
     auto tx = Transaction::Begin(db).value();
@@ -111,9 +126,8 @@ TEST(DatabaseTest, TransactionRollsBackUnlessCommitted) {
   EXPECT_EQ(duplicate.error().code(), ErrorCode::kAlreadyExists);
 }
 
-TEST(DatabaseTest, AfterCommitRunsOnlyOnceTheChangeIsCommitted) {
-  auto db_ptr = OpenSqliteDatabase(":memory:", true).value();
-  Database& db = *db_ptr;
+TEST_F(DatabaseTest, AfterCommitRunsOnlyOnceTheChangeIsCommitted) {
+  Database& db = *db_;
   std::vector<std::string> told;
   {
     auto tx = Transaction::Begin(db).value();
@@ -137,24 +151,23 @@ TEST_F(AuditLogTest, AListenerHearsCommittedEventsOnly) {
     std::vector<int64_t> seqs;
   } recorder;
 
-  chain_.Listen(&recorder);
+  chain_->Listen(&recorder);
   {
     auto tx = Transaction::Begin(*db_).value();
-    ASSERT_TRUE(chain_.Append("thing.dropped", "device:0", Json::object()));
+    ASSERT_TRUE(chain_->Append("thing.dropped", "device:0", Json::object()));
   }
   {
     auto tx = Transaction::Begin(*db_).value();
-    ASSERT_TRUE(chain_.Append("thing.kept", "device:0", Json::object()));
-    ASSERT_TRUE(chain_.Append("thing.kept", "device:1", Json::object()));
+    ASSERT_TRUE(chain_->Append("thing.kept", "device:0", Json::object()));
+    ASSERT_TRUE(chain_->Append("thing.kept", "device:1", Json::object()));
     ASSERT_TRUE(tx.Commit());
   }
   EXPECT_EQ(recorder.seqs, (std::vector<int64_t>{6, 7}));
   EXPECT_TRUE(VerifyAuditChain(Records()));
 }
 
-TEST(DatabaseTest, AStatementRunsAgainWithNewValues) {
-  auto db_ptr = OpenSqliteDatabase(":memory:", true).value();
-  Database& db = *db_ptr;
+TEST_F(DatabaseTest, AStatementRunsAgainWithNewValues) {
+  Database& db = *db_;
   ASSERT_TRUE(db.Exec("CREATE TABLE t (x INTEGER PRIMARY KEY)"));
   auto insert = db.Prepare("INSERT INTO t VALUES (?)").value();
   for (int64_t x : {1, 2, 3}) {
@@ -165,14 +178,36 @@ TEST(DatabaseTest, AStatementRunsAgainWithNewValues) {
   EXPECT_EQ(sum.Int(0), 6);
 }
 
-TEST(DatabaseTest, RefusesASchemaNewerThanTheProgram) {
-  auto db_ptr = OpenSqliteDatabase(":memory:", true).value();
-  Database& db = *db_ptr;
-  ASSERT_TRUE(db.Exec("PRAGMA user_version=7"));
+TEST_F(DatabaseTest, RefusesASchemaNewerThanTheProgram) {
+  Database& db = *db_;
+  ASSERT_TRUE(db.SetSchemaVersion(7));
   std::array<std::string_view, 1> migrations{kAuditSchema};
   auto status = Migrate(db, migrations);
   ASSERT_FALSE(status);
   EXPECT_EQ(status.error().code(), ErrorCode::kFailedPrecondition);
+}
+
+TEST(PostgreSqlFromSqliteTest, RewritesTheDialectOutsideStringLiterals) {
+  EXPECT_EQ(PostgreSqlFromSqlite("SELECT a FROM t WHERE b = ? AND c LIKE ? ESCAPE '\\'"),
+            "SELECT a FROM t WHERE b = $1 AND c ILIKE $2 ESCAPE '\\'");
+  EXPECT_EQ(PostgreSqlFromSqlite("SELECT '?', 'it''s ?', \"?\" FROM t WHERE x = ?"),
+            "SELECT '?', 'it''s ?', \"?\" FROM t WHERE x = $1");
+  EXPECT_EQ(PostgreSqlFromSqlite("CREATE TABLE t (\n  id INTEGER PRIMARY KEY, -- it's ?\n"
+                                 "  data BLOB NOT NULL DEFAULT x'', n integer,"
+                                 " CHECK (n IN (1, 2)));\nCREATE INDEX i ON t(n)"),
+            "CREATE TABLE t (\n  id BIGINT GENERATED BY DEFAULT AS IDENTITY PRIMARY KEY,"
+            " -- it's ?\n  data BYTEA NOT NULL DEFAULT '\\x'::bytea, n BIGINT,"
+            " CHECK (n IN (1, 2)), rowid BIGINT GENERATED ALWAYS AS IDENTITY);\n"
+            "CREATE INDEX i ON t(n)");
+  EXPECT_EQ(PostgreSqlFromSqlite("INSERT OR IGNORE INTO m(a, b) VALUES (?, x'0aFF'); "
+                                 "INSERT INTO n VALUES (?)"),
+            "INSERT INTO m(a, b) VALUES ($1, '\\x0aFF'::bytea) ON CONFLICT DO NOTHING; "
+            "INSERT INTO n VALUES ($2)");
+  EXPECT_EQ(PostgreSqlFromSqlite("SELECT a FROM t ORDER BY a LIMIT -1 OFFSET ?"),
+            "SELECT a FROM t ORDER BY a LIMIT ALL OFFSET $1");
+  EXPECT_EQ(PostgreSqlFromSqlite("SELECT max(x), index_xor FROM t"),
+            "SELECT max(x), index_xor FROM t")
+      << "only whole words change, and x' only after a word boundary";
 }
 
 }  // namespace

@@ -1,0 +1,21 @@
+#pragma once
+
+#include <memory>
+#include <string>
+
+#include "store/database.h"
+
+namespace concierge::store {
+
+// OpenPostgresDatabase connects to PostgreSQL with a libpq connection string or URI
+// (postgresql://user@host:port/db?target_session_attrs=read-write, several hosts allowed).
+// The stores' SQL is rewritten to PostgreSQL's dialect (store/postgres_sql.h). A write
+// Transaction takes a database-wide advisory lock, so writers on several site controllers
+// take turns as SQLite's writers do. A connection that breaks (a restart, a failover) is
+// opened again before the next statement outside a transaction.
+Result<std::unique_ptr<Database>> OpenPostgresDatabase(const std::string& conninfo);
+
+// IsPostgresLocation tells a PostgreSQL connection string from a file path.
+bool IsPostgresLocation(std::string_view location);
+
+}  // namespace concierge::store
