@@ -155,6 +155,26 @@ void AddLabCommands(CLI::App& app, Action& action, Output& output) {
                    "onboarding)")
       ->check(CLI::IsMember({"https"}))
       ->capture_default_str();
+  onboard->add_option("--db", options->database,
+                      "Keep the site's records in this PostgreSQL database (postgresql://…; the "
+                      "lab uses a schema of its own and drops it) instead of an SQLite file");
+  onboard
+      ->add_option("--controllers", options->controllers,
+                   "Site controllers sharing the site's records; pledges spread over them")
+      ->check(CLI::Range(1, 64))
+      ->capture_default_str();
+  onboard->add_option("--registrar", options->registrars,
+                      "HOST:PORT of a running site controller (repeat for several): enroll "
+                      "through them instead of a site of the lab's own; needs --maker");
+  onboard->add_option("--maker", options->maker_dir,
+                      "Directory of the maker whose running MASA those controllers reach");
+  onboard->add_option("--masa-url", options->masa_url,
+                      "The running MASA's HOST:PORT, when not the one the maker names");
+  onboard
+      ->add_option("--attempts", options->attempts,
+                   "With --registrar: tries per pledge, each at the next controller")
+      ->check(CLI::Range(1, 100))
+      ->capture_default_str();
   onboard->add_flag("--json", output.json, "Print JSON");
   onboard->callback([&action, &output, options] {
     action = [&output, options] { return Onboard(*options, output); };

@@ -45,16 +45,24 @@ Result<std::unique_ptr<LabMaker>> StartLabMaker(const std::filesystem::path& dir
 
 Result<std::unique_ptr<LabSite>> StartLabSite(const std::filesystem::path& dir,
                                               const std::string& name, const LabMaker& maker,
-                                              int workers, const Clock& clock, Random& random) {
-  ASSIGN_OR_RETURN(auto directory, registrar::InitSiteDirectory(dir, name, "", clock, random));
-  auto lab_site = std::make_unique<LabSite>();
-  ASSIGN_OR_RETURN(lab_site->site, site::Site::Open(dir, site::HttpsNetwork(), clock, random));
-  site::Site& site = *lab_site->site;
-  if (auto trusted = site.store().AddTrustedMaker(
+                                              int workers, const Clock& clock, Random& random,
+                                              const std::string& database) {
+  ASSIGN_OR_RETURN(auto directory,
+                   registrar::InitSiteDirectory(dir, name, "", clock, random, database));
+  ASSIGN_OR_RETURN(auto lab_site, StartLabController(dir, workers, clock, random));
+  if (auto trusted = lab_site->site->store().AddTrustedMaker(
           maker.directory.name, maker.directory.masa.maker_ca, registrar::Approval::kAuto);
       !trusted) {
     return std::unexpected(trusted.error());
   }
+  return lab_site;
+}
+
+Result<std::unique_ptr<LabSite>> StartLabController(const std::filesystem::path& dir, int workers,
+                                                    const Clock& clock, Random& random) {
+  auto lab_site = std::make_unique<LabSite>();
+  ASSIGN_OR_RETURN(lab_site->site, site::Site::Open(dir, site::HttpsNetwork(), clock, random));
+  site::Site& site = *lab_site->site;
   ASSIGN_OR_RETURN(auto ctx, http::MakeServerContext(site.directory().Tls(), true));
   http::ServerOptions options;
   options.workers = workers;

@@ -37,9 +37,17 @@ struct LabSite {
   std::string Url() const { return "https://127.0.0.1:" + std::to_string(server->port()); }
 };
 
+// database, when not empty, is the PostgreSQL URI the site keeps its records in.
 Result<std::unique_ptr<LabSite>> StartLabSite(const std::filesystem::path& dir,
                                               const std::string& name, const LabMaker& maker,
-                                              int workers, const Clock& clock, Random& random);
+                                              int workers, const Clock& clock, Random& random,
+                                              const std::string& database = "");
+
+// StartLabController opens the site in dir once more, as another site controller would on
+// another machine with a copy of the directory: its own runtime, connections and listener,
+// the same records.
+Result<std::unique_ptr<LabSite>> StartLabController(const std::filesystem::path& dir, int workers,
+                                                    const Clock& clock, Random& random);
 
 // Percentile is the nearest-rank percentile (p in [0, 1]) of values; 0 when there are none.
 double Percentile(std::vector<double> values, double p);

@@ -13,10 +13,60 @@
 #include "lab/lab_world.h"
 #include "lab/policy_lab.h"
 #include "loop/event_loop.h"
+#include "masa/maker_directory.h"
 #include "pledge/https_connector.h"
 #include "pledge/pledge.h"
+#include "store/open_database.h"
+#include "store/postgres_database.h"
 
 namespace concierge::lab {
+namespace {
+
+// LabSchema is a schema of the lab's own in a PostgreSQL database, dropped after the run.
+struct LabSchema {
+  static Result<std::unique_ptr<LabSchema>> Make(const std::string& uri, Random& random) {
+    auto schema = std::make_unique<LabSchema>();
+    schema->name = "concierge_lab_" + HexEncode(random.Generate(6));
+    ASSIGN_OR_RETURN_CTX(schema->admin, store::OpenDatabase(uri), "--db");
+    RETURN_IF_ERROR(schema->admin->Exec("CREATE SCHEMA " + schema->name));
+    schema->location = store::InSchema(uri, schema->name);
+    return schema;
+  }
+
+  ~LabSchema() {
+    if (admin) {
+      (void)admin->Exec("DROP SCHEMA " + name + " CASCADE");
+    }
+  }
+
+  // Bytes is the size of every table and index in the schema.
+  Result<int64_t> Bytes() {
+    ASSIGN_OR_RETURN(auto query,
+                     admin->Prepare("SELECT coalesce(sum(pg_total_relation_size(c.oid)), 0)"
+                                    " FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace"
+                                    " WHERE n.nspname = ? AND c.relkind = 'r'"));
+    query.BindAll(name);
+    ASSIGN_OR_RETURN(bool row, query.Step());
+    return row ? query.Int(0) : 0;
+  }
+
+  std::string name;
+  std::string location;
+  std::unique_ptr<store::Database> admin;
+};
+
+// FileBytes is an SQLite database's size with what its write-ahead log still holds.
+Result<int64_t> FileBytes(const std::filesystem::path& path) {
+  std::error_code ec;
+  auto size = std::filesystem::file_size(path, ec);
+  if (ec) {
+    return MakeError(ErrorCode::kNotFound, "cannot size " + path.string() + ": " + ec.message());
+  }
+  auto wal = std::filesystem::file_size(path.string() + "-wal", ec);
+  return static_cast<int64_t>(size + (ec ? 0 : wal));
+}
+
+}  // namespace
 
 Json OnboardReport::ToJson() const {
   return Json{{"devices", devices},
@@ -30,108 +80,117 @@ Json OnboardReport::ToJson() const {
               {"latency_p99_ms", latency_p99_ms},
               {"peak_rss_mb", peak_rss_mb},
               {"cores", cores},
+              {"controllers", controllers},
+              {"database", database},
+              {"database_mb_per_100k", database_mb_per_100k},
               {"p256_sign_per_s", rates.sign_per_s},
               {"p256_verify_per_s", rates.verify_per_s},
               {"p256_ecdh_per_s", rates.ecdh_per_s},
+              {"retries", retries},
               {"first_error", first_error}};
 }
 
 std::string OnboardReport::ToText() const {
   char buffer[1024];
-  (void)std::snprintf(
-      buffer, sizeof(buffer),
-      "devices              %d\n"
-      "enrolled             %d\n"
-      "failed               %d\n"
-      "seconds              %.3f\n"
-      "enrollments_per_s    %.1f\n"
-      "crypto_bound_per_s   %.1f   (%u cores; P-256 sign %.0f/s, verify %.0f/s, "
-      "ECDH %.0f/s per core)\n"
-      "ratio                %.3f\n"
-      "latency p50 / p99    %.1f ms / %.1f ms\n"
-      "peak RSS             %.1f MB (whole lab process: MASA, registrar, pledges)\n",
-      devices, enrolled, failed, seconds, enrollments_per_s, crypto_bound_per_s, cores,
-      rates.sign_per_s, rates.verify_per_s, rates.ecdh_per_s, ratio, latency_p50_ms, latency_p99_ms,
-      peak_rss_mb);
+  (void)std::snprintf(buffer, sizeof(buffer),
+                      "devices              %d\n"
+                      "enrolled             %d\n"
+                      "failed               %d\n"
+                      "seconds              %.3f\n"
+                      "enrollments_per_s    %.1f\n"
+                      "crypto_bound_per_s   %.1f   (%u cores; P-256 sign %.0f/s, verify %.0f/s, "
+                      "ECDH %.0f/s per core)\n"
+                      "ratio                %.3f\n"
+                      "latency p50 / p99    %.1f ms / %.1f ms\n"
+                      "peak RSS             %.1f MB (whole lab process: MASA, registrar, pledges)\n"
+                      "controllers          %d on %s\n"
+                      "database             %.1f MB per 100,000 devices\n",
+                      devices, enrolled, failed, seconds, enrollments_per_s, crypto_bound_per_s,
+                      cores, rates.sign_per_s, rates.verify_per_s, rates.ecdh_per_s, ratio,
+                      latency_p50_ms, latency_p99_ms, peak_rss_mb, controllers, database.c_str(),
+                      database_mb_per_100k);
   std::string text = buffer;
+  if (retries > 0) {
+    text += "retries              " + std::to_string(retries) + "\n";
+  }
   if (!first_error.empty()) {
     text += "first error          " + first_error + "\n";
   }
   return text;
 }
 
-Result<OnboardReport> RunOnboardLab(const OnboardOptions& options) {
-  if (options.via != "https") {
-    return MakeError(ErrorCode::kInvalidArgument, "--via " + options.via + " is not available yet");
-  }
-  if (options.devices < 1 || options.concurrency < 1) {
-    return MakeError(ErrorCode::kInvalidArgument, "--devices and --concurrency must be positive");
-  }
-  SystemClock clock;
-  CryptoRandom random;
-  TempDir lab("concierge-lab");
-  if (lab.path().empty()) {
-    return MakeError(ErrorCode::kUnavailable, "cannot make a temporary directory for the lab");
-  }
-  OnboardReport report;
-  report.devices = options.devices;
-  report.cores = std::max(1u, std::thread::hardware_concurrency());
-  ASSIGN_OR_RETURN(report.rates, MeasureP256Rates(std::chrono::milliseconds(300)));
-  report.crypto_bound_per_s =
-      CryptoBoundPerSecond(report.rates, EnrollmentCryptoCost{}, report.cores);
+namespace {
 
-  ASSIGN_OR_RETURN(auto maker, StartLabMaker(lab.path() / "maker", "Lab Maker",
-                                             options.masa_workers, clock, random));
-  ASSIGN_OR_RETURN(auto site, StartLabSite(lab.path() / "site", "Lab Site", *maker,
-                                           options.registrar_workers, clock, random));
-
-  // The devices, minted before the clock starts.
-  std::vector<pledge::PledgeIdentity> identities;
-  identities.reserve(static_cast<size_t>(options.devices));
-  for (int i = 0; i < options.devices; ++i) {
-    char serial[32];
-    (void)std::snprintf(serial, sizeof(serial), "LAB-%06d", i + 1);
-    ASSIGN_OR_RETURN(auto minted, masa::MintIdevid(maker->directory, *maker->store,
-                                                   {serial, "", std::nullopt}, clock, random));
-    identities.push_back({minted.idevid, minted.key, {}, {maker->directory.masa.maker_ca}});
-  }
-
-  pledge::HttpsConnector connector({"127.0.0.1", site->server->port()});
-  std::atomic<int> next{0};
-  std::atomic<int> done{0};
-  std::mutex mutex;
+// Enrollments is what driving the pledges found.
+struct Enrollments {
   std::vector<double> latencies_ms;
   std::string first_error;
+  int retries = 0;
+  double seconds = 0;
+};
+
+// Worth another controller: what a controller that stopped, or lost its database for a
+// moment, answers; never a refusal of the device itself.
+bool WorthRetrying(const Error& error) {
+  return error.code() != ErrorCode::kSecurity && error.code() != ErrorCode::kUnauthenticated &&
+         error.code() != ErrorCode::kPermissionDenied;
+}
+
+// EnrollAll enrolls every identity with concurrency pledges in flight. Pledge i starts at
+// connector i mod N; with attempts > 1, a pledge that fails tries the next connector, as a
+// device behind one name with several addresses would.
+Enrollments EnrollAll(const std::vector<pledge::PledgeIdentity>& identities,
+                      const std::vector<std::unique_ptr<pledge::HttpsConnector>>& connectors,
+                      const OnboardOptions& options, int attempts, const Clock& clock) {
+  std::atomic<size_t> next{0};
+  std::atomic<int> done{0};
+  std::mutex mutex;
+  Enrollments found;
   auto start = std::chrono::steady_clock::now();
   std::vector<std::thread> pledges;
-  pledges.reserve(static_cast<size_t>(options.concurrency));
-  for (int t = 0; t < std::min(options.concurrency, options.devices); ++t) {
+  size_t threads = std::min(static_cast<size_t>(options.concurrency), identities.size());
+  pledges.reserve(threads);
+  for (size_t t = 0; t < threads; ++t) {
     pledges.emplace_back([&] {
       CryptoRandom thread_random;
       loop::EventLoop events;  // each pledge thread drives its own loop
       while (true) {
-        int index = next.fetch_add(1);
-        if (index >= options.devices) {
+        size_t index = next.fetch_add(1);
+        if (index >= identities.size()) {
           return;
         }
         auto begun = std::chrono::steady_clock::now();
-        pledge::Pledge device(identities[static_cast<size_t>(index)], connector, clock, events,
-                              thread_random);
-        auto result = device.EnrollAndWait();
+        Result<pledge::EnrollResult> result =
+            MakeError(ErrorCode::kInternal, "no attempt was made");
+        for (int attempt = 0; attempt < attempts; ++attempt) {
+          if (attempt > 0) {
+            std::this_thread::sleep_for(std::chrono::milliseconds(100));
+          }
+          pledge::Pledge device(
+              identities[index],
+              *connectors[(index + static_cast<size_t>(attempt)) % connectors.size()], clock,
+              events, thread_random);
+          result = device.EnrollAndWait();
+          if (result || !WorthRetrying(result.error()) || attempt + 1 == attempts) {
+            break;
+          }
+          std::lock_guard lock(mutex);
+          ++found.retries;
+        }
         double ms =
             std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - begun)
                 .count();
         {
           std::lock_guard lock(mutex);
           if (result) {
-            latencies_ms.push_back(ms);
-          } else if (first_error.empty()) {
-            first_error = result.error().message();
+            found.latencies_ms.push_back(ms);
+          } else if (found.first_error.empty()) {
+            found.first_error = result.error().message();
           }
         }
         int finished = done.fetch_add(1) + 1;
         if (options.progress) {
-          options.progress(finished, options.devices);
+          options.progress(finished, static_cast<int>(identities.size()));
         }
       }
     });
@@ -139,18 +198,135 @@ Result<OnboardReport> RunOnboardLab(const OnboardOptions& options) {
   for (auto& thread : pledges) {
     thread.join();
   }
-  report.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-  site->server->Stop();
-  maker->server->Stop();
+  found.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  return found;
+}
 
-  report.enrolled = static_cast<int>(latencies_ms.size());
+// Mint makes count IDevIDs, named prefix-000001 and on, before any clock starts.
+Result<std::vector<pledge::PledgeIdentity>> Mint(const masa::MakerDirectory& maker,
+                                                 masa::MakerStore& store, const std::string& prefix,
+                                                 int count, const Clock& clock, Random& random) {
+  std::vector<pledge::PledgeIdentity> identities;
+  identities.reserve(static_cast<size_t>(count));
+  for (int i = 0; i < count; ++i) {
+    char suffix[16];
+    (void)std::snprintf(suffix, sizeof(suffix), "%06d", i + 1);
+    ASSIGN_OR_RETURN(
+        auto minted,
+        masa::MintIdevid(maker, store, {prefix + suffix, "", std::nullopt}, clock, random));
+    identities.push_back({minted.idevid, minted.key, {}, {maker.masa.maker_ca}});
+  }
+  return identities;
+}
+
+void Summarise(const Enrollments& found, OnboardReport& report) {
+  report.seconds = found.seconds;
+  report.enrolled = static_cast<int>(found.latencies_ms.size());
   report.failed = report.devices - report.enrolled;
-  report.first_error = first_error;
+  report.retries = found.retries;
+  report.first_error = found.first_error;
   report.enrollments_per_s = report.enrolled / report.seconds;
   report.ratio = report.enrollments_per_s / report.crypto_bound_per_s;
-  report.latency_p50_ms = Percentile(latencies_ms, 0.50);
-  report.latency_p99_ms = Percentile(latencies_ms, 0.99);
+  report.latency_p50_ms = Percentile(found.latencies_ms, 0.50);
+  report.latency_p99_ms = Percentile(found.latencies_ms, 0.99);
   report.peak_rss_mb = PeakRssMb();
+}
+
+// RunAgainstRunningControllers enrolls through site controllers and a MASA already running.
+Result<OnboardReport> RunAgainstRunningControllers(const OnboardOptions& options,
+                                                   OnboardReport report) {
+  SystemClock clock;
+  CryptoRandom random;
+  ASSIGN_OR_RETURN(auto maker, masa::LoadMakerDirectory(options.maker_dir));
+  if (!options.masa_url.empty()) {
+    maker.masa_url = options.masa_url;
+  }
+  ASSIGN_OR_RETURN(auto store, masa::MakerStore::Open(maker.DatabaseLocation(), clock));
+  std::vector<std::unique_ptr<pledge::HttpsConnector>> connectors;
+  for (const std::string& registrar : options.registrars) {
+    ASSIGN_OR_RETURN_CTX(HostPort address, ParseHostPort(registrar), "--registrar");
+    connectors.push_back(std::make_unique<pledge::HttpsConnector>(address));
+  }
+  report.controllers = static_cast<int>(connectors.size());
+  report.database = "the controllers'";
+  // A tag of this run's own, so that runs against one site never mint the same serial.
+  std::string prefix = "LAB-" + HexEncode(random.Generate(3)) + "-";
+  ASSIGN_OR_RETURN(auto identities, Mint(maker, *store, prefix, options.devices, clock, random));
+  Summarise(EnrollAll(identities, connectors, options, options.attempts, clock), report);
+  return report;
+}
+
+}  // namespace
+
+Result<OnboardReport> RunOnboardLab(const OnboardOptions& options) {
+  if (options.via != "https") {
+    return MakeError(ErrorCode::kInvalidArgument, "--via " + options.via + " is not available yet");
+  }
+  if (options.devices < 1 || options.concurrency < 1 || options.controllers < 1 ||
+      options.attempts < 1) {
+    return MakeError(ErrorCode::kInvalidArgument,
+                     "--devices, --concurrency, --controllers and --attempts must be positive");
+  }
+  if (options.registrars.empty() != options.maker_dir.empty()) {
+    return MakeError(ErrorCode::kInvalidArgument,
+                     "--registrar and --maker go together: running controllers and the maker "
+                     "whose MASA they reach");
+  }
+  OnboardReport report;
+  report.devices = options.devices;
+  report.cores = std::max(1u, std::thread::hardware_concurrency());
+  ASSIGN_OR_RETURN(report.rates, MeasureP256Rates(std::chrono::milliseconds(300)));
+  report.crypto_bound_per_s =
+      CryptoBoundPerSecond(report.rates, EnrollmentCryptoCost{}, report.cores);
+  if (!options.registrars.empty()) {
+    return RunAgainstRunningControllers(options, report);
+  }
+
+  SystemClock clock;
+  CryptoRandom random;
+  TempDir lab("concierge-lab");
+  if (lab.path().empty()) {
+    return MakeError(ErrorCode::kUnavailable, "cannot make a temporary directory for the lab");
+  }
+  ASSIGN_OR_RETURN(auto maker, StartLabMaker(lab.path() / "maker", "Lab Maker",
+                                             options.masa_workers, clock, random));
+  report.controllers = options.controllers;
+  report.database = options.database.empty() ? "sqlite" : "postgresql";
+  std::unique_ptr<LabSchema> schema;
+  std::string location;
+  if (!options.database.empty()) {
+    ASSIGN_OR_RETURN(schema, LabSchema::Make(options.database, random));
+    location = schema->location;
+  }
+  std::vector<std::unique_ptr<LabSite>> controllers;
+  ASSIGN_OR_RETURN(auto first, StartLabSite(lab.path() / "site", "Lab Site", *maker,
+                                            options.registrar_workers, clock, random, location));
+  controllers.push_back(std::move(first));
+  for (int i = 1; i < options.controllers; ++i) {
+    ASSIGN_OR_RETURN(auto another, StartLabController(lab.path() / "site",
+                                                      options.registrar_workers, clock, random));
+    controllers.push_back(std::move(another));
+  }
+  ASSIGN_OR_RETURN(auto identities,
+                   Mint(maker->directory, *maker->store, "LAB-", options.devices, clock, random));
+  std::vector<std::unique_ptr<pledge::HttpsConnector>> connectors;
+  for (const auto& controller : controllers) {
+    connectors.push_back(std::make_unique<pledge::HttpsConnector>(
+        HostPort{"127.0.0.1", controller->server->port()}));
+  }
+  // One attempt each: a benchmark counts failures, never hides them behind retries.
+  Enrollments found = EnrollAll(identities, connectors, options, 1, clock);
+  for (const auto& controller : controllers) {
+    controller->server->Stop();
+  }
+  maker->server->Stop();
+  // The last connection to close checkpoints SQLite's write-ahead log into the file.
+  controllers.clear();
+  ASSIGN_OR_RETURN(int64_t bytes,
+                   schema ? schema->Bytes() : FileBytes(lab.path() / "site" / "site.db"));
+  report.database_mb_per_100k =
+      static_cast<double>(bytes) / 1e6 * 100000.0 / static_cast<double>(options.devices);
+  Summarise(found, report);
   return report;
 }
 

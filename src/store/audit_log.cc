@@ -1,5 +1,7 @@
 #include "store/audit_log.h"
 
+#include <optional>
+
 #include "crypto/key.h"
 
 namespace concierge::store {
@@ -84,6 +86,14 @@ Result<AuditRecord> AuditRecordFromJson(std::string_view text) {
 
 Status AuditChain::Append(std::string_view kind, std::string_view subject, const Json& detail) {
   Database& db = db_;
+  // Reading the last record and appending after it must not interleave with another writer
+  // (another site controller on the same database): a caller's transaction holds the write
+  // lock; without one, the append takes it for itself.
+  std::optional<Transaction> own;
+  if (!db.InTransaction()) {
+    ASSIGN_OR_RETURN(auto begun, Transaction::Begin(db));
+    own.emplace(std::move(begun));
+  }
   AuditRecord record;
   ASSIGN_OR_RETURN(auto last,
                    db.Prepare("SELECT seq, hash FROM audit_events ORDER BY seq DESC LIMIT 1"));
@@ -105,7 +115,7 @@ Status AuditChain::Append(std::string_view kind, std::string_view subject, const
     db.AfterCommit(
         [listener = listener_, record = std::move(record)] { listener->Recorded(record); });
   }
-  return OkStatus();
+  return own ? own->Commit() : OkStatus();
 }
 
 Result<std::vector<AuditRecord>> ReadAuditEvents(Database& db, std::string_view subject) {

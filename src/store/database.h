@@ -139,6 +139,9 @@ class Database {
   virtual Result<int64_t> SchemaVersion() = 0;
   virtual Status SetSchemaVersion(int64_t version) = 0;
 
+  // InTransaction says whether a Transaction is open on this connection.
+  bool InTransaction() const { return in_transaction_; }
+
   // AfterCommit runs done once the open Transaction commits, and never if it rolls back; with
   // no Transaction open, at once. For telling others of a change only when it is durable.
   void AfterCommit(std::function<void()> done);

@@ -208,11 +208,23 @@ class PostgresDatabase final : public Database {
         std::to_string(version) + ")");
   }
 
-  // Run executes a statement's SQL with its parameters; the result is the caller's.
+  // Run executes a statement's SQL with its parameters; the result is the caller's. Each SQL
+  // text is prepared once per connection (parsing and planning cost more than running most of
+  // the stores' statements), with the parameter types of its first run.
   Result<ResultPtr> Run(const std::string& sql,
                         const std::vector<std::optional<std::string>>& values,
                         const std::vector<Oid>& types, const std::vector<int>& formats) {
     RETURN_IF_ERROR(Connected());
+    auto prepared = prepared_.find(sql);
+    if (prepared == prepared_.end()) {
+      std::string name = "s" + std::to_string(prepared_.size());
+      ResultPtr made(PQprepare(conn_.get(), name.c_str(), sql.c_str(),
+                               static_cast<int>(values.size()), types.data()));
+      if (PQresultStatus(made.get()) != PGRES_COMMAND_OK) {
+        return ResultError(conn_.get(), made.get(), "prepare");
+      }
+      prepared = prepared_.emplace(sql, std::move(name)).first;
+    }
     std::vector<const char*> pointers;
     std::vector<int> lengths;
     pointers.reserve(values.size());
@@ -221,9 +233,9 @@ class PostgresDatabase final : public Database {
       pointers.push_back(value ? value->data() : nullptr);
       lengths.push_back(value ? static_cast<int>(value->size()) : 0);
     }
-    ResultPtr result(PQexecParams(conn_.get(), sql.c_str(), static_cast<int>(values.size()),
-                                  types.data(), pointers.data(), lengths.data(), formats.data(),
-                                  /*resultFormat=*/0));
+    ResultPtr result(PQexecPrepared(conn_.get(), prepared->second.c_str(),
+                                    static_cast<int>(values.size()), pointers.data(),
+                                    lengths.data(), formats.data(), /*resultFormat=*/0));
     ExecStatusType status = PQresultStatus(result.get());
     if (status != PGRES_COMMAND_OK && status != PGRES_TUPLES_OK) {
       return ResultError(conn_.get(), result.get(), "statement");
@@ -247,6 +259,7 @@ class PostgresDatabase final : public Database {
                            Trimmed(PQerrorMessage(conn_.get())));
     }
     PQreset(conn_.get());
+    prepared_.clear();  // a new session knows none of them
     if (PQstatus(conn_.get()) != CONNECTION_OK) {
       return MakeError(ErrorCode::kUnavailable,
                        "postgresql: cannot reconnect: " + Trimmed(PQerrorMessage(conn_.get())));
@@ -258,6 +271,8 @@ class PostgresDatabase final : public Database {
   ConnectionPtr conn_;
   std::string conninfo_;
   std::map<std::string, std::string, std::less<>> translated_;
+  // Statement names on this connection, by their (PostgreSQL) SQL text.
+  std::map<std::string, std::string, std::less<>> prepared_;
   int64_t changes_ = 0;
   int64_t reconnects_ = 0;
   bool in_transaction_ = false;
@@ -278,6 +293,11 @@ void IgnoreNotice(void* /*arg*/, const char* /*message*/) {}
 
 bool IsPostgresLocation(std::string_view location) {
   return location.starts_with("postgresql://") || location.starts_with("postgres://");
+}
+
+std::string InSchema(const std::string& uri, const std::string& schema) {
+  return uri + (uri.find('?') == std::string::npos ? "?" : "&") + "options=-c%20search_path%3D" +
+         schema;
 }
 
 Result<std::unique_ptr<Database>> OpenPostgresDatabase(const std::string& conninfo) {

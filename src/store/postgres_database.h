@@ -18,4 +18,8 @@ Result<std::unique_ptr<Database>> OpenPostgresDatabase(const std::string& connin
 // IsPostgresLocation tells a PostgreSQL connection string from a file path.
 bool IsPostgresLocation(std::string_view location);
 
+// InSchema is uri with the tables' schema set to schema (libpq's options=-c search_path=…), for
+// keeping a lab run or a test apart from everything else in one database.
+std::string InSchema(const std::string& uri, const std::string& schema);
+
 }  // namespace concierge::store

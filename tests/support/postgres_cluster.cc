@@ -122,22 +122,8 @@ PostgresCluster::~PostgresCluster() {
   std::filesystem::remove_all(dir_, ec);
 }
 
-std::string PostgresCluster::Uri(std::string_view database, std::string_view options) const {
-  std::string uri = "postgresql://concierge@/" + std::string(database) + "?host=" + dir_.string();
-  if (!options.empty()) {
-    std::string encoded;
-    for (char c : options) {
-      if (c == ' ') {
-        encoded += "%20";
-      } else if (c == '=') {
-        encoded += "%3D";
-      } else {
-        encoded += c;
-      }
-    }
-    uri += "&options=" + encoded;
-  }
-  return uri;
+std::string PostgresCluster::Uri(std::string_view database) const {
+  return "postgresql://concierge@/" + std::string(database) + "?host=" + dir_.string();
 }
 
 Result<PostgresCluster*> SharedPostgresCluster() {

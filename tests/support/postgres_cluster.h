@@ -23,8 +23,8 @@ class PostgresCluster {
   PostgresCluster(const PostgresCluster&) = delete;
   PostgresCluster& operator=(const PostgresCluster&) = delete;
 
-  // Uri names a database of the cluster; options go into libpq's "options" (-c settings).
-  std::string Uri(std::string_view database = "postgres", std::string_view options = "") const;
+  // Uri names a database of the cluster.
+  std::string Uri(std::string_view database = "postgres") const;
 
  private:
   explicit PostgresCluster(std::filesystem::path dir, std::filesystem::path bin)

@@ -9,6 +9,7 @@
 
 #include "common/files.h"
 #include "store/open_database.h"
+#include "store/postgres_database.h"
 #include "tests/support/postgres_cluster.h"
 
 namespace concierge::testing {
@@ -45,7 +46,7 @@ TestDatabase::TestDatabase() {
     problem_ = made.error().ToString();
     return;
   }
-  location_ = (*cluster)->Uri("postgres", "-c search_path=" + schema);
+  location_ = store::InSchema((*cluster)->Uri(), schema);
 }
 
 TestDatabase::~TestDatabase() {
