@@ -87,6 +87,7 @@ Json OnboardReport::ToJson() const {
               {"p256_verify_per_s", rates.verify_per_s},
               {"p256_ecdh_per_s", rates.ecdh_per_s},
               {"retries", retries},
+              {"longest_gap_ms", longest_gap_ms},
               {"first_error", first_error}};
 }
 
@@ -113,6 +114,8 @@ std::string OnboardReport::ToText() const {
   if (retries > 0) {
     text += "retries              " + std::to_string(retries) + "\n";
   }
+  (void)std::snprintf(buffer, sizeof(buffer), "longest gap          %.1f ms\n", longest_gap_ms);
+  text += buffer;
   if (!first_error.empty()) {
     text += "first error          " + first_error + "\n";
   }
@@ -124,6 +127,7 @@ namespace {
 // Enrollments is what driving the pledges found.
 struct Enrollments {
   std::vector<double> latencies_ms;
+  std::vector<double> finished_at_ms;  // since the start, in completion order
   std::string first_error;
   int retries = 0;
   double seconds = 0;
@@ -184,6 +188,9 @@ Enrollments EnrollAll(const std::vector<pledge::PledgeIdentity>& identities,
           std::lock_guard lock(mutex);
           if (result) {
             found.latencies_ms.push_back(ms);
+            found.finished_at_ms.push_back(
+                std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start)
+                    .count());
           } else if (found.first_error.empty()) {
             found.first_error = result.error().message();
           }
@@ -230,6 +237,10 @@ void Summarise(const Enrollments& found, OnboardReport& report) {
   report.latency_p50_ms = Percentile(found.latencies_ms, 0.50);
   report.latency_p99_ms = Percentile(found.latencies_ms, 0.99);
   report.peak_rss_mb = PeakRssMb();
+  for (size_t i = 1; i < found.finished_at_ms.size(); ++i) {
+    report.longest_gap_ms =
+        std::max(report.longest_gap_ms, found.finished_at_ms[i] - found.finished_at_ms[i - 1]);
+  }
 }
 
 // RunAgainstRunningControllers enrolls through site controllers and a MASA already running.

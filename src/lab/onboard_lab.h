@@ -34,6 +34,8 @@ struct OnboardReport {
   int enrolled = 0;
   int failed = 0;
   int retries = 0;  // pledges sent to another controller (running controllers only)
+  // The longest time between two enrollments completing: a stall, or a failover's pause.
+  double longest_gap_ms = 0;
   double seconds = 0;
   double enrollments_per_s = 0;
   double crypto_bound_per_s = 0;

@@ -1,6 +1,7 @@
 #include "store/postgres_database.h"
 
-#include <charconv>
+#include <chrono>
+#include <cstdio>
 #include <cstdlib>
 #include <map>
 #include <optional>
@@ -8,6 +9,7 @@
 
 #include <libpq-fe.h>
 
+#include "common/log.h"
 #include "store/postgres_sql.h"
 
 namespace concierge::store {
@@ -153,7 +155,7 @@ class PostgresDatabase final : public Database {
     ResultPtr result(PQexec(conn_.get(), text.c_str()));
     ExecStatusType status = PQresultStatus(result.get());
     if (status != PGRES_COMMAND_OK && status != PGRES_TUPLES_OK) {
-      return ResultError(conn_.get(), result.get(), "exec");
+      return Failed(result.get(), "exec");
     }
     return OkStatus();
   }
@@ -221,7 +223,7 @@ class PostgresDatabase final : public Database {
       ResultPtr made(PQprepare(conn_.get(), name.c_str(), sql.c_str(),
                                static_cast<int>(values.size()), types.data()));
       if (PQresultStatus(made.get()) != PGRES_COMMAND_OK) {
-        return ResultError(conn_.get(), made.get(), "prepare");
+        return Failed(made.get(), "prepare");
       }
       prepared = prepared_.emplace(sql, std::move(name)).first;
     }
@@ -238,7 +240,7 @@ class PostgresDatabase final : public Database {
                                     lengths.data(), formats.data(), /*resultFormat=*/0));
     ExecStatusType status = PQresultStatus(result.get());
     if (status != PGRES_COMMAND_OK && status != PGRES_TUPLES_OK) {
-      return ResultError(conn_.get(), result.get(), "statement");
+      return Failed(result.get(), "statement");
     }
     const char* changed = PQcmdTuples(result.get());
     changes_ = changed[0] == '\0' ? 0 : std::strtoll(changed, nullptr, 10);
@@ -246,6 +248,18 @@ class PostgresDatabase final : public Database {
   }
 
  private:
+  // Failed is the error for a failed call; a connection it broke is told once, and its
+  // outage timed until Connected restores it.
+  std::unexpected<Error> Failed(const PGresult* result, std::string_view what) {
+    auto error = ResultError(conn_.get(), result, what);
+    if (PQstatus(conn_.get()) != CONNECTION_OK && !broken_since_) {
+      broken_since_ = std::chrono::steady_clock::now();
+      Log(LogLevel::kWarning,
+          "lost the PostgreSQL connection (" + error.error().message() + "); reconnecting");
+    }
+    return error;
+  }
+
   // Connected opens the connection again if it broke (the server restarted, or a failover
   // moved the primary), unless a transaction was open on it: that one is lost, and its
   // caller hears so.
@@ -258,13 +272,24 @@ class PostgresDatabase final : public Database {
                        "postgresql: the connection broke inside a transaction: " +
                            Trimmed(PQerrorMessage(conn_.get())));
     }
+    if (!broken_since_) {
+      broken_since_ = std::chrono::steady_clock::now();
+    }
     PQreset(conn_.get());
     prepared_.clear();  // a new session knows none of them
     if (PQstatus(conn_.get()) != CONNECTION_OK) {
       return MakeError(ErrorCode::kUnavailable,
                        "postgresql: cannot reconnect: " + Trimmed(PQerrorMessage(conn_.get())));
     }
-    ++reconnects_;
+    double seconds =
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - *broken_since_).count();
+    broken_since_.reset();
+    char pause[32];
+    (void)std::snprintf(pause, sizeof(pause), "%.2f", seconds);
+    const char* host = PQhost(conn_.get());
+    Log(LogLevel::kNotice, std::string("PostgreSQL connection restored after ") + pause +
+                               " s, to " + (host != nullptr ? host : "?") +
+                               (PQport(conn_.get()) ? std::string(":") + PQport(conn_.get()) : ""));
     return OkStatus();
   }
 
@@ -274,7 +299,7 @@ class PostgresDatabase final : public Database {
   // Statement names on this connection, by their (PostgreSQL) SQL text.
   std::map<std::string, std::string, std::less<>> prepared_;
   int64_t changes_ = 0;
-  int64_t reconnects_ = 0;
+  std::optional<std::chrono::steady_clock::time_point> broken_since_;
   bool in_transaction_ = false;
 };
 
