@@ -42,7 +42,7 @@ std::string LocalActor();
 Status ServeUntilTerminated(const std::string& dir, const std::string& listen,
                             const http::ServerOptions& options, const http::TlsIdentity& identity,
                             const std::string& role, const std::string& banner,
-                            http::AsyncHandler handler);
+                            http::AsyncHandler handler, const std::string& metrics_listen = "");
 
 // StartedServer is a server StartLoggedServer started, and the URL it answers on.
 struct StartedServer {
@@ -58,10 +58,17 @@ Result<StartedServer> StartLoggedServer(const std::string& dir, const std::strin
                                         const std::string& address_file,
                                         http::AsyncHandler handler);
 
+// StartMetricsServer serves GET /metrics (metrics::Global, Prometheus text format) on listen
+// over TLS with identity, recording its address in DIR/metrics.addr; nothing when listen is "".
+Result<std::optional<StartedServer>> StartMetricsServer(const std::string& dir,
+                                                        const std::string& listen,
+                                                        const http::TlsIdentity& identity);
+
 // WaitForTermination returns on SIGINT or SIGTERM (blocked in every thread by main).
 void WaitForTermination();
 
-// AddServerOptions gives a serving command its flags for the server's threads and caps.
-void AddServerOptions(CLI::App& command, http::ServerOptions& options);
+// AddServerOptions gives a serving command its flags for the server's threads and caps, and
+// where its metrics are served.
+void AddServerOptions(CLI::App& command, http::ServerOptions& options, std::string& metrics_listen);
 
 }  // namespace concierge::app

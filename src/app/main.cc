@@ -1,11 +1,42 @@
 #include <signal.h>
 
+#include <algorithm>
 #include <iostream>
+#include <memory>
 
 #include "app/cli.h"
 #include "common/files.h"
+#include "common/log.h"
+#include "metrics/metrics.h"
 
 namespace concierge::app {
+namespace {
+
+// EndpointOf names a request's resource for metrics from a fixed set: the path for the
+// protocols' resources, the collection for the API's, "other" for anything else, so that no
+// caller can grow the number of series.
+std::string EndpointOf(std::string_view target) {
+  std::string_view path = target.substr(0, target.find('?'));
+  for (std::string_view prefix :
+       {"/.well-known/brski/", "/.well-known/est/", "/api/v1/", "/ownership/", "/site/"}) {
+    if (!path.starts_with(prefix)) {
+      continue;
+    }
+    std::string_view rest = path.substr(prefix.size());
+    std::string_view segment = rest.substr(0, rest.find('/'));
+    bool plain = !segment.empty() && segment.size() <= 32 &&
+                 std::all_of(segment.begin(), segment.end(), [](char c) {
+                   return (c >= 'a' && c <= 'z') || c == '_' || c == '-' || c == '.';
+                 });
+    return plain ? std::string(prefix) + std::string(segment) : std::string(prefix) + "other";
+  }
+  if (path == "/" || path == "/metrics") {
+    return std::string(path);
+  }
+  return "other";
+}
+
+}  // namespace
 
 void Output::Print(const Json& document, const std::string& text) const {
   if (json) {
@@ -28,14 +59,28 @@ Result<StartedServer> StartLoggedServer(const std::string& dir, const std::strin
   auto logged = [role, handler = std::move(handler)](const http::HttpRequest& request,
                                                      const http::ConnectionInfo& connection,
                                                      http::Respond respond) {
+    auto timer = std::make_shared<metrics::Timer>(
+        "concierge_http_request_duration_seconds",
+        "Requests answered, by server and endpoint, from the request read to the answer",
+        metrics::Labels{{"server", role}, {"endpoint", EndpointOf(request.target)}});
+    // The request and connection may be gone when an asynchronous handler answers.
     std::string who =
         connection.certificate ? connection.certificate->SubjectText() : "(no client certificate)";
     std::string what = request.method + " " + request.target.substr(0, 256);
     handler(request, connection,
-            [role, who, what, respond = std::move(respond)](http::HttpResponse response) {
+            [role, timer, who, what, respond = std::move(respond)](http::HttpResponse response) {
+              timer->Stop();
+              metrics::Global().Count(
+                  "concierge_http_responses_total", "Responses, by server and status class",
+                  {{"server", role}, {"class", std::to_string(response.status / 100) + "xx"}});
               if (response.status >= 400) {
-                std::cerr << role << ": " << what << " from " << who << " -> " << response.status
-                          << " " << response.body;
+                std::string body = response.body.substr(0, 512);
+                while (!body.empty() && body.back() == '\n') {
+                  body.pop_back();
+                }
+                Log(response.status >= 500 ? LogLevel::kError : LogLevel::kWarning,
+                    role + ": " + what + " from " + who + " -> " + std::to_string(response.status) +
+                        " " + body);
               }
               respond(std::move(response));
             });
@@ -47,6 +92,34 @@ Result<StartedServer> StartLoggedServer(const std::string& dir, const std::strin
       (v6 ? "[" + address.host + "]" : address.host) + ":" + std::to_string(server->port());
   RETURN_IF_ERROR(WriteFileAtomic(std::filesystem::path(dir) / address_file, authority + "\n"));
   return StartedServer{std::move(server), "https://" + authority};
+}
+
+Result<std::optional<StartedServer>> StartMetricsServer(const std::string& dir,
+                                                        const std::string& listen,
+                                                        const http::TlsIdentity& identity) {
+  if (listen.empty()) {
+    return std::nullopt;
+  }
+  ASSIGN_OR_RETURN(auto ctx, http::MakeServerContext(identity, /*request_client_cert=*/false));
+  http::ServerOptions options;
+  options.workers = 2;
+  options.max_connections = 64;
+  ASSIGN_OR_RETURN(
+      auto started,
+      StartLoggedServer(
+          dir, listen, options, std::move(ctx), "metrics", "metrics.addr",
+          [](const http::HttpRequest& request, const http::ConnectionInfo&,
+             const http::Respond& respond) {
+            if (request.target.substr(0, request.target.find('?')) != "/metrics") {
+              respond(http::MakeResponse(404, "text/plain; charset=utf-8", "try /metrics\n"));
+            } else if (request.method != "GET") {
+              respond(http::MakeResponse(405, "text/plain; charset=utf-8", "use GET\n"));
+            } else {
+              respond(http::MakeResponse(200, "text/plain; version=0.0.4; charset=utf-8",
+                                         metrics::Global().Render()));
+            }
+          }));
+  return std::optional<StartedServer>(std::move(started));
 }
 
 void WaitForTermination() {
@@ -61,18 +134,31 @@ void WaitForTermination() {
 Status ServeUntilTerminated(const std::string& dir, const std::string& listen,
                             const http::ServerOptions& options, const http::TlsIdentity& identity,
                             const std::string& role, const std::string& banner,
-                            http::AsyncHandler handler) {
+                            http::AsyncHandler handler, const std::string& metrics_listen) {
   ASSIGN_OR_RETURN(auto ctx, http::MakeServerContext(identity, /*request_client_cert=*/true));
   ASSIGN_OR_RETURN(auto started, StartLoggedServer(dir, listen, options, std::move(ctx), role,
                                                    "listen.addr", std::move(handler)));
-  std::cout << banner << started.url << std::endl;
+  ASSIGN_OR_RETURN(auto metrics_server, StartMetricsServer(dir, metrics_listen, identity));
+  std::string text = banner + started.url + "\n";
+  if (metrics_server) {
+    text += "metrics on " + metrics_server->url + "/metrics\n";
+  }
+  std::cout << text << std::flush;
   WaitForTermination();
+  if (metrics_server) {
+    metrics_server->server->Stop();
+  }
   started.server->Stop();
   std::cout << role << " stopped" << std::endl;
   return OkStatus();
 }
 
-void AddServerOptions(CLI::App& command, http::ServerOptions& options) {
+void AddServerOptions(CLI::App& command, http::ServerOptions& options,
+                      std::string& metrics_listen) {
+  command.add_option("--metrics-listen", metrics_listen,
+                     "HOST:PORT for Prometheus: GET /metrics over TLS with this server's "
+                     "certificate, no client certificate asked (bind it to localhost or a "
+                     "monitoring network); none when not given");
   command
       .add_option("--workers", options.workers,
                   "Threads that run requests (connections wait on the event loop, not on these)")

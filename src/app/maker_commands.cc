@@ -31,6 +31,7 @@ struct MakerArgs {
   std::string name;
   std::string masa_url = "localhost:9443";
   std::string database;
+  std::string metrics_listen;
   std::string serial;
   int count = 1;
   std::string mud_url;
@@ -136,7 +137,8 @@ Status Serve(const MakerArgs& args) {
         respond(request.target.starts_with("/mud/")
                     ? ServeMudFile(dir, request)
                     : masa::HandleMasaRequest(service, request, connection));
-      });
+      },
+      args.metrics_listen);
 }
 
 // MudSigner loads the maker's MUD signing certificate for host, issuing it under the maker CA
@@ -240,7 +242,7 @@ void AddMakerCommands(CLI::App& app, Action& action, Output& output) {
   serve->add_option("--dir", args->dir, "Maker state directory")->required();
   serve->add_option("--listen", args->listen, "HOST:PORT (port 0 picks one)")
       ->capture_default_str();
-  AddServerOptions(*serve, args->server);
+  AddServerOptions(*serve, args->server, args->metrics_listen);
   serve->callback([&action, args] { action = [args] { return Serve(*args); }; });
 
   CLI::App* mud_sign =

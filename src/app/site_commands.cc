@@ -14,6 +14,7 @@
 #include "common/files.h"
 #include "http/https_server.h"
 #include "loop/event_loop.h"
+#include "metrics/metrics.h"
 #include "registrar/https_masa_client.h"
 #include "registrar/registrar_http.h"
 #include "registrar/site_directory.h"
@@ -38,6 +39,7 @@ struct SiteArgs {
   std::string reason;
   std::string firewall = "nftables";
   std::string database;
+  std::string metrics_listen;
 };
 
 Status Init(const SiteArgs& args, const Output& output) {
@@ -130,6 +132,41 @@ class LoopThread {
   std::thread thread_;
 };
 
+// SiteGauges are the site's gauges, read from its store when scraped, for as long as it serves.
+class SiteGauges {
+ public:
+  explicit SiteGauges(site::Site& site) {
+    metrics::Global().Gauge("concierge_approval_queue_devices",
+                            "Devices waiting for an operator's approval", [&site] {
+                              auto pending = site.Devices("pending");
+                              return std::vector<std::pair<metrics::Labels, double>>{
+                                  {{}, pending ? static_cast<double>(pending->size()) : -1}};
+                            });
+    metrics::Global().Gauge(
+        "concierge_certificates_expiring", "Unrevoked LDevIDs expiring within the window", [&site] {
+          std::vector<std::pair<metrics::Labels, double>> values;
+          auto page =
+              site.store().Certificates(ToUnixSeconds(SystemClock().Now()), 0, 0, 0, std::nullopt);
+          if (page) {
+            const registrar::CertificateForecast& f = page->forecast;
+            values.push_back({{{"within", "expired"}}, static_cast<double>(f.expired)});
+            values.push_back({{{"within", "7d"}}, static_cast<double>(f.within_7_days)});
+            values.push_back({{{"within", "30d"}}, static_cast<double>(f.within_30_days)});
+            values.push_back({{{"within", "90d"}}, static_cast<double>(f.within_90_days)});
+          }
+          return values;
+        });
+  }
+
+  ~SiteGauges() {
+    metrics::Global().RemoveGauge("concierge_approval_queue_devices");
+    metrics::Global().RemoveGauge("concierge_certificates_expiring");
+  }
+
+  SiteGauges(const SiteGauges&) = delete;
+  SiteGauges& operator=(const SiteGauges&) = delete;
+};
+
 Status Serve(const SiteArgs& args) {
   ASSIGN_OR_RETURN(auto firewall, OpenFirewall(args.firewall));
   ASSIGN_OR_RETURN(auto controller, OpenSite(args.dir));
@@ -152,9 +189,15 @@ Status Serve(const SiteArgs& args) {
             registrar::HandleSiteRequestAsync(controller->registrar(), controller->ownership(),
                                               request, connection, respond);
           }));
+  ASSIGN_OR_RETURN(auto metrics_server, StartMetricsServer(args.dir, args.metrics_listen,
+                                                           controller->directory().Tls()));
+  SiteGauges gauges(*controller);
   // One write, so whoever waits for the banner reads it whole.
   std::string banner = "site controller \"" + controller->directory().identity.site_name +
                        "\": registrar listening on " + registrar.url + "\n";
+  if (metrics_server) {
+    banner += "metrics on " + metrics_server->url + "/metrics\n";
+  }
   if (api_server) {
     banner += "management API on " + api_server->url + "/api/v1/\n";
     banner += firewall->Kind() == "dry-run"
@@ -163,6 +206,9 @@ Status Serve(const SiteArgs& args) {
   }
   std::cout << banner << std::flush;
   WaitForTermination();
+  if (metrics_server) {
+    metrics_server->server->Stop();
+  }
   if (api_server) {
     api_server->server->Stop();
   }
@@ -344,7 +390,7 @@ void AddSiteCommands(CLI::App& app, Action& action, Output& output) {
                    "Where the API's quarantines go: nftables (this namespace's kernel, needs "
                    "CAP_NET_ADMIN) or dry-run (render, do not load)")
       ->capture_default_str();
-  AddServerOptions(*serve, args->server);
+  AddServerOptions(*serve, args->server, args->metrics_listen);
   serve->callback([&action, args] { action = [args] { return Serve(*args); }; });
 
   CLI::App* devices = app.add_subcommand("devices", "The site's device inventory");

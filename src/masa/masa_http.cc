@@ -1,5 +1,6 @@
 #include "masa/masa_http.h"
 
+#include "metrics/metrics.h"
 #include "voucher/voucher.h"
 
 namespace concierge::masa {
@@ -86,6 +87,12 @@ http::HttpResponse HandleMasaRequest(MasaService& service, const http::HttpReque
                : MakeErrorResponse(log.error());
   }
   auto voucher_cms = service.RequestVoucher(*rvr, connection);
+  metrics::Labels labels{{"result", voucher_cms ? "issued" : "refused"}};
+  if (!voucher_cms) {
+    labels.emplace_back("reason", std::string(ErrorCodeName(voucher_cms.error().code())));
+  }
+  metrics::Global().Count("concierge_masa_vouchers_total",
+                          "Vouchers this MASA issued or refused, by refusal reason", labels);
   return voucher_cms ? MakeResponse(200, voucher::kVoucherCmsMediaType, ToString(*voucher_cms))
                      : MakeErrorResponse(voucher_cms.error());
 }

@@ -2,7 +2,9 @@
 
 #include <algorithm>
 #include <cctype>
+#include <memory>
 
+#include "metrics/metrics.h"
 #include "voucher/voucher.h"
 
 namespace concierge::registrar {
@@ -120,6 +122,9 @@ Result<std::string> HttpsMasaClient::Exchange(const Url& url, const Call& call) 
 
 namespace {
 
+constexpr std::string_view kMasaCallSeconds = "concierge_masa_call_duration_seconds";
+constexpr std::string_view kMasaCallHelp = "Calls from this registrar to makers' MASAs, by result";
+
 Result<Url> RequestVoucherUrl(const std::string& masa_base_url) {
   ASSIGN_OR_RETURN(Url url, ParseHttpsUrl(masa_base_url));
   if (!url.path.ends_with('/')) {
@@ -144,13 +149,19 @@ void HttpsMasaClient::RequestVoucherAsync(const std::string& masa_base_url, Byte
   request.headers["content-type"] = std::string(voucher::kVoucherCmsMediaType);
   request.headers["accept"] = std::string(voucher::kVoucherCmsMediaType);
   request.body = ToString(rvr_cms);
+  auto timer =
+      std::make_shared<metrics::Timer>(std::string(kMasaCallSeconds), std::string(kMasaCallHelp),
+                                       metrics::Labels{{"call", "requestvoucher"}});
   Async().Send({url->host, url->port}, std::move(request),
-               [done = std::move(done)](Result<http::HttpResponse> response) {
+               [done = std::move(done), timer](Result<http::HttpResponse> response) {
                  if (!response) {
+                   timer->Stop({"result", "unreachable"});
                    done(std::unexpected(response.error()));
                  } else if (response->status != 200) {
+                   timer->Stop({"result", "refused"});
                    done(std::unexpected(http::ErrorFromPeerStatus("MASA", *response)));
                  } else {
+                   timer->Stop({"result", "ok"});
                    done(ToBytes(response->body));
                  }
                });
@@ -158,10 +169,15 @@ void HttpsMasaClient::RequestVoucherAsync(const std::string& masa_base_url, Byte
 
 Result<Bytes> HttpsMasaClient::RequestVoucher(const std::string& masa_base_url, ByteSpan rvr_cms) {
   ASSIGN_OR_RETURN(Url url, RequestVoucherUrl(masa_base_url));
-  ASSIGN_OR_RETURN(std::string voucher,
-                   Exchange(url, {"POST", std::string(voucher::kVoucherCmsMediaType),
-                                  ToString(rvr_cms), std::string(voucher::kVoucherCmsMediaType)}));
-  return ToBytes(voucher);
+  metrics::Timer timer(std::string(kMasaCallSeconds), std::string(kMasaCallHelp),
+                       {{"call", "requestvoucher"}});
+  auto voucher = Exchange(url, {"POST", std::string(voucher::kVoucherCmsMediaType),
+                                ToString(rvr_cms), std::string(voucher::kVoucherCmsMediaType)});
+  timer.Stop({"result", voucher ? "ok" : "failed"});
+  if (!voucher) {
+    return std::unexpected(voucher.error());
+  }
+  return ToBytes(*voucher);
 }
 
 Result<Bytes> HttpsMasaClient::FetchChain(const std::string& masa_base_url,

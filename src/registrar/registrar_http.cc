@@ -1,6 +1,7 @@
 #include "registrar/registrar_http.h"
 
 #include "crypto/cms.h"
+#include "metrics/metrics.h"
 #include "voucher/telemetry.h"
 #include "voucher/voucher.h"
 
@@ -69,10 +70,33 @@ std::expected<voucher::Signed<voucher::VoucherRequest>, HttpResponse> OpenPledge
   return std::move(*pvr);
 }
 
+// Counted by result, and refusals by their error's kind (a small fixed set).
+void CountVoucherRequest(std::string_view result, std::string_view reason = "") {
+  metrics::Labels labels{{"result", std::string(result)}};
+  if (!reason.empty()) {
+    labels.emplace_back("reason", std::string(reason));
+  }
+  metrics::Global().Count("concierge_voucher_requests_total",
+                          "Pledges' voucher requests, by result and refusal reason", labels);
+}
+
+void CountEnrollment(std::string_view result, std::string_view reason = "") {
+  metrics::Labels labels{{"result", std::string(result)}};
+  if (!reason.empty()) {
+    labels.emplace_back("reason", std::string(reason));
+  }
+  metrics::Global().Count("concierge_enrollments_total",
+                          "EST enrollments (LDevIDs issued or refused), by result and refusal "
+                          "reason",
+                          labels);
+}
+
 HttpResponse VoucherResponse(const Result<VoucherOutcome>& outcome) {
   if (!outcome) {
+    CountVoucherRequest("refused", ErrorCodeName(outcome.error().code()));
     return MakeErrorResponse(outcome.error());
   }
+  CountVoucherRequest(outcome->retry_after ? "pending" : "vouchered");
   if (const auto& retry_after = outcome->retry_after) {
     HttpResponse response = MakeResponse(202, "text/plain; charset=utf-8",
                                          "waiting for an operator to approve this device\n");
@@ -130,8 +154,10 @@ HttpResponse HandleEst(RegistrarService& service, std::string_view resource,
     auto cert = resource == "simpleenroll" ? service.SimpleEnroll(*csr, peer)
                                            : service.SimpleReenroll(*csr, peer);
     if (!cert) {
+      CountEnrollment("refused", ErrorCodeName(cert.error().code()));
       return MakeErrorResponse(cert.error());
     }
+    CountEnrollment(resource == "simpleenroll" ? "enrolled" : "reenrolled");
     auto der = crypto::CertsOnlyDer({*cert});
     return der ? Base64Response(kCertsOnly, *der) : MakeErrorResponse(der.error());
   }

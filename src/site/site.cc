@@ -4,6 +4,7 @@
 
 #include "common/files.h"
 #include "common/ip_network.h"
+#include "metrics/metrics.h"
 #include "store/open_database.h"
 
 namespace concierge::site {
@@ -274,7 +275,13 @@ Result<firewall::ApplyReport> Site::ApplyPolicy(firewall::Firewall& firewall, bo
     }
     return quarantine(policy);
   };
-  return firewall::Enforce(*manager, *mud_store_, firewall, dry_run, clock_, adjust, actor);
+  auto applied = firewall::Enforce(*manager, *mud_store_, firewall, dry_run, clock_, adjust, actor);
+  if (!dry_run) {
+    std::string result = !applied ? "refused" : applied->changed ? "changed" : "unchanged";
+    metrics::Global().Count("concierge_policy_applies_total",
+                            "MUD policy applied to the firewall, by result", {{"result", result}});
+  }
+  return applied;
 }
 
 Result<firewall::ApplyReport> Site::PreviewPolicy() {

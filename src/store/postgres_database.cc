@@ -10,6 +10,7 @@
 #include <libpq-fe.h>
 
 #include "common/log.h"
+#include "metrics/metrics.h"
 #include "store/postgres_sql.h"
 
 namespace concierge::store {
@@ -252,6 +253,9 @@ class PostgresDatabase final : public Database {
   // outage timed until Connected restores it.
   std::unexpected<Error> Failed(const PGresult* result, std::string_view what) {
     auto error = ResultError(conn_.get(), result, what);
+    metrics::Global().Count(
+        "concierge_database_errors_total", "Statements the database refused or could not run",
+        {{"backend", "postgresql"}, {"kind", std::string(ErrorCodeName(error.error().code()))}});
     if (PQstatus(conn_.get()) != CONNECTION_OK && !broken_since_) {
       broken_since_ = std::chrono::steady_clock::now();
       Log(LogLevel::kWarning,
@@ -284,6 +288,12 @@ class PostgresDatabase final : public Database {
     double seconds =
         std::chrono::duration<double>(std::chrono::steady_clock::now() - *broken_since_).count();
     broken_since_.reset();
+    metrics::Global().Count("concierge_database_reconnects_total",
+                            "Database connections opened again after they broke",
+                            {{"backend", "postgresql"}});
+    metrics::Global().Observe("concierge_database_outage_seconds",
+                              "How long a broken database connection took to open again",
+                              {{"backend", "postgresql"}}, seconds);
     char pause[32];
     (void)std::snprintf(pause, sizeof(pause), "%.2f", seconds);
     const char* host = PQhost(conn_.get());

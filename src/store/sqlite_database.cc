@@ -5,6 +5,8 @@
 
 #include <sqlite3.h>
 
+#include "metrics/metrics.h"
+
 namespace concierge::store {
 namespace {
 
@@ -32,6 +34,9 @@ std::unexpected<Error> SqliteError(sqlite3* db, std::string_view what) {
   } else if (code == SQLITE_CANTOPEN || code == SQLITE_NOTADB) {
     error_code = ErrorCode::kNotFound;
   }
+  metrics::Global().Count(
+      "concierge_database_errors_total", "Statements the database refused or could not run",
+      {{"backend", "sqlite"}, {"kind", std::string(ErrorCodeName(error_code))}});
   return MakeError(error_code, std::string(what) + ": " + sqlite3_errmsg(db));
 }
 
