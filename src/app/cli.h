@@ -67,6 +67,11 @@ Result<std::optional<StartedServer>> StartMetricsServer(const std::string& dir,
 // WaitForTermination returns on SIGINT or SIGTERM (blocked in every thread by main).
 void WaitForTermination();
 
+// AddSiteDir and AddMakerDir give a command its --dir: required, unless the configuration
+// file (app/config_file.h) names that directory, which is then the default.
+CLI::Option* AddSiteDir(CLI::App& command, std::string& dir);
+CLI::Option* AddMakerDir(CLI::App& command, std::string& dir);
+
 // AddServerOptions gives a serving command its flags for the server's threads and caps, and
 // where its metrics are served.
 void AddServerOptions(CLI::App& command, http::ServerOptions& options, std::string& metrics_listen);

@@ -5,6 +5,7 @@
 #include <memory>
 
 #include "app/cli.h"
+#include "common/config_file.h"
 #include "common/files.h"
 #include "common/log.h"
 #include "metrics/metrics.h"
@@ -153,6 +154,30 @@ Status ServeUntilTerminated(const std::string& dir, const std::string& listen,
   return OkStatus();
 }
 
+namespace {
+
+CLI::Option* AddDir(CLI::App& command, std::string& dir, const std::string& what,
+                    const std::string& configured) {
+  CLI::Option* option = command.add_option("--dir", dir, what + " state directory");
+  if (configured.empty()) {
+    return option->required();
+  }
+  return option->default_val(configured)
+      ->description(what + " state directory (from " + LoadConfigFile()->path + ")");
+}
+
+}  // namespace
+
+CLI::Option* AddSiteDir(CLI::App& command, std::string& dir) {
+  auto config = LoadConfigFile();
+  return AddDir(command, dir, "Site", config ? config->site_dir : "");
+}
+
+CLI::Option* AddMakerDir(CLI::App& command, std::string& dir) {
+  auto config = LoadConfigFile();
+  return AddDir(command, dir, "Maker", config ? config->maker_dir : "");
+}
+
 void AddServerOptions(CLI::App& command, http::ServerOptions& options,
                       std::string& metrics_listen) {
   command.add_option("--metrics-listen", metrics_listen,
@@ -190,6 +215,10 @@ int Run(int argc, char** argv) {
   sigaddset(&set, SIGTERM);
   pthread_sigmask(SIG_BLOCK, &set, nullptr);
 
+  if (auto config = concierge::LoadConfigFile(); !config) {
+    std::cerr << "concierge: error: " << config.error().message() << "\n";
+    return concierge::ExitCodeFor(config.error());
+  }
   CLI::App app{"Concierge: the trust manager for a site's IoT devices"};
   app.set_version_flag("--version", "concierge " CONCIERGE_VERSION);
   app.require_subcommand(1);

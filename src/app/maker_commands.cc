@@ -210,7 +210,7 @@ void AddMakerCommands(CLI::App& app, Action& action, Output& output) {
   maker->require_subcommand(1);
 
   CLI::App* init = maker->add_subcommand("init", "Create a maker CA and MASA identities");
-  init->add_option("--dir", args->dir, "Maker state directory")->required();
+  AddMakerDir(*init, args->dir);
   init->add_option("--name", args->name, "Maker name")->required();
   init->add_option("--masa-url", args->masa_url, "MASA authority or URL that IDevIDs will carry")
       ->capture_default_str();
@@ -222,7 +222,7 @@ void AddMakerCommands(CLI::App& app, Action& action, Output& output) {
       [&action, &output, args] { action = [&output, args] { return Init(*args, output); }; });
 
   CLI::App* mint = maker->add_subcommand("mint", "Make device identities (IDevIDs)");
-  mint->add_option("--dir", args->dir, "Maker state directory")->required();
+  AddMakerDir(*mint, args->dir);
   mint->add_option("--serial", args->serial, "Serial number (a prefix with --count)")->required();
   mint->add_option("--count", args->count, "How many devices");
   mint->add_option("--mud-url", args->mud_url, "MUD URL to put in the IDevID");
@@ -239,7 +239,7 @@ void AddMakerCommands(CLI::App& app, Action& action, Output& output) {
   });
 
   CLI::App* serve = maker->add_subcommand("serve", "Run the MASA over HTTPS");
-  serve->add_option("--dir", args->dir, "Maker state directory")->required();
+  AddMakerDir(*serve, args->dir);
   serve->add_option("--listen", args->listen, "HOST:PORT (port 0 picks one)")
       ->capture_default_str();
   AddServerOptions(*serve, args->server, args->metrics_listen);
@@ -247,7 +247,7 @@ void AddMakerCommands(CLI::App& app, Action& action, Output& output) {
 
   CLI::App* mud_sign =
       maker->add_subcommand("mud-sign", "Sign a MUD file and publish it for `maker serve`");
-  mud_sign->add_option("--dir", args->dir, "Maker state directory")->required();
+  AddMakerDir(*mud_sign, args->dir);
   mud_sign->add_option("--file", args->file, "MUD file (JSON)")->required();
   mud_sign->add_flag("--json", output.json, "Print JSON");
   mud_sign->callback(
@@ -255,7 +255,7 @@ void AddMakerCommands(CLI::App& app, Action& action, Output& output) {
 
   CLI::App* sell =
       maker->add_subcommand("sell", "Record a sale: the device may be claimed by this domain next");
-  sell->add_option("--dir", args->dir, "Maker state directory")->required();
+  AddMakerDir(*sell, args->dir);
   sell->add_option("--serial", args->serial, "Device serial number")->required();
   sell->add_option("--domain-ca", args->domain_ca, "The buyer's domain CA (PEM)")->required();
   sell->add_flag("--json", output.json, "Print JSON");

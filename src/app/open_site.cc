@@ -1,6 +1,7 @@
 #include "app/open_site.h"
 
 #include "app/cli.h"
+#include "common/data_dir.h"
 #include "common/files.h"
 #include "firewall/firewall.h"
 #include "site/https_network.h"
@@ -12,7 +13,7 @@ Result<std::unique_ptr<site::Site>> OpenSite(const std::string& dir, site::SiteO
   static SystemClock clock;
   static CryptoRandom random;
   if (options.data_dir.empty()) {
-    options.data_dir = CONCIERGE_DATA_DIR;
+    options.data_dir = DataDir();
   }
   return site::Site::Open(dir, site::HttpsNetwork(), clock, random, std::move(options));
 }

@@ -210,7 +210,7 @@ void AddOwnershipCommands(CLI::App& app, Action& action, Output& output) {
   transfer->require_subcommand(1);
   CLI::App* out = transfer->add_subcommand(
       "export", "Sign the devices over to a new owner and tell them to move");
-  out->add_option("--dir", args->dir, "Site state directory")->required();
+  AddSiteDir(*out, args->dir);
   out->add_option("--to", args->to, "The new owner's domain CA certificate (or public key), PEM")
       ->required();
   out->add_option("--registrar", args->registrar, "The new owner's registrar, https://HOST:PORT")
@@ -222,7 +222,7 @@ void AddOwnershipCommands(CLI::App& app, Action& action, Output& output) {
   bind(out, Export);
   CLI::App* in = transfer->add_subcommand(
       "import", "Take over the devices in a bundle: record their chains at their MASAs");
-  in->add_option("--dir", args->dir, "Site state directory")->required();
+  AddSiteDir(*in, args->dir);
   in->add_option("bundle", args->bundle, "Transfer bundle from `transfer export`")->required();
   in->add_flag("--json", output.json, "Print JSON");
   bind(in, Import);
@@ -230,7 +230,7 @@ void AddOwnershipCommands(CLI::App& app, Action& action, Output& output) {
   CLI::App* owner = app.add_subcommand("ownership", "Devices' ownership chains at their MASAs");
   owner->require_subcommand(1);
   CLI::App* show = owner->add_subcommand("show", "The device's ownership chain");
-  show->add_option("--dir", args->dir, "Site state directory")->required();
+  AddSiteDir(*show, args->dir);
   show->add_option("serial", args->serial, "Device serial")->required();
   show->add_flag("--json", output.json, "Print JSON");
   bind(show, ShowChain);
@@ -239,14 +239,14 @@ void AddOwnershipCommands(CLI::App& app, Action& action, Output& output) {
                    &ReportStolen},
         std::tuple{"clear-stolen", "The device is back: vouchers again", &ClearStolen}}) {
     CLI::App* command = owner->add_subcommand(name, help);
-    command->add_option("--dir", args->dir, "Site state directory")->required();
+    AddSiteDir(*command, args->dir);
     command->add_option("serial", args->serial, "Device serial")->required();
     command->add_flag("--json", output.json, "Print JSON");
     bind(command, body);
   }
   CLI::App* escrow = owner->add_subcommand(
       "escrow", "Register escrow agents: THRESHOLD of them may hand the device on");
-  escrow->add_option("--dir", args->dir, "Site state directory")->required();
+  AddSiteDir(*escrow, args->dir);
   escrow->add_option("serial", args->serial, "Device serial")->required();
   escrow->add_option("--agents", args->agents, "Agents' public keys (PEM)")
       ->delimiter(',')
@@ -276,7 +276,7 @@ void AddOwnershipCommands(CLI::App& app, Action& action, Output& output) {
 
   CLI::App* retire = app.add_subcommand(
       "decommission", "Release devices at their MASAs, revoke their LDevIDs, reset them");
-  retire->add_option("--dir", args->dir, "Site state directory")->required();
+  AddSiteDir(*retire, args->dir);
   retire->add_option("--devices", args->devices, "Device serials")->delimiter(',');
   retire->add_flag("--device-gone", args->device_gone,
                    "The device is lost or dead: end its membership now, not at its reset");
@@ -284,7 +284,7 @@ void AddOwnershipCommands(CLI::App& app, Action& action, Output& output) {
   bind(retire, Decommission);
 
   CLI::App* crl = app.add_subcommand("crl", "The domain CA's certificate revocation list");
-  crl->add_option("--dir", args->dir, "Site state directory")->required();
+  AddSiteDir(*crl, args->dir);
   crl->add_option("--out", args->out, "Write PEM here (default: standard output)");
   crl->add_flag("--json", output.json, "Print JSON");
   bind(crl, Crl);

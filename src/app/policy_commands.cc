@@ -438,7 +438,7 @@ void AddPolicyCommands(CLI::App& app, Action& action, Output& output) {
   auto args = std::make_shared<PolicyArgs>();
   auto bind = [&action, &output, args](CLI::App* command,
                                        Status (*body)(const PolicyArgs&, const Output&)) {
-    command->add_option("--dir", args->dir, "Site state directory")->required();
+    AddSiteDir(*command, args->dir);
     command->add_flag("--json", output.json, "Print JSON");
     command->callback([&action, &output, args, body] {
       action = [&output, args, body] { return body(*args, output); };

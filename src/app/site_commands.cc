@@ -361,7 +361,7 @@ void AddSiteCommands(CLI::App& app, Action& action, Output& output) {
   CLI::App* site = app.add_subcommand("site", "The site: domain CA and trusted makers");
   site->require_subcommand(1);
   CLI::App* init = site->add_subcommand("init", "Create a site: domain CA, registrar, store");
-  init->add_option("--dir", args->dir, "Site state directory")->required();
+  AddSiteDir(*init, args->dir);
   init->add_option("--name", args->name, "Site name")->required();
   init->add_option("--registrar-names", args->registrar_names,
                    "Extra registrar certificate names, e.g. DNS:gw.home.arpa,IP:192.0.2.1");
@@ -371,7 +371,7 @@ void AddSiteCommands(CLI::App& app, Action& action, Output& output) {
   init->add_flag("--json", output.json, "Print JSON");
   bind(init, Init);
   CLI::App* trust = site->add_subcommand("trust-maker", "Allow a maker's devices to join");
-  trust->add_option("--dir", args->dir, "Site state directory")->required();
+  AddSiteDir(*trust, args->dir);
   trust->add_option("--ca", args->ca, "The maker's CA certificate (PEM)")->required();
   trust->add_option("--name", args->name, "Display name (default: the CA's common name)");
   trust->add_option("--approval", args->approval, "auto: join at once; manual: wait for approval")
@@ -380,7 +380,7 @@ void AddSiteCommands(CLI::App& app, Action& action, Output& output) {
   bind(trust, TrustMaker);
 
   CLI::App* serve = app.add_subcommand("serve", "Run the site controller (BRSKI registrar + EST)");
-  serve->add_option("--dir", args->dir, "Site state directory")->required();
+  AddSiteDir(*serve, args->dir);
   serve->add_option("--listen", args->listen, "HOST:PORT (port 0 picks one)")
       ->capture_default_str();
   serve->add_option("--api-listen", args->api_listen,
@@ -396,26 +396,26 @@ void AddSiteCommands(CLI::App& app, Action& action, Output& output) {
   CLI::App* devices = app.add_subcommand("devices", "The site's device inventory");
   devices->require_subcommand(1);
   CLI::App* list = devices->add_subcommand("list", "List devices");
-  list->add_option("--dir", args->dir, "Site state directory")->required();
+  AddSiteDir(*list, args->dir);
   list->add_option("--state", args->state,
                    "Only devices in this state (pending, approved, "
                    "vouchered, enrolled)");
   list->add_flag("--json", output.json, "Print JSON");
   bind(list, ListDevices);
   CLI::App* approve = devices->add_subcommand("approve", "Let a pending device join");
-  approve->add_option("--dir", args->dir, "Site state directory")->required();
+  AddSiteDir(*approve, args->dir);
   approve->add_option("id", args->device_id, "Device id (from devices list)")->required();
   approve->add_flag("--json", output.json, "Print JSON");
   bind(approve, Approve);
 
   CLI::App* show_device = devices->add_subcommand("show", "One device's whole record");
-  show_device->add_option("--dir", args->dir, "Site state directory")->required();
+  AddSiteDir(*show_device, args->dir);
   show_device->add_option("name", args->device, "Device name (a serial, for a BRSKI device)")
       ->required();
   show_device->add_flag("--json", output.json, "Print JSON");
   bind(show_device, ShowDevice);
   CLI::App* zone = devices->add_subcommand("zone", "Put a device in a zone ('' takes it out)");
-  zone->add_option("--dir", args->dir, "Site state directory")->required();
+  AddSiteDir(*zone, args->dir);
   zone->add_option("name", args->device, "Device name")->required();
   zone->add_option("zone", args->zone, "Zone: letters, digits, '.', '_', '-'")->required();
   zone->add_flag("--json", output.json, "Print JSON");
@@ -425,7 +425,7 @@ void AddSiteCommands(CLI::App& app, Action& action, Output& output) {
         release ? devices->add_subcommand("release", "Let a quarantined device back on the network")
                 : devices->add_subcommand("quarantine",
                                           "Cut a device off the network, at once, until released");
-    command->add_option("--dir", args->dir, "Site state directory")->required();
+    AddSiteDir(*command, args->dir);
     command->add_option("name", args->device, "Device name")->required();
     if (!release) {
       command->add_option("--reason", args->reason, "Why, for the audit chain (1-200 characters)")
@@ -444,11 +444,11 @@ void AddSiteCommands(CLI::App& app, Action& action, Output& output) {
   CLI::App* audit = app.add_subcommand("audit", "The tamper-evident audit chain");
   audit->require_subcommand(1);
   CLI::App* verify = audit->add_subcommand("verify", "Walk the hash chain; non-zero on any break");
-  verify->add_option("--dir", args->dir, "Site state directory")->required();
+  AddSiteDir(*verify, args->dir);
   verify->add_flag("--json", output.json, "Print JSON");
   bind(verify, AuditVerify);
   CLI::App* show = audit->add_subcommand("show", "Print audit events");
-  show->add_option("--dir", args->dir, "Site state directory")->required();
+  AddSiteDir(*show, args->dir);
   show->add_option("--device", args->device, "Only this device (id or serial)");
   show->add_flag("--json", output.json, "Print JSON");
   bind(show, AuditShow);

@@ -141,7 +141,7 @@ void AddTenantCommands(CLI::App& app, Action& action, Output& output) {
   CLI::App* tenant = app.add_subcommand("tenant", "Time-bound delegations to tenants");
   tenant->require_subcommand(1);
   CLI::App* grant = tenant->add_subcommand("grant", "Let a tenant key operate devices for a time");
-  grant->add_option("--dir", args->dir, "Site state directory")->required();
+  AddSiteDir(*grant, args->dir);
   grant->add_option("--name", args->name, "Tenant name, e.g. \"Flat 2\"")->required();
   grant->add_option("--key", args->key, "The tenant's public key (PEM)")->required();
   grant->add_option("--devices", args->devices, "Device serials")->delimiter(',')->required();
@@ -151,12 +151,12 @@ void AddTenantCommands(CLI::App& app, Action& action, Output& output) {
   grant->add_flag("--json", output.json, "Print JSON");
   bind(grant, Grant);
   CLI::App* revoke = tenant->add_subcommand("revoke", "End a delegation now");
-  revoke->add_option("--dir", args->dir, "Site state directory")->required();
+  AddSiteDir(*revoke, args->dir);
   revoke->add_option("id", args->id, "Delegation id")->required();
   revoke->add_flag("--json", output.json, "Print JSON");
   bind(revoke, Revoke);
   CLI::App* list = tenant->add_subcommand("list", "Delegations and their state");
-  list->add_option("--dir", args->dir, "Site state directory")->required();
+  AddSiteDir(*list, args->dir);
   list->add_flag("--json", output.json, "Print JSON");
   bind(list, List);
   CLI::App* keygen = tenant->add_subcommand("keygen", "Make a tenant's key pair");

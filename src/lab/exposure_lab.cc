@@ -6,6 +6,7 @@
 #include <set>
 #include <sstream>
 
+#include "common/data_dir.h"
 #include "common/files.h"
 #include "lab/policy_lab.h"
 #include "mud/compiler.h"
@@ -132,7 +133,7 @@ Json IntervalJson(const Interval& interval) {
 }  // namespace
 
 std::filesystem::path DefaultDataDir() {
-  return CONCIERGE_DATA_DIR;
+  return DataDir();
 }
 
 Result<std::unique_ptr<ModelSite>> BuildModelSite(const ModelSiteOptions& options) {

@@ -147,8 +147,7 @@ class PostgresStatement final : public StatementBackend {
 
 class PostgresDatabase final : public Database {
  public:
-  PostgresDatabase(ConnectionPtr conn, std::string conninfo)
-      : conn_(std::move(conn)), conninfo_(std::move(conninfo)) {}
+  explicit PostgresDatabase(ConnectionPtr conn) : conn_(std::move(conn)) {}
 
   Status Exec(std::string_view sql) override {
     RETURN_IF_ERROR(Connected());
@@ -304,7 +303,6 @@ class PostgresDatabase final : public Database {
   }
 
   ConnectionPtr conn_;
-  std::string conninfo_;
   std::map<std::string, std::string, std::less<>> translated_;
   // Statement names on this connection, by their (PostgreSQL) SQL text.
   std::map<std::string, std::string, std::less<>> prepared_;
@@ -335,7 +333,15 @@ std::string InSchema(const std::string& uri, const std::string& schema) {
          schema;
 }
 
-Result<std::unique_ptr<Database>> OpenPostgresDatabase(const std::string& conninfo) {
+Result<std::unique_ptr<Database>> OpenPostgresDatabase(const std::string& location) {
+  // A host that does not answer must not hold a store (and every request waiting on it) for
+  // TCP's minutes of retries: unless the URI says otherwise, give up on a host after 5 s and
+  // try the next.
+  std::string conninfo = location;
+  if (IsPostgresLocation(location) && location.find("connect_timeout=") == std::string::npos) {
+    conninfo += (location.find('?') == std::string::npos ? "?" : "&");
+    conninfo += "connect_timeout=5";
+  }
   ConnectionPtr conn(PQconnectdb(conninfo.c_str()));
   if (!conn) {
     return MakeError(ErrorCode::kInternal, "postgresql: out of memory");
@@ -346,7 +352,7 @@ Result<std::unique_ptr<Database>> OpenPostgresDatabase(const std::string& connin
   }
   // "relation already exists, skipping" and the like are for people at a psql prompt.
   PQsetNoticeProcessor(conn.get(), IgnoreNotice, nullptr);
-  return std::unique_ptr<Database>(std::make_unique<PostgresDatabase>(std::move(conn), conninfo));
+  return std::unique_ptr<Database>(std::make_unique<PostgresDatabase>(std::move(conn)));
 }
 
 }  // namespace concierge::store

@@ -13,7 +13,8 @@ namespace concierge::store {
 // Transaction takes a database-wide advisory lock, so writers on several site controllers
 // take turns as SQLite's writers do. A connection that breaks (a restart, a failover) is
 // opened again before the next statement outside a transaction.
-Result<std::unique_ptr<Database>> OpenPostgresDatabase(const std::string& conninfo);
+// Without connect_timeout in the URI, a host gets 5 s to answer.
+Result<std::unique_ptr<Database>> OpenPostgresDatabase(const std::string& location);
 
 // IsPostgresLocation tells a PostgreSQL connection string from a file path.
 bool IsPostgresLocation(std::string_view location);

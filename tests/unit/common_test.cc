@@ -4,6 +4,7 @@
 
 #include "common/bytes.h"
 #include "common/clock.h"
+#include "common/config_file.h"
 #include "common/json.h"
 
 namespace concierge {
@@ -127,6 +128,34 @@ TEST(ErrorTest, MapsCodesToExitAndHttpStatus) {
   EXPECT_EQ(ErrorCodeForHttpStatus(429), ErrorCode::kRateLimited);
   EXPECT_EQ(CoapCodeFor(Error(ErrorCode::kRateLimited, "")).detail, 29);
   EXPECT_EQ(Error(ErrorCode::kNotFound, "x").WithContext("y").message(), "y: x");
+}
+
+}  // namespace
+}  // namespace concierge
+
+namespace concierge {
+namespace {
+
+TEST(ConfigFileTest, ReadsTheDirectoriesAndRefusesWhatItDoesNotKnowByLine) {
+  auto config = ParseConfigFile("c.toml",
+                                "# where things are\n\n  site_dir = \"/var/lib/s\"  \r\n"
+                                "maker_dir=\"/var/lib/m\"\n");
+  ASSERT_TRUE(config) << config.error().ToString();
+  EXPECT_EQ(config->path, "c.toml");
+  EXPECT_EQ(config->site_dir, "/var/lib/s");
+  EXPECT_EQ(config->maker_dir, "/var/lib/m");
+  auto message = [](std::string_view text) {
+    auto parsed = ParseConfigFile("c.toml", text);
+    return parsed ? std::string("accepted") : parsed.error().message();
+  };
+  EXPECT_EQ(message("site_dir = /x\n"),
+            "c.toml:1: the value must be a plain quoted string, \"like this\"");
+  EXPECT_EQ(message("\nsite_dir\n"), "c.toml:2: expected key = \"value\"");
+  EXPECT_EQ(message("colour = \"blue\""),
+            "c.toml:1: unknown key \"colour\" (known: site_dir, maker_dir)");
+  EXPECT_EQ(message("site_dir = \"a\\\"b\""),
+            "c.toml:1: the value must be a plain quoted string, \"like this\"");
+  EXPECT_EQ(message(std::string(70000, '#')), "c.toml is larger than 64 KiB");
 }
 
 }  // namespace

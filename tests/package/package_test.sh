@@ -1,0 +1,94 @@
+#!/usr/bin/env bash
+# The Debian package on this machine, as an operator meets it: lintian reports no errors; it
+# installs with dpkg; the installed binary finds its data under /usr/share/concierge; the
+# units pass systemd-analyze verify; the site controller starts as the unit says (its user,
+# its capability, no --dir: /etc/concierge/concierge.toml names the site) and answers; the
+# package purges cleanly. Installs into the system, so scripts/test runs it as its own phase,
+# not with ctest.
+# Usage: tests/package/package_test.sh concierge_VERSION_ARCH.deb [SOURCE_TREE]
+#   With the source tree it was built from, that tree's data/ is hidden while the installed
+#   binary reads its data, so that only the prefix's can be found.
+set -euo pipefail
+DEB=${1:?usage: $0 PACKAGE.deb [SOURCE_TREE]}
+SOURCE=${2:-}
+fail() { echo "FAIL: $*" >&2; exit 1; }
+step() { echo "--- $*"; }
+if [ "$(id -u)" != 0 ]; then
+  echo "SKIP: installing a package needs root"
+  exit 77
+fi
+if dpkg -s concierge >/dev/null 2>&1; then
+  fail "a concierge package is installed already; this test installs and purges its own"
+fi
+WORK=$(mktemp -d /tmp/concierge-package-XXXXXX)
+SERVER=
+cleanup() {
+  [ -n "$SERVER" ] && kill "$SERVER" 2>/dev/null && wait "$SERVER" 2>/dev/null
+  dpkg --purge concierge >/dev/null 2>&1 || true
+  rm -rf /var/lib/concierge "$WORK"
+}
+trap cleanup EXIT
+
+step "lintian"
+lintian --no-tag-display-limit "$DEB" >"$WORK/lintian.txt" 2>&1 || true
+cat "$WORK/lintian.txt"
+if grep -q "^E: " "$WORK/lintian.txt"; then fail "lintian reports errors"; fi
+
+step "dpkg -i"
+dpkg -i "$DEB" || fail "the package does not install"
+version=$(sed -n 's/^Version: //p' <(dpkg-deb -f "$DEB"))
+[ "$(/usr/bin/concierge --version)" = "concierge $version" ] || fail "concierge --version"
+getent passwd concierge >/dev/null || fail "no concierge user"
+[ -f /usr/share/concierge/threats/mirai.json ] || fail "the threat catalogue is not installed"
+zcat /usr/share/man/man1/concierge.1.gz | grep -q "trust manager" || fail "no man page"
+[ -f /usr/share/doc/concierge/operations.md ] || fail "the operations guide is not installed"
+grep -q '^site_dir = "/var/lib/concierge/site"$' /etc/concierge/concierge.toml ||
+  fail "no configuration file"
+
+step "systemd-analyze verify"
+systemd-analyze verify /lib/systemd/system/concierge.service \
+  /lib/systemd/system/concierge-masa.service || fail "systemd-analyze refuses the units"
+
+step "a site for the concierge user, found without --dir"
+[ "$(stat -c %U /var/lib/concierge)" = concierge ] || fail "/var/lib/concierge is not the user's"
+runuser -u concierge -- concierge site init --name "Packaged Site" ||
+  fail "site init without --dir"
+[ -f /var/lib/concierge/site/site.json ] || fail "the site is not where the configuration says"
+
+step "the installed binary reads the threat catalogue from /usr/share/concierge"
+hide=true
+if [ -n "$SOURCE" ]; then hide="mount -t tmpfs hidden $SOURCE/data"; fi
+unshare -m sh -c "$hide && runuser -u concierge -- concierge exposure show" >"$WORK/show.txt" 2>&1 ||
+  { cat "$WORK/show.txt"; fail "exposure show (the threat catalogue) fails from the package"; }
+
+step "the unit's ExecStart, as its user and with its one capability"
+exec_start=$(sed -n 's/^ExecStart=//p' /lib/systemd/system/concierge.service)
+# The unit's data files must come from the prefix, never a source tree: hide this checkout's.
+read -r -a command <<<"$exec_start"
+setpriv --reuid concierge --regid concierge --init-groups --inh-caps +net_admin \
+  --ambient-caps +net_admin --bounding-set -all,+net_admin -- "${command[@]}" \
+  >"$WORK/serve.log" 2>&1 &
+SERVER=$!
+for _ in $(seq 1 100); do
+  [ -s /var/lib/concierge/site/metrics.addr ] && break
+  sleep 0.1
+done
+[ -s /var/lib/concierge/site/metrics.addr ] || { cat "$WORK/serve.log"; fail "serve did not start"; }
+CA=/var/lib/concierge/site/domain-ca.pem
+curl -sf --cacert "$CA" "https://$(cat /var/lib/concierge/site/metrics.addr)/metrics" \
+  >"$WORK/metrics.txt" || fail "no metrics"
+grep -q "^# TYPE concierge_approval_queue_devices gauge" "$WORK/metrics.txt" || fail "metrics"
+# It listens on every address ([::]); its certificate names localhost.
+registrar_port=$(sed 's/.*://' /var/lib/concierge/site/listen.addr)
+curl -sf --cacert "$CA" "https://localhost:$registrar_port/.well-known/est/cacerts" >/dev/null ||
+  { cat "$WORK/serve.log"; fail "the registrar does not answer"; }
+grep -q "^firewall: nftables" "$WORK/serve.log" || { cat "$WORK/serve.log"; fail "banner"; }
+kill -TERM "$SERVER"
+wait "$SERVER" || fail "serve did not stop cleanly on SIGTERM"
+SERVER=
+grep -q "registrar stopped" "$WORK/serve.log" || fail "serve did not say it stopped"
+
+step "dpkg --purge"
+dpkg --purge concierge >/dev/null || fail "the package does not purge"
+[ ! -e /usr/bin/concierge ] || fail "/usr/bin/concierge remains"
+echo "ok: the package installs, starts the site controller, and purges"
