@@ -1,5 +1,7 @@
 #include "store/database.h"
 
+#include <functional>
+#include <string>
 #include <utility>
 
 namespace concierge::store {
@@ -75,14 +77,20 @@ Status Transaction::Commit() {
   return OkStatus();
 }
 
-Status Migrate(Database& db, std::span<const std::string_view> migrations) {
-  // The version is read inside each step's write transaction: several site controllers may
-  // start on one database at once, and only the first applies a step.
+namespace {
+
+// StepMigrations applies migrations[version..], one write transaction per step, reading the
+// version inside each: several site controllers may start on one database at once, and only
+// the first applies a step.
+Status StepMigrations(Database& db, const std::string& what,
+                      std::span<const std::string_view> migrations,
+                      const std::function<Result<int64_t>()>& read_version,
+                      const std::function<Status(int64_t)>& write_version) {
   for (;;) {
     ASSIGN_OR_RETURN(auto tx, Transaction::Begin(db));
-    ASSIGN_OR_RETURN(int64_t version, db.SchemaVersion());
+    ASSIGN_OR_RETURN(int64_t version, read_version());
     if (version > static_cast<int64_t>(migrations.size())) {
-      return MakeError(ErrorCode::kFailedPrecondition, "database schema version " +
+      return MakeError(ErrorCode::kFailedPrecondition, what + " schema version " +
                                                            std::to_string(version) +
                                                            " is newer than this program knows (" +
                                                            std::to_string(migrations.size()) + ")");
@@ -91,46 +99,40 @@ Status Migrate(Database& db, std::span<const std::string_view> migrations) {
       return OkStatus();
     }
     RETURN_IF_ERROR_CTX(db.Exec(migrations[static_cast<size_t>(version)]),
-                        "migration " + std::to_string(version + 1));
-    RETURN_IF_ERROR(db.SetSchemaVersion(version + 1));
+                        what + " migration " + std::to_string(version + 1));
+    RETURN_IF_ERROR(write_version(version + 1));
     RETURN_IF_ERROR(tx.Commit());
   }
 }
 
+}  // namespace
+
+Status Migrate(Database& db, std::span<const std::string_view> migrations) {
+  return StepMigrations(
+      db, "database", migrations, [&db] { return db.SchemaVersion(); },
+      [&db](int64_t version) { return db.SetSchemaVersion(version); });
+}
+
 Status MigrateComponent(Database& db, std::string_view component,
                         std::span<const std::string_view> migrations) {
-  for (;;) {
-    ASSIGN_OR_RETURN(auto tx, Transaction::Begin(db));
+  auto read = [&db, component]() -> Result<int64_t> {
     // Inside the write transaction, so that controllers starting at once do not race to it.
     RETURN_IF_ERROR(
         db.Exec("CREATE TABLE IF NOT EXISTS schema_versions("
                 "component TEXT PRIMARY KEY, version INTEGER NOT NULL)"));
-    int64_t version = 0;
-    {
-      ASSIGN_OR_RETURN(auto query,
-                       db.Prepare("SELECT version FROM schema_versions WHERE component=?"));
-      query.BindAll(component);
-      ASSIGN_OR_RETURN(bool has_row, query.Step());
-      version = has_row ? query.Int(0) : 0;
-    }
-    if (version > static_cast<int64_t>(migrations.size())) {
-      return MakeError(ErrorCode::kFailedPrecondition, std::string(component) + " schema version " +
-                                                           std::to_string(version) +
-                                                           " is newer than this program knows (" +
-                                                           std::to_string(migrations.size()) + ")");
-    }
-    if (version == static_cast<int64_t>(migrations.size())) {
-      return OkStatus();
-    }
-    RETURN_IF_ERROR_CTX(db.Exec(migrations[static_cast<size_t>(version)]),
-                        std::string(component) + " migration " + std::to_string(version + 1));
+    ASSIGN_OR_RETURN(auto query,
+                     db.Prepare("SELECT version FROM schema_versions WHERE component=?"));
+    query.BindAll(component);
+    ASSIGN_OR_RETURN(bool has_row, query.Step());
+    return has_row ? query.Int(0) : 0;
+  };
+  auto write = [&db, component](int64_t version) -> Status {
     ASSIGN_OR_RETURN(auto bump, db.Prepare("INSERT INTO schema_versions(component, version)"
                                            " VALUES (?,?) ON CONFLICT(component)"
                                            " DO UPDATE SET version=excluded.version"));
-    bump.BindAll(component, version + 1);
-    RETURN_IF_ERROR(bump.Run());
-    RETURN_IF_ERROR(tx.Commit());
-  }
+    return bump.BindAll(component, version).Run();
+  };
+  return StepMigrations(db, std::string(component), migrations, read, write);
 }
 
 }  // namespace concierge::store
