@@ -138,9 +138,13 @@ class SiteGauges {
   explicit SiteGauges(site::Site& site) {
     metrics::Global().Gauge("concierge_approval_queue_devices",
                             "Devices waiting for an operator's approval", [&site] {
-                              auto pending = site.Devices("pending");
-                              return std::vector<std::pair<metrics::Labels, double>>{
-                                  {{}, pending ? static_cast<double>(pending->size()) : -1}};
+                              // A store that cannot answer leaves the gauge out of the
+                              // scrape (absent, not a made-up value).
+                              std::vector<std::pair<metrics::Labels, double>> values;
+                              if (auto pending = site.Devices("pending")) {
+                                values.push_back({{}, static_cast<double>(pending->size())});
+                              }
+                              return values;
                             });
     metrics::Global().Gauge(
         "concierge_certificates_expiring", "Unrevoked LDevIDs expiring within the window", [&site] {

@@ -6,6 +6,7 @@
 #include <chrono>
 #include <sstream>
 
+#include "common/data_dir.h"
 #include "common/files.h"
 #include "crypto/key.h"
 #include "firewall/firewall.h"
@@ -92,7 +93,13 @@ Result<std::vector<mud::MudFile>> LoadMudDir(const std::filesystem::path& dir) {
 }
 
 std::filesystem::path DefaultMudDir() {
-  return CONCIERGE_DEFAULT_MUD_DIR;
+  // The published UNSW profiles, which the lab's figures use, are others' data: a checkout
+  // finds them beside it (../shared/testdata), and a package ships the project's own three.
+  std::error_code ec;
+  if (std::filesystem::exists(CONCIERGE_DEFAULT_MUD_DIR, ec)) {
+    return CONCIERGE_DEFAULT_MUD_DIR;
+  }
+  return DataDir() / "mud";
 }
 
 Json PolicyLabReport::ToJson() const {

@@ -55,11 +55,26 @@ runuser -u concierge -- concierge site init --name "Packaged Site" ||
   fail "site init without --dir"
 [ -f /var/lib/concierge/site/site.json ] || fail "the site is not where the configuration says"
 
+# without_checkout CMD... runs CMD as the concierge user with the checkout's data/ and the
+# shared test data beside it hidden (a private mount namespace), as on a machine with only
+# the package.
+without_checkout() {
+  local hide=true
+  if [ -n "$SOURCE" ]; then
+    hide="mount -t tmpfs hidden '$SOURCE/data'"
+    [ -d "$SOURCE/../shared" ] && hide="$hide && mount -t tmpfs hidden '$SOURCE/../shared'"
+  fi
+  unshare -m sh -c "$hide && exec runuser -u concierge -- \"\$@\"" sh "$@"
+}
+
 step "the installed binary reads the threat catalogue from /usr/share/concierge"
-hide=true
-if [ -n "$SOURCE" ]; then hide="mount -t tmpfs hidden $SOURCE/data"; fi
-unshare -m sh -c "$hide && runuser -u concierge -- concierge exposure show" >"$WORK/show.txt" 2>&1 ||
+without_checkout concierge exposure show >"$WORK/show.txt" 2>&1 ||
   { cat "$WORK/show.txt"; fail "exposure show (the threat catalogue) fails from the package"; }
+
+step "the labs run from the package's own MUD profiles"
+(cd /tmp && without_checkout concierge lab policy --devices 30) >"$WORK/policy.txt" 2>&1 ||
+  { cat "$WORK/policy.txt"; fail "lab policy fails outside a checkout"; }
+grep -q "^devices *30 (3 MUD files" "$WORK/policy.txt" || { cat "$WORK/policy.txt"; fail "not the package's profiles"; }
 
 step "the unit's ExecStart, as its user and with its one capability"
 exec_start=$(sed -n 's/^ExecStart=//p' /lib/systemd/system/concierge.service)
