@@ -104,13 +104,16 @@ std::string OnboardReport::ToText() const {
                       "ratio                %.3f\n"
                       "latency p50 / p99    %.1f ms / %.1f ms\n"
                       "peak RSS             %.1f MB (whole lab process: MASA, registrar, pledges)\n"
-                      "controllers          %d on %s\n"
-                      "database             %.1f MB per 100,000 devices\n",
+                      "controllers          %d (%s)\n",
                       devices, enrolled, failed, seconds, enrollments_per_s, crypto_bound_per_s,
                       cores, rates.sign_per_s, rates.verify_per_s, rates.ecdh_per_s, ratio,
-                      latency_p50_ms, latency_p99_ms, peak_rss_mb, controllers, database.c_str(),
-                      database_mb_per_100k);
+                      latency_p50_ms, latency_p99_ms, peak_rss_mb, controllers, database.c_str());
   std::string text = buffer;
+  if (database_mb_per_100k > 0) {
+    (void)std::snprintf(buffer, sizeof(buffer),
+                        "database             %.1f MB per 100,000 devices\n", database_mb_per_100k);
+    text += buffer;
+  }
   if (retries > 0) {
     text += "retries              " + std::to_string(retries) + "\n";
   }
@@ -259,7 +262,7 @@ Result<OnboardReport> RunAgainstRunningControllers(const OnboardOptions& options
     connectors.push_back(std::make_unique<pledge::HttpsConnector>(address));
   }
   report.controllers = static_cast<int>(connectors.size());
-  report.database = "the controllers'";
+  report.database = "already running";
   // A tag of this run's own, so that runs against one site never mint the same serial.
   std::string prefix = "LAB-" + HexEncode(random.Generate(3)) + "-";
   ASSIGN_OR_RETURN(auto identities, Mint(maker, *store, prefix, options.devices, clock, random));

@@ -45,7 +45,7 @@ struct OnboardReport {
   double peak_rss_mb = 0;
   unsigned cores = 0;
   int controllers = 1;
-  std::string database;             // "sqlite" or "postgresql"
+  std::string database;             // "sqlite", "postgresql", or "already running" (--registrar)
   double database_mb_per_100k = 0;  // the site's records, scaled to 100,000 devices
   CryptoRates rates;
   std::string first_error;
