@@ -60,10 +60,6 @@ std::unique_ptr<store::Database> TestDatabase::Open() const {
   return store::OpenDatabase(location_).value();
 }
 
-}  // namespace concierge::testing
-
-namespace concierge::testing {
-
 std::string TestDatabase::Contents() const {
   if (!OnPostgres()) {
     return ReadFile(location_).value();
