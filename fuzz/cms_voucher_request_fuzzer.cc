@@ -9,7 +9,7 @@ using namespace concierge;  // NOLINT(google-build-using-namespace): fuzz entry 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   ByteSpan input(data, size);
   if (auto request = voucher::OpenVoucherRequest(input, voucher::RequestFrom::kRegistrar)) {
-    FUZZ_CHECK(request->cms.signer.get() != nullptr);
+    FUZZ_CHECK(request->signer.get() != nullptr);
     auto again =
         voucher::DecodeVoucherRequestJson(voucher::EncodeVoucherRequestJson(request->value));
     FUZZ_CHECK(again.has_value());
@@ -17,7 +17,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   }
   if (auto v = voucher::OpenVoucher(input)) {
     FUZZ_CHECK(!v->value.serial_number.empty() || v->value.serial_number.empty());
-    FUZZ_CHECK(v->cms.signer.get() != nullptr);
+    FUZZ_CHECK(v->signer.get() != nullptr);
   }
   (void)crypto::ParseCertsOnly(input);
   // The same bytes as a detached signature (a MUD file's .p7s) over a fixed content.

@@ -11,7 +11,9 @@
 #include "ownership/delegation.h"
 #include "ownership/statement.h"
 #include "store/audit_log.h"
+#include "voucher/cose_voucher.h"
 #include "voucher/voucher.h"
+#include "voucher/voucher_cbor.h"
 
 using namespace concierge;  // NOLINT(google-build-using-namespace): tool entry point
 
@@ -31,6 +33,44 @@ void WriteCoseSeeds(const std::filesystem::path& dir, const crypto::PrivateKey& 
   Write(dir / "untagged.cose", ToString(ByteSpan(tagged).subspan(1)));
   Bytes empty = cose::SignSign1(key.get(), {}).value();
   Write(dir / "empty-payload.cose", ToString(empty));
+}
+
+// cBRSKI's artifacts for the same device: the pledge's request (signed with its IDevID key,
+// pinning the registrar's public key), the registrar's (with the certificates a MASA needs in
+// its x5bag), the MASA's voucher, and that voucher as a registrar forwards it.
+void WriteCoseVoucherSeeds(const std::filesystem::path& out, voucher::VoucherRequest request,
+                           const pledge::PledgeIdentity& pledge,
+                           const registrar::RegistrarIdentity& registrar,
+                           const masa::MasaIdentity& masa) {
+  request.proximity_registrar_cert.clear();
+  request.proximity_registrar_pubk = registrar.registrar_cert.PublicKeyDer().value();
+  Write(out / "voucher_cbor" / "pvr.cbor",
+        ToString(voucher::EncodeVoucherRequestCbor(request).value()));
+  Bytes pvr = voucher::SignCoseVoucherRequest(request, pledge.key, {}).value();
+  Write(out / "cose_voucher" / "pvr.cose", ToString(pvr));
+  voucher::VoucherRequest rvr = request;
+  rvr.proximity_registrar_pubk.clear();
+  rvr.created_on = FromUnixSeconds(1'800'000'000);
+  rvr.idevid_issuer = pledge.idevid.AuthorityKeyIdExtnValue();
+  rvr.prior_signed_voucher_request = pvr;
+  Write(out / "voucher_cbor" / "rvr.cbor",
+        ToString(voucher::EncodeVoucherRequestCbor(rvr).value()));
+  Bytes rvr_cose = voucher::SignCoseVoucherRequest(
+                       rvr, registrar.registrar_key,
+                       {registrar.registrar_cert, registrar.domain_ca, pledge.idevid})
+                       .value();
+  Write(out / "cose_voucher" / "rvr.cose", ToString(rvr_cose));
+  voucher::Voucher v;
+  v.assertion = voucher::Assertion::kProximity;
+  v.created_on = FromUnixSeconds(1'800'000'000);
+  v.serial_number = request.serial_number;
+  v.nonce = request.nonce;
+  v.pinned_domain_cert = registrar.domain_ca.Der();
+  Write(out / "voucher_cbor" / "voucher.cbor", ToString(voucher::EncodeVoucherCbor(v).value()));
+  Bytes signed_voucher = voucher::SignCoseVoucher(v, masa.signer_key, {masa.signer}).value();
+  Write(out / "cose_voucher" / "voucher.cose", ToString(signed_voucher));
+  Write(out / "cose_voucher" / "forwarded-voucher.cose",
+        ToString(voucher::ForwardableVoucher(signed_voucher).value()));
 }
 
 // A lift sold by its maker, then handed on twice.
@@ -101,7 +141,9 @@ int main(int argc, char** argv) {
     if (request.target.ends_with("requestvoucher")) {
       Write(out / "cms_voucher_request" / "pvr.cms", request.body);
       auto pvr = voucher::OpenVoucherRequest(ToBytes(request.body), voucher::RequestFrom::kPledge);
-      Write(out / "voucher_json" / "pvr.json", ToString(pvr->cms.content));
+      Write(out / "voucher_json" / "pvr.json", voucher::EncodeVoucherRequestJson(pvr->value));
+      WriteCoseVoucherSeeds(out, pvr->value, identity, site.directory.identity,
+                            maker.directory.masa);
     }
     if (request.target.ends_with("simpleenroll")) {
       Write(out / "csr_pem" / "csr.der", ToString(Base64DecodeLenient(request.body).value()));
@@ -109,7 +151,7 @@ int main(int argc, char** argv) {
   }
   Write(out / "cms_voucher_request" / "voucher.cms", ToString(result->voucher_cms));
   auto opened = voucher::OpenVoucher(result->voucher_cms);
-  Write(out / "voucher_json" / "voucher.json", ToString(opened->cms.content));
+  Write(out / "voucher_json" / "voucher.json", voucher::EncodeVoucherJson(opened->value));
   Write(out / "cms_voucher_request" / "cacerts.der",
         ToString(crypto::CertsOnlyDer(result->domain_anchors).value()));
   Write(out / "csr_pem" / "idevid.pem", identity.idevid.Pem());

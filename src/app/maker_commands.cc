@@ -90,7 +90,8 @@ Status Mint(const MakerArgs& args, const Output& output) {
     std::filesystem::path dir = args.count == 1 ? std::filesystem::path(args.out)
                                                 : std::filesystem::path(args.out) / request.serial;
     RETURN_IF_ERROR(pledge::WriteDeviceDirectory(dir, identity.idevid, identity.key,
-                                                 identity.provenance, maker.masa.maker_ca));
+                                                 identity.provenance,
+                                                 {maker.masa.maker_ca, maker.masa.signer}));
     ASSIGN_OR_RETURN(std::string reset_code, pledge::WriteResetCode(dir, random));
     // label.txt stands for the sticker on the device: readable by a person holding it.
     RETURN_IF_ERROR(WriteFileAtomic(

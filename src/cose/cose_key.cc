@@ -60,6 +60,10 @@ Result<Algorithm> AlgorithmFromId(int64_t id) {
 }
 
 Result<Algorithm> AlgorithmForKey(EVP_PKEY* key) {
+  if (key == nullptr) {
+    // A certificate whose key OpenSSL could not decode has none.
+    return MakeError(ErrorCode::kInvalidArgument, "no usable public key");
+  }
   switch (EVP_PKEY_get_base_id(key)) {
     case EVP_PKEY_ED25519:
     case EVP_PKEY_ED448:

@@ -14,9 +14,33 @@ constexpr int64_t kLabelAlgorithm = 1;
 constexpr int64_t kLabelCritical = 2;
 constexpr int64_t kLabelContentType = 3;
 constexpr int64_t kLabelKeyId = 4;
+constexpr int64_t kLabelX5Bag = 32;
+constexpr int64_t kLabelX5Chain = 33;
+// Nobody's certificate chain is longer; a bag of more is someone making the verifier work.
+constexpr size_t kMaxCertificates = 8;
 
 std::unexpected<Error> Invalid(std::string_view message) {
   return MakeError(ErrorCode::kInvalidArgument, "COSE_Sign1: " + std::string(message));
+}
+
+// ReadCertificates reads an x5bag or x5chain value: one bstr, or an array of them.
+Result<std::vector<Bytes>> ReadCertificates(const cbor_item_t* value, const std::string& where) {
+  std::vector<Bytes> certificates;
+  if (cbor_isa_bytestring(value)) {
+    ASSIGN_OR_RETURN(Bytes one, ReadBytes(value, where));
+    certificates.push_back(std::move(one));
+    return certificates;
+  }
+  ASSIGN_OR_RETURN(auto items, ReadArray(value, where));
+  if (items.size() > kMaxCertificates) {
+    return Invalid(where + " carries " + std::to_string(items.size()) +
+                   " certificates, more than the limit of " + std::to_string(kMaxCertificates));
+  }
+  for (const cbor_item_t* item : items) {
+    ASSIGN_OR_RETURN(Bytes der, ReadBytes(item, where));
+    certificates.push_back(std::move(der));
+  }
+  return certificates;
 }
 
 // ReadHeaders reads a header map and appends its integer labels to `labels`.
@@ -55,6 +79,10 @@ Result<Headers> ReadHeaders(const cbor_item_t* map, std::string_view bucket,
       }
     } else if (label == kLabelKeyId) {
       ASSIGN_OR_RETURN(headers.key_id, ReadBytes(value, where + " (kid)"));
+    } else if (label == kLabelX5Bag) {
+      ASSIGN_OR_RETURN(headers.x5bag, ReadCertificates(value, where + " (x5bag)"));
+    } else if (label == kLabelX5Chain) {
+      ASSIGN_OR_RETURN(headers.x5chain, ReadCertificates(value, where + " (x5chain)"));
     }
   }
   return headers;
@@ -242,15 +270,34 @@ Result<Bytes> SignSign1(EVP_PKEY* key, ByteSpan payload, const SignOptions& opti
   if (size_t size = CoordinateSize(algorithm); size > 0) {
     ASSIGN_OR_RETURN(signature, DerToRaw(signature, size));
   }
-  CborPtr unprotected_map(cbor_new_definite_map(options.key_id.empty() ? 0 : 1));
+  size_t unprotected_entries = (options.key_id.empty() ? 0 : 1) + (options.x5bag.empty() ? 0 : 1);
+  CborPtr unprotected_map(cbor_new_definite_map(unprotected_entries));
   if (!options.key_id.empty()) {
     (void)cbor_map_add(unprotected_map.get(), cbor_pair{.key = BuildInt(kLabelKeyId).get(),
                                                         .value = BuildBytes(options.key_id).get()});
+  }
+  if (!options.x5bag.empty()) {
+    CborPtr bag(cbor_new_definite_array(options.x5bag.size()));
+    for (const Bytes& der : options.x5bag) {
+      (void)cbor_array_push(bag.get(), BuildBytes(der).get());
+    }
+    (void)cbor_map_add(unprotected_map.get(),
+                       cbor_pair{.key = BuildInt(kLabelX5Bag).get(), .value = bag.get()});
   }
   CborPtr body = BuildArray({BuildBytes(protected_bucket).release(), unprotected_map.release(),
                              BuildBytes(payload).release(), BuildBytes(signature).release()});
   ASSIGN_OR_RETURN(Bytes encoded, EncodeCbor(body.get()));
   encoded.insert(encoded.begin(), 0xc0 | static_cast<uint8_t>(kSign1Tag));  // tag 18, one byte
+  return encoded;
+}
+
+Result<Bytes> WithoutUnprotected(const Sign1& message) {
+  CborPtr payload = message.payload ? BuildBytes(*message.payload) : CborPtr(cbor_new_null());
+  CborPtr body =
+      BuildArray({BuildBytes(message.protected_bucket).release(), cbor_new_definite_map(0),
+                  payload.release(), BuildBytes(message.signature).release()});
+  ASSIGN_OR_RETURN(Bytes encoded, EncodeCbor(body.get()));
+  encoded.insert(encoded.begin(), 0xc0 | static_cast<uint8_t>(kSign1Tag));
   return encoded;
 }
 

@@ -2,6 +2,7 @@
 
 #include <cstdint>
 #include <optional>
+#include <vector>
 
 #include "common/bytes.h"
 #include "cose/cose_key.h"
@@ -13,6 +14,11 @@ struct Headers {
   std::optional<int64_t> algorithm;     // label 1
   std::optional<int64_t> content_type;  // label 3, when it is a CoAP content-format number
   Bytes key_id;                         // label 4
+  // Certificates (DER) offered to find the signer's key (RFC 9360): x5bag (label 32) is an
+  // unordered bag, x5chain (label 33) a chain with the signer first. One certificate may be
+  // sent as a bare bstr.
+  std::vector<Bytes> x5bag;
+  std::vector<Bytes> x5chain;
 };
 
 // Sign1 is one decoded COSE_Sign1 (RFC 9052 §4.2).
@@ -41,13 +47,20 @@ Status VerifySign1(const Sign1& message, EVP_PKEY* key, ByteSpan external_aad = 
                    const Bytes* detached_payload = nullptr);
 
 struct SignOptions {
-  std::optional<int64_t> content_type;  // protected
-  Bytes key_id;                         // unprotected
-  Bytes external_aad;
+  std::optional<int64_t> content_type = std::nullopt;  // protected
+  Bytes key_id = {};                                   // unprotected
+  std::vector<Bytes> x5bag = {};                       // unprotected
+  Bytes external_aad = {};
 };
 
 // SignSign1 makes a tagged COSE_Sign1 with the key's algorithm in the protected bucket.
 Result<Bytes> SignSign1(EVP_PKEY* key, ByteSpan payload, const SignOptions& options = {});
+
+// WithoutUnprotected re-encodes a decoded message, tagged, with an empty unprotected header:
+// what a registrar forwards of a MASA's voucher (cBRSKI: the MASA's x5bag is for the registrar,
+// and the pledge has its own key for the MASA). The signature stays valid: it never covers the
+// unprotected bucket.
+Result<Bytes> WithoutUnprotected(const Sign1& message);
 
 // SigStructure is ["Signature1", body_protected, external_aad, payload], CBOR-encoded.
 Result<Bytes> SigStructure(ByteSpan body_protected, ByteSpan external_aad, ByteSpan payload);

@@ -224,7 +224,7 @@ Result<std::vector<pledge::PledgeIdentity>> Mint(const masa::MakerDirectory& mak
     ASSIGN_OR_RETURN(
         auto minted,
         masa::MintIdevid(maker, store, {prefix + suffix, "", std::nullopt}, clock, random));
-    identities.push_back({minted.idevid, minted.key, {}, {maker.masa.maker_ca}});
+    identities.push_back({minted.idevid, minted.key, {}, {maker.masa.maker_ca, maker.masa.signer}});
   }
   return identities;
 }

@@ -136,7 +136,12 @@ Result<TransferReport> RunTransferLab(const TransferOptions& options) {
     (void)std::snprintf(serial, sizeof(serial), "MOVE-%06d", i + 1);
     ASSIGN_OR_RETURN(auto minted, masa::MintIdevid(maker->directory, *maker->store,
                                                    {serial, "", std::nullopt}, clock, random));
-    devices.push_back({{minted.idevid, minted.key, {}, {maker->directory.masa.maker_ca}}, {}, {}});
+    devices.push_back({{minted.idevid,
+                        minted.key,
+                        {},
+                        {maker->directory.masa.maker_ca, maker->directory.masa.signer}},
+                       {},
+                       {}});
   }
 
   TransferReport report;

@@ -1,6 +1,7 @@
 #include "masa/masa_http.h"
 
 #include "metrics/metrics.h"
+#include "voucher/cose_voucher.h"
 #include "voucher/voucher.h"
 
 namespace concierge::masa {
@@ -72,12 +73,24 @@ http::HttpResponse HandleMasaRequest(MasaService& service, const http::HttpReque
   if (request.method != "POST") {
     return MakeResponse(405, "text/plain; charset=utf-8", "use POST\n");
   }
-  std::string type = request.Header("content-type");
-  if (type.substr(0, type.find(';')) != voucher::kVoucherCmsMediaType) {
+  std::string content_type = request.Header("content-type");
+  std::string accept_header = request.Header("accept");
+  std::string_view type = MediaType(content_type);
+  if (type != voucher::kVoucherCmsMediaType && type != voucher::kVoucherCoseMediaType) {
     return MakeResponse(415, "text/plain; charset=utf-8",
-                        "expected content-type application/voucher-cms+json\n");
+                        "expected content-type application/voucher-cms+json or "
+                        "application/voucher+cose\n");
   }
-  auto rvr = voucher::OpenVoucherRequest(AsBytes(request.body), voucher::RequestFrom::kRegistrar);
+  voucher::Format format =
+      type == voucher::kVoucherCoseMediaType ? voucher::Format::kCose : voucher::Format::kCms;
+  std::string_view accept = MediaType(accept_header);
+  if (!accept.empty() && accept != "*/*" && accept != type) {
+    return MakeResponse(
+        406, "text/plain; charset=utf-8",
+        "a voucher is answered in the format of its request (" + std::string(type) + ")\n");
+  }
+  auto rvr = voucher::OpenVoucherRequestAs(format, AsBytes(request.body),
+                                           voucher::RequestFrom::kRegistrar);
   if (!rvr) {
     return MakeErrorResponse(rvr.error());
   }
@@ -86,15 +99,17 @@ http::HttpResponse HandleMasaRequest(MasaService& service, const http::HttpReque
     return log ? MakeResponse(200, "application/json", log->dump())
                : MakeErrorResponse(log.error());
   }
-  auto voucher_cms = service.RequestVoucher(*rvr, connection);
-  metrics::Labels labels{{"result", voucher_cms ? "issued" : "refused"}};
-  if (!voucher_cms) {
-    labels.emplace_back("reason", std::string(ErrorCodeName(voucher_cms.error().code())));
+  auto signed_voucher = service.RequestVoucher(*rvr, connection);
+  metrics::Labels labels{{"format", format == voucher::Format::kCose ? "cose" : "cms"},
+                         {"result", signed_voucher ? "issued" : "refused"}};
+  if (!signed_voucher) {
+    labels.emplace_back("reason", std::string(ErrorCodeName(signed_voucher.error().code())));
   }
   metrics::Global().Count("concierge_masa_vouchers_total",
-                          "Vouchers this MASA issued or refused, by refusal reason", labels);
-  return voucher_cms ? MakeResponse(200, voucher::kVoucherCmsMediaType, ToString(*voucher_cms))
-                     : MakeErrorResponse(voucher_cms.error());
+                          "Vouchers this MASA issued or refused, by format and refusal reason",
+                          labels);
+  return signed_voucher ? MakeResponse(200, type, ToString(*signed_voucher))
+                        : MakeErrorResponse(signed_voucher.error());
 }
 
 }  // namespace concierge::masa

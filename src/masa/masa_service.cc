@@ -1,5 +1,6 @@
 #include "masa/masa_service.h"
 
+#include "voucher/cose_voucher.h"
 #include "voucher/voucher.h"
 
 namespace concierge::masa {
@@ -35,28 +36,66 @@ MasaService::MasaService(MakerStore& store, const Clock& clock, MasaIdentity ide
       policy_(policy),
       maker_key_(identity_.signer_key.PublicKeyDer().value_or(Bytes{})) {}
 
+namespace {
+
+// OpenPledgeRequest opens the pledge's request inside a registrar's. A CMS one carries its
+// signer. A COSE one carries none (a pledge saves the bytes), so its signer is looked for in the
+// registrar's x5bag, which holds the pledge's chain (cBRSKI -30): among the certificates for the
+// serial number the registrar's request names.
+Result<voucher::Signed<voucher::VoucherRequest>> OpenPledgeRequest(
+    const MasaService::SignedRequest& rvr) {
+  const Bytes& prior = rvr.value.prior_signed_voucher_request;
+  if (rvr.format == voucher::Format::kCms) {
+    return voucher::OpenVoucherRequest(prior, voucher::RequestFrom::kPledge);
+  }
+  std::vector<Certificate> candidates;
+  for (const auto& cert : rvr.certificates) {
+    if (cert.SubjectSerialNumber() == rvr.value.serial_number) {
+      candidates.push_back(cert);
+    }
+  }
+  if (candidates.empty()) {
+    return MakeError(ErrorCode::kSecurity,
+                     "the registrar's x5bag holds no certificate for serial-number \"" +
+                         rvr.value.serial_number + "\" to verify the pledge's request with");
+  }
+  ASSIGN_OR_RETURN(
+      auto pvr, voucher::OpenCoseVoucherRequest(prior, voucher::RequestFrom::kPledge, candidates));
+  pvr.certificates = rvr.certificates;  // the pledge's chain is in the registrar's bag
+  return pvr;
+}
+
+// NamesRegistrar is true when the pledge's request names the registrar that signed the
+// registrar's request: by certificate (RFC 8995) or public key (cBRSKI).
+bool NamesRegistrar(const voucher::VoucherRequest& pvr, const Certificate& registrar) {
+  if (!pvr.proximity_registrar_cert.empty()) {
+    return pvr.proximity_registrar_cert == registrar.Der();
+  }
+  auto spki = registrar.PublicKeyDer();
+  return !pvr.proximity_registrar_pubk.empty() && spki && pvr.proximity_registrar_pubk == *spki;
+}
+
+}  // namespace
+
 Result<MasaService::CheckedRequest> MasaService::CheckRequest(const SignedRequest& rvr,
                                                               const crypto::PeerIdentity* peer) {
   SystemTime now = clock_.Now();
-  const Certificate& registrar = rvr.cms.signer;
+  const Certificate& registrar = rvr.signer;
   if (peer != nullptr && peer->certificate && !(*peer->certificate == registrar)) {
     return MakeError(ErrorCode::kSecurity,
                      "voucher-request is not signed by the registrar's TLS client certificate");
   }
-  ASSIGN_OR_RETURN(Certificate domain_ca, FindDomainCa(registrar, rvr.cms.certificates, now));
+  ASSIGN_OR_RETURN(Certificate domain_ca, FindDomainCa(registrar, rvr.certificates, now));
   const auto& request = rvr.value;
   if (request.prior_signed_voucher_request.empty()) {
     return MakeError(ErrorCode::kBadFormat,
                      "voucher-request.prior-signed-voucher-request: missing (nonceless vouchers "
                      "are not offered)");
   }
-  ASSIGN_OR_RETURN_CTX(auto pvr,
-                       voucher::OpenVoucherRequest(request.prior_signed_voucher_request,
-                                                   voucher::RequestFrom::kPledge),
-                       "prior-signed-voucher-request");
-  const Certificate& idevid = pvr.cms.signer;
+  ASSIGN_OR_RETURN_CTX(auto pvr, OpenPledgeRequest(rvr), "prior-signed-voucher-request");
+  const Certificate& idevid = pvr.signer;
   RETURN_IF_ERROR_CTX(
-      crypto::VerifyChain(idevid, pvr.cms.certificates, {identity_.maker_ca}, {.at = now}),
+      crypto::VerifyChain(idevid, pvr.certificates, {identity_.maker_ca}, {.at = now}),
       "pledge IDevID");
   std::string serial = idevid.SubjectSerialNumber();
   if (serial.empty() || serial != pvr.value.serial_number || serial != request.serial_number) {
@@ -74,10 +113,10 @@ Result<MasaService::CheckedRequest> MasaService::CheckRequest(const SignedReques
                      "registrar voucher-request nonce differs from the pledge's");
   }
   if (pvr.value.assertion != voucher::Assertion::kProximity ||
-      pvr.value.proximity_registrar_cert != registrar.Der()) {
+      !NamesRegistrar(pvr.value, registrar)) {
     return MakeError(ErrorCode::kSecurity,
-                     "pledge request's proximity-registrar-cert is not the certificate that "
-                     "signed the registrar voucher-request");
+                     "pledge request's proximity-registrar-cert (or -pubk) is not the registrar "
+                     "that signed the registrar voucher-request");
   }
   if (!request.idevid_issuer.empty() && request.idevid_issuer != idevid.AuthorityKeyIdExtnValue()) {
     return MakeError(ErrorCode::kSecurity, "idevid-issuer does not match the IDevID");
@@ -127,10 +166,13 @@ Result<Bytes> MasaService::RequestVoucher(const SignedRequest& rvr,
   v.serial_number = checked.serial;
   v.nonce = checked.nonce;
   v.pinned_domain_cert = checked.domain_ca.Der();
+  // The maker CA is left out: pledges and registrars verify against it as their own anchor,
+  // and every certificate carried costs each verifier a parse. A COSE voucher carries the
+  // signer for the registrar, which removes it before the pledge, which knows the key, sees it.
   ASSIGN_OR_RETURN(Bytes signed_voucher,
-                   // The maker CA is left out: pledges and registrars verify against it as their
-                   // own anchor, and every certificate carried costs each verifier a parse.
-                   voucher::SignVoucher(v, identity_.signer, identity_.signer_key, {}));
+                   rvr.format == voucher::Format::kCose
+                       ? voucher::SignCoseVoucher(v, identity_.signer_key, {identity_.signer})
+                       : voucher::SignVoucher(v, identity_.signer, identity_.signer_key, {}));
   // Logged only once signed, so the log never names a voucher that was not issued.
   RETURN_IF_ERROR(store_.RecordVoucher(checked.serial, checked.domain_id, checked.nonce,
                                        std::string(voucher::AssertionName(v.assertion)),

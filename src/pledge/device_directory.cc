@@ -11,11 +11,11 @@ namespace concierge::pledge {
 
 Status WriteDeviceDirectory(const std::filesystem::path& dir, const crypto::Certificate& idevid,
                             const crypto::PrivateKey& key, const crypto::KeyProvenance& provenance,
-                            const crypto::Certificate& masa_anchor) {
+                            const std::vector<crypto::Certificate>& masa_anchors) {
   RETURN_IF_ERROR(MakeDirectories(dir));
   RETURN_IF_ERROR(crypto::KeepKeyPair(crypto::DefaultKeyStore(), crypto::KeyReferences(dir), dir,
                                       "idevid", {idevid, key}));
-  RETURN_IF_ERROR(WriteFileAtomic(dir / "masa-ca.pem", masa_anchor.Pem()));
+  RETURN_IF_ERROR(WriteFileAtomic(dir / "masa-ca.pem", crypto::ChainToPem(masa_anchors)));
   Json record{{"serial", idevid.SubjectSerialNumber()},
               {"key",
                {{"generated_by", provenance.generated_by},

@@ -9,12 +9,14 @@
 namespace concierge::pledge {
 
 // A device directory is what a maker ships inside a device: idevid.key, idevid.pem,
-// masa-ca.pem (the voucher trust anchor) and key-provenance.json. Enrollment adds the
-// domain credentials: ldevid.key, ldevid.pem, domain-ca.pem, voucher.cms and registrar.url,
-// each a link into the directory `domain` points at, so that one rename swaps them all.
+// masa-ca.pem (the voucher trust anchors: the maker CA, and the MASA's signing certificate,
+// whose key checks COSE vouchers, which carry no certificate) and key-provenance.json. Enrollment
+// adds the domain credentials: ldevid.key, ldevid.pem, domain-ca.pem, voucher.cms and
+// registrar.url, each a link into the directory `domain` points at, so that one rename swaps them
+// all.
 Status WriteDeviceDirectory(const std::filesystem::path& dir, const crypto::Certificate& idevid,
                             const crypto::PrivateKey& key, const crypto::KeyProvenance& provenance,
-                            const crypto::Certificate& masa_anchor);
+                            const std::vector<crypto::Certificate>& masa_anchors);
 
 Result<PledgeIdentity> LoadDeviceDirectory(
     const std::filesystem::path& dir, const crypto::KeyStore& keys = crypto::DefaultKeyStore());

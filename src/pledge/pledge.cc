@@ -4,6 +4,7 @@
 
 #include "crypto/certificate_builder.h"
 #include "crypto/cms.h"
+#include "voucher/cose_voucher.h"
 #include "voucher/voucher.h"
 
 namespace concierge::pledge {
@@ -26,7 +27,7 @@ class Pledge::Run : public std::enable_shared_from_this<Run> {
  private:
   void SendVoucherRequest();
   void OnVoucherReply(Result<VoucherReply> reply);
-  Result<Certificate> CheckVoucher(ByteSpan voucher_cms) const;
+  Result<Certificate> CheckVoucher(ByteSpan signed_voucher) const;
   void OnVoucherAccepted();
   void OnCaCertificates(Result<std::vector<Certificate>> certs);
   void SendCsr();
@@ -78,12 +79,26 @@ void Pledge::Run::Abandon() {
 void Pledge::Run::SendVoucherRequest() {
   voucher::VoucherRequest pvr;
   pvr.assertion = voucher::Assertion::kProximity;
-  pvr.created_on = pledge_.clock_.Now();
   pvr.serial_number = pledge_.serial_;
   pvr.nonce = pledge_.random_.Generate(pledge_.options_.nonce_size);
-  pvr.proximity_registrar_cert = provisional_->ServerCertificate().Der();
   const PledgeIdentity& identity = pledge_.identity_;
-  auto signed_pvr = voucher::SignVoucherRequest(pvr, identity.idevid, identity.key, identity.chain);
+  Result<Bytes> signed_pvr;
+  if (provisional_->VoucherFormat() == voucher::Format::kCose) {
+    // cBRSKI's small request: the registrar's key rather than its certificate, no date (a
+    // constrained device may have no clock), and no certificates: the registrar has the
+    // pledge's from the DTLS handshake.
+    auto spki = provisional_->ServerCertificate().PublicKeyDer();
+    if (!spki) {
+      Finish(std::unexpected(spki.error()));
+      return;
+    }
+    pvr.proximity_registrar_pubk = std::move(*spki);
+    signed_pvr = voucher::SignCoseVoucherRequest(pvr, identity.key, {});
+  } else {
+    pvr.created_on = pledge_.clock_.Now();
+    pvr.proximity_registrar_cert = provisional_->ServerCertificate().Der();
+    signed_pvr = voucher::SignVoucherRequest(pvr, identity.idevid, identity.key, identity.chain);
+  }
   if (!signed_pvr) {
     Finish(std::unexpected(signed_pvr.error()));
     return;
@@ -145,12 +160,17 @@ void Pledge::Run::OnVoucherReply(Result<VoucherReply> reply) {
                              [self = shared_from_this()](Status) { self->OnVoucherAccepted(); });
 }
 
-Result<Certificate> Pledge::Run::CheckVoucher(ByteSpan voucher_cms) const {
-  ASSIGN_OR_RETURN(auto v, voucher::OpenVoucher(voucher_cms));
+Result<Certificate> Pledge::Run::CheckVoucher(ByteSpan signed_voucher) const {
+  // A COSE voucher arrives without certificates: it must verify with a key the maker put in
+  // the device.
+  ASSIGN_OR_RETURN(auto v,
+                   provisional_->VoucherFormat() == voucher::Format::kCose
+                       ? voucher::OpenCoseVoucher(signed_voucher, pledge_.identity_.masa_anchors)
+                       : voucher::OpenVoucher(signed_voucher));
   SystemTime now = pledge_.clock_.Now();
-  RETURN_IF_ERROR_CTX(crypto::VerifyChain(v.cms.signer, v.cms.certificates,
-                                          pledge_.identity_.masa_anchors, {.at = now}),
-                      "voucher signer is not this device's MASA");
+  RETURN_IF_ERROR_CTX(
+      crypto::VerifyChain(v.signer, v.certificates, pledge_.identity_.masa_anchors, {.at = now}),
+      "voucher signer is not this device's MASA");
   if (v.value.serial_number != pledge_.serial_) {
     return MakeError(ErrorCode::kSecurity, "voucher is for serial \"" + v.value.serial_number +
                                                "\", not this device's \"" + pledge_.serial_ + "\"");

@@ -11,6 +11,7 @@
 #include "crypto/identity.h"
 #include "ownership/transfer.h"
 #include "voucher/telemetry.h"
+#include "voucher/voucher.h"
 
 namespace concierge::pledge {
 
@@ -32,6 +33,10 @@ class RegistrarConnection {
   // The registrar's certificate and chain as the transport received them.
   virtual const crypto::Certificate& ServerCertificate() const = 0;
   virtual std::vector<crypto::Certificate> ServerChain() const = 0;
+
+  // VoucherFormat is what this transport's voucher resource takes and answers in: CMS over
+  // HTTPS (RFC 8995), COSE over CoAP (cBRSKI).
+  virtual voucher::Format VoucherFormat() const { return voucher::Format::kCms; }
 
   // BRSKI (RFC 8995 §5.2, §5.7, §5.9.4); request is the signed voucher-request.
   virtual void RequestVoucher(Bytes request, Callback<VoucherReply> done) = 0;

@@ -136,8 +136,8 @@ Result<Url> RequestVoucherUrl(const std::string& masa_base_url) {
 
 }  // namespace
 
-void HttpsMasaClient::RequestVoucherAsync(const std::string& masa_base_url, Bytes rvr_cms,
-                                          Callback<Bytes> done) {
+void HttpsMasaClient::RequestVoucherAsync(const std::string& masa_base_url, voucher::Format format,
+                                          Bytes rvr, Callback<Bytes> done) {
   auto url = RequestVoucherUrl(masa_base_url);
   if (!url) {
     done(std::unexpected(url.error()));
@@ -146,9 +146,9 @@ void HttpsMasaClient::RequestVoucherAsync(const std::string& masa_base_url, Byte
   http::HttpRequest request;
   request.method = "POST";
   request.target = url->path;
-  request.headers["content-type"] = std::string(voucher::kVoucherCmsMediaType);
-  request.headers["accept"] = std::string(voucher::kVoucherCmsMediaType);
-  request.body = ToString(rvr_cms);
+  request.headers["content-type"] = std::string(voucher::FormatMediaType(format));
+  request.headers["accept"] = std::string(voucher::FormatMediaType(format));
+  request.body = ToString(rvr);
   auto timer =
       std::make_shared<metrics::Timer>(std::string(kMasaCallSeconds), std::string(kMasaCallHelp),
                                        metrics::Labels{{"call", "requestvoucher"}});
@@ -167,12 +167,13 @@ void HttpsMasaClient::RequestVoucherAsync(const std::string& masa_base_url, Byte
                });
 }
 
-Result<Bytes> HttpsMasaClient::RequestVoucher(const std::string& masa_base_url, ByteSpan rvr_cms) {
+Result<Bytes> HttpsMasaClient::RequestVoucher(const std::string& masa_base_url,
+                                              voucher::Format format, ByteSpan rvr) {
   ASSIGN_OR_RETURN(Url url, RequestVoucherUrl(masa_base_url));
   metrics::Timer timer(std::string(kMasaCallSeconds), std::string(kMasaCallHelp),
                        {{"call", "requestvoucher"}});
-  auto voucher = Exchange(url, {"POST", std::string(voucher::kVoucherCmsMediaType),
-                                ToString(rvr_cms), std::string(voucher::kVoucherCmsMediaType)});
+  std::string type(voucher::FormatMediaType(format));
+  auto voucher = Exchange(url, {"POST", type, ToString(rvr), type});
   timer.Stop({"result", voucher ? "ok" : "failed"});
   if (!voucher) {
     return std::unexpected(voucher.error());

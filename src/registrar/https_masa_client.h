@@ -27,8 +27,9 @@ class HttpsMasaClient final : public MasaClient {
 
   ~HttpsMasaClient() override;
 
-  Result<Bytes> RequestVoucher(const std::string& masa_base_url, ByteSpan rvr_cms) override;
-  void RequestVoucherAsync(const std::string& masa_base_url, Bytes rvr_cms,
+  Result<Bytes> RequestVoucher(const std::string& masa_base_url, voucher::Format format,
+                               ByteSpan rvr) override;
+  void RequestVoucherAsync(const std::string& masa_base_url, voucher::Format format, Bytes rvr,
                            Callback<Bytes> done) override;
   void DropCalls() override;
   Result<Bytes> FetchChain(const std::string& masa_base_url, const std::string& serial) override;

@@ -103,7 +103,7 @@ HttpResponse VoucherResponse(const Result<VoucherOutcome>& outcome) {
     response.headers["retry-after"] = std::to_string(retry_after->count());
     return response;
   }
-  return MakeResponse(200, voucher::kVoucherCmsMediaType, ToString(outcome->voucher_cms));
+  return MakeResponse(200, voucher::kVoucherCmsMediaType, ToString(outcome->voucher));
 }
 
 HttpResponse HandleBrski(RegistrarService& service, std::string_view resource,

@@ -1,6 +1,7 @@
 #include "registrar/registrar_service.h"
 
 #include "crypto/certificate_builder.h"
+#include "voucher/cose_voucher.h"
 #include "voucher/voucher.h"
 
 namespace concierge::registrar {
@@ -77,10 +78,18 @@ Result<RegistrarService::Pledge> RegistrarService::IdentifyPledge(const PeerIden
       "unknown maker: IDevID issuer \"" + idevid.IssuerText() + "\" is not a trusted maker");
 }
 
+bool RegistrarService::ProvesProximity(const voucher::VoucherRequest& pvr) const {
+  if (!pvr.proximity_registrar_cert.empty()) {
+    return pvr.proximity_registrar_cert == identity_.registrar_cert.Der();
+  }
+  auto spki = identity_.registrar_cert.PublicKeyDer();
+  return !pvr.proximity_registrar_pubk.empty() && spki && pvr.proximity_registrar_pubk == *spki;
+}
+
 Result<RegistrarService::VoucherCall> RegistrarService::PrepareVoucherCall(
     const voucher::Signed<voucher::VoucherRequest>& pvr, const PeerIdentity& peer) {
   ASSIGN_OR_RETURN(Pledge pledge, IdentifyPledge(peer));
-  if (!(pvr.cms.signer == pledge.idevid)) {
+  if (!(pvr.signer == pledge.idevid)) {
     return MakeError(ErrorCode::kSecurity,
                      "pledge voucher-request is not signed by the IDevID of this TLS connection");
   }
@@ -90,8 +99,7 @@ Result<RegistrarService::VoucherCall> RegistrarService::PrepareVoucherCall(
                                                pvr.value.serial_number +
                                                "\" is not the IDevID's \"" + serial + "\"");
   }
-  if (pvr.value.assertion != voucher::Assertion::kProximity ||
-      pvr.value.proximity_registrar_cert != identity_.registrar_cert.Der()) {
+  if (pvr.value.assertion != voucher::Assertion::kProximity || !ProvesProximity(pvr.value)) {
     return MakeError(ErrorCode::kSecurity,
                      "pledge voucher-request does not assert proximity to this registrar");
   }
@@ -100,13 +108,11 @@ Result<RegistrarService::VoucherCall> RegistrarService::PrepareVoucherCall(
   }
   ASSIGN_OR_RETURN(std::string masa_url, MasaBaseUrl(pledge.idevid));
   ASSIGN_OR_RETURN(std::string mud_url, pledge.idevid.Ia5Extension(crypto::kOidMudUrl));
-  VoucherCall call{std::nullopt,
-                   masa_url,
-                   serial,
-                   pvr.value.nonce,
-                   pledge.maker.ca,
-                   {pledge.maker.id, serial, pledge.idevid.Der(), masa_url, mud_url},
-                   {}};
+  VoucherCall call{
+      std::nullopt,    masa_url,
+      serial,          pvr.value.nonce,
+      pledge.maker.ca, {pledge.maker.id, serial, pledge.idevid.Der(), masa_url, mud_url},
+      pvr.format,      {}};
   ASSIGN_OR_RETURN(auto device, store_.FindDevice(pledge.maker.id, serial));
   if (pledge.maker.approval == Approval::kManual && !device) {
     ASSIGN_OR_RETURN(device, store_.AddPendingDevice(call.seen));
@@ -128,20 +134,35 @@ Result<RegistrarService::VoucherCall> RegistrarService::PrepareVoucherCall(
   rvr.nonce = pvr.value.nonce;
   rvr.idevid_issuer = pledge.idevid.AuthorityKeyIdExtnValue();
   rvr.prior_signed_voucher_request = pvr.encoded;
-  ASSIGN_OR_RETURN(call.rvr_cms,
-                   voucher::SignVoucherRequest(rvr, identity_.registrar_cert,
-                                               identity_.registrar_key, {identity_.domain_ca}));
+  if (pvr.format == voucher::Format::kCose) {
+    // cBRSKI -30: the bag carries the registrar's chain and the pledge's, so the MASA can check
+    // the pledge's signature inside without a database of devices.
+    std::vector<Certificate> bag{identity_.registrar_cert, identity_.domain_ca, pledge.idevid};
+    for (const auto& cert : peer.chain) {
+      if (!(cert == pledge.idevid) && bag.size() < 6) {
+        bag.push_back(cert);
+      }
+    }
+    ASSIGN_OR_RETURN(call.rvr, voucher::SignCoseVoucherRequest(rvr, identity_.registrar_key, bag));
+  } else {
+    ASSIGN_OR_RETURN(call.rvr,
+                     voucher::SignVoucherRequest(rvr, identity_.registrar_cert,
+                                                 identity_.registrar_key, {identity_.domain_ca}));
+  }
   return call;
 }
 
 Result<VoucherOutcome> RegistrarService::AcceptVoucher(const VoucherCall& call,
-                                                       Result<Bytes> voucher_cms) {
-  if (!voucher_cms) {
-    return std::unexpected(voucher_cms.error().WithContext("MASA " + call.masa_url));
+                                                       Result<Bytes> answer) {
+  if (!answer) {
+    return std::unexpected(answer.error().WithContext("MASA " + call.masa_url));
   }
-  ASSIGN_OR_RETURN_CTX(auto v, voucher::OpenVoucher(*voucher_cms), "MASA reply");
+  bool cose = call.format == voucher::Format::kCose;
+  ASSIGN_OR_RETURN_CTX(auto v,
+                       cose ? voucher::OpenCoseVoucher(*answer, {}) : voucher::OpenVoucher(*answer),
+                       "MASA reply");
   RETURN_IF_ERROR_CTX(
-      crypto::VerifyChain(v.cms.signer, v.cms.certificates, {call.maker_ca}, {.at = clock_.Now()}),
+      crypto::VerifyChain(v.signer, v.certificates, {call.maker_ca}, {.at = clock_.Now()}),
       "MASA voucher signer");
   if (v.value.serial_number != call.serial || v.value.nonce != call.nonce) {
     return MakeError(ErrorCode::kSecurity, "MASA voucher is for another request");
@@ -150,8 +171,12 @@ Result<VoucherOutcome> RegistrarService::AcceptVoucher(const VoucherCall& call,
       v.value.pinned_domain_cert != identity_.registrar_cert.Der()) {
     return MakeError(ErrorCode::kSecurity, "MASA voucher pins another domain");
   }
-  RETURN_IF_ERROR(store_.RecordVoucher(call.seen, *voucher_cms, call.nonce));
-  return VoucherOutcome{std::move(*voucher_cms), std::nullopt};
+  Bytes for_pledge = std::move(*answer);
+  if (cose) {
+    ASSIGN_OR_RETURN(for_pledge, voucher::ForwardableVoucher(for_pledge));
+  }
+  RETURN_IF_ERROR(store_.RecordVoucher(call.seen, for_pledge, call.nonce));
+  return VoucherOutcome{std::move(for_pledge), std::nullopt};
 }
 
 Result<VoucherOutcome> RegistrarService::RequestVoucher(
@@ -160,7 +185,7 @@ Result<VoucherOutcome> RegistrarService::RequestVoucher(
   if (call.answer_now) {
     return *call.answer_now;
   }
-  return AcceptVoucher(call, masa_.RequestVoucher(call.masa_url, call.rvr_cms));
+  return AcceptVoucher(call, masa_.RequestVoucher(call.masa_url, call.format, call.rvr));
 }
 
 void RegistrarService::RequestVoucherAsync(const voucher::Signed<voucher::VoucherRequest>& pvr,
@@ -173,10 +198,10 @@ void RegistrarService::RequestVoucherAsync(const voucher::Signed<voucher::Vouche
     return;
   }
   auto shared = std::make_shared<VoucherCall>(std::move(*call));
-  Bytes rvr_cms = shared->rvr_cms;
-  masa_.RequestVoucherAsync(shared->masa_url, std::move(rvr_cms),
-                            [this, shared, done = std::move(done)](Result<Bytes> voucher_cms) {
-                              done(AcceptVoucher(*shared, std::move(voucher_cms)));
+  Bytes rvr = shared->rvr;
+  masa_.RequestVoucherAsync(shared->masa_url, shared->format, std::move(rvr),
+                            [this, shared, done = std::move(done)](Result<Bytes> answer) {
+                              done(AcceptVoucher(*shared, std::move(answer)));
                             });
 }
 

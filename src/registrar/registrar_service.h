@@ -32,14 +32,16 @@ struct RegistrarIdentity {
 class MasaClient {
  public:
   virtual ~MasaClient() = default;
-  virtual Result<Bytes> RequestVoucher(const std::string& masa_base_url, ByteSpan rvr_cms) = 0;
+  // rvr is a registrar voucher-request in `format`; the voucher comes back in the same one.
+  virtual Result<Bytes> RequestVoucher(const std::string& masa_base_url, voucher::Format format,
+                                       ByteSpan rvr) = 0;
 
   // RequestVoucherAsync is RequestVoucher without holding the caller's thread while the MASA
   // thinks: done runs when the answer is in, on a thread of the client's choosing. A client
   // that answers at once (in memory) may keep this default.
-  virtual void RequestVoucherAsync(const std::string& masa_base_url, Bytes rvr_cms,
-                                   Callback<Bytes> done) {
-    done(RequestVoucher(masa_base_url, rvr_cms));
+  virtual void RequestVoucherAsync(const std::string& masa_base_url, voucher::Format format,
+                                   Bytes rvr, Callback<Bytes> done) {
+    done(RequestVoucher(masa_base_url, format, rvr));
   }
 
   // DropCalls abandons the asynchronous calls in flight, whose callbacks are then never run,
@@ -62,9 +64,10 @@ using PeerIdentity = crypto::PeerIdentity;
 // again for transports that do not.
 Status RequireClientCertificate(const PeerIdentity& peer, std::string_view credential);
 
-// VoucherOutcome is either a voucher for the pledge or "ask again later" (HTTP 202).
+// VoucherOutcome is either a voucher for the pledge, in the format of its request, or "ask
+// again later" (HTTP 202).
 struct VoucherOutcome {
-  Bytes voucher_cms;
+  Bytes voucher;
   std::optional<std::chrono::seconds> retry_after;
 };
 
@@ -122,14 +125,18 @@ class RegistrarService {
     Bytes nonce;
     crypto::Certificate maker_ca;
     SeenDevice seen;
-    Bytes rvr_cms;
+    voucher::Format format = voucher::Format::kCms;
+    Bytes rvr;
   };
 
   Result<VoucherCall> PrepareVoucherCall(const voucher::Signed<voucher::VoucherRequest>& pvr,
                                          const PeerIdentity& peer);
   // AcceptVoucher checks the MASA's answer against the call and records it.
-  Result<VoucherOutcome> AcceptVoucher(const VoucherCall& call, Result<Bytes> voucher_cms);
+  Result<VoucherOutcome> AcceptVoucher(const VoucherCall& call, Result<Bytes> voucher);
 
+  // ProvesProximity is true when the pledge's request names this registrar as it saw it in
+  // the handshake: its certificate (RFC 8995) or its public key (cBRSKI).
+  bool ProvesProximity(const voucher::VoucherRequest& pvr) const;
   // IdentifyPledge finds the trusted maker whose CA the IDevID chains to, at the clock's now.
   Result<Pledge> IdentifyPledge(const PeerIdentity& peer);
   // DeviceOfLdevid is the device an LDevID whose chain was verified belongs to, if the

@@ -67,10 +67,19 @@ Result<Signed<T>> Open(ByteSpan cms_der, size_t max_size, std::string_view what,
   }
   ASSIGN_OR_RETURN_CTX(crypto::CmsSigned cms, crypto::CmsVerifySignature(cms_der), what);
   ASSIGN_OR_RETURN_CTX(T value, decode(ToString(cms.content)), what);
-  return Signed<T>{std::move(value), std::move(cms), Bytes(cms_der.begin(), cms_der.end())};
+  return Signed<T>{std::move(value),
+                   Format::kCms,
+                   std::move(cms.signer),
+                   std::move(cms.certificates),
+                   Bytes(cms_der.begin(), cms_der.end()),
+                   std::move(cms.content_type)};
 }
 
 }  // namespace
+
+std::string_view FormatMediaType(Format format) {
+  return format == Format::kCose ? kVoucherCoseMediaType : kVoucherCmsMediaType;
+}
 
 std::string_view AssertionName(Assertion assertion) {
   switch (assertion) {

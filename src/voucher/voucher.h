@@ -10,6 +10,15 @@
 namespace concierge::voucher {
 
 inline constexpr std::string_view kVoucherCmsMediaType = "application/voucher-cms+json";
+// cBRSKI's COSE_Sign1 over SID-keyed CBOR, for vouchers and voucher-requests alike; CoAP
+// content-format 836.
+inline constexpr std::string_view kVoucherCoseMediaType = "application/voucher+cose";
+
+// Format is how a voucher or voucher-request is encoded and signed: JSON in CMS (RFC 8995) or
+// CBOR in COSE_Sign1 (cBRSKI). A registrar asks the MASA in the format the pledge used.
+enum class Format { kCms, kCose };
+
+std::string_view FormatMediaType(Format format);
 inline constexpr size_t kMinNonceSize = 8;
 inline constexpr size_t kMaxNonceSize = 32;
 // Bounds on signed artifacts. A registrar's request carries the pledge's whole (base64, so 4/3
@@ -34,6 +43,7 @@ struct Voucher {
   std::string serial_number;
   Bytes nonce;               // empty for a nonceless voucher
   Bytes pinned_domain_cert;  // DER
+  Bytes pinned_domain_pubk;  // DER SubjectPublicKeyInfo (cBRSKI's raw-public-key pinning)
   Bytes idevid_issuer;       // empty to omit
   bool domain_cert_revocation_checks = false;
 };
@@ -46,6 +56,7 @@ struct VoucherRequest {
   std::string serial_number;
   Bytes nonce;
   Bytes proximity_registrar_cert;      // PVR: the registrar's TLS certificate, DER
+  Bytes proximity_registrar_pubk;      // PVR (cBRSKI): its SubjectPublicKeyInfo, DER
   Bytes idevid_issuer;                 // RVR
   Bytes prior_signed_voucher_request;  // RVR: the whole CMS PVR
 };
@@ -56,14 +67,18 @@ Result<Voucher> DecodeVoucherJson(std::string_view json);
 std::string EncodeVoucherRequestJson(const VoucherRequest& request);
 Result<VoucherRequest> DecodeVoucherRequestJson(std::string_view json);
 
-// Signed<T> is an artifact whose CMS signature verified against the certificate it carries,
-// with the bytes it arrived as (a registrar forwards the pledge's request whole). The caller
-// still decides whether that signer is trusted.
+// Signed<T> is an artifact whose signature verified against `signer`, with the bytes it
+// arrived as (a registrar forwards the pledge's request whole). For CMS the signer and
+// `certificates` are what the SignedData carries; for COSE they are the certificate whose key
+// verified and the bag it came from. The caller still decides whether that signer is trusted.
 template <typename T>
 struct Signed {
   T value;
-  crypto::CmsSigned cms;
+  Format format = Format::kCms;
+  crypto::Certificate signer;
+  std::vector<crypto::Certificate> certificates;
   Bytes encoded;
+  std::string cms_content_type;  // eContentType, dotted (CMS only)
 };
 
 Result<Bytes> SignVoucher(const Voucher& voucher, const crypto::Certificate& signer,

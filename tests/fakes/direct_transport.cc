@@ -1,5 +1,6 @@
 #include "fakes/direct_transport.h"
 
+#include "voucher/cose_voucher.h"
 #include "voucher/voucher.h"
 
 namespace concierge::testing {
@@ -20,13 +21,19 @@ class DirectConnection final : public pledge::RegistrarConnection {
     return {link_.service().identity().domain_ca};
   }
 
+  voucher::Format VoucherFormat() const override { return link_.format; }
+
   void RequestVoucher(Bytes request, Callback<pledge::VoucherReply> done) override {
     ++link_.operations;
     link_.Deliver(std::move(done), [&]() -> Result<pledge::VoucherReply> {
+      // A COSE request is verified with the key the transport authenticated, as cBRSKI says.
       ASSIGN_OR_RETURN(auto pvr,
-                       voucher::OpenVoucherRequest(request, voucher::RequestFrom::kPledge));
+                       link_.format == voucher::Format::kCose
+                           ? voucher::OpenCoseVoucherRequest(request, voucher::RequestFrom::kPledge,
+                                                             {*peer_.certificate})
+                           : voucher::OpenVoucherRequest(request, voucher::RequestFrom::kPledge));
       ASSIGN_OR_RETURN(auto outcome, link_.service().RequestVoucher(pvr, peer_));
-      return pledge::VoucherReply{std::move(outcome.voucher_cms), outcome.retry_after};
+      return pledge::VoucherReply{std::move(outcome.voucher), outcome.retry_after};
     }());
   }
 

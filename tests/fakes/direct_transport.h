@@ -40,6 +40,8 @@ class DirectConnector final : public pledge::Connector {
   registrar::SiteOwnership& ownership() { return ownership_; }
 
   int operations = 0;  // how many operations the pledges started
+  // The voucher format the link carries: CMS as over HTTPS, or COSE as over CoAP.
+  voucher::Format format = voucher::Format::kCms;
 
  private:
   registrar::RegistrarService& service_;

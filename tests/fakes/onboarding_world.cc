@@ -5,6 +5,7 @@
 #include "pledge/http_registrar.h"
 #include "registrar/registrar_http.h"
 #include "store/audit_log.h"
+#include "voucher/cose_voucher.h"
 
 namespace concierge::testing {
 namespace {
@@ -34,10 +35,11 @@ Result<masa::MasaService*> InProcessMasa::Find(const std::string& base_url) {
   return it->second;
 }
 
-Result<Bytes> InProcessMasa::RequestVoucher(const std::string& base_url, ByteSpan rvr_cms) {
+Result<Bytes> InProcessMasa::RequestVoucher(const std::string& base_url, voucher::Format format,
+                                            ByteSpan rvr_bytes) {
   ASSIGN_OR_RETURN(masa::MasaService * service, Find(base_url));
-  ASSIGN_OR_RETURN(auto rvr,
-                   voucher::OpenVoucherRequest(rvr_cms, voucher::RequestFrom::kRegistrar));
+  ASSIGN_OR_RETURN(
+      auto rvr, voucher::OpenVoucherRequestAs(format, rvr_bytes, voucher::RequestFrom::kRegistrar));
   return service->RequestVoucher(rvr, crypto::PeerIdentity{});
 }
 
@@ -144,7 +146,10 @@ pledge::PledgeIdentity OnboardingWorld::Mint(Maker& maker, const std::string& se
   }
   auto minted = masa::MintIdevid(directory, *maker.store, {serial, "", validity}, clock, random);
   EXPECT_TRUE(minted) << minted.error().ToString();
-  return pledge::PledgeIdentity{minted->idevid, minted->key, {}, {maker.directory.masa.maker_ca}};
+  return pledge::PledgeIdentity{minted->idevid,
+                                minted->key,
+                                {},
+                                {maker.directory.masa.maker_ca, maker.directory.masa.signer}};
 }
 
 pledge::Pledge OnboardingWorld::MakePledge(const pledge::PledgeIdentity& identity, Site& site,

@@ -25,7 +25,8 @@ class InProcessMasa final : public registrar::MasaClient {
     services_[base_url] = service;
   }
 
-  Result<Bytes> RequestVoucher(const std::string& base_url, ByteSpan rvr_cms) override;
+  Result<Bytes> RequestVoucher(const std::string& base_url, voucher::Format format,
+                               ByteSpan rvr) override;
   Result<Bytes> FetchChain(const std::string& base_url, const std::string& serial) override;
   Status SubmitChain(const std::string& base_url, ByteSpan chain) override;
   Result<std::string> SubmitStatement(const std::string& base_url, ByteSpan statement) override;

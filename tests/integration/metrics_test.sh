@@ -46,7 +46,7 @@ grep -q '^concierge_certificates_expiring{within="90d"} 0$' "$WORK/site-1.txt" |
 step "the MASA's metrics"
 scrape_masa >"$WORK/masa.txt" || fail "the MASA's /metrics does not answer"
 promtool check metrics <"$WORK/masa.txt" || fail "promtool refuses the MASA's metrics"
-[ "$(value 'concierge_masa_vouchers_total{result="issued"}' <"$WORK/masa.txt")" = 1 ] ||
+[ "$(value 'concierge_masa_vouchers_total{format="cms",result="issued"}' <"$WORK/masa.txt")" = 1 ] ||
   fail "the MASA did not count its voucher"
 
 step "a refusal is counted by its reason, and the metrics listener serves nothing else"

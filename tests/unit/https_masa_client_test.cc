@@ -98,9 +98,9 @@ class HttpsMasaClientTest : public ::testing::Test {
 Result<Bytes> AwaitVoucher(HttpsMasaClient& client, const std::string& url, std::string body) {
   std::promise<Result<Bytes>> answered;
   auto answer = answered.get_future();
-  client.RequestVoucherAsync(url, ToBytes(body), [&answered](Result<Bytes> voucher) {
-    answered.set_value(std::move(voucher));
-  });
+  client.RequestVoucherAsync(
+      url, voucher::Format::kCms, ToBytes(body),
+      [&answered](Result<Bytes> voucher) { answered.set_value(std::move(voucher)); });
   return answer.get();
 }
 
@@ -108,13 +108,13 @@ TEST_F(HttpsMasaClientTest, SurvivesTheMasaClosingPooledConnections) {
   StartClosingMasa();
   HttpsMasaClient client(registrar_identity_, [this] { return std::vector{ca_.certificate}; });
   std::string url = BaseUrl();
-  auto first = client.RequestVoucher(url, ToBytes("one"));
+  auto first = client.RequestVoucher(url, voucher::Format::kCms, ToBytes("one"));
   ASSERT_TRUE(first) << first.error().ToString();
   EXPECT_EQ(ToString(*first), "voucher for one");
 
   // The MASA closes the connection the client keeps in its pool.
   WaitForItToClose();
-  auto second = client.RequestVoucher(url, ToBytes("two"));
+  auto second = client.RequestVoucher(url, voucher::Format::kCms, ToBytes("two"));
   ASSERT_TRUE(second) << second.error().ToString();
   EXPECT_EQ(ToString(*second), "voucher for two");
 }
@@ -122,7 +122,7 @@ TEST_F(HttpsMasaClientTest, SurvivesTheMasaClosingPooledConnections) {
 TEST_F(HttpsMasaClientTest, PassesOnTheMasaRefusal) {
   StartMasa();
   HttpsMasaClient client(registrar_identity_, [this] { return std::vector{ca_.certificate}; });
-  auto refused = client.RequestVoucher(BaseUrl(), ToBytes("refuse"));
+  auto refused = client.RequestVoucher(BaseUrl(), voucher::Format::kCms, ToBytes("refuse"));
   ASSERT_FALSE(refused);
   EXPECT_EQ(refused.error().code(), ErrorCode::kPermissionDenied);
   EXPECT_EQ(refused.error().message(), "MASA answered 403: device is owned elsewhere");
@@ -133,7 +133,7 @@ TEST_F(HttpsMasaClientTest, RefusesAMasaOutsideItsAnchors) {
   auto other_ca = testing::MakeTestCa(SystemClock().Now(), "Other CA");
   HttpsMasaClient client(registrar_identity_,
                          [&other_ca] { return std::vector{other_ca.certificate}; });
-  auto result = client.RequestVoucher(BaseUrl(), ToBytes("x"));
+  auto result = client.RequestVoucher(BaseUrl(), voucher::Format::kCms, ToBytes("x"));
   ASSERT_FALSE(result);
   EXPECT_EQ(result.error().code(), ErrorCode::kSecurity);
   EXPECT_EQ(requests_.load(), 0);
@@ -180,7 +180,7 @@ TEST_F(HttpsMasaClientTest, AsyncCallsWaitForTheMasaTogether) {
       std::chrono::seconds(20));
   for (int i = 0; i < kTogether; ++i) {
     client.RequestVoucherAsync(
-        BaseUrl(), ToBytes(std::to_string(i)),
+        BaseUrl(), voucher::Format::kCms, ToBytes(std::to_string(i)),
         [&answered, i](Result<Bytes> voucher) { answered[i].set_value(std::move(voucher)); });
   }
   for (int i = 0; i < kTogether; ++i) {

@@ -86,12 +86,12 @@ TEST(VoucherCmsTest, VouchersAndRequestsAreSignedAsAnimaJsonVouchers) {
   v.nonce = Bytes(16, 7);
   v.pinned_domain_cert = {0x30, 0x01, 0x00};
   Bytes voucher = SignVoucher(v, signer.certificate, signer.key, {}).value();
-  EXPECT_EQ(OpenVoucher(voucher).value().cms.content_type, crypto::kOidAnimaJsonVoucher);
+  EXPECT_EQ(OpenVoucher(voucher).value().cms_content_type, crypto::kOidAnimaJsonVoucher);
   VoucherRequest r;
   r.serial_number = "SN-1";
   r.nonce = Bytes(8, 1);
   Bytes request = SignVoucherRequest(r, signer.certificate, signer.key, {}).value();
-  EXPECT_EQ(OpenVoucherRequest(request, RequestFrom::kPledge).value().cms.content_type,
+  EXPECT_EQ(OpenVoucherRequest(request, RequestFrom::kPledge).value().cms_content_type,
             crypto::kOidAnimaJsonVoucher);
   // A peer that signs vouchers as id-data is still understood.
   Bytes as_data =
