@@ -3,7 +3,11 @@
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
+#include <string>
+#include <utility>
+#include <vector>
 
+#include "coap/multipart_core.h"
 #include "cose/sign1.h"
 #include "crypto/cms.h"
 #include "fakes/onboarding_world.h"
@@ -71,6 +75,61 @@ void WriteCoseVoucherSeeds(const std::filesystem::path& out, voucher::VoucherReq
   Write(out / "cose_voucher" / "voucher.cose", ToString(signed_voucher));
   Write(out / "cose_voucher" / "forwarded-voucher.cose",
         ToString(voucher::ForwardableVoucher(signed_voucher).value()));
+}
+
+// CoapDatagram encodes a CoAP-over-UDP request (RFC 7252 §3) with options given in
+// ascending number order, as the server's socket would receive it.
+std::string CoapDatagram(uint8_t code, const std::vector<std::pair<uint16_t, std::string>>& options,
+                         std::string_view payload) {
+  std::string out = {static_cast<char>(0x41), static_cast<char>(code), 0x12, 0x34, 0x7a};
+  uint16_t last = 0;
+  for (const auto& [number, value] : options) {
+    auto nibble = [&out](size_t field, uint8_t& head_nibble) {
+      if (field < 13) {
+        head_nibble = static_cast<uint8_t>(field);
+        return std::string();
+      }
+      if (field < 269) {
+        head_nibble = 13;
+        return std::string(1, static_cast<char>(field - 13));
+      }
+      head_nibble = 14;
+      return std::string{static_cast<char>((field - 269) >> 8), static_cast<char>(field - 269)};
+    };
+    uint8_t delta_nibble = 0;
+    uint8_t length_nibble = 0;
+    std::string delta_ext = nibble(number - last, delta_nibble);
+    std::string length_ext = nibble(value.size(), length_nibble);
+    out += static_cast<char>((delta_nibble << 4) | length_nibble);
+    out += delta_ext + length_ext + value;
+    last = number;
+  }
+  if (!payload.empty()) {
+    out += static_cast<char>(0xff);
+    out += payload;
+  }
+  return out;
+}
+
+// Requests as pledges and coap-client send them: paths, queries, content-formats, Accept,
+// Uri-Path-Abbrev (13), known and unknown.
+void WriteCoapSeeds(const std::filesystem::path& dir, const std::string& pvr) {
+  const std::string wk = ".well-known";
+  Write(dir / "core.coap", CoapDatagram(1, {{11, wk}, {11, "core"}}, ""));
+  Write(dir / "core-query.coap", CoapDatagram(1, {{11, wk}, {11, "core"}, {15, "rt=brski*"}}, ""));
+  Write(dir / "crts-accept.coap",
+        CoapDatagram(1, {{11, wk}, {11, "est"}, {11, "crts"}, {17, std::string("\x3e", 1)}}, ""));
+  Write(dir / "abbrev-crts.coap", CoapDatagram(1, {{13, std::string("\x01\x2d", 2)}}, ""));
+  Write(dir / "abbrev-unknown.coap", CoapDatagram(1, {{13, std::string("\x03\xe7", 2)}}, ""));
+  Write(dir / "abbrev-and-path.coap",
+        CoapDatagram(2, {{11, "x"}, {13, std::string("\x01\x92", 2)}}, ""));
+  Write(dir / "rv.coap", CoapDatagram(2,
+                                      {{11, wk},
+                                       {11, "brski"},
+                                       {11, "rv"},
+                                       {12, std::string("\x03\x44", 2)},
+                                       {17, std::string("\x03\x44", 2)}},
+                                      pvr));
 }
 
 // A lift sold by its maker, then handed on twice.
@@ -144,6 +203,7 @@ int main(int argc, char** argv) {
       Write(out / "voucher_json" / "pvr.json", voucher::EncodeVoucherRequestJson(pvr->value));
       WriteCoseVoucherSeeds(out, pvr->value, identity, site.directory.identity,
                             maker.directory.masa);
+      WriteCoapSeeds(out / "coap_message", request.body);
     }
     if (request.target.ends_with("simpleenroll")) {
       Write(out / "csr_pem" / "csr.der", ToString(Base64DecodeLenient(request.body).value()));
@@ -158,6 +218,15 @@ int main(int argc, char** argv) {
   Write(out / "csr_pem" / "chain.pem",
         result->ldevid.Pem() + crypto::ChainToPem(result->domain_anchors));
   Write(out / "csr_pem" / "ldevid.der", ToString(result->ldevid.Der()));
+  coap::Parts crts;
+  for (const auto& anchor : result->domain_anchors) {
+    crts.emplace_back(287, anchor.Der());
+  }
+  Write(out / "est_coaps" / "crts.cbor", ToString(coap::EncodeMultipartCore(crts).value()));
+  Write(out / "est_coaps" / "ldevid.der", ToString(result->ldevid.Der()));
+  Write(out / "est_coaps" / "status-ok.cbor", ToString(voucher::EncodeStatusCbor({})));
+  Write(out / "est_coaps" / "status-failed.cbor",
+        ToString(voucher::EncodeStatusCbor({false, "voucher nonce does not match"})));
   std::string lines;
   auto records = store::ReadAuditEvents(site.store->database()).value();
   for (const auto& record : records) {

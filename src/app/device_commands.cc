@@ -4,6 +4,7 @@
 
 #include "app/cli.h"
 #include "loop/event_loop.h"
+#include "pledge/coaps_connector.h"
 #include "pledge/device_directory.h"
 #include "pledge/https_connector.h"
 
@@ -21,10 +22,17 @@ Status Enroll(const DeviceArgs& args, const Output& output) {
   SystemClock clock;
   CryptoRandom random;
   ASSIGN_OR_RETURN(auto identity, pledge::LoadDeviceDirectory(args.identity));
-  ASSIGN_OR_RETURN(Url url, ParseHttpsUrl(args.registrar));
-  pledge::HttpsConnector connector({url.host, url.port});
+  // coaps:// is constrained onboarding (cBRSKI over DTLS); https:// is RFC 8995's.
+  std::unique_ptr<pledge::Connector> connector;
+  if (args.registrar.starts_with("coaps://")) {
+    ASSIGN_OR_RETURN(HostPort where, pledge::ParseCoapsUrl(args.registrar));
+    connector = std::make_unique<pledge::CoapsConnector>(where);
+  } else {
+    ASSIGN_OR_RETURN(Url url, ParseHttpsUrl(args.registrar));
+    connector = std::make_unique<pledge::HttpsConnector>(HostPort{url.host, url.port});
+  }
   loop::EventLoop events;
-  pledge::Pledge device(identity, connector, clock, events, random);
+  pledge::Pledge device(identity, *connector, clock, events, random);
   auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(args.retry_for);
   auto started = std::chrono::steady_clock::now();
   int attempts = 0;
@@ -134,7 +142,10 @@ void AddDeviceCommands(CLI::App& app, Action& action, Output& output) {
   CLI::App* enroll = device->add_subcommand("enroll", "Onboard with BRSKI: voucher, then LDevID");
   enroll->add_option("--identity", args->identity, "Device directory from `maker mint`")
       ->required();
-  enroll->add_option("--registrar", args->registrar, "Registrar URL, https://HOST:PORT")
+  enroll
+      ->add_option("--registrar", args->registrar,
+                   "Registrar URL: https://HOST:PORT, or coaps://HOST[:PORT] for constrained "
+                   "onboarding (cBRSKI over DTLS)")
       ->required();
   enroll->add_option("--retry-for", args->retry_for,
                      "Keep retrying transport failures for this many seconds");

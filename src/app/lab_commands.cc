@@ -151,9 +151,9 @@ void AddLabCommands(CLI::App& app, Action& action, Output& output) {
       ->capture_default_str();
   onboard
       ->add_option("--via", options->via,
-                   "Transport; only https so far (coaps and joinproxy come with constrained "
-                   "onboarding)")
-      ->check(CLI::IsMember({"https"}))
+                   "Transport: https (RFC 8995) or coaps (cBRSKI over DTLS, "
+                   "docs/constrained.md)")
+      ->check(CLI::IsMember({"https", "coaps"}))
       ->capture_default_str();
   onboard->add_option("--db", options->database,
                       "Keep the site's records in this PostgreSQL database (postgresql://…; the "

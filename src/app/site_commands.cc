@@ -10,12 +10,14 @@
 #include "api/problem.h"
 #include "app/cli.h"
 #include "app/open_site.h"
+#include "coap/coaps_server.h"
 #include "common/bytes.h"
 #include "common/files.h"
 #include "http/https_server.h"
 #include "loop/event_loop.h"
 #include "metrics/metrics.h"
 #include "registrar/https_masa_client.h"
+#include "registrar/registrar_coap.h"
 #include "registrar/registrar_http.h"
 #include "registrar/site_directory.h"
 #include "store/audit_log.h"
@@ -31,6 +33,7 @@ struct SiteArgs {
   std::string approval = "auto";
   std::string listen = "127.0.0.1:8443";
   std::string api_listen;
+  std::string coaps_listen;
   http::ServerOptions server;
   int64_t device_id = 0;
   std::string device;
@@ -193,12 +196,29 @@ Status Serve(const SiteArgs& args) {
             registrar::HandleSiteRequestAsync(controller->registrar(), controller->ownership(),
                                               request, connection, respond);
           }));
+  std::unique_ptr<coap::CoapsServer> coaps;
+  std::string coaps_address;
+  if (!args.coaps_listen.empty()) {
+    ASSIGN_OR_RETURN_CTX(HostPort where, ParseHostPort(args.coaps_listen), "--coaps-listen");
+    ASSIGN_OR_RETURN(coaps, coap::CoapsServer::Start(
+                                {where, controller->directory().Tls()},
+                                registrar::RegistrarCoapResources(controller->registrar())));
+    // Like listen.addr: where scripts find the port a ":0" picked.
+    coaps_address =
+        (where.host.find(':') != std::string::npos ? "[" + where.host + "]" : where.host) + ":" +
+        std::to_string(coaps->port());
+    RETURN_IF_ERROR(
+        WriteFileAtomic(std::filesystem::path(args.dir) / "coaps.addr", coaps_address + "\n"));
+  }
   ASSIGN_OR_RETURN(auto metrics_server, StartMetricsServer(args.dir, args.metrics_listen,
                                                            controller->directory().Tls()));
   SiteGauges gauges(*controller);
   // One write, so whoever waits for the banner reads it whole.
   std::string banner = "site controller \"" + controller->directory().identity.site_name +
                        "\": registrar listening on " + registrar.url + "\n";
+  if (coaps) {
+    banner += "constrained onboarding on coaps://" + coaps_address + " (DTLS 1.2)\n";
+  }
   if (metrics_server) {
     banner += "metrics on " + metrics_server->url + "/metrics\n";
   }
@@ -219,6 +239,7 @@ Status Serve(const SiteArgs& args) {
   // No wait may end on the loop while the API goes away.
   events.Stop();
   api.reset();
+  coaps.reset();
   registrar.server->Stop();
   std::cout << "registrar stopped" << std::endl;
   return OkStatus();
@@ -387,6 +408,9 @@ void AddSiteCommands(CLI::App& app, Action& action, Output& output) {
   AddSiteDir(*serve, args->dir);
   serve->add_option("--listen", args->listen, "HOST:PORT (port 0 picks one)")
       ->capture_default_str();
+  serve->add_option("--coaps-listen", args->coaps_listen,
+                    "HOST:PORT (UDP) for constrained onboarding over CoAP/DTLS, cBRSKI and "
+                    "EST-coaps (docs/constrained.md; 5684 is CoAPS's port); none when not given");
   serve->add_option("--api-listen", args->api_listen,
                     "HOST:PORT of the management API (docs/dashboard.md); none when not given");
   serve

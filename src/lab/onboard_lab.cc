@@ -9,13 +9,17 @@
 #include <mutex>
 #include <thread>
 
+#include "coap/coaps_server.h"
+#include "common/files.h"
 #include "common/temp_dir.h"
 #include "lab/lab_world.h"
 #include "lab/policy_lab.h"
 #include "loop/event_loop.h"
 #include "masa/maker_directory.h"
+#include "pledge/coaps_connector.h"
 #include "pledge/https_connector.h"
 #include "pledge/pledge.h"
+#include "registrar/registrar_coap.h"
 #include "store/open_database.h"
 #include "store/postgres_database.h"
 
@@ -68,6 +72,15 @@ Result<int64_t> FileBytes(const std::filesystem::path& path) {
 
 }  // namespace
 
+// LoopbackBytes is what the loopback interface has carried so far (it counts each packet once
+// as sent), or -1 where the kernel does not say.
+namespace {
+int64_t LoopbackBytes() {
+  auto text = ReadFile("/sys/class/net/lo/statistics/tx_bytes");
+  return text ? std::atoll(text->c_str()) : -1;
+}
+}  // namespace
+
 Json OnboardReport::ToJson() const {
   return Json{{"devices", devices},
               {"enrolled", enrolled},
@@ -83,6 +96,8 @@ Json OnboardReport::ToJson() const {
               {"controllers", controllers},
               {"database", database},
               {"database_mb_per_100k", database_mb_per_100k},
+              {"via", via},
+              {"loopback_bytes_per_enrollment", loopback_bytes_per_enrollment},
               {"p256_sign_per_s", rates.sign_per_s},
               {"p256_verify_per_s", rates.verify_per_s},
               {"p256_ecdh_per_s", rates.ecdh_per_s},
@@ -117,6 +132,14 @@ std::string OnboardReport::ToText() const {
   if (retries > 0) {
     text += "retries              " + std::to_string(retries) + "\n";
   }
+  (void)std::snprintf(buffer, sizeof(buffer), "via                  %s\n", via.c_str());
+  text += buffer;
+  if (loopback_bytes_per_enrollment > 0) {
+    (void)std::snprintf(buffer, sizeof(buffer),
+                        "loopback bytes       %.0f per enrollment (pledge and MASA legs)\n",
+                        loopback_bytes_per_enrollment);
+    text += buffer;
+  }
   (void)std::snprintf(buffer, sizeof(buffer), "longest gap          %.1f ms\n", longest_gap_ms);
   text += buffer;
   if (!first_error.empty()) {
@@ -147,7 +170,7 @@ bool WorthRetrying(const Error& error) {
 // connector i mod N; with attempts > 1, a pledge that fails tries the next connector, as a
 // device behind one name with several addresses would.
 Enrollments EnrollAll(const std::vector<pledge::PledgeIdentity>& identities,
-                      const std::vector<std::unique_ptr<pledge::HttpsConnector>>& connectors,
+                      const std::vector<std::unique_ptr<pledge::Connector>>& connectors,
                       const OnboardOptions& options, int attempts, const Clock& clock) {
   std::atomic<size_t> next{0};
   std::atomic<int> done{0};
@@ -256,7 +279,7 @@ Result<OnboardReport> RunAgainstRunningControllers(const OnboardOptions& options
     maker.masa_url = options.masa_url;
   }
   ASSIGN_OR_RETURN(auto store, masa::MakerStore::Open(maker.DatabaseLocation(), clock));
-  std::vector<std::unique_ptr<pledge::HttpsConnector>> connectors;
+  std::vector<std::unique_ptr<pledge::Connector>> connectors;
   for (const std::string& registrar : options.registrars) {
     ASSIGN_OR_RETURN_CTX(HostPort address, ParseHostPort(registrar), "--registrar");
     connectors.push_back(std::make_unique<pledge::HttpsConnector>(address));
@@ -273,8 +296,13 @@ Result<OnboardReport> RunAgainstRunningControllers(const OnboardOptions& options
 }  // namespace
 
 Result<OnboardReport> RunOnboardLab(const OnboardOptions& options) {
-  if (options.via != "https") {
-    return MakeError(ErrorCode::kInvalidArgument, "--via " + options.via + " is not available yet");
+  if (options.via != "https" && options.via != "coaps") {
+    return MakeError(ErrorCode::kInvalidArgument,
+                     "--via " + options.via + ": expected https or coaps");
+  }
+  if (options.via == "coaps" && !options.registrars.empty()) {
+    return MakeError(ErrorCode::kInvalidArgument,
+                     "--via coaps runs the lab's own site controllers, not --registrar ones");
   }
   if (options.devices < 1 || options.concurrency < 1 || options.controllers < 1 ||
       options.attempts < 1) {
@@ -288,6 +316,7 @@ Result<OnboardReport> RunOnboardLab(const OnboardOptions& options) {
   }
   OnboardReport report;
   report.devices = options.devices;
+  report.via = options.via;
   report.cores = std::max(1u, std::thread::hardware_concurrency());
   ASSIGN_OR_RETURN(report.rates, MeasureP256Rates(std::chrono::milliseconds(300)));
   report.crypto_bound_per_s =
@@ -323,13 +352,31 @@ Result<OnboardReport> RunOnboardLab(const OnboardOptions& options) {
   }
   ASSIGN_OR_RETURN(auto identities,
                    Mint(maker->directory, *maker->store, "LAB-", options.devices, clock, random));
-  std::vector<std::unique_ptr<pledge::HttpsConnector>> connectors;
+  std::vector<std::unique_ptr<pledge::Connector>> connectors;
+  std::vector<std::unique_ptr<coap::CoapsServer>> coaps;
   for (const auto& controller : controllers) {
-    connectors.push_back(std::make_unique<pledge::HttpsConnector>(
-        HostPort{"127.0.0.1", controller->server->port()}));
+    if (options.via == "coaps") {
+      ASSIGN_OR_RETURN(auto listener,
+                       coap::CoapsServer::Start(
+                           {{"127.0.0.1", 0}, controller->site->directory().Tls()},
+                           registrar::RegistrarCoapResources(controller->site->registrar())));
+      connectors.push_back(
+          std::make_unique<pledge::CoapsConnector>(HostPort{"127.0.0.1", listener->port()}));
+      coaps.push_back(std::move(listener));
+    } else {
+      connectors.push_back(std::make_unique<pledge::HttpsConnector>(
+          HostPort{"127.0.0.1", controller->server->port()}));
+    }
   }
   // One attempt each: a benchmark counts failures, never hides them behind retries.
+  int64_t loopback_before = LoopbackBytes();
   Enrollments found = EnrollAll(identities, connectors, options, 1, clock);
+  int64_t loopback_after = LoopbackBytes();
+  if (loopback_before >= 0 && loopback_after >= loopback_before && !found.latencies_ms.empty()) {
+    report.loopback_bytes_per_enrollment = static_cast<double>(loopback_after - loopback_before) /
+                                           static_cast<double>(found.latencies_ms.size());
+  }
+  coaps.clear();
   for (const auto& controller : controllers) {
     controller->server->Stop();
   }

@@ -47,6 +47,10 @@ struct OnboardReport {
   int controllers = 1;
   std::string database;             // "sqlite", "postgresql", or "already running" (--registrar)
   double database_mb_per_100k = 0;  // the site's records, scaled to 100,000 devices
+  std::string via = "https";
+  // Bytes the loopback interface carried while the pledges ran, per enrollment: both legs
+  // (pledge to registrar, registrar to MASA), headers included. 0 when it cannot be read.
+  double loopback_bytes_per_enrollment = 0;
   CryptoRates rates;
   std::string first_error;
 

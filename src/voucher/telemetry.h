@@ -3,6 +3,7 @@
 #include <string>
 #include <string_view>
 
+#include "common/bytes.h"
 #include "common/error.h"
 
 namespace concierge::voucher {
@@ -25,5 +26,8 @@ inline constexpr size_t kMaxStatusReasonSize = 1024;
 // kMaxStatusReasonSize bytes of the reason.
 std::string EncodeStatusJson(const StatusReport& report);
 Result<StatusReport> DecodeStatusJson(std::string_view json, StatusKind kind);
+// The CBOR form cBRSKI pledges send on /vs and /es: the same map, text keys.
+Bytes EncodeStatusCbor(const StatusReport& report);
+Result<StatusReport> DecodeStatusCbor(ByteSpan cbor, StatusKind kind);
 
 }  // namespace concierge::voucher

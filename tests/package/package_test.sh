@@ -98,6 +98,13 @@ registrar_port=$(sed 's/.*://' /var/lib/concierge/site/listen.addr)
 curl -sf --cacert "$CA" "https://localhost:$registrar_port/.well-known/est/cacerts" >/dev/null ||
   { cat "$WORK/serve.log"; fail "the registrar does not answer"; }
 grep -q "^firewall: nftables" "$WORK/serve.log" || { cat "$WORK/serve.log"; fail "banner"; }
+# Constrained onboarding on UDP 5684, every address: any certificate opens a DTLS session.
+openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -subj /CN=probe -days 1 \
+  -keyout "$WORK/probe.key" -out "$WORK/probe.pem" 2>/dev/null
+coap-client-openssl -B 10 -c "$WORK/probe.pem" -j "$WORK/probe.key" -m get \
+  "coaps://127.0.0.1:5684/.well-known/core" >"$WORK/core.txt" 2>&1 || true
+grep -q "rt=brski.rv" "$WORK/core.txt" ||
+  { cat "$WORK/core.txt" "$WORK/serve.log"; fail "the CoAPS listener does not answer"; }
 kill -TERM "$SERVER"
 wait "$SERVER" || fail "serve did not stop cleanly on SIGTERM"
 SERVER=

@@ -1,0 +1,82 @@
+#pragma once
+
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "common/bytes.h"
+#include "common/url.h"
+#include "crypto/identity.h"
+
+namespace concierge::coap {
+
+// Request is one CoAP request as a resource sees it: the whole body (libcoap reassembles
+// Block1), the path with any Uri-Path-Abbrev expanded, and the DTLS peer.
+struct Request {
+  std::string method;  // "GET", "POST", "PUT", "DELETE"
+  std::string path;    // "/.well-known/brski/rv"
+  std::string query;   // without the '?', options joined with '&'
+  std::optional<uint16_t> content_format;
+  std::optional<uint16_t> accept;
+  Bytes payload;
+  crypto::PeerIdentity peer;
+};
+
+struct Response {
+  int code = 205;  // class * 100 + detail
+  std::optional<uint16_t> content_format = std::nullopt;
+  Bytes payload = {};
+  std::optional<uint32_t> max_age =
+      std::nullopt;  // seconds; with 5.03, when to ask again (RFC 9148 §5.7)
+};
+
+// Responder delivers a resource's answer exactly once, at once or later and from any thread.
+using Responder = std::function<void(Response)>;
+using Handler = std::function<void(const Request&, Responder)>;
+
+struct Resource {
+  std::string path;    // "/.well-known/est/crts"
+  std::string method;  // one method per entry
+  Handler handler;
+  std::string link_attributes;           // for /.well-known/core, e.g. "rt=brski.rv;ct=836"
+  std::optional<uint32_t> abbreviation;  // its Uri-Path-Abbrev value, if it has one
+};
+
+struct ServerOptions {
+  HostPort listen;  // port 0 picks one
+  crypto::Credential identity;
+  // Bodies larger than this are refused with 4.13, whichever way they arrive.
+  size_t max_body = 16 * 1024;
+  // DTLS sessions kept at once; libcoap refuses new handshakes beyond.
+  size_t max_sessions = 4096;
+};
+
+// CoapsServer serves resources over CoAP on DTLS 1.2 (RFC 7252, RFC 7959 block-wise by
+// libcoap) on its own thread. Every peer must present a certificate; which certificates mean
+// anything is the resources' decision (the registrar's service). Resources are also reachable
+// by their Uri-Path-Abbrev value; an unknown value gets 4.02 Bad Option.
+// `/.well-known/core` lists them in CoRE link format, filtered by `rt=`/`ct=`-style queries.
+class CoapsServer {
+ public:
+  static Result<std::unique_ptr<CoapsServer>> Start(ServerOptions options,
+                                                    std::vector<Resource> resources);
+  ~CoapsServer();
+  CoapsServer(const CoapsServer&) = delete;
+  CoapsServer& operator=(const CoapsServer&) = delete;
+
+  uint16_t port() const;
+
+  class Impl;
+
+ private:
+  explicit CoapsServer(std::unique_ptr<Impl> impl);
+  std::unique_ptr<Impl> impl_;
+};
+
+// LinkFormat renders resources as CoRE link format (RFC 6690), keeping those whose attributes
+// match every "name=value" of query (a value ending in '*' is a prefix).
+std::string LinkFormat(const std::vector<Resource>& resources, std::string_view query);
+
+}  // namespace concierge::coap

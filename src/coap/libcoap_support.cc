@@ -1,0 +1,171 @@
+#include "coap/libcoap_support.h"
+
+#include <arpa/inet.h>
+
+#include <cstdlib>
+#include <mutex>
+
+#include <openssl/ssl.h>
+
+namespace concierge::coap {
+namespace {
+
+int AcceptAnyCertificate(int /*preverified*/, X509_STORE_CTX* /*store*/) {
+  return 1;
+}
+
+int AcceptCommonName(const char* /*cn*/, const uint8_t* /*der*/, size_t /*length*/,
+                     coap_session_t* /*session*/, unsigned /*depth*/, int /*validated*/,
+                     void* /*arg*/) {
+  return 1;
+}
+
+// Replaces libcoap's verification for this connection: the certificate is checked by whoever
+// reads the peer identity, against anchors libcoap does not have. The DTLS 1.2 suites are
+// cBRSKI's (CCM_8 first, as RFC 7925 and RFC 9148 require), then GCM for general clients.
+int ConfigureSsl(void* tls_session, coap_dtls_pki_t* /*setup*/) {
+  auto* ssl = static_cast<SSL*>(tls_session);
+  SSL_set_verify(ssl, SSL_VERIFY_PEER | SSL_VERIFY_FAIL_IF_NO_PEER_CERT, AcceptAnyCertificate);
+  return SSL_set_cipher_list(
+             ssl, "ECDHE-ECDSA-AES128-CCM8:ECDHE-ECDSA-AES128-CCM:ECDHE-ECDSA-AES128-GCM-SHA256") ==
+         1;
+}
+
+// cBRSKI: a DTLS 1.2 pledge asks for records of at most 1024 bytes (RFC 6066
+// max_fragment_length), which OpenSSL servers honour.
+int ConfigureClientSsl(void* tls_session, coap_dtls_pki_t* /*setup*/) {
+  return SSL_set_tlsext_max_fragment_length(static_cast<SSL*>(tls_session),
+                                            TLSEXT_max_fragment_length_1024) == 1;
+}
+
+coap_dtls_pki_t Pki(const std::string& certificate_pem, const std::string& key_pem) {
+  coap_dtls_pki_t pki{};
+  pki.version = COAP_DTLS_PKI_SETUP_VERSION;
+  pki.verify_peer_cert = 1;
+  pki.allow_self_signed = 1;
+  pki.allow_expired_certs = 1;
+  pki.validate_cn_call_back = AcceptCommonName;
+  pki.pki_key.key_type = COAP_PKI_KEY_PEM_BUF;
+  pki.pki_key.key.pem_buf.public_cert = reinterpret_cast<const uint8_t*>(certificate_pem.data());
+  pki.pki_key.key.pem_buf.public_cert_len = certificate_pem.size();
+  pki.pki_key.key.pem_buf.private_key = reinterpret_cast<const uint8_t*>(key_pem.data());
+  pki.pki_key.key.pem_buf.private_key_len = key_pem.size();
+  return pki;
+}
+
+}  // namespace
+
+void StartLibcoap() {
+  static std::once_flag once;
+  std::call_once(once, [] {
+    coap_startup();
+    // CONCIERGE_COAP_DEBUG=1 shows libcoap's own trace of every datagram and handshake step.
+    bool debug = std::getenv("CONCIERGE_COAP_DEBUG") != nullptr;
+    coap_set_log_level(debug ? LOG_DEBUG : LOG_ERR);
+    coap_dtls_set_log_level(debug ? LOG_DEBUG : LOG_ERR);
+  });
+}
+
+Result<std::string> CredentialPem(const crypto::Credential& credential) {
+  std::string pem = credential.certificate.Pem();
+  for (const auto& cert : credential.chain) {
+    pem += cert.Pem();
+  }
+  return pem;
+}
+
+coap_dtls_pki_t ServerPki(const std::string& certificate_pem, const std::string& key_pem) {
+  coap_dtls_pki_t pki = Pki(certificate_pem, key_pem);
+  pki.additional_tls_setup_call_back = ConfigureSsl;
+  return pki;
+}
+
+coap_dtls_pki_t ClientPki(const std::string& certificate_pem, const std::string& key_pem) {
+  coap_dtls_pki_t pki = Pki(certificate_pem, key_pem);
+  // The server's certificate is still received (and read by the caller); libcoap just does
+  // not judge it.
+  pki.verify_peer_cert = 0;
+  pki.additional_tls_setup_call_back = ConfigureClientSsl;
+  return pki;
+}
+
+Result<coap_address_t> ToCoapAddress(const HostPort& host_port) {
+  coap_address_t address;
+  coap_address_init(&address);
+  std::string host = host_port.host;
+  if (host.size() > 2 && host.front() == '[' && host.back() == ']') {
+    host = host.substr(1, host.size() - 2);
+  }
+  if (inet_pton(AF_INET, host.c_str(), &address.addr.sin.sin_addr) == 1) {
+    address.addr.sin.sin_family = AF_INET;
+    address.addr.sin.sin_port = htons(host_port.port);
+    address.size = sizeof(address.addr.sin);
+    return address;
+  }
+  if (inet_pton(AF_INET6, host.c_str(), &address.addr.sin6.sin6_addr) == 1) {
+    address.addr.sin6.sin6_family = AF_INET6;
+    address.addr.sin6.sin6_port = htons(host_port.port);
+    address.size = sizeof(address.addr.sin6);
+    return address;
+  }
+  return MakeError(ErrorCode::kInvalidArgument,
+                   "CoAP addresses must be IP literals, not \"" + host_port.host + "\"");
+}
+
+Result<uint16_t> EndpointPort(const coap_endpoint_t* endpoint) {
+  // libcoap 4.3.1 shows the bound address only as text: "127.0.0.1:5684" or "[::1]:5684".
+  std::string text = coap_endpoint_str(endpoint);
+  text = text.substr(0, text.find(' '));
+  size_t colon = text.rfind(':');
+  if (colon == std::string::npos) {
+    return MakeError(ErrorCode::kInternal, "libcoap endpoint \"" + text + "\" has no port");
+  }
+  int port = std::atoi(text.c_str() + colon + 1);
+  if (port <= 0 || port > 65535) {
+    return MakeError(ErrorCode::kInternal, "libcoap endpoint \"" + text + "\" has no port");
+  }
+  return static_cast<uint16_t>(port);
+}
+
+crypto::PeerIdentity PeerOf(const coap_session_t* session) {
+  crypto::PeerIdentity peer;
+  coap_tls_library_t library = COAP_TLS_LIBRARY_NOTLS;
+  auto* ssl = static_cast<SSL*>(coap_session_get_tls(session, &library));
+  if (ssl != nullptr && library == COAP_TLS_LIBRARY_OPENSSL) {
+    if (X509* leaf = SSL_get0_peer_certificate(ssl)) {
+      peer.certificate = crypto::Certificate::Share(leaf);
+    }
+    if (STACK_OF(X509)* chain = SSL_get_peer_cert_chain(ssl)) {
+      for (int i = 0; i < sk_X509_num(chain); ++i) {
+        X509* cert = sk_X509_value(chain, i);
+        if (!peer.certificate || X509_cmp(cert, SSL_get0_peer_certificate(ssl)) != 0) {
+          peer.chain.push_back(crypto::Certificate::Share(cert));
+        }
+      }
+    }
+  }
+  const coap_address_t* remote = coap_session_get_addr_remote(session);
+  char text[INET6_ADDRSTRLEN] = {};
+  if (remote != nullptr && remote->addr.sa.sa_family == AF_INET) {
+    inet_ntop(AF_INET, &remote->addr.sin.sin_addr, text, sizeof(text));
+  } else if (remote != nullptr && remote->addr.sa.sa_family == AF_INET6) {
+    inet_ntop(AF_INET6, &remote->addr.sin6.sin6_addr, text, sizeof(text));
+  }
+  peer.address = text;
+  return peer;
+}
+
+coap_request_t MethodCode(const std::string& method) {
+  if (method == "POST") {
+    return COAP_REQUEST_POST;
+  }
+  if (method == "PUT") {
+    return COAP_REQUEST_PUT;
+  }
+  if (method == "DELETE") {
+    return COAP_REQUEST_DELETE;
+  }
+  return COAP_REQUEST_GET;
+}
+
+}  // namespace concierge::coap

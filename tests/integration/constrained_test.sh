@@ -1,0 +1,110 @@
+#!/usr/bin/env bash
+# Constrained onboarding with real processes over DTLS on loopback: libcoap's own coap-client
+# (a CoAP implementation Concierge did not write) reads the registrar's resources; 20
+# `device enroll --registrar coaps://` processes enroll at once; their LDevIDs verify with
+# openssl, and they join the same registry, MUD policy and transfers as HTTPS devices; bad
+# requests get a CoAP error and store nothing.
+source "$(dirname "$0")/lib.sh"
+command -v coap-client-openssl >/dev/null || fail "coap-client-openssl missing (libcoap3-bin)"
+
+M=$WORK/maker
+S=$WORK/site
+step "maker, site, trust; the MASA, and the site controller with a CoAPS listener"
+"$BIN" maker init --dir "$M" --name "Lumen Valves" >/dev/null
+"$BIN" site init --dir "$S" --name "Plant Room" >/dev/null
+"$BIN" site trust-maker --dir "$S" --ca "$M/ca.pem" >/dev/null
+start_server masa "$M" maker serve --dir "$M" --listen 127.0.0.1:0
+rm -f "$S/coaps.addr"
+start_server registrar "$S" serve --dir "$S" --listen 127.0.0.1:0 --coaps-listen 127.0.0.1:0
+for _ in $(seq 1 50); do [ -s "$S/coaps.addr" ] && break; sleep 0.1; done
+[ -s "$S/coaps.addr" ] || fail "no coaps.addr"
+MASA=$(cat "$M/listen.addr")
+COAPS=$(cat "$S/coaps.addr")
+has "constrained onboarding on coaps://$COAPS" <"$WORK/registrar.log" || fail "no CoAPS banner"
+
+for i in $(seq -w 1 20); do
+  "$BIN" maker mint --dir "$M" --serial "LV-00$i" --masa-url "$MASA" --out "$WORK/dev$i" \
+    --mud-url https://lumen.example/mud/valve.json >/dev/null
+done
+
+# coap GET|POST PATH [coap-client options...]: one request as the first device, printing
+# libcoap's trace of the exchange (-v 6: each message's code and options).
+coap() {
+  local method=$1 path=$2
+  shift 2
+  coap-client-openssl -v 6 -B 10 -c "$WORK/dev01/idevid.pem" -j "$WORK/dev01/idevid.key" \
+    -m "$method" "$@" "coaps://$COAPS$path" 2>&1
+}
+answer() { grep -a "^v:1 t:ACK\|^v:1 t:CON c:[245]\.\|^v:1 t:NON c:[245]\." || true; }
+
+step "coap-client reads /.well-known/core in CoRE link format (40), filtered by rt"
+coap get /.well-known/core | answer >"$WORK/core.txt"
+has 'c:2.05.*Content-Format:application/link-format' <"$WORK/core.txt" || fail "core: $(cat "$WORK/core.txt")"
+has '</.well-known/brski/rv>;rt=brski.rv;ct=836' <"$WORK/core.txt" || fail "no brski.rv link"
+has '</.well-known/est/crts>;rt=ace.est.crts;ct="62 281 287"' <"$WORK/core.txt" || fail "no crts link"
+coap get '/.well-known/core?rt=brski*' | answer >"$WORK/brski.txt"
+has 'brski.vs' <"$WORK/brski.txt" && ! has 'ace.est' <"$WORK/brski.txt" || fail "rt filter: $(cat "$WORK/brski.txt")"
+
+step "coap-client reads /.well-known/est/crts as multipart-core (62), PKCS#7 (281), one certificate (287)"
+coap get /.well-known/est/crts -A 62 | answer | has 'c:2.05.*Content-Format:62' || fail "crts 62"
+coap get /.well-known/est/crts -A 281 | answer | has 'c:2.05.*Content-Format:281' || fail "crts 281"
+coap-client-openssl -B 10 -c "$WORK/dev01/idevid.pem" -j "$WORK/dev01/idevid.key" -m get -A 287 \
+  -o "$WORK/ca.der" "coaps://$COAPS/.well-known/est/crts" >/dev/null 2>&1
+openssl x509 -inform DER -in "$WORK/ca.der" -noout -subject | has "Plant Room Domain CA" ||
+  fail "crts 287 is not the domain CA"
+cmp <(openssl x509 -inform DER -in "$WORK/ca.der") <(openssl x509 -in "$S/domain-ca.pem") ||
+  fail "crts 287 differs from domain-ca.pem"
+
+step "Uri-Path-Abbrev (option 13): 301 is /crts; an unknown value is 4.02, never 4.04"
+coap get "" -O 13,0x012d | answer | has 'c:2.05.*Content-Format:62' || fail "abbreviation 301"
+coap get "" -O 13,0x03e7 | answer | has 'c:4.02' || fail "unknown abbreviation"
+
+step "20 devices enroll over coaps:// at once"
+pids=()
+for i in $(seq -w 1 20); do
+  "$BIN" device enroll --identity "$WORK/dev$i" --registrar "coaps://$COAPS" --json \
+    >"$WORK/enroll$i.json" 2>"$WORK/enroll$i.err" &
+  pids+=($!)
+done
+for i in "${!pids[@]}"; do
+  wait "${pids[$i]}" || { cat "$WORK/enroll$((i + 1)).err" 2>/dev/null; fail "enrollment $((i + 1)) failed"; }
+done
+for i in $(seq -w 1 20); do
+  openssl verify -CAfile "$S/domain-ca.pem" "$WORK/dev$i/ldevid.pem" >/dev/null ||
+    fail "device $i's LDevID does not verify"
+done
+"$BIN" devices list --dir "$S" --json >"$WORK/devices.json"
+[ "$(grep -c '"state": "enrolled"' "$WORK/devices.json")" = 20 ] || fail "not 20 enrolled devices"
+[ "$(grep -c '"enroll_status": "ok"' "$WORK/devices.json")" = 20 ] || fail "enrollstatus (CBOR) not recorded"
+"$BIN" audit verify --dir "$S" >/dev/null
+
+step "the device's voucher is COSE, signed by the MASA, without the MASA's certificate bag"
+voucher=$(od -An -tx1 -N7 "$WORK/dev01/voucher.cms" | tr -d ' \n')
+[ "$voucher" = "d28443a10126a0" ] ||
+  fail "voucher is not COSE_Sign1 ES256 with an empty unprotected header: $voucher"
+
+step "constrained devices get MUD policy like any other"
+"$BIN" mud show LV-0001 --dir "$S" --json >"$WORK/mud.json"
+has '"mud_url": "https://lumen.example/mud/valve.json"' <"$WORK/mud.json" || fail "no MUD URL"
+has '"url_source": "idevid"' <"$WORK/mud.json" || fail "MUD URL not from the IDevID"
+
+step "and are transferred like any other: export to a new owner, import there"
+N=$WORK/new-site
+"$BIN" site init --dir "$N" --name "New Owner" >/dev/null
+"$BIN" site trust-maker --dir "$N" --ca "$M/ca.pem" >/dev/null
+"$BIN" transfer export --dir "$S" --to "$N/domain-ca.pem" --registrar "coaps://127.0.0.1:5684" \
+  --devices LV-0001,LV-0002 --out "$WORK/bundle.json" >/dev/null
+"$BIN" transfer import --dir "$N" "$WORK/bundle.json" | has "2 device(s)" || fail "import"
+
+step "refused with a CoAP error, nothing stored: wrong content-format, malformed CBOR, oversize"
+before=$(device_count "$S")
+coap post /.well-known/brski/rv -t 60 -e 'a0' | answer | has 'c:4.15' || fail "wrong format"
+coap post /.well-known/brski/rv -t 836 -e 'not cbor' | answer | has 'c:4.00' || fail "malformed CBOR"
+# An unsigned voucher-request (CBOR, not COSE_Sign1).
+printf '\xa1\x19\x09\xc5\xa2\x01\x02\x0d\x66LV-001' >"$WORK/unsigned.cbor"
+coap post /.well-known/brski/rv -t 836 -f "$WORK/unsigned.cbor" | answer | has 'c:4.0[03]' ||
+  fail "unsigned request"
+head -c 20000 /dev/zero >"$WORK/big.bin"
+coap post /.well-known/est/sen -t 286 -f "$WORK/big.bin" | answer | has 'c:4.13' || fail "oversize body"
+[ "$(device_count "$S")" = "$before" ] || fail "a refused request stored a device"
+echo "constrained test passed"
