@@ -18,6 +18,7 @@
 #include "coap/libcoap_support.h"
 #include "coap/request_head.h"
 #include "common/log.h"
+#include "metrics/metrics.h"
 
 namespace concierge::coap {
 namespace {
@@ -116,8 +117,11 @@ class CoapsServer::Impl {
 
   void Handle(coap_resource_t* resource, coap_session_t* session, const coap_pdu_t* request,
               const coap_string_t* query, coap_pdu_t* response);
+  // Answer writes the response and counts it under label: a served resource's path, or
+  // "unknown" (bounded, so a stranger cannot grow the metrics).
   void Answer(coap_resource_t* resource, coap_session_t* session, const coap_pdu_t* request,
-              const coap_string_t* query, coap_pdu_t* response, const Response& answer);
+              const coap_string_t* query, coap_pdu_t* response, const Response& answer,
+              std::string_view label);
   // Defer answers later: libcoap sends an empty ACK now, and the handler runs again for the
   // same request once the answer is in (coap_async).
   void Defer(coap_session_t* session, const coap_pdu_t* request, Responder& responder);
@@ -132,7 +136,7 @@ class CoapsServer::Impl {
   std::shared_ptr<Mailbox> mailbox_ = std::make_shared<Mailbox>();
   std::atomic<bool> stop_{false};
   std::thread thread_;
-  std::map<coap_async_t*, Response> ready_;  // loop thread only
+  std::map<coap_async_t*, std::pair<std::string, Response>> ready_;  // loop thread only
 };
 
 CoapsServer::CoapsServer(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
@@ -162,6 +166,8 @@ Status CoapsServer::Impl::Open() {
   coap_context_set_block_mode(context_, COAP_BLOCK_USE_LIBCOAP | COAP_BLOCK_SINGLE_BODY);
   coap_context_set_max_handshake_sessions(context_, 128);
   coap_context_set_max_idle_sessions(context_, options_.max_sessions);
+  coap_context_set_session_timeout(context_,
+                                   static_cast<unsigned int>(options_.session_timeout.count()));
   coap_register_option(context_, kUriPathAbbrevOption);
   coap_dtls_pki_t pki = ServerPki(certificate_pem_, key_pem_);
   if (coap_context_set_pki(context_, &pki) != 1) {
@@ -188,6 +194,9 @@ Status CoapsServer::Impl::Open() {
     return it->second;
   };
   for (const Resource& resource : resources_) {
+    if (!resource.handler) {
+      continue;  // listed in /.well-known/core, not served
+    }
     coap_resource_t* handle = register_path(resource.path);
     coap_register_request_handler(handle, MethodCode(resource.method), &Impl::OnRequest);
   }
@@ -240,7 +249,7 @@ const Resource* CoapsServer::Impl::Find(const std::string& path, const std::stri
                                         bool& path_known) const {
   path_known = false;
   for (const Resource& resource : resources_) {
-    if (resource.path == path) {
+    if (resource.path == path && resource.handler) {
       path_known = true;
       if (resource.method == method) {
         return &resource;
@@ -257,7 +266,7 @@ void CoapsServer::Impl::Handle(coap_resource_t* resource, coap_session_t* sessio
   if (async != nullptr) {
     auto it = ready_.find(async);
     if (it != ready_.end()) {
-      Answer(resource, session, request, query, response, it->second);
+      Answer(resource, session, request, query, response, it->second.second, it->second.first);
       ready_.erase(it);  // libcoap frees the async itself once this handler returns
     }
     return;  // a repeat while the answer is still being made: the empty ACK stands
@@ -267,7 +276,8 @@ void CoapsServer::Impl::Handle(coap_resource_t* resource, coap_session_t* sessio
   if (!path) {
     Answer(resource, session, request, query, response,
            {code::kBadOption, kConciseProblemDetails,
-            Bytes(std::begin(kUnprocessedAbbrev), std::end(kUnprocessedAbbrev))});
+            Bytes(std::begin(kUnprocessedAbbrev), std::end(kUnprocessedAbbrev))},
+           "unknown");
     return;
   }
   Request parsed;
@@ -277,21 +287,23 @@ void CoapsServer::Impl::Handle(coap_resource_t* resource, coap_session_t* sessio
   if (parsed.path == "/.well-known/core" && parsed.method == "GET") {
     std::string links = LinkFormat(resources_, parsed.query);
     Answer(resource, session, request, query, response,
-           {code::kContent, content_format::kLinkFormat, ToBytes(links)});
+           {code::kContent, content_format::kLinkFormat, ToBytes(links)}, parsed.path);
     return;
   }
   bool path_known = false;
   const Resource* target = Find(parsed.path, parsed.method, path_known);
   if (target == nullptr) {
     Answer(resource, session, request, query, response,
-           {path_known ? code::kMethodNotAllowed : code::kNotFound, std::nullopt, {}});
+           {path_known ? code::kMethodNotAllowed : code::kNotFound, std::nullopt, {}},
+           path_known ? std::string_view(parsed.path) : "unknown");
     return;
   }
   if (head.payload.size() > options_.max_body) {
     Answer(resource, session, request, query, response,
            {code::kRequestEntityTooLarge, std::nullopt,
             ToBytes("body of " + std::to_string(head.payload.size()) +
-                    " bytes is over the limit of " + std::to_string(options_.max_body))});
+                    " bytes is over the limit of " + std::to_string(options_.max_body))},
+           target->path);
     return;
   }
   parsed.payload = std::move(head.payload);
@@ -323,24 +335,26 @@ void CoapsServer::Impl::Handle(coap_resource_t* resource, coap_session_t* sessio
   if (slot->answer) {
     Response answer = std::move(*slot->answer);
     lock.unlock();
-    Answer(resource, session, request, query, response, answer);
+    Answer(resource, session, request, query, response, answer, target->path);
     return;
   }
   coap_async_t* registered = coap_register_async(session, request, 0);
   if (registered == nullptr) {
     lock.unlock();
     Answer(resource, session, request, query, response,
-           {code::kServiceUnavailable, std::nullopt, ToBytes("no room to answer later")});
+           {code::kServiceUnavailable, std::nullopt, ToBytes("no room to answer later")},
+           target->path);
     return;
   }
   coap_session_reference(session);
   coap_bin_const_t token = coap_pdu_get_token(request);
   Bytes token_copy(token.s, token.s + token.length);
-  slot->later = [this, mailbox = mailbox_, session, token_copy](Response answer) {
-    mailbox->Post([this, session, token_copy, answer = std::move(answer)]() mutable {
+  slot->later = [this, mailbox = mailbox_, session, token_copy,
+                 label = target->path](Response answer) {
+    mailbox->Post([this, session, token_copy, label, answer = std::move(answer)]() mutable {
       coap_async_t* waiting = coap_find_async(session, {token_copy.size(), token_copy.data()});
       if (waiting != nullptr) {
-        ready_[waiting] = std::move(answer);
+        ready_[waiting] = {label, std::move(answer)};
         coap_async_trigger(waiting);
       }
       coap_session_release(session);
@@ -350,7 +364,13 @@ void CoapsServer::Impl::Handle(coap_resource_t* resource, coap_session_t* sessio
 
 void CoapsServer::Impl::Answer(coap_resource_t* resource, coap_session_t* session,
                                const coap_pdu_t* request, const coap_string_t* query,
-                               coap_pdu_t* response, const Response& answer) {
+                               coap_pdu_t* response, const Response& answer,
+                               std::string_view label) {
+  metrics::Global().Count(
+      "concierge_coap_responses_total", "CoAP responses by resource and code (class.detail)",
+      {{"resource", std::string(label)},
+       {"code", std::to_string(answer.code / 100) + "." + (answer.code % 100 < 10 ? "0" : "") +
+                    std::to_string(answer.code % 100)}});
   coap_pdu_set_code(response, static_cast<coap_pdu_code_t>(COAP_RESPONSE_CODE(answer.code)));
   if (answer.payload.empty() && !answer.content_format) {
     if (answer.max_age) {

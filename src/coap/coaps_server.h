@@ -1,5 +1,6 @@
 #pragma once
 
+#include <chrono>
 #include <functional>
 #include <memory>
 #include <optional>
@@ -37,10 +38,10 @@ using Responder = std::function<void(Response)>;
 using Handler = std::function<void(const Request&, Responder)>;
 
 struct Resource {
-  std::string path;    // "/.well-known/est/crts"
-  std::string method;  // one method per entry
-  Handler handler;
-  std::string link_attributes;           // for /.well-known/core, e.g. "rt=brski.rv;ct=836"
+  std::string path;             // "/.well-known/est/crts"
+  std::string method;           // one method per entry
+  Handler handler;              // none: listed in /.well-known/core only (a base such as rt=brski)
+  std::string link_attributes;  // for /.well-known/core, e.g. "rt=brski.rv;ct=836"
   std::optional<uint32_t> abbreviation;  // its Uri-Path-Abbrev value, if it has one
 };
 
@@ -49,8 +50,11 @@ struct ServerOptions {
   crypto::Credential identity;
   // Bodies larger than this are refused with 4.13, whichever way they arrive.
   size_t max_body = 16 * 1024;
-  // DTLS sessions kept at once; libcoap refuses new handshakes beyond.
-  size_t max_sessions = 4096;
+  // Idle DTLS sessions kept at once (about 58 KB each, docs/constrained.md): beyond, libcoap
+  // closes the longest idle. A session idle for session_timeout is closed too; a pledge needs
+  // seconds.
+  size_t max_sessions = 1024;
+  std::chrono::seconds session_timeout{60};
 };
 
 // CoapsServer serves resources over CoAP on DTLS 1.2 (RFC 7252, RFC 7959 block-wise by

@@ -170,6 +170,10 @@ std::vector<coap::Resource> RegistrarCoapResources(RegistrarService& service) {
   RegistrarService* s = &service;
   using voucher::StatusKind;
   return {
+      // The bases (no handler: listed, not served). The DTLS version is said here too: the
+      // draft wants DTLS 1.3, which no Debian 12 library offers (docs/constrained.md).
+      {"/.well-known/brski", "", nullptr, "rt=brski;dtls=\"1.2\"", std::nullopt},
+      {"/.well-known/est", "", nullptr, "rt=ace.est;dtls=\"1.2\"", std::nullopt},
       {"/.well-known/brski/rv", "POST",
        [s](const Request& r, Responder respond) { RequestVoucher(*s, r, std::move(respond)); },
        "rt=brski.rv;ct=836", 402},

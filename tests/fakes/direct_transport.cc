@@ -33,6 +33,9 @@ class DirectConnection final : public pledge::RegistrarConnection {
                                                              {*peer_.certificate})
                            : voucher::OpenVoucherRequest(request, voucher::RequestFrom::kPledge));
       ASSIGN_OR_RETURN(auto outcome, link_.service().RequestVoucher(pvr, peer_));
+      if (link_.rewrite_voucher && !outcome.voucher.empty()) {
+        link_.rewrite_voucher(outcome.voucher);
+      }
       return pledge::VoucherReply{std::move(outcome.voucher), outcome.retry_after};
     }());
   }

@@ -1,6 +1,7 @@
 #pragma once
 
 #include <chrono>
+#include <functional>
 #include <memory>
 #include <vector>
 
@@ -42,6 +43,8 @@ class DirectConnector final : public pledge::Connector {
   int operations = 0;  // how many operations the pledges started
   // The voucher format the link carries: CMS as over HTTPS, or COSE as over CoAP.
   voucher::Format format = voucher::Format::kCms;
+  // When set, rewrites each voucher on its way to the pledge: a registrar or MASA that lies.
+  std::function<void(Bytes& voucher)> rewrite_voucher;
 
  private:
   registrar::RegistrarService& service_;

@@ -44,6 +44,8 @@ has '</.well-known/brski/rv>;rt=brski.rv;ct=836' <"$WORK/core.txt" || fail "no b
 has '</.well-known/est/crts>;rt=ace.est.crts;ct="62 281 287"' <"$WORK/core.txt" || fail "no crts link"
 coap get '/.well-known/core?rt=brski*' | answer >"$WORK/brski.txt"
 has 'brski.vs' <"$WORK/brski.txt" && ! has 'ace.est' <"$WORK/brski.txt" || fail "rt filter: $(cat "$WORK/brski.txt")"
+# The DTLS version, a deviation from the draft, is in the discovery answer, not hidden.
+has '</.well-known/brski>;rt=brski;dtls="1.2"' <"$WORK/brski.txt" || fail "no DTLS version"
 
 step "coap-client reads /.well-known/est/crts as multipart-core (62), PKCS#7 (281), one certificate (287)"
 coap get /.well-known/est/crts -A 62 | answer | has 'c:2.05.*Content-Format:62' || fail "crts 62"
@@ -96,6 +98,35 @@ N=$WORK/new-site
   --devices LV-0001,LV-0002 --out "$WORK/bundle.json" >/dev/null
 "$BIN" transfer import --dir "$N" "$WORK/bundle.json" | has "2 device(s)" || fail "import"
 
+step "amplification: a source that never completed a handshake gets no more than 3x its bytes"
+port=${COAPS##*:}
+python3 "$(dirname "$0")/coaps_wire.py" probe 127.0.0.1 "$port" /.well-known/core \
+  /.well-known/brski/rv /.well-known/brski/vs /.well-known/brski/es /.well-known/est/crts \
+  /.well-known/est/sen /.well-known/est/sren /.well-known/est/att >"$WORK/amplification.json"
+python3 - "$WORK/amplification.json" <<'PY' || fail "amplification over 3x"
+import json, sys
+probes = json.load(open(sys.argv[1]))
+for p in probes:
+    print(f"  {p['probe']:40} {p['bytes_in']:4} in {p['bytes_out']:4} out  x{p['factor']:.2f}")
+worst = max(p["factor"] for p in probes)
+plain = [p for p in probes if p["probe"] != "DTLS ClientHello"]
+assert len(probes) == 25 and all(p["bytes_out"] == 0 for p in plain), "plain CoAP was answered"
+assert worst <= 3, f"worst factor {worst}"
+PY
+
+step "one enrollment on the wire, through a counting relay"
+"$BIN" maker mint --dir "$M" --serial LV-0100 --masa-url "$MASA" --out "$WORK/dev100" >/dev/null
+python3 "$(dirname "$0")/coaps_wire.py" relay 127.0.0.1 "$port" -- "$BIN" device enroll \
+  --identity "$WORK/dev100" --registrar "coaps://127.0.0.1:{port}" >"$WORK/wire.json" ||
+  { cat "$WORK/wire.json"; fail "enrollment through the relay"; }
+python3 - "$WORK/wire.json" <<'PY'
+import json, sys
+w = json.load(open(sys.argv[1]))
+print(f"  {w['to_server']['datagrams'] + w['to_client']['datagrams']} datagrams in "
+      f"{w['sessions']} DTLS sessions: {w['to_server']['bytes']} bytes from the pledge, "
+      f"{w['to_client']['bytes']} to it")
+PY
+
 step "refused with a CoAP error, nothing stored: wrong content-format, malformed CBOR, oversize"
 before=$(device_count "$S")
 coap post /.well-known/brski/rv -t 60 -e 'a0' | answer | has 'c:4.15' || fail "wrong format"
@@ -104,6 +135,8 @@ coap post /.well-known/brski/rv -t 836 -e 'not cbor' | answer | has 'c:4.00' || 
 printf '\xa1\x19\x09\xc5\xa2\x01\x02\x0d\x66LV-001' >"$WORK/unsigned.cbor"
 coap post /.well-known/brski/rv -t 836 -f "$WORK/unsigned.cbor" | answer | has 'c:4.0[03]' ||
   fail "unsigned request"
+# Option 9 is unassigned and, being odd, critical (RFC 7252 §5.4.1).
+coap get /.well-known/est/crts -O 9,x | answer | has 'c:4.02' || fail "unknown critical option"
 head -c 20000 /dev/zero >"$WORK/big.bin"
 coap post /.well-known/est/sen -t 286 -f "$WORK/big.bin" | answer | has 'c:4.13' || fail "oversize body"
 [ "$(device_count "$S")" = "$before" ] || fail "a refused request stored a device"

@@ -2,12 +2,15 @@
 // small request, the registrar's request with both chains in its x5bag, the MASA's COSE
 // voucher, and the voucher as the pledge receives it, without the MASA's certificates. The
 // CoAP/DTLS transport carries the same calls (docs/constrained.md).
+#include <functional>
+
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
 #include "cose/sign1.h"
 #include "fakes/direct_transport.h"
 #include "fakes/onboarding_world.h"
+#include "store/audit_log.h"
 #include "voucher/cose_voucher.h"
 
 namespace concierge {
@@ -88,6 +91,57 @@ TEST_F(CoseOnboardingTest, RequestNotSignedWithTheClientKeyIsRefusedAndNothingSt
   ASSERT_FALSE(refused);
   EXPECT_THAT(refused.error().message(), HasSubstr("does not assert proximity"));
   EXPECT_TRUE(site_.store->ListDevices().value().empty());
+}
+
+// A voucher that is not for this request is refused by the pledge, which reports why, and no
+// LDevID is issued: another nonce, another serial, or one signed by a key that is not its MASA's.
+TEST_F(CoseOnboardingTest, PledgeRefusesAVoucherForAnotherRequestOrSigner) {
+  struct Case {
+    std::string serial;
+    std::function<void(voucher::Voucher&)> change;
+    bool other_signer;
+    std::string reason;
+  };
+
+  std::vector<Case> cases = {
+      {"COSE-N", [](voucher::Voucher& v) { v.nonce[0] ^= 1; }, false, "nonce does not match"},
+      {"COSE-S", [](voucher::Voucher& v) { v.serial_number = "SOMEONE-ELSE"; }, false,
+       "SOMEONE-ELSE"},
+      {"COSE-K", [](voucher::Voucher&) {}, true, "signature does not verify"},
+  };
+  auto stranger = crypto::PrivateKey::GenerateP256().value();
+  for (const Case& c : cases) {
+    const masa::MasaIdentity& masa = maker_.directory.masa;
+    link_.rewrite_voucher = [&](Bytes& signed_voucher) {
+      auto opened = voucher::OpenCoseVoucher(signed_voucher, {masa.signer});
+      ASSERT_TRUE(opened) << opened.error().ToString();
+      voucher::Voucher changed = opened->value;
+      c.change(changed);
+      signed_voucher =
+          voucher::SignCoseVoucher(changed, c.other_signer ? stranger : masa.signer_key, {})
+              .value();
+    };
+    auto identity = world_.Mint(maker_, c.serial);
+    pledge::Pledge pledge(identity, link_, world_.clock, world_.clock, world_.random);
+    auto result = pledge.EnrollAndWait();
+    ASSERT_FALSE(result) << c.serial;
+    EXPECT_THAT(result.error().message(), HasSubstr(c.reason)) << c.serial;
+    std::vector<registrar::DeviceRecord> devices = site_.store->ListDevices().value();
+    for (const auto& device : devices) {
+      if (device.serial == c.serial) {
+        EXPECT_FALSE(device.HoldsLdevid()) << c.serial;
+      }
+    }
+    // The refusal reached the registrar as voucher-status telemetry (CBOR over CoAP).
+    bool reported = false;
+    std::vector<store::AuditRecord> events =
+        store::ReadAuditEvents(site_.store->database()).value();
+    for (const auto& event : events) {
+      reported = reported || (event.kind == "telemetry.voucher_status" &&
+                              event.detail.find(c.reason) != std::string::npos);
+    }
+    EXPECT_TRUE(reported) << c.serial;
+  }
 }
 
 // The MASA finds the pledge's certificate in the registrar's x5bag (cBRSKI -30); a registrar
