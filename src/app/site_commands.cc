@@ -34,6 +34,8 @@ struct SiteArgs {
   std::string listen = "127.0.0.1:8443";
   std::string api_listen;
   std::string coaps_listen;
+  std::string coap_discovery;
+  std::vector<std::string> coap_multicast_interfaces;
   http::ServerOptions server;
   int64_t device_id = 0;
   std::string device;
@@ -174,6 +176,22 @@ class SiteGauges {
   SiteGauges& operator=(const SiteGauges&) = delete;
 };
 
+// CoapDiscovery answers on plain CoAP at where, and on the all-CoAP-nodes groups of its
+// family on each interface named (RFC 7252 §12.8).
+coap::DiscoveryOptions CoapDiscovery(const HostPort& where,
+                                     const std::vector<std::string>& interfaces) {
+  coap::DiscoveryOptions discovery;
+  discovery.listen = where;
+  discovery.interfaces = interfaces;
+  if (!interfaces.empty()) {
+    discovery.groups = where.host.find(':') != std::string::npos
+                           ? std::vector<std::string>{"ff02::fd", "ff05::fd"}
+                           : std::vector<std::string>{"224.0.1.187"};
+  }
+  discovery.links = registrar::RegistrarDiscoveryLinks;
+  return discovery;
+}
+
 Status Serve(const SiteArgs& args) {
   ASSIGN_OR_RETURN(auto firewall, OpenFirewall(args.firewall));
   ASSIGN_OR_RETURN(auto controller, OpenSite(args.dir));
@@ -198,17 +216,35 @@ Status Serve(const SiteArgs& args) {
           }));
   std::unique_ptr<coap::CoapsServer> coaps;
   std::string coaps_address;
+  std::string discovery_address;
+  auto uri_host = [](const std::string& host) {
+    return host.find(':') != std::string::npos ? "[" + host + "]" : host;
+  };
+  if (!args.coap_discovery.empty() && args.coaps_listen.empty()) {
+    return MakeError(ErrorCode::kInvalidArgument,
+                     "--coap-discovery needs --coaps-listen: discovery points at the CoAPS "
+                     "endpoint");
+  }
   if (!args.coaps_listen.empty()) {
     ASSIGN_OR_RETURN_CTX(HostPort where, ParseHostPort(args.coaps_listen), "--coaps-listen");
-    ASSIGN_OR_RETURN(coaps, coap::CoapsServer::Start(
-                                {where, controller->directory().Tls()},
-                                registrar::RegistrarCoapResources(controller->registrar())));
+    coap::ServerOptions options{.listen = where, .identity = controller->directory().Tls()};
+    HostPort plain;
+    if (!args.coap_discovery.empty()) {
+      ASSIGN_OR_RETURN_CTX(plain, ParseHostPort(args.coap_discovery), "--coap-discovery");
+      options.discovery = CoapDiscovery(plain, args.coap_multicast_interfaces);
+    }
+    ASSIGN_OR_RETURN(
+        coaps, coap::CoapsServer::Start(
+                   std::move(options), registrar::RegistrarCoapResources(controller->registrar())));
     // Like listen.addr: where scripts find the port a ":0" picked.
-    coaps_address =
-        (where.host.find(':') != std::string::npos ? "[" + where.host + "]" : where.host) + ":" +
-        std::to_string(coaps->port());
+    coaps_address = uri_host(where.host) + ":" + std::to_string(coaps->port());
     RETURN_IF_ERROR(
         WriteFileAtomic(std::filesystem::path(args.dir) / "coaps.addr", coaps_address + "\n"));
+    if (coaps->discovery_port()) {
+      discovery_address = uri_host(plain.host) + ":" + std::to_string(*coaps->discovery_port());
+      RETURN_IF_ERROR(
+          WriteFileAtomic(std::filesystem::path(args.dir) / "coap.addr", discovery_address + "\n"));
+    }
   }
   ASSIGN_OR_RETURN(auto metrics_server, StartMetricsServer(args.dir, args.metrics_listen,
                                                            controller->directory().Tls()));
@@ -218,6 +254,15 @@ Status Serve(const SiteArgs& args) {
                        "\": registrar listening on " + registrar.url + "\n";
   if (coaps) {
     banner += "constrained onboarding on coaps://" + coaps_address + " (DTLS 1.2)\n";
+  }
+  if (!discovery_address.empty()) {
+    banner += "discovery on coap://" + discovery_address;
+    for (const std::string& interface : args.coap_multicast_interfaces) {
+      banner +=
+          (interface == args.coap_multicast_interfaces.front() ? " and multicast on " : ", ") +
+          interface;
+    }
+    banner += "\n";
   }
   if (metrics_server) {
     banner += "metrics on " + metrics_server->url + "/metrics\n";
@@ -411,6 +456,12 @@ void AddSiteCommands(CLI::App& app, Action& action, Output& output) {
   serve->add_option("--coaps-listen", args->coaps_listen,
                     "HOST:PORT (UDP) for constrained onboarding over CoAP/DTLS, cBRSKI and "
                     "EST-coaps (docs/constrained.md; 5684 is CoAPS's port); none when not given");
+  serve->add_option("--coap-discovery", args->coap_discovery,
+                    "HOST:PORT (UDP) where pledges and join proxies discover the registrar over "
+                    "plain CoAP (5683 is CoAP's port); needs --coaps-listen; none when not given");
+  serve->add_option("--coap-multicast-interface", args->coap_multicast_interfaces,
+                    "Interface on which --coap-discovery also answers the all-CoAP-nodes groups "
+                    "(ff02::fd, ff05::fd for an IPv6 address, 224.0.1.187 for IPv4); repeatable");
   serve->add_option("--api-listen", args->api_listen,
                     "HOST:PORT of the management API (docs/dashboard.md); none when not given");
   serve

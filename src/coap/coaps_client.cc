@@ -115,21 +115,11 @@ coap_response_t CoapsClient::Impl::OnResponse(coap_session_t* session, const coa
   ClientResponse response;
   coap_pdu_code_t code = coap_pdu_get_code(received);
   response.code = (code >> 5) * 100 + (code & 0x1f);
-  coap_opt_iterator_t iterator;
-  if (coap_opt_t* option = coap_check_option(received, COAP_OPTION_CONTENT_FORMAT, &iterator)) {
-    response.content_format = static_cast<uint16_t>(
-        coap_decode_var_bytes(coap_opt_value(option), coap_opt_length(option)));
+  if (auto format = UintOption(received, COAP_OPTION_CONTENT_FORMAT); format && *format <= 0xffff) {
+    response.content_format = static_cast<uint16_t>(*format);
   }
-  if (coap_opt_t* option = coap_check_option(received, COAP_OPTION_MAXAGE, &iterator)) {
-    response.max_age = coap_decode_var_bytes(coap_opt_value(option), coap_opt_length(option));
-  }
-  size_t length = 0;
-  size_t offset = 0;
-  size_t total = 0;
-  const uint8_t* data = nullptr;
-  if (coap_get_data_large(received, &length, &data, &offset, &total) == 1) {
-    response.payload.assign(data, data + length);
-  }
+  response.max_age = UintOption(received, COAP_OPTION_MAXAGE);
+  response.payload = WholeBody(received);
   impl->response_ = std::move(response);
   return COAP_RESPONSE_OK;
 }

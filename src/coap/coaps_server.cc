@@ -1,6 +1,5 @@
 #include "coap/coaps_server.h"
 
-#include <arpa/inet.h>
 #include <poll.h>
 #include <sys/eventfd.h>
 #include <unistd.h>
@@ -12,12 +11,12 @@
 #include <thread>
 
 #include <coap3/coap.h>
-#include <openssl/ssl.h>
 
+#include "coap/amplification.h"
 #include "coap/coap_codes.h"
 #include "coap/libcoap_support.h"
 #include "coap/request_head.h"
-#include "common/log.h"
+#include "common/random.h"
 #include "metrics/metrics.h"
 
 namespace concierge::coap {
@@ -28,12 +27,38 @@ namespace {
 constexpr uint8_t kUnprocessedAbbrev[] = {0xa1, 0x27, 0x0d};
 constexpr uint16_t kConciseProblemDetails = 257;
 
+// A 4.01 carrying an Echo option: header, token, the option (delta 252 takes one extended
+// byte) and its value.
+size_t ChallengeSize(size_t token_length) {
+  return 4 + token_length + 2 + EchoChallenges::kValueSize;
+}
+
+// An answer with a Content-Format option and a payload.
+size_t AnswerSize(size_t token_length, uint16_t content_format, size_t payload) {
+  size_t format_length = content_format == 0 ? 0 : content_format < 256 ? 1 : 2;
+  return 4 + token_length + 1 + format_length + (payload == 0 ? 0 : 1 + payload);
+}
+
+void CountUnanswered(std::string_view reason) {
+  metrics::Global().Count("concierge_coap_unanswered_total",
+                          "Plain CoAP requests not answered in full, by reason: rate-limited, "
+                          "echo-challenged (4.01 with an Echo value instead), multicast-too-large, "
+                          "multicast-no-match",
+                          {{"reason", std::string(reason)}});
+}
+
 }  // namespace
 
 class CoapsServer::Impl {
  public:
   Impl(ServerOptions options, std::vector<Resource> resources)
-      : options_(std::move(options)), resources_(std::move(resources)) {}
+      : options_(std::move(options)),
+        resources_(std::move(resources)),
+        echo_(clock_, CryptoRandom().Generate(32),
+              options_.discovery ? options_.discovery->echo_lifetime : std::chrono::seconds(0)),
+        per_source_(options_.discovery ? options_.discovery->per_source : BucketLimits{},
+                    options_.discovery ? options_.discovery->max_sources : 1),
+        all_sources_(options_.discovery ? options_.discovery->all_sources : BucketLimits{}) {}
 
   ~Impl() {
     stop_ = true;
@@ -50,6 +75,8 @@ class CoapsServer::Impl {
   Status Open();
 
   uint16_t port() const { return port_; }
+
+  std::optional<uint16_t> discovery_port() const { return discovery_port_; }
 
   static void OnRequest(coap_resource_t* resource, coap_session_t* session,
                         const coap_pdu_t* request, const coap_string_t* query,
@@ -115,8 +142,13 @@ class CoapsServer::Impl {
   void Loop();
   void RunTasks();
 
+  Status OpenDiscovery();
   void Handle(coap_resource_t* resource, coap_session_t* session, const coap_pdu_t* request,
               const coap_string_t* query, coap_pdu_t* response);
+  // HandlePlain answers a request that came without DTLS: discovery, within the bounds
+  // DiscoveryOptions lists.
+  void HandlePlain(coap_resource_t* resource, coap_session_t* session, const coap_pdu_t* request,
+                   const coap_string_t* query, coap_pdu_t* response);
   // Answer writes the response and counts it under label: a served resource's path, or
   // "unknown" (bounded, so a stranger cannot grow the metrics).
   void Answer(coap_resource_t* resource, coap_session_t* session, const coap_pdu_t* request,
@@ -131,6 +163,11 @@ class CoapsServer::Impl {
   std::vector<Resource> resources_;
   coap_context_t* context_ = nullptr;
   uint16_t port_ = 0;
+  std::optional<uint16_t> discovery_port_;
+  SystemClock clock_;
+  EchoChallenges echo_;
+  SourceBuckets per_source_;  // loop thread only, as is all_sources_
+  TokenBucket all_sources_;
   std::string certificate_pem_;
   std::string key_pem_;
   std::shared_ptr<Mailbox> mailbox_ = std::make_shared<Mailbox>();
@@ -145,6 +182,10 @@ CoapsServer::~CoapsServer() = default;
 
 uint16_t CoapsServer::port() const {
   return impl_->port();
+}
+
+std::optional<uint16_t> CoapsServer::discovery_port() const {
+  return impl_->discovery_port();
 }
 
 Result<std::unique_ptr<CoapsServer>> CoapsServer::Start(ServerOptions options,
@@ -180,6 +221,7 @@ Status CoapsServer::Impl::Open() {
                                                   ":" + std::to_string(options_.listen.port));
   }
   ASSIGN_OR_RETURN(port_, EndpointPort(endpoint));
+  RETURN_IF_ERROR(OpenDiscovery());
 
   std::map<std::string, coap_resource_t*> by_path;
   auto register_path = [&](const std::string& path) {
@@ -212,6 +254,36 @@ Status CoapsServer::Impl::Open() {
     return MakeError(ErrorCode::kInternal, "eventfd: " + ErrnoText(errno));
   }
   thread_ = std::thread([this] { Loop(); });
+  return OkStatus();
+}
+
+Status CoapsServer::Impl::OpenDiscovery() {
+  if (!options_.discovery) {
+    return OkStatus();
+  }
+  const DiscoveryOptions& discovery = *options_.discovery;
+  ASSIGN_OR_RETURN(coap_address_t address, ToCoapAddress(discovery.listen));
+  coap_endpoint_t* endpoint = coap_new_endpoint(context_, &address, COAP_PROTO_UDP);
+  if (endpoint == nullptr) {
+    return MakeError(ErrorCode::kUnavailable, "cannot listen for CoAP discovery on " +
+                                                  discovery.listen.host + ":" +
+                                                  std::to_string(discovery.listen.port));
+  }
+  ASSIGN_OR_RETURN(discovery_port_, EndpointPort(endpoint));
+  std::vector<std::string> interfaces = discovery.interfaces;
+  if (interfaces.empty()) {
+    interfaces.emplace_back();
+  }
+  for (const std::string& group : discovery.groups) {
+    for (const std::string& interface : interfaces) {
+      if (coap_join_mcast_group_intf(context_, group.c_str(),
+                                     interface.empty() ? nullptr : interface.c_str()) != 0) {
+        return MakeError(ErrorCode::kUnavailable,
+                         "cannot join the multicast group " + group +
+                             (interface.empty() ? "" : " on " + interface));
+      }
+    }
+  }
   return OkStatus();
 }
 
@@ -262,6 +334,10 @@ const Resource* CoapsServer::Impl::Find(const std::string& path, const std::stri
 void CoapsServer::Impl::Handle(coap_resource_t* resource, coap_session_t* session,
                                const coap_pdu_t* request, const coap_string_t* query,
                                coap_pdu_t* response) {
+  if (coap_session_get_proto(session) != COAP_PROTO_DTLS) {
+    HandlePlain(resource, session, request, query, response);
+    return;
+  }
   coap_async_t* async = coap_find_async(session, coap_pdu_get_token(request));
   if (async != nullptr) {
     auto it = ready_.find(async);
@@ -360,6 +436,73 @@ void CoapsServer::Impl::Handle(coap_resource_t* resource, coap_session_t* sessio
       coap_session_release(session);
     });
   };
+}
+
+void CoapsServer::Impl::HandlePlain(coap_resource_t* resource, coap_session_t* session,
+                                    const coap_pdu_t* request, const coap_string_t* query,
+                                    coap_pdu_t* response) {
+  const coap_address_t* remote = coap_session_get_addr_remote(session);
+  SystemTime now = clock_.Now();
+  // Refused first, before any parsing: a flood costs one lookup per datagram. Without a
+  // response code libcoap sends an empty ACK to a CON (4 bytes) and nothing to a NON.
+  if (!per_source_.At(HostText(remote)).Take(now) || !all_sources_.Take(now)) {
+    CountUnanswered("rate-limited");
+    return;
+  }
+  bool multicast = ReachedByMulticast(session);
+  RequestHead head = ReadHead(request);
+  auto path = ResolvePath(head, resources_);
+  Response answer;
+  std::string label = "unknown";
+  if (path && *path == "/.well-known/core" && head.method == "GET") {
+    label = *path;
+    std::vector<Resource> links;
+    if (options_.discovery && options_.discovery->links) {
+      links = options_.discovery->links(LocalUriHost(session), port_);
+    }
+    std::string text = LinkFormat(links, head.query);
+    if (text.empty() && multicast) {
+      CountUnanswered("multicast-no-match");
+      return;
+    }
+    answer = {code::kContent, content_format::kLinkFormat, ToBytes(text)};
+  } else {
+    bool path_known = false;
+    if (path) {
+      (void)Find(*path, head.method, path_known);
+    }
+    // Everything but discovery needs DTLS; a path that is not here is 4.04 as over DTLS.
+    answer = {path_known ? code::kUnauthorized : code::kNotFound, std::nullopt, {}};
+  }
+  size_t token_length = coap_pdu_get_token(request).length;
+  PlainExchange exchange;
+  exchange.request_bytes = MessageSize(request);
+  exchange.answer_bytes =
+      AnswerSize(token_length, answer.content_format.value_or(0), answer.payload.size());
+  exchange.challenge_bytes = ChallengeSize(token_length);
+  exchange.multicast = multicast;
+  std::string claimed = AddressText(remote);
+  coap_opt_iterator_t iterator;
+  if (coap_opt_t* echo = coap_check_option(request, COAP_OPTION_ECHO, &iterator)) {
+    exchange.echo_verified =
+        echo_.Verify(ByteSpan(coap_opt_value(echo), coap_opt_length(echo)), claimed);
+  }
+  switch (DecidePlainAnswer(exchange)) {
+    case PlainVerdict::kAnswer:
+      Answer(resource, session, request, query, response, answer, label);
+      return;
+    case PlainVerdict::kChallenge: {
+      CountUnanswered("echo-challenged");
+      Bytes value = echo_.Issue(claimed);
+      Answer(resource, session, request, query, response, {code::kUnauthorized, std::nullopt, {}},
+             label);
+      coap_add_option(response, COAP_OPTION_ECHO, value.size(), value.data());
+      return;
+    }
+    case PlainVerdict::kSilence:
+      CountUnanswered(multicast ? "multicast-too-large" : "too-large");
+      return;
+  }
 }
 
 void CoapsServer::Impl::Answer(coap_resource_t* resource, coap_session_t* session,

@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "common/bytes.h"
+#include "common/token_buckets.h"
 #include "common/url.h"
 #include "crypto/identity.h"
 
@@ -45,16 +46,38 @@ struct Resource {
   std::optional<uint32_t> abbreviation;  // its Uri-Path-Abbrev value, if it has one
 };
 
+// DiscoveryOptions open a plain CoAP endpoint (no DTLS: whoever asks is a stranger) that
+// answers `GET /.well-known/core` only, with what links() gives, filtered by the query;
+// every other resource answers 4.01 there (it needs DTLS). Amplification is bounded as
+// amplification.h says: Echo (RFC 9175) challenges before any answer larger than three times
+// its request, multicast answers no larger than their request, none for a multicast query that
+// matches nothing (RFC 6690 §4.1), and a token bucket per source address and for all.
+struct DiscoveryOptions {
+  HostPort listen;                      // UDP; 5683 is CoAP's port
+  std::vector<std::string> groups;      // multicast groups joined, e.g. "ff02::fd", "224.0.1.187"
+  std::vector<std::string> interfaces;  // where to join them; none: where the kernel chooses
+  // links: the links to show a stranger. local_host is the address the request reached in URI
+  // form ("[2001:db8::1]", "192.0.2.1"; for a multicast request, the interface's), when known.
+  std::function<std::vector<Resource>(const std::optional<std::string>& local_host,
+                                      uint16_t coaps_port)>
+      links;
+  BucketLimits per_source{32, std::chrono::milliseconds(100)};
+  BucketLimits all_sources{400, std::chrono::microseconds(2500)};
+  size_t max_sources = 4096;
+  std::chrono::seconds echo_lifetime{300};
+};
+
 struct ServerOptions {
   HostPort listen;  // port 0 picks one
   crypto::Credential identity;
   // Bodies larger than this are refused with 4.13, whichever way they arrive.
-  size_t max_body = 16 * 1024;
+  size_t max_body = size_t{16} * 1024;
   // Idle DTLS sessions kept at once (about 58 KB each, docs/constrained.md): beyond, libcoap
   // closes the longest idle. A session idle for session_timeout is closed too; a pledge needs
   // seconds.
   size_t max_sessions = 1024;
   std::chrono::seconds session_timeout{60};
+  std::optional<DiscoveryOptions> discovery = std::nullopt;
 };
 
 // CoapsServer serves resources over CoAP on DTLS 1.2 (RFC 7252, RFC 7959 block-wise by
@@ -71,6 +94,8 @@ class CoapsServer {
   CoapsServer& operator=(const CoapsServer&) = delete;
 
   uint16_t port() const;
+  // discovery_port is the plain CoAP endpoint's port, when there is one.
+  std::optional<uint16_t> discovery_port() const;
 
   class Impl;
 

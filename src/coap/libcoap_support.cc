@@ -1,8 +1,11 @@
 #include "coap/libcoap_support.h"
 
 #include <arpa/inet.h>
+#include <ifaddrs.h>
+#include <net/if.h>
 
 #include <cstdlib>
+#include <memory>
 #include <mutex>
 
 #include <openssl/ssl.h>
@@ -146,15 +149,134 @@ crypto::PeerIdentity PeerOf(const coap_session_t* session) {
       }
     }
   }
-  const coap_address_t* remote = coap_session_get_addr_remote(session);
-  char text[INET6_ADDRSTRLEN] = {};
-  if (remote != nullptr && remote->addr.sa.sa_family == AF_INET) {
-    inet_ntop(AF_INET, &remote->addr.sin.sin_addr, text, sizeof(text));
-  } else if (remote != nullptr && remote->addr.sa.sa_family == AF_INET6) {
-    inet_ntop(AF_INET6, &remote->addr.sin6.sin6_addr, text, sizeof(text));
-  }
-  peer.address = text;
+  peer.address = HostText(coap_session_get_addr_remote(session));
   return peer;
+}
+
+std::string HostText(const coap_address_t* address) {
+  char text[INET6_ADDRSTRLEN] = {};
+  if (address != nullptr && address->addr.sa.sa_family == AF_INET) {
+    inet_ntop(AF_INET, &address->addr.sin.sin_addr, text, sizeof(text));
+  } else if (address != nullptr && address->addr.sa.sa_family == AF_INET6) {
+    const in6_addr& ip = address->addr.sin6.sin6_addr;
+    if (IN6_IS_ADDR_V4MAPPED(&ip)) {
+      inet_ntop(AF_INET, &ip.s6_addr[12], text, sizeof(text));
+    } else {
+      inet_ntop(AF_INET6, &ip, text, sizeof(text));
+    }
+  }
+  return text;
+}
+
+std::string AddressText(const coap_address_t* address) {
+  std::string host = HostText(address);
+  uint16_t port = address == nullptr ? 0 : coap_address_get_port(address);
+  return (host.find(':') != std::string::npos ? "[" + host + "]" : host) + ":" +
+         std::to_string(port);
+}
+
+namespace {
+
+bool IsLinkLocal(const sockaddr* address) {
+  if (address->sa_family == AF_INET6) {
+    const auto& ip = reinterpret_cast<const sockaddr_in6*>(address)->sin6_addr;
+    return IN6_IS_ADDR_LINKLOCAL(&ip);
+  }
+  const auto& ip = reinterpret_cast<const sockaddr_in*>(address)->sin_addr;
+  return (ntohl(ip.s_addr) >> 16) == 0xa9fe;  // 169.254.0.0/16
+}
+
+// InterfaceUriHost is an address of the interface in URI form, of the family asked for, not
+// link-local (a zone means nothing to the asker), if it has one.
+std::optional<std::string> InterfaceUriHost(int ifindex, int family) {
+  ifaddrs* list = nullptr;
+  if (getifaddrs(&list) != 0) {
+    return std::nullopt;
+  }
+  std::unique_ptr<ifaddrs, decltype(&freeifaddrs)> owned(list, freeifaddrs);
+  for (ifaddrs* entry = list; entry != nullptr; entry = entry->ifa_next) {
+    if (entry->ifa_addr == nullptr || entry->ifa_addr->sa_family != family ||
+        static_cast<int>(if_nametoindex(entry->ifa_name)) != ifindex ||
+        IsLinkLocal(entry->ifa_addr)) {
+      continue;
+    }
+    char text[INET6_ADDRSTRLEN] = {};
+    if (family == AF_INET6) {
+      inet_ntop(AF_INET6, &reinterpret_cast<const sockaddr_in6*>(entry->ifa_addr)->sin6_addr, text,
+                sizeof(text));
+      return "[" + std::string(text) + "]";
+    }
+    inet_ntop(AF_INET, &reinterpret_cast<const sockaddr_in*>(entry->ifa_addr)->sin_addr, text,
+              sizeof(text));
+    return std::string(text);
+  }
+  return std::nullopt;
+}
+
+}  // namespace
+
+bool ReachedByMulticast(const coap_session_t* session) {
+  const coap_address_t* local = coap_session_get_addr_local(session);
+  if (local == nullptr) {
+    return false;
+  }
+  if (local->addr.sa.sa_family == AF_INET6 && IN6_IS_ADDR_V4MAPPED(&local->addr.sin6.sin6_addr)) {
+    return local->addr.sin6.sin6_addr.s6_addr[12] >= 224 &&
+           local->addr.sin6.sin6_addr.s6_addr[12] <= 239;
+  }
+  return coap_is_mcast(local) != 0;
+}
+
+std::optional<std::string> LocalUriHost(const coap_session_t* session) {
+  const coap_address_t* local = coap_session_get_addr_local(session);
+  if (local == nullptr) {
+    return std::nullopt;
+  }
+  std::string host = HostText(local);
+  bool v4 = host.find(':') == std::string::npos;
+  if (ReachedByMulticast(session)) {
+    return InterfaceUriHost(coap_session_get_ifindex(session), v4 ? AF_INET : AF_INET6);
+  }
+  if (host.empty() || host == "::" || host == "0.0.0.0" ||
+      (!v4 && IN6_IS_ADDR_LINKLOCAL(&local->addr.sin6.sin6_addr))) {
+    return std::nullopt;
+  }
+  return v4 ? host : "[" + host + "]";
+}
+
+size_t MessageSize(const coap_pdu_t* pdu) {
+  size_t size = 4 + coap_pdu_get_token(pdu).length;
+  coap_opt_iterator_t iterator;
+  coap_option_iterator_init(pdu, &iterator, COAP_OPT_ALL);
+  while (coap_opt_t* option = coap_option_next(&iterator)) {
+    size += coap_opt_size(option);
+  }
+  size_t length = 0;
+  const uint8_t* data = nullptr;
+  if (coap_get_data(pdu, &length, &data) == 1 && length > 0) {
+    size += 1 + length;
+  }
+  return size;
+}
+
+std::optional<uint32_t> UintOption(const coap_pdu_t* pdu, uint16_t number) {
+  coap_opt_iterator_t iterator;
+  coap_opt_t* option = coap_check_option(pdu, number, &iterator);
+  if (option == nullptr) {
+    return std::nullopt;
+  }
+  return coap_decode_var_bytes(coap_opt_value(option), coap_opt_length(option));
+}
+
+Bytes WholeBody(const coap_pdu_t* pdu) {
+  size_t length = 0;
+  size_t offset = 0;
+  size_t total = 0;
+  const uint8_t* data = nullptr;
+  if (coap_get_data_large(pdu, &length, &data, &offset, &total) != 1) {
+    return {};
+  }
+  return Bytes(data, data + length);
 }
 
 coap_request_t MethodCode(const std::string& method) {

@@ -2,6 +2,7 @@
 
 // What the CoAPS server and client share over libcoap; included by this module's sources only.
 
+#include <optional>
 #include <string>
 
 #include <coap3/coap.h>
@@ -32,7 +33,25 @@ Result<uint16_t> EndpointPort(const coap_endpoint_t* endpoint);
 // PeerOf is what DTLS authenticated about the session's peer, and its address.
 crypto::PeerIdentity PeerOf(const coap_session_t* session);
 
+// HostText is an address's IP as text ("192.0.2.1", "2001:db8::1"; IPv4-mapped as IPv4);
+// AddressText adds the port ("[2001:db8::1]:5683").
+std::string HostText(const coap_address_t* address);
+std::string AddressText(const coap_address_t* address);
+// ReachedByMulticast tells whether the session's request was sent to a group.
+bool ReachedByMulticast(const coap_session_t* session);
+// LocalUriHost is the address a request reached in URI form ("[2001:db8::1]", "192.0.2.1"); for
+// a multicast request, an address of the interface it came in on. None when only a wildcard or
+// a link-local address is known.
+std::optional<std::string> LocalUriHost(const coap_session_t* session);
+// MessageSize is a message's CoAP-over-UDP size: header, token, options and payload.
+size_t MessageSize(const coap_pdu_t* pdu);
+
 coap_request_t MethodCode(const std::string& method);
+
+// UintOption is the value of a uint option, if the message has it.
+std::optional<uint32_t> UintOption(const coap_pdu_t* pdu, uint16_t number);
+// WholeBody is a message's payload, all blocks of it (libcoap reassembles them).
+Bytes WholeBody(const coap_pdu_t* pdu);
 
 struct RequestHead;
 // ReadHead extracts a parsed request's method, path, options and (whole) payload.

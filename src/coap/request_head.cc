@@ -21,15 +21,6 @@ std::string MethodName(coap_pdu_code_t code) {
   }
 }
 
-std::optional<uint32_t> UintOption(const coap_pdu_t* pdu, uint16_t number) {
-  coap_opt_iterator_t iterator;
-  coap_opt_t* option = coap_check_option(pdu, number, &iterator);
-  if (option == nullptr) {
-    return std::nullopt;
-  }
-  return coap_decode_var_bytes(coap_opt_value(option), coap_opt_length(option));
-}
-
 std::optional<uint16_t> Uint16Option(const coap_pdu_t* pdu, uint16_t number) {
   auto value = UintOption(pdu, number);
   if (!value || *value > 0xffff) {
@@ -57,13 +48,7 @@ RequestHead ReadHead(const coap_pdu_t* request) {
   head.abbreviation = UintOption(request, kUriPathAbbrevOption);
   head.content_format = Uint16Option(request, COAP_OPTION_CONTENT_FORMAT);
   head.accept = Uint16Option(request, COAP_OPTION_ACCEPT);
-  size_t length = 0;
-  size_t offset = 0;
-  size_t total = 0;
-  const uint8_t* data = nullptr;
-  if (coap_get_data_large(request, &length, &data, &offset, &total) == 1) {
-    head.payload.assign(data, data + length);
-  }
+  head.payload = WholeBody(request);
   return head;
 }
 

@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include <openssl/core_names.h>
+#include <openssl/hmac.h>
 #include <openssl/params.h>
 #include <openssl/pem.h>
 #include <openssl/sha.h>
@@ -120,6 +121,15 @@ Bytes Sha256(ByteSpan data) {
   Bytes digest(SHA256_DIGEST_LENGTH);
   SHA256(data.data(), data.size(), digest.data());
   return digest;
+}
+
+Bytes HmacSha256(ByteSpan key, ByteSpan data) {
+  Bytes mac(SHA256_DIGEST_LENGTH);
+  unsigned int length = 0;
+  HMAC(EVP_sha256(), key.data(), static_cast<int>(key.size()), data.data(), data.size(), mac.data(),
+       &length);
+  mac.resize(length);
+  return mac;
 }
 
 }  // namespace concierge::crypto

@@ -49,5 +49,7 @@ Result<Bytes> PublicKeyDer(EVP_PKEY* key);
 Result<OpenSslPtr<EVP_PKEY>> PublicKeyFromDer(ByteSpan der);
 
 Bytes Sha256(ByteSpan data);
+// HmacSha256 is HMAC-SHA-256 (RFC 2104) of data under key: 32 bytes.
+Bytes HmacSha256(ByteSpan key, ByteSpan data);
 
 }  // namespace concierge::crypto

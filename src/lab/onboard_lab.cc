@@ -356,10 +356,11 @@ Result<OnboardReport> RunOnboardLab(const OnboardOptions& options) {
   std::vector<std::unique_ptr<coap::CoapsServer>> coaps;
   for (const auto& controller : controllers) {
     if (options.via == "coaps") {
-      ASSIGN_OR_RETURN(auto listener,
-                       coap::CoapsServer::Start(
-                           {{"127.0.0.1", 0}, controller->site->directory().Tls()},
-                           registrar::RegistrarCoapResources(controller->site->registrar())));
+      ASSIGN_OR_RETURN(
+          auto listener,
+          coap::CoapsServer::Start(
+              {.listen = {"127.0.0.1", 0}, .identity = controller->site->directory().Tls()},
+              registrar::RegistrarCoapResources(controller->site->registrar())));
       connectors.push_back(
           std::make_unique<pledge::CoapsConnector>(HostPort{"127.0.0.1", listener->port()}));
       coaps.push_back(std::move(listener));

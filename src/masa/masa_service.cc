@@ -65,16 +65,6 @@ Result<voucher::Signed<voucher::VoucherRequest>> OpenPledgeRequest(
   return pvr;
 }
 
-// NamesRegistrar is true when the pledge's request names the registrar that signed the
-// registrar's request: by certificate (RFC 8995) or public key (cBRSKI).
-bool NamesRegistrar(const voucher::VoucherRequest& pvr, const Certificate& registrar) {
-  if (!pvr.proximity_registrar_cert.empty()) {
-    return pvr.proximity_registrar_cert == registrar.Der();
-  }
-  auto spki = registrar.PublicKeyDer();
-  return !pvr.proximity_registrar_pubk.empty() && spki && pvr.proximity_registrar_pubk == *spki;
-}
-
 }  // namespace
 
 Result<MasaService::CheckedRequest> MasaService::CheckRequest(const SignedRequest& rvr,
@@ -113,7 +103,7 @@ Result<MasaService::CheckedRequest> MasaService::CheckRequest(const SignedReques
                      "registrar voucher-request nonce differs from the pledge's");
   }
   if (pvr.value.assertion != voucher::Assertion::kProximity ||
-      !NamesRegistrar(pvr.value, registrar)) {
+      !voucher::NamesRegistrar(pvr.value, registrar)) {
     return MakeError(ErrorCode::kSecurity,
                      "pledge request's proximity-registrar-cert (or -pubk) is not the registrar "
                      "that signed the registrar voucher-request");

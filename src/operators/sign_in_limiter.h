@@ -2,12 +2,12 @@
 
 #include <chrono>
 #include <cstddef>
-#include <map>
 #include <mutex>
 #include <string>
 
 #include "common/clock.h"
 #include "common/error.h"
+#include "common/token_buckets.h"
 
 namespace concierge::operators {
 
@@ -27,7 +27,12 @@ struct SignInLimits {
 // code is even looked at. Thread-safe.
 class SignInLimiter {
  public:
-  SignInLimiter(const Clock& clock, SignInLimits limits) : clock_(clock), limits_(limits) {}
+  SignInLimiter(const Clock& clock, SignInLimits limits)
+      : clock_(clock),
+        limits_(limits),
+        sources_({static_cast<double>(limits.burst_per_source), limits.refill_per_source},
+                 limits.max_sources),
+        total_({static_cast<double>(limits.burst_total), limits.refill_total}) {}
 
   // Check refuses (kRateLimited, naming the wait) a source that has used up its failures.
   Status Check(const std::string& source);
@@ -35,21 +40,11 @@ class SignInLimiter {
   void Failed(const std::string& source);
 
  private:
-  struct Bucket {
-    double tokens = 0;
-    SystemTime updated;
-  };
-
-  // Refill brings a bucket up to now; a new bucket starts full.
-  void Refill(Bucket& bucket, int burst, std::chrono::seconds refill) const;
-  Bucket& SourceBucket(const std::string& source);
-
   const Clock& clock_;
   SignInLimits limits_;
   std::mutex mutex_;
-  std::map<std::string, Bucket> sources_;
-  Bucket total_;
-  bool total_started_ = false;
+  SourceBuckets sources_;
+  TokenBucket total_;
 };
 
 }  // namespace concierge::operators

@@ -205,4 +205,19 @@ std::vector<coap::Resource> RegistrarCoapResources(RegistrarService& service) {
   };
 }
 
+std::vector<coap::Resource> RegistrarDiscoveryLinks(const std::optional<std::string>& local_host,
+                                                    uint16_t coaps_port) {
+  std::string port = std::to_string(coaps_port);
+  // One hop away, the registrar is its own join proxy: the pledge sends DTLS to the address
+  // this answer came from, at this port (draft-ietf-anima-constrained-join-proxy-20 §"Pledge
+  // discovery of Join Proxy").
+  std::vector<coap::Resource> links = {{"", "", nullptr, "brski-jp=" + port, std::nullopt}};
+  // A stateful join proxy looks for rt=brski and needs an address it can send to.
+  if (local_host) {
+    links.push_back({"coaps://" + *local_host + ":" + port + "/.well-known/brski", "", nullptr,
+                     "rt=brski", std::nullopt});
+  }
+  return links;
+}
+
 }  // namespace concierge::registrar

@@ -1,5 +1,7 @@
 #pragma once
 
+#include <optional>
+#include <string>
 #include <vector>
 
 #include "coap/coaps_server.h"
@@ -14,5 +16,12 @@ namespace concierge::registrar {
 // legacy 65502 are accepted and answered in kind); the pledge's request is verified with the
 // DTLS client key, whatever certificates it carries.
 std::vector<coap::Resource> RegistrarCoapResources(RegistrarService& service);
+
+// RegistrarDiscoveryLinks are what the registrar shows a stranger over plain CoAP: itself as a
+// join proxy for pledges one hop away (`<>;brski-jp=PORT`) and, when the address the request
+// reached is known, its CoAPS endpoint for stateful join proxies (`rt=brski`). Nothing else
+// about the site.
+std::vector<coap::Resource> RegistrarDiscoveryLinks(const std::optional<std::string>& local_host,
+                                                    uint16_t coaps_port);
 
 }  // namespace concierge::registrar

@@ -78,14 +78,6 @@ Result<RegistrarService::Pledge> RegistrarService::IdentifyPledge(const PeerIden
       "unknown maker: IDevID issuer \"" + idevid.IssuerText() + "\" is not a trusted maker");
 }
 
-bool RegistrarService::ProvesProximity(const voucher::VoucherRequest& pvr) const {
-  if (!pvr.proximity_registrar_cert.empty()) {
-    return pvr.proximity_registrar_cert == identity_.registrar_cert.Der();
-  }
-  auto spki = identity_.registrar_cert.PublicKeyDer();
-  return !pvr.proximity_registrar_pubk.empty() && spki && pvr.proximity_registrar_pubk == *spki;
-}
-
 Result<RegistrarService::VoucherCall> RegistrarService::PrepareVoucherCall(
     const voucher::Signed<voucher::VoucherRequest>& pvr, const PeerIdentity& peer) {
   ASSIGN_OR_RETURN(Pledge pledge, IdentifyPledge(peer));
@@ -99,7 +91,8 @@ Result<RegistrarService::VoucherCall> RegistrarService::PrepareVoucherCall(
                                                pvr.value.serial_number +
                                                "\" is not the IDevID's \"" + serial + "\"");
   }
-  if (pvr.value.assertion != voucher::Assertion::kProximity || !ProvesProximity(pvr.value)) {
+  if (pvr.value.assertion != voucher::Assertion::kProximity ||
+      !voucher::NamesRegistrar(pvr.value, identity_.registrar_cert)) {
     return MakeError(ErrorCode::kSecurity,
                      "pledge voucher-request does not assert proximity to this registrar");
   }
@@ -137,9 +130,12 @@ Result<RegistrarService::VoucherCall> RegistrarService::PrepareVoucherCall(
   if (pvr.format == voucher::Format::kCose) {
     // cBRSKI -30: the bag carries the registrar's chain and the pledge's, so the MASA can check
     // the pledge's signature inside without a database of devices.
+    // A pledge's chain rarely has more than a CA or two; the bag stays well under the eight
+    // certificates a COSE reader accepts (cose/sign1.cc).
+    constexpr size_t kMaxBag = 6;
     std::vector<Certificate> bag{identity_.registrar_cert, identity_.domain_ca, pledge.idevid};
     for (const auto& cert : peer.chain) {
-      if (!(cert == pledge.idevid) && bag.size() < 6) {
+      if (!(cert == pledge.idevid) && bag.size() < kMaxBag) {
         bag.push_back(cert);
       }
     }

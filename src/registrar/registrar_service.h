@@ -134,9 +134,6 @@ class RegistrarService {
   // AcceptVoucher checks the MASA's answer against the call and records it.
   Result<VoucherOutcome> AcceptVoucher(const VoucherCall& call, Result<Bytes> voucher);
 
-  // ProvesProximity is true when the pledge's request names this registrar as it saw it in
-  // the handshake: its certificate (RFC 8995) or its public key (cBRSKI).
-  bool ProvesProximity(const voucher::VoucherRequest& pvr) const;
   // IdentifyPledge finds the trusted maker whose CA the IDevID chains to, at the clock's now.
   Result<Pledge> IdentifyPledge(const PeerIdentity& peer);
   // DeviceOfLdevid is the device an LDevID whose chain was verified belongs to, if the

@@ -219,6 +219,14 @@ Result<Signed<VoucherRequest>> OpenVoucherRequest(ByteSpan cms_der, RequestFrom 
 
 namespace concierge::voucher {
 
+bool NamesRegistrar(const VoucherRequest& pvr, const crypto::Certificate& registrar) {
+  if (!pvr.proximity_registrar_cert.empty()) {
+    return pvr.proximity_registrar_cert == registrar.Der();
+  }
+  auto spki = registrar.PublicKeyDer();
+  return !pvr.proximity_registrar_pubk.empty() && spki && pvr.proximity_registrar_pubk == *spki;
+}
+
 std::string DomainId(const crypto::Certificate& domain_cert) {
   Bytes ski = domain_cert.SubjectKeyId();
   if (!ski.empty()) {

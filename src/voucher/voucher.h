@@ -97,6 +97,10 @@ Result<Signed<VoucherRequest>> OpenVoucherRequest(ByteSpan cms_der, RequestFrom 
 
 namespace concierge::voucher {
 
+// NamesRegistrar is true when a pledge's request names this registrar as the pledge saw it in
+// the handshake: by its certificate (RFC 8995) or its public key (cBRSKI).
+bool NamesRegistrar(const VoucherRequest& pvr, const crypto::Certificate& registrar);
+
 // DomainId names a domain by its pinned certificate as RFC 8995 §5.8.2 does: the base64
 // SubjectKeyIdentifier, or the base64 SHA-256 of the SubjectPublicKeyInfo when there is none.
 std::string DomainId(const crypto::Certificate& domain_cert);

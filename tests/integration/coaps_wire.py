@@ -4,9 +4,14 @@
 Usage:
   coaps_wire.py probe HOST PORT PATH...   Sends each PATH as a plain CoAP GET and POST, and as
                                           its Uri-Path-Abbrev value, from a fresh source that
-                                          never did a DTLS handshake, and a DTLS ClientHello
+                                          never did a DTLS handshake, then the smallest
+                                          requests that draw an answer and a DTLS ClientHello
                                           taken from a real client; prints, per probe, bytes
                                           in, bytes out and their ratio as JSON.
+  coaps_wire.py echo HOST PORT            Asks a plain CoAP endpoint for /.well-known/core from
+                                          a fresh source, then again with the Echo value (RFC
+                                          9175) it was challenged with; prints both exchanges'
+                                          codes and sizes as JSON.
   coaps_wire.py relay HOST PORT -- CMD... Runs CMD against a relay (its "{port}" replaced by the
                                           relay's port) that forwards datagrams to HOST:PORT
                                           and counts them; prints the totals as JSON.
@@ -37,7 +42,7 @@ def option(delta, value):
     return bytes([(d << 4) | l]) + dx + lx + value
 
 
-def coap_request(code, path=None, abbreviation=None, payload=b""):
+def coap_request(code, path=None, abbreviation=None, payload=b"", echo=None):
     message = bytes([0x41, code, 0x12, 0x34, 0x7a])
     last = 0
     if path is not None:
@@ -47,6 +52,9 @@ def coap_request(code, path=None, abbreviation=None, payload=b""):
     if abbreviation is not None:
         value = abbreviation.to_bytes(2, "big").lstrip(b"\0") if abbreviation else b""
         message += option(13 - last, value)
+        last = 13
+    if echo is not None:
+        message += option(252 - last, echo)
     if payload:
         message += b"\xff" + payload
     return message
@@ -64,6 +72,49 @@ def exchange(host, port, datagram, wait=0.5):
             received += len(sock.recv(65536))
     sock.close()
     return received
+
+
+def read_response(message):
+    """The code ("4.01"), options by number and payload of a CoAP message."""
+    code = f"{message[1] >> 5}.{message[1] & 0x1f:02d}"
+    at = 4 + (message[0] & 0x0f)
+    number, options = 0, {}
+
+    def extended(nibble):
+        nonlocal at
+        if nibble == 13:
+            at += 1
+            return 13 + message[at - 1]
+        if nibble == 14:
+            at += 2
+            return 269 + int.from_bytes(message[at - 2:at], "big")
+        return nibble
+    while at < len(message) and message[at] != 0xFF:
+        head = message[at]
+        at += 1
+        number += extended(head >> 4)
+        length = extended(head & 0x0F)
+        options[number] = message[at:at + length]
+        at += length
+    return code, options, message[at + 1:] if at < len(message) else b""
+
+
+def echo_round_trip(host, port):
+    sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    sock.settimeout(5)
+    first = coap_request(1, "/.well-known/core")
+    sock.sendto(first, (host, port))
+    challenge = sock.recv(65536)
+    code, options, _ = read_response(challenge)
+    second = coap_request(1, "/.well-known/core", echo=options.get(252, b""))
+    sock.sendto(second, (host, port))
+    answer = sock.recv(65536)
+    answer_code, _, payload = read_response(answer)
+    sock.close()
+    print(json.dumps({"request_bytes": len(first), "challenge_code": code,
+                      "challenge_bytes": len(challenge), "echo_bytes": len(options.get(252, b"")),
+                      "retry_bytes": len(second), "answer_code": answer_code,
+                      "answer_bytes": len(answer), "links": payload.decode()}))
 
 
 class Relay:
@@ -141,6 +192,13 @@ def probe(host, port, paths):
             out = exchange(host, port, datagram)
             results.append({"probe": name, "bytes_in": len(datagram), "bytes_out": out,
                             "factor": out / len(datagram)})
+    # The smallest requests that draw an answer the server does not choose itself: an unknown
+    # critical option (libcoap's 4.02 carries its reason phrase) and a CoAP ping.
+    for name, datagram in [("GET with unknown critical option 9", bytes([0x40, 1, 0, 1, 0x90])),
+                           ("empty CON (ping)", bytes([0x40, 0, 0, 2]))]:
+        out = exchange(host, port, datagram)
+        results.append({"probe": name, "bytes_in": len(datagram), "bytes_out": out,
+                        "factor": out / len(datagram)})
     hello = client_hello(host, port)
     out = exchange(host, port, hello)
     results.append({"probe": "DTLS ClientHello", "bytes_in": len(hello), "bytes_out": out,
@@ -169,6 +227,9 @@ def relay(host, port, command):
 def main():
     if len(sys.argv) >= 4 and sys.argv[1] == "probe":
         probe(sys.argv[2], int(sys.argv[3]), sys.argv[4:])
+        return 0
+    if len(sys.argv) == 4 and sys.argv[1] == "echo":
+        echo_round_trip(sys.argv[2], int(sys.argv[3]))
         return 0
     if len(sys.argv) >= 6 and sys.argv[1] == "relay" and sys.argv[4] == "--":
         return relay(sys.argv[2], int(sys.argv[3]), sys.argv[5:])

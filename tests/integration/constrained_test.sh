@@ -15,12 +15,16 @@ step "maker, site, trust; the MASA, and the site controller with a CoAPS listene
 "$BIN" site trust-maker --dir "$S" --ca "$M/ca.pem" >/dev/null
 start_server masa "$M" maker serve --dir "$M" --listen 127.0.0.1:0
 rm -f "$S/coaps.addr"
-start_server registrar "$S" serve --dir "$S" --listen 127.0.0.1:0 --coaps-listen 127.0.0.1:0
-for _ in $(seq 1 50); do [ -s "$S/coaps.addr" ] && break; sleep 0.1; done
-[ -s "$S/coaps.addr" ] || fail "no coaps.addr"
+rm -f "$S/coaps.addr" "$S/coap.addr"
+start_server registrar "$S" serve --dir "$S" --listen 127.0.0.1:0 --coaps-listen 127.0.0.1:0 \
+  --coap-discovery 127.0.0.1:0
+for _ in $(seq 1 50); do [ -s "$S/coap.addr" ] && break; sleep 0.1; done
+[ -s "$S/coap.addr" ] || fail "no coap.addr"
 MASA=$(cat "$M/listen.addr")
 COAPS=$(cat "$S/coaps.addr")
+DISCOVERY=$(cat "$S/coap.addr")
 has "constrained onboarding on coaps://$COAPS" <"$WORK/registrar.log" || fail "no CoAPS banner"
+has "discovery on coap://$DISCOVERY" <"$WORK/registrar.log" || fail "no discovery banner"
 
 for i in $(seq -w 1 20); do
   "$BIN" maker mint --dir "$M" --serial "LV-00$i" --masa-url "$MASA" --out "$WORK/dev$i" \
@@ -110,9 +114,45 @@ for p in probes:
     print(f"  {p['probe']:40} {p['bytes_in']:4} in {p['bytes_out']:4} out  x{p['factor']:.2f}")
 worst = max(p["factor"] for p in probes)
 plain = [p for p in probes if p["probe"] != "DTLS ClientHello"]
-assert len(probes) == 25 and all(p["bytes_out"] == 0 for p in plain), "plain CoAP was answered"
+assert len(probes) == 27 and all(p["bytes_out"] == 0 for p in plain), "plain CoAP was answered"
 assert worst <= 3, f"worst factor {worst}"
 PY
+
+step "plain CoAP discovery: small answers at once, larger ones only after an Echo (RFC 9175)"
+dport=${DISCOVERY##*:}
+python3 "$(dirname "$0")/coaps_wire.py" probe 127.0.0.1 "$dport" /.well-known/core \
+  /.well-known/brski/rv /.well-known/brski/vs /.well-known/brski/es /.well-known/est/crts \
+  /.well-known/est/sen /.well-known/est/sren /.well-known/est/att /nowhere \
+  >"$WORK/discovery_amplification.json"
+python3 - "$WORK/discovery_amplification.json" <<'PY' || fail "discovery amplification over 3x"
+import json, sys
+probes = [p for p in json.load(open(sys.argv[1])) if p["probe"] != "DTLS ClientHello"]
+for p in probes:
+    print(f"  {p['probe']:40} {p['bytes_in']:4} in {p['bytes_out']:4} out  x{p['factor']:.2f}")
+assert all(p["bytes_out"] > 0 for p in probes), "a probe got no answer at all"
+worst = max(p["factor"] for p in probes)
+assert worst <= 3, f"worst factor {worst}"
+PY
+python3 "$(dirname "$0")/coaps_wire.py" echo 127.0.0.1 "$dport" >"$WORK/echo.json"
+python3 - "$WORK/echo.json" "${COAPS##*:}" <<'PY' || fail "Echo round trip: $(cat "$WORK/echo.json")"
+import json, sys
+e = json.load(open(sys.argv[1]))
+print(f"  GET /.well-known/core: {e['request_bytes']} B in, 4.01 with a {e['echo_bytes']}-byte "
+      f"Echo: {e['challenge_bytes']} B out; again with it: {e['retry_bytes']} B in, "
+      f"{e['answer_code']}: {e['answer_bytes']} B out")
+assert e["challenge_code"] == "4.01" and e["echo_bytes"] == 12
+assert e["challenge_bytes"] <= 3 * e["request_bytes"]
+assert e["answer_code"] == "2.05" and e["answer_bytes"] > 3 * e["request_bytes"]
+port = sys.argv[2]
+assert e["links"] == f"<>;brski-jp={port},<coaps://127.0.0.1:{port}/.well-known/brski>;rt=brski", e["links"]
+PY
+# libcoap's client answers the challenge by itself (RFC 9175 §2.3).
+coap-client-openssl -v 7 -B 10 -m get "coap://$DISCOVERY/.well-known/core" 2>&1 |
+  grep -a "^v:1 " >"$WORK/echo_trace.txt" || true
+has 'c:4.01.*Echo:0x' <"$WORK/echo_trace.txt" && has 'c:GET.*Echo:0x' <"$WORK/echo_trace.txt" &&
+  has 'c:2.05.*brski-jp=' <"$WORK/echo_trace.txt" || fail "coap-client and Echo: $(cat "$WORK/echo_trace.txt")"
+coap-client-openssl -B 10 -m get "coap://$DISCOVERY/.well-known/core?brski-jp=*" 2>&1 |
+  has "^<>;brski-jp=${COAPS##*:}\$" || fail "brski-jp query"
 
 step "one enrollment on the wire, through a counting relay"
 "$BIN" maker mint --dir "$M" --serial LV-0100 --masa-url "$MASA" --out "$WORK/dev100" >/dev/null

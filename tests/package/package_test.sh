@@ -105,6 +105,11 @@ coap-client-openssl -B 10 -c "$WORK/probe.pem" -j "$WORK/probe.key" -m get \
   "coaps://127.0.0.1:5684/.well-known/core" >"$WORK/core.txt" 2>&1 || true
 grep -q "rt=brski.rv" "$WORK/core.txt" ||
   { cat "$WORK/core.txt" "$WORK/serve.log"; fail "the CoAPS listener does not answer"; }
+# Discovery on UDP 5683, plain CoAP: a stranger learns where the CoAPS listener is.
+coap-client-openssl -B 10 -m get "coap://127.0.0.1:5683/.well-known/core?brski-jp=*" \
+  >"$WORK/discovery.txt" 2>&1 || true
+grep -q "^<>;brski-jp=5684$" "$WORK/discovery.txt" ||
+  { cat "$WORK/discovery.txt" "$WORK/serve.log"; fail "the discovery endpoint does not answer"; }
 kill -TERM "$SERVER"
 wait "$SERVER" || fail "serve did not stop cleanly on SIGTERM"
 SERVER=

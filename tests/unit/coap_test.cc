@@ -143,7 +143,7 @@ class CoapsLoopbackTest : public ::testing::Test {
          },
          "", std::nullopt},
     };
-    ServerOptions options{{"127.0.0.1", 0}, Credential("coaps test server")};
+    ServerOptions options{.listen = {"127.0.0.1", 0}, .identity = Credential("coaps test server")};
     options.max_body = 4096;
     auto server = CoapsServer::Start(std::move(options), std::move(resources));
     ASSERT_TRUE(server) << server.error().ToString();
