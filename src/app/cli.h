@@ -31,6 +31,8 @@ void AddExposureCommands(CLI::App& app, Action& action, Output& output);
 void AddOwnershipCommands(CLI::App& app, Action& action, Output& output);
 void AddTenantCommands(CLI::App& app, Action& action, Output& output);
 void AddOperatorCommands(CLI::App& app, Action& action, Output& output);
+// AddJoinProxyCommands adds `joinproxy` and `device joinproxy` (after AddDeviceCommands).
+void AddJoinProxyCommands(CLI::App& app, Action& action, Output& output);
 
 // LocalActor names who runs this command in the audit chain: "local:" and the user name.
 std::string LocalActor();

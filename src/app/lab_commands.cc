@@ -151,9 +151,10 @@ void AddLabCommands(CLI::App& app, Action& action, Output& output) {
       ->capture_default_str();
   onboard
       ->add_option("--via", options->via,
-                   "Transport: https (RFC 8995) or coaps (cBRSKI over DTLS, "
-                   "docs/constrained.md)")
-      ->check(CLI::IsMember({"https", "coaps"}))
+                   "Transport: https (RFC 8995), coaps (cBRSKI over DTLS, "
+                   "docs/constrained.md) or joinproxy (coaps through a stateless join proxy, "
+                   "docs/joinproxy.md)")
+      ->check(CLI::IsMember({"https", "coaps", "joinproxy"}))
       ->capture_default_str();
   onboard->add_option("--db", options->database,
                       "Keep the site's records in this PostgreSQL database (postgresql://…; the "

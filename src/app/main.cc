@@ -228,6 +228,7 @@ int Run(int argc, char** argv) {
   concierge::app::AddMakerCommands(app, action, output);
   concierge::app::AddSiteCommands(app, action, output);
   concierge::app::AddDeviceCommands(app, action, output);
+  concierge::app::AddJoinProxyCommands(app, action, output);
   concierge::app::AddLabCommands(app, action, output);
   concierge::app::AddPolicyCommands(app, action, output);
   concierge::app::AddExposureCommands(app, action, output);

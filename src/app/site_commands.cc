@@ -1,3 +1,5 @@
+#include <sys/resource.h>
+
 #include <atomic>
 #include <iomanip>
 #include <iostream>
@@ -14,6 +16,7 @@
 #include "common/bytes.h"
 #include "common/files.h"
 #include "http/https_server.h"
+#include "joinproxy/registrar_front.h"
 #include "loop/event_loop.h"
 #include "metrics/metrics.h"
 #include "registrar/https_masa_client.h"
@@ -35,6 +38,7 @@ struct SiteArgs {
   std::string api_listen;
   std::string coaps_listen;
   std::string coap_discovery;
+  std::string jpy_listen;
   std::vector<std::string> coap_multicast_interfaces;
   http::ServerOptions server;
   int64_t device_id = 0;
@@ -179,7 +183,8 @@ class SiteGauges {
 // CoapDiscovery answers on plain CoAP at where, and on the all-CoAP-nodes groups of its
 // family on each interface named (RFC 7252 §12.8).
 coap::DiscoveryOptions CoapDiscovery(const HostPort& where,
-                                     const std::vector<std::string>& interfaces) {
+                                     const std::vector<std::string>& interfaces,
+                                     std::shared_ptr<std::atomic<uint16_t>> jpy_port) {
   coap::DiscoveryOptions discovery;
   discovery.listen = where;
   discovery.interfaces = interfaces;
@@ -188,7 +193,11 @@ coap::DiscoveryOptions CoapDiscovery(const HostPort& where,
                            ? std::vector<std::string>{"ff02::fd", "ff05::fd"}
                            : std::vector<std::string>{"224.0.1.187"};
   }
-  discovery.links = registrar::RegistrarDiscoveryLinks;
+  discovery.links = [jpy_port](const std::optional<std::string>& host, uint16_t coaps_port) {
+    uint16_t jpy = jpy_port->load();
+    return registrar::RegistrarDiscoveryLinks(host, coaps_port,
+                                              jpy == 0 ? std::nullopt : std::optional(jpy));
+  };
   return discovery;
 }
 
@@ -220,18 +229,21 @@ Status Serve(const SiteArgs& args) {
   auto uri_host = [](const std::string& host) {
     return host.find(':') != std::string::npos ? "[" + host + "]" : host;
   };
-  if (!args.coap_discovery.empty() && args.coaps_listen.empty()) {
+  if ((!args.coap_discovery.empty() || !args.jpy_listen.empty()) && args.coaps_listen.empty()) {
     return MakeError(ErrorCode::kInvalidArgument,
-                     "--coap-discovery needs --coaps-listen: discovery points at the CoAPS "
-                     "endpoint");
+                     std::string(args.jpy_listen.empty() ? "--coap-discovery" : "--jpy-listen") +
+                         " needs --coaps-listen: it leads to the CoAPS endpoint");
   }
+  auto jpy_port = std::make_shared<std::atomic<uint16_t>>(0);
+  std::unique_ptr<joinproxy::RegistrarFront> jpy_front;
+  std::string jpy_address;
   if (!args.coaps_listen.empty()) {
     ASSIGN_OR_RETURN_CTX(HostPort where, ParseHostPort(args.coaps_listen), "--coaps-listen");
     coap::ServerOptions options{.listen = where, .identity = controller->directory().Tls()};
     HostPort plain;
     if (!args.coap_discovery.empty()) {
       ASSIGN_OR_RETURN_CTX(plain, ParseHostPort(args.coap_discovery), "--coap-discovery");
-      options.discovery = CoapDiscovery(plain, args.coap_multicast_interfaces);
+      options.discovery = CoapDiscovery(plain, args.coap_multicast_interfaces, jpy_port);
     }
     ASSIGN_OR_RETURN(
         coaps, coap::CoapsServer::Start(
@@ -240,6 +252,28 @@ Status Serve(const SiteArgs& args) {
     coaps_address = uri_host(where.host) + ":" + std::to_string(coaps->port());
     RETURN_IF_ERROR(
         WriteFileAtomic(std::filesystem::path(args.dir) / "coaps.addr", coaps_address + "\n"));
+    if (!args.jpy_listen.empty()) {
+      ASSIGN_OR_RETURN_CTX(HostPort jpy, ParseHostPort(args.jpy_listen), "--jpy-listen");
+      // The front reaches the CoAPS listener where it listens; a wildcard is reached on loopback.
+      HostPort dtls{where.host, coaps->port()};
+      if (dtls.host == "::" || dtls.host == "[::]") {
+        dtls.host = "::1";
+      } else if (dtls.host == "0.0.0.0") {
+        dtls.host = "127.0.0.1";
+      }
+      // The front holds a socket per pledge behind each proxy (up to 1,024 sessions) beside
+      // the registrar's own: a soft limit of 1,024 descriptors would not hold them.
+      rlimit files{};
+      if (getrlimit(RLIMIT_NOFILE, &files) == 0 && files.rlim_cur < files.rlim_max) {
+        files.rlim_cur = files.rlim_max;
+        (void)setrlimit(RLIMIT_NOFILE, &files);
+      }
+      ASSIGN_OR_RETURN(jpy_front, joinproxy::RegistrarFront::Start({.listen = jpy, .dtls = dtls}));
+      jpy_port->store(jpy_front->port());
+      jpy_address = uri_host(jpy.host) + ":" + std::to_string(jpy_front->port());
+      RETURN_IF_ERROR(
+          WriteFileAtomic(std::filesystem::path(args.dir) / "jpy.addr", jpy_address + "\n"));
+    }
     if (coaps->discovery_port()) {
       discovery_address = uri_host(plain.host) + ":" + std::to_string(*coaps->discovery_port());
       RETURN_IF_ERROR(
@@ -254,6 +288,9 @@ Status Serve(const SiteArgs& args) {
                        "\": registrar listening on " + registrar.url + "\n";
   if (coaps) {
     banner += "constrained onboarding on coaps://" + coaps_address + " (DTLS 1.2)\n";
+  }
+  if (!jpy_address.empty()) {
+    banner += "stateless join proxies on jpy://" + jpy_address + "\n";
   }
   if (!discovery_address.empty()) {
     banner += "discovery on coap://" + discovery_address;
@@ -284,6 +321,7 @@ Status Serve(const SiteArgs& args) {
   // No wait may end on the loop while the API goes away.
   events.Stop();
   api.reset();
+  jpy_front.reset();
   coaps.reset();
   registrar.server->Stop();
   std::cout << "registrar stopped" << std::endl;
@@ -459,6 +497,10 @@ void AddSiteCommands(CLI::App& app, Action& action, Output& output) {
   serve->add_option("--coap-discovery", args->coap_discovery,
                     "HOST:PORT (UDP) where pledges and join proxies discover the registrar over "
                     "plain CoAP (5683 is CoAP's port); needs --coaps-listen; none when not given");
+  serve->add_option("--jpy-listen", args->jpy_listen,
+                    "HOST:PORT (UDP) where stateless join proxies send pledges' DTLS as JPY "
+                    "(docs/joinproxy.md; no default port: discovery announces it); needs "
+                    "--coaps-listen");
   serve->add_option("--coap-multicast-interface", args->coap_multicast_interfaces,
                     "Interface on which --coap-discovery also answers the all-CoAP-nodes groups "
                     "(ff02::fd, ff05::fd for an IPv6 address, 224.0.1.187 for IPv4); repeatable");

@@ -205,7 +205,8 @@ Status CoapsServer::Impl::Open() {
   }
   coap_set_app_data(context_, this);
   coap_context_set_block_mode(context_, COAP_BLOCK_USE_LIBCOAP | COAP_BLOCK_SINGLE_BODY);
-  coap_context_set_max_handshake_sessions(context_, 128);
+  coap_context_set_max_handshake_sessions(context_,
+                                          static_cast<unsigned int>(options_.max_handshakes));
   coap_context_set_max_idle_sessions(context_, options_.max_sessions);
   coap_context_set_session_timeout(context_,
                                    static_cast<unsigned int>(options_.session_timeout.count()));

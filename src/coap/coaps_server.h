@@ -77,6 +77,10 @@ struct ServerOptions {
   // seconds.
   size_t max_sessions = 1024;
   std::chrono::seconds session_timeout{60};
+  // DTLS handshakes under way at once: libcoap keeps a session for each ClientHello, cookie
+  // exchange included, and drops new ones beyond this. A building's worth of devices powering
+  // up together, or a join proxy's pledges, all handshake at once.
+  size_t max_handshakes = 1024;
   std::optional<DiscoveryOptions> discovery = std::nullopt;
 };
 

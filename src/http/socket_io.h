@@ -5,31 +5,12 @@
 #include <string_view>
 
 #include "common/error.h"
+#include "common/fd.h"
 #include "common/url.h"
 
 namespace concierge::http {
 
-// Fd owns one file descriptor (closed on destruction).
-class Fd {
- public:
-  Fd() = default;
-
-  explicit Fd(int fd) : fd_(fd) {}
-
-  Fd(Fd&& other) noexcept : fd_(other.Release()) {}
-
-  Fd& operator=(Fd&& other) noexcept;
-  ~Fd();
-
-  int get() const { return fd_; }
-
-  int Release();
-
-  bool valid() const { return fd_ >= 0; }
-
- private:
-  int fd_ = -1;
-};
+using ::concierge::Fd;
 
 // IgnoreSigpipe makes writes to a peer that has gone fail with EPIPE instead of killing the
 // process: OpenSSL writes to sockets with write(), which raises SIGPIPE. Called by every

@@ -12,6 +12,8 @@
 #include "coap/coaps_server.h"
 #include "common/files.h"
 #include "common/temp_dir.h"
+#include "joinproxy/proxy_server.h"
+#include "joinproxy/registrar_front.h"
 #include "lab/lab_world.h"
 #include "lab/policy_lab.h"
 #include "loop/event_loop.h"
@@ -296,11 +298,11 @@ Result<OnboardReport> RunAgainstRunningControllers(const OnboardOptions& options
 }  // namespace
 
 Result<OnboardReport> RunOnboardLab(const OnboardOptions& options) {
-  if (options.via != "https" && options.via != "coaps") {
+  if (options.via != "https" && options.via != "coaps" && options.via != "joinproxy") {
     return MakeError(ErrorCode::kInvalidArgument,
-                     "--via " + options.via + ": expected https or coaps");
+                     "--via " + options.via + ": expected https, coaps or joinproxy");
   }
-  if (options.via == "coaps" && !options.registrars.empty()) {
+  if (options.via != "https" && !options.registrars.empty()) {
     return MakeError(ErrorCode::kInvalidArgument,
                      "--via coaps runs the lab's own site controllers, not --registrar ones");
   }
@@ -354,15 +356,30 @@ Result<OnboardReport> RunOnboardLab(const OnboardOptions& options) {
                    Mint(maker->directory, *maker->store, "LAB-", options.devices, clock, random));
   std::vector<std::unique_ptr<pledge::Connector>> connectors;
   std::vector<std::unique_ptr<coap::CoapsServer>> coaps;
+  std::vector<std::unique_ptr<joinproxy::RegistrarFront>> fronts;
+  std::vector<std::unique_ptr<joinproxy::ProxyServer>> proxies;
   for (const auto& controller : controllers) {
-    if (options.via == "coaps") {
+    if (options.via != "https") {
       ASSIGN_OR_RETURN(
           auto listener,
           coap::CoapsServer::Start(
               {.listen = {"127.0.0.1", 0}, .identity = controller->site->directory().Tls()},
               registrar::RegistrarCoapResources(controller->site->registrar())));
-      connectors.push_back(
-          std::make_unique<pledge::CoapsConnector>(HostPort{"127.0.0.1", listener->port()}));
+      HostPort pledges_reach{"127.0.0.1", listener->port()};
+      if (options.via == "joinproxy") {
+        // One stateless proxy per controller, its JPY front on the registrar's side. Every lab
+        // pledge sends from 127.0.0.1, so the proxy's limit per source is that of all sources.
+        ASSIGN_OR_RETURN(auto front, joinproxy::RegistrarFront::Start(
+                                         {.listen = {"127.0.0.1", 0}, .dtls = pledges_reach}));
+        joinproxy::ProxyServerOptions proxy_options{.listen = {"127.0.0.1", 0},
+                                                    .registrar = {"127.0.0.1", front->port()}};
+        proxy_options.limits.per_pledge = proxy_options.limits.all_pledges;
+        ASSIGN_OR_RETURN(auto proxy, joinproxy::ProxyServer::Start(proxy_options));
+        pledges_reach.port = proxy->port();
+        fronts.push_back(std::move(front));
+        proxies.push_back(std::move(proxy));
+      }
+      connectors.push_back(std::make_unique<pledge::CoapsConnector>(pledges_reach));
       coaps.push_back(std::move(listener));
     } else {
       connectors.push_back(std::make_unique<pledge::HttpsConnector>(
@@ -377,6 +394,8 @@ Result<OnboardReport> RunOnboardLab(const OnboardOptions& options) {
     report.loopback_bytes_per_enrollment = static_cast<double>(loopback_after - loopback_before) /
                                            static_cast<double>(found.latencies_ms.size());
   }
+  proxies.clear();
+  fronts.clear();
   coaps.clear();
   for (const auto& controller : controllers) {
     controller->server->Stop();

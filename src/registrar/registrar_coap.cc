@@ -206,7 +206,8 @@ std::vector<coap::Resource> RegistrarCoapResources(RegistrarService& service) {
 }
 
 std::vector<coap::Resource> RegistrarDiscoveryLinks(const std::optional<std::string>& local_host,
-                                                    uint16_t coaps_port) {
+                                                    uint16_t coaps_port,
+                                                    std::optional<uint16_t> jpy_port) {
   std::string port = std::to_string(coaps_port);
   // One hop away, the registrar is its own join proxy: the pledge sends DTLS to the address
   // this answer came from, at this port (draft-ietf-anima-constrained-join-proxy-20 §"Pledge
@@ -216,6 +217,11 @@ std::vector<coap::Resource> RegistrarDiscoveryLinks(const std::optional<std::str
   if (local_host) {
     links.push_back({"coaps://" + *local_host + ":" + port + "/.well-known/brski", "", nullptr,
                      "rt=brski", std::nullopt});
+  }
+  // A stateless join proxy looks for rt=brski.rjp: JPY has no default port, so it is said.
+  if (local_host && jpy_port) {
+    links.push_back({"jpy://" + *local_host + ":" + std::to_string(*jpy_port), "", nullptr,
+                     "rt=brski.rjp", std::nullopt});
   }
   return links;
 }

@@ -19,9 +19,11 @@ std::vector<coap::Resource> RegistrarCoapResources(RegistrarService& service);
 
 // RegistrarDiscoveryLinks are what the registrar shows a stranger over plain CoAP: itself as a
 // join proxy for pledges one hop away (`<>;brski-jp=PORT`) and, when the address the request
-// reached is known, its CoAPS endpoint for stateful join proxies (`rt=brski`). Nothing else
-// about the site.
+// reached is known, its CoAPS endpoint for stateful join proxies (`rt=brski`) and, when it
+// takes JPY, its JPY endpoint for stateless ones (`<jpy://HOST:PORT>;rt=brski.rjp`). Nothing
+// else about the site.
 std::vector<coap::Resource> RegistrarDiscoveryLinks(const std::optional<std::string>& local_host,
-                                                    uint16_t coaps_port);
+                                                    uint16_t coaps_port,
+                                                    std::optional<uint16_t> jpy_port);
 
 }  // namespace concierge::registrar

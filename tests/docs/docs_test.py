@@ -8,8 +8,8 @@ first on PATH. A fenced block whose lines start with "$ " is a command block: ea
 (continued over lines ending in a backslash) runs in bash, and what it prints (stdout and
 stderr together) must be what the document shows under it. A command ending in "&" starts a
 server in the background; the next command waits until the address after its --listen
-accepts connections and the server has printed a line. Servers are stopped when the document
-ends.
+accepts connections and the server has printed a line (a UDP server: until it has printed a
+line). Servers are stopped when the document ends.
 
 Directives, as HTML comments so that readers do not see them:
   <!-- docs-test: setup           commands, one per line, run where they stand (what the
@@ -218,6 +218,9 @@ class Runner:
         self.waiting_for = None
         host, port = address.rsplit(":", 1)
         deadline = time.time() + 15
+        def printed_a_line():
+            with open(log.name, encoding="utf-8", errors="replace") as written:
+                return written.read().endswith("\n")
         while time.time() < deadline:
             if process.poll() is not None:
                 return
@@ -225,13 +228,16 @@ class Runner:
                 with socket.create_connection((host, int(port)), timeout=1):
                     break
             except OSError:
+                # A UDP server (the join proxy) accepts no connection: its banner says it is
+                # bound.
+                if printed_a_line():
+                    return
                 time.sleep(0.05)
         # A server listens before it prints its banner: wait for the line too, or a loaded
         # machine shows the document an empty output.
         while time.time() < deadline and process.poll() is None:
-            with open(log.name, encoding="utf-8", errors="replace") as written:
-                if written.read().endswith("\n"):
-                    return
+            if printed_a_line():
+                return
             time.sleep(0.05)
 
     def run(self, text):

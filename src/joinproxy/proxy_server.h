@@ -1,0 +1,47 @@
+#pragma once
+
+#include <filesystem>
+#include <memory>
+
+#include "common/error.h"
+#include "common/url.h"
+#include "joinproxy/stateless_proxy.h"
+
+namespace concierge::joinproxy {
+
+struct ProxyServerOptions {
+  HostPort listen;     // the pledge-facing UDP address ("[::]:0" picks a port)
+  HostPort registrar;  // the registrar's JPY endpoint
+  // Where the proxy keeps what makes it the same proxy to the registrar across a restart, if
+  // anywhere: its header key (joinproxy.key, mode 0600) and the UDP port it sends JPY from
+  // (joinproxy.upstream), which the registrar's sessions are keyed by with the header. A proxy
+  // restarted with them lets handshakes begun before the restart go on; without, a restart is
+  // a key rotation.
+  std::filesystem::path state_dir = {};
+  ProxyLimits limits = {};
+  SealerTimes times = {};
+};
+
+// ProxyServer runs a StatelessProxy on real sockets, on its own thread: one socket facing the
+// pledges, one connected to the registrar's JPY port (the kernel drops datagrams from anyone
+// else before the proxy sees them).
+class ProxyServer {
+ public:
+  static Result<std::unique_ptr<ProxyServer>> Start(ProxyServerOptions options);
+  ~ProxyServer();
+  ProxyServer(const ProxyServer&) = delete;
+  ProxyServer& operator=(const ProxyServer&) = delete;
+
+  uint16_t port() const;
+  ProxyCounters counters() const;
+  // RotateKey retires the header key now (operators; tests of rotation).
+  void RotateKey();
+
+  class Impl;
+
+ private:
+  explicit ProxyServer(std::unique_ptr<Impl> impl);
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace concierge::joinproxy

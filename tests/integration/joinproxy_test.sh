@@ -1,0 +1,139 @@
+#!/usr/bin/env bash
+# Stateless join proxying with real processes on loopback: the registrar announces its JPY
+# port in discovery; `concierge joinproxy` relays 10 pledges' DTLS to it and they enroll
+# (LDevIDs checked by openssl); the proxy's memory with 1 and 1,000 handshakes under way; a
+# proxy restarted mid-handshake with its kept key lets the handshake go on; a flood from one
+# source is limited while another pledge enrolls. The namespace test (joinproxy_netns_test.sh)
+# adds link-local addressing and multicast discovery.
+source "$(dirname "$0")/lib.sh"
+command -v coap-client-openssl >/dev/null || fail "coap-client-openssl missing (libcoap3-bin)"
+WIRE="$(dirname "$0")/jpy_wire.py"
+
+M=$WORK/maker
+S=$WORK/site
+P=$WORK/proxy
+step "maker, site, the MASA, and the site controller with CoAPS, JPY and discovery"
+"$BIN" maker init --dir "$M" --name "Lumen Valves" >/dev/null
+"$BIN" site init --dir "$S" --name "Plant Room" >/dev/null
+"$BIN" site trust-maker --dir "$S" --ca "$M/ca.pem" >/dev/null
+start_server masa "$M" maker serve --dir "$M" --listen 127.0.0.1:0
+rm -f "$S/coap.addr"
+start_server registrar "$S" serve --dir "$S" --listen 127.0.0.1:0 --coaps-listen 127.0.0.1:0 \
+  --jpy-listen 127.0.0.1:0 --coap-discovery 127.0.0.1:0
+for _ in $(seq 1 50); do [ -s "$S/coap.addr" ] && break; sleep 0.1; done
+[ -s "$S/coap.addr" ] || fail "no coap.addr"
+MASA=$(cat "$M/listen.addr")
+JPY=$(cat "$S/jpy.addr")
+has "stateless join proxies on jpy://$JPY" <"$WORK/registrar.log" || fail "no JPY banner"
+
+step "discovery: the registrar's JPY endpoint, as a stateless proxy asks for it"
+coap-client-openssl -B 10 -m get "coap://$(cat "$S/coap.addr")/.well-known/core?rt=brski.rjp" \
+  2>&1 | tee "$WORK/rjp.txt"
+has -x "<jpy://$JPY>;rt=brski.rjp" <"$WORK/rjp.txt" || fail "no rt=brski.rjp link"
+
+# start_proxy: the join proxy on PROXY_PORT (0 the first time), keeping its key in $P.
+start_proxy() {
+  rm -f "$P/joinproxy.addr"
+  "$BIN" joinproxy --dir "$P" --listen "127.0.0.1:${PROXY_PORT:-0}" --registrar "jpy://$JPY" \
+    >>"$WORK/proxy.log" 2>&1 &
+  PROXY=$!
+  PIDS+=("$PROXY")
+  for _ in $(seq 1 50); do [ -s "$P/joinproxy.addr" ] && break; sleep 0.1; done
+  [ -s "$P/joinproxy.addr" ] || { cat "$WORK/proxy.log"; fail "the proxy did not start"; }
+  PROXY_PORT=$(sed 's/.*://' "$P/joinproxy.addr")
+}
+step "the join proxy, and 10 pledges enrolling through it at once"
+start_proxy
+[ "$(stat -c %a "$P/joinproxy.key")" = 600 ] || fail "the key file is not private"
+pids=()
+for i in $(seq -w 1 10); do
+  "$BIN" maker mint --dir "$M" --serial "LV-10$i" --masa-url "$MASA" --out "$WORK/dev$i" >/dev/null
+  "$BIN" device enroll --identity "$WORK/dev$i" --registrar "coaps://127.0.0.1:$PROXY_PORT" \
+    >"$WORK/enroll$i.log" 2>&1 &
+  pids+=($!)
+done
+for i in "${!pids[@]}"; do
+  wait "${pids[$i]}" || { cat "$WORK/enroll$(printf %02d $((i + 1))).log"; fail "enrollment $((i + 1))"; }
+done
+for i in $(seq -w 1 10); do
+  openssl verify -CAfile "$S/domain-ca.pem" "$WORK/dev$i/ldevid.pem" >/dev/null ||
+    fail "LDevID $i does not verify"
+done
+[ "$(device_count "$S")" = 10 ] || fail "expected 10 devices in the registry"
+
+step "an enrolled device acts as a join proxy for its neighbours; one that is not, may not"
+"$BIN" maker mint --dir "$M" --serial LV-2001 --masa-url "$MASA" --out "$WORK/unenrolled" >/dev/null
+expect_exit 1 "LV-2001 is not enrolled" "$BIN" device joinproxy --identity "$WORK/unenrolled" \
+  --registrar "jpy://$JPY"
+"$BIN" device joinproxy --identity "$WORK/dev01" --listen 127.0.0.1:0 --registrar "jpy://$JPY" \
+  >"$WORK/device-proxy.log" 2>&1 &
+PIDS+=($!)
+for _ in $(seq 1 50); do has "LV-1001: join proxy" <"$WORK/device-proxy.log" && break; sleep 0.1; done
+neighbour_port=$(sed -n 's/.*on udp 127.0.0.1:\([0-9]*\),.*/\1/p' "$WORK/device-proxy.log")
+[ -n "$neighbour_port" ] || { cat "$WORK/device-proxy.log"; fail "the device's proxy did not start"; }
+"$BIN" maker mint --dir "$M" --serial LV-2002 --masa-url "$MASA" --out "$WORK/neighbour" >/dev/null
+"$BIN" device enroll --identity "$WORK/neighbour" --registrar "coaps://127.0.0.1:$neighbour_port" |
+  has "enrolled LV-2002" || fail "the neighbour did not enroll through LV-1001"
+
+step "zero state per pledge: the proxy's memory with 1 and with 1,000 handshakes under way"
+rss() { awk '/^VmRSS/ { print $2 }' "/proc/$PROXY/status"; }
+# hellos COUNT: that many handshakes begun and held (until cleanup); $WORK/helloCOUNT.json
+# says how many were answered, once they all were.
+hellos() {
+  python3 "$WIRE" hellos 127.0.0.1 "$PROXY_PORT" "$1" >"$WORK/hellos$1.json" &
+  PIDS+=($!)
+  for _ in $(seq 1 300); do [ -s "$WORK/hellos$1.json" ] && break; sleep 0.1; done
+}
+hellos 1
+rss_one=$(rss)
+hellos 1000
+rss_many=$(rss)
+line_one=$(cat "$WORK/hellos1.json")
+line_many=$(cat "$WORK/hellos1000.json")
+echo "  1 handshake: $line_one, proxy RSS $rss_one kB; 1,000: $line_many, proxy RSS $rss_many kB"
+python3 - "$line_one" "$line_many" "$rss_one" "$rss_many" <<'PY' || fail "proxy memory"
+import json, sys
+one, many = json.loads(sys.argv[1]), json.loads(sys.argv[2])
+assert one["answered"] == 1 and many["answered"] == 1000, (one, many)
+grew = int(sys.argv[4]) - int(sys.argv[3])
+print(f"  grew by {grew} kB")
+assert grew < 1024, f"grew by {grew} kB"
+PY
+
+step "a proxy restarted mid-handshake with its kept key: the handshake goes on"
+rm -f "$WORK/cookie-taken" "$WORK/go"
+python3 "$WIRE" resume 127.0.0.1 "$PROXY_PORT" "$WORK" >"$WORK/resume.json" &
+resume=$!
+for _ in $(seq 1 100); do [ -e "$WORK/cookie-taken" ] && break; sleep 0.1; done
+[ -e "$WORK/cookie-taken" ] || fail "no HelloVerifyRequest through the proxy"
+kill -TERM "$PROXY"
+wait "$PROXY" || true
+start_proxy
+touch "$WORK/go"
+wait "$resume" || fail "resume"
+cat "$WORK/resume.json"
+has '"answer": "ServerHello"' <"$WORK/resume.json" || fail "the handshake did not go on"
+
+step "a flood from one source is limited; a pledge from another enrolls meanwhile"
+python3 - "$PROXY_PORT" <<'PY' &
+import socket, sys, time
+sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+sock.bind(("127.0.0.66", 0))
+end = time.time() + 3
+while time.time() < end:
+    sock.sendto(b"\x16\xfe\xfd" + bytes(60), ("127.0.0.1", int(sys.argv[1])))
+PY
+flood=$!
+"$BIN" maker mint --dir "$M" --serial LV-3001 --masa-url "$MASA" --out "$WORK/during" >/dev/null
+"$BIN" device enroll --identity "$WORK/during" --registrar "coaps://127.0.0.1:$PROXY_PORT" |
+  has "enrolled LV-3001" || fail "no enrollment during the flood"
+wait "$flood"
+kill -TERM "$PROXY"
+wait "$PROXY" || true
+tail -1 "$WORK/proxy.log"
+python3 - "$(tail -1 "$WORK/proxy.log")" <<'PY' || fail "the flood was not limited"
+import re, sys
+limited = int(re.search(r"dropped (\d+) over the rate", sys.argv[1]).group(1))
+assert limited > 1000, limited
+PY
+echo "join proxy test passed"
