@@ -3,6 +3,7 @@
 #include <memory>
 
 #include "app/cli.h"
+#include "coap/discovery_client.h"
 #include "loop/event_loop.h"
 #include "pledge/coaps_connector.h"
 #include "pledge/device_directory.h"
@@ -18,43 +19,60 @@ struct DeviceArgs {
   int retry_for = 0;
 };
 
-Status Enroll(const DeviceArgs& args, const Output& output) {
+// RegistrarCandidates are where to enroll: the registrar URL given or, for coap://HOST[:PORT],
+// every join proxy or registrar that discovery there offers (`brski-jp`), in its order. The
+// answer's own address is the one to use when a link names none (draft-ietf-anima-constrained-
+// join-proxy-20 §"Pledge discovery of Join Proxy").
+Result<std::vector<std::string>> RegistrarCandidates(const std::string& registrar) {
+  if (!registrar.starts_with("coap://")) {
+    return std::vector<std::string>{registrar};
+  }
+  ASSIGN_OR_RETURN_CTX(HostPort where, coap::ParseCoapUrl(registrar), "--registrar");
+  ASSIGN_OR_RETURN(auto answers, coap::Discover(where, "brski-jp=*", std::chrono::seconds(2)));
+  std::vector<std::string> candidates;
+  for (const coap::DiscoveryAnswer& answer : answers) {
+    for (const coap::Link& link : answer.links) {
+      auto port = link.Attribute("brski-jp");
+      if (port && link.target.empty() && !port->empty()) {
+        candidates.push_back("coaps://" + answer.responder + ":" + *port);
+      }
+    }
+  }
+  if (candidates.empty()) {
+    return MakeError(ErrorCode::kNotFound,
+                     "discovery at " + registrar + " offered no join proxy or registrar");
+  }
+  return candidates;
+}
+
+struct Enrolled {
+  pledge::EnrollResult result;
+  int attempts = 0;
+};
+
+// EnrollAt enrolls through one registrar URL, retrying transport failures for retry_for.
+Result<Enrolled> EnrollAt(const pledge::PledgeIdentity& identity, const std::string& registrar,
+                          int retry_for) {
   SystemClock clock;
   CryptoRandom random;
-  ASSIGN_OR_RETURN(auto identity, pledge::LoadDeviceDirectory(args.identity));
   // coaps:// is constrained onboarding (cBRSKI over DTLS); https:// is RFC 8995's.
   std::unique_ptr<pledge::Connector> connector;
-  if (args.registrar.starts_with("coaps://")) {
-    ASSIGN_OR_RETURN(HostPort where, pledge::ParseCoapsUrl(args.registrar));
+  if (registrar.starts_with("coaps://")) {
+    ASSIGN_OR_RETURN(HostPort where, pledge::ParseCoapsUrl(registrar));
     connector = std::make_unique<pledge::CoapsConnector>(where);
   } else {
-    ASSIGN_OR_RETURN(Url url, ParseHttpsUrl(args.registrar));
+    ASSIGN_OR_RETURN(Url url, ParseHttpsUrl(registrar));
     connector = std::make_unique<pledge::HttpsConnector>(HostPort{url.host, url.port});
   }
   loop::EventLoop events;
   pledge::Pledge device(identity, *connector, clock, events, random);
-  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(args.retry_for);
-  auto started = std::chrono::steady_clock::now();
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(retry_for);
   int attempts = 0;
   while (true) {
     ++attempts;
     auto result = device.EnrollAndWait();
     if (result) {
-      RETURN_IF_ERROR(pledge::WriteDomainCredentials(
-          args.identity, {result->ldevid, result->ldevid_key, result->domain_anchors,
-                          args.registrar, result->voucher_cms}));
-      double seconds =
-          std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
-      output.Print(Json{{"serial", identity.idevid.SubjectSerialNumber()},
-                        {"ldevid_serial", result->ldevid.SerialHex()},
-                        {"ldevid_subject", result->ldevid.SubjectText()},
-                        {"domain", result->ldevid.IssuerText()},
-                        {"attempts", attempts},
-                        {"seconds", seconds}},
-                   "enrolled " + identity.idevid.SubjectSerialNumber() + ": LDevID " +
-                       result->ldevid.SerialHex() + " from \"" + result->ldevid.IssuerText() +
-                       "\"");
-      return OkStatus();
+      return Enrolled{std::move(*result), attempts};
     }
     // Only transport failures are worth retrying; a refusal will be refused again.
     bool transient = result.error().code() == ErrorCode::kUnavailable ||
@@ -66,6 +84,42 @@ Status Enroll(const DeviceArgs& args, const Output& output) {
     events.After(std::chrono::milliseconds(200), [&resumed] { resumed = true; });
     events.RunUntil([&resumed] { return resumed; });
   }
+}
+
+Status Enroll(const DeviceArgs& args, const Output& output) {
+  ASSIGN_OR_RETURN(auto identity, pledge::LoadDeviceDirectory(args.identity));
+  ASSIGN_OR_RETURN(auto candidates, RegistrarCandidates(args.registrar));
+  auto started = std::chrono::steady_clock::now();
+  std::optional<Error> last;
+  for (const std::string& registrar : candidates) {
+    auto enrolled = EnrollAt(identity, registrar, args.retry_for);
+    if (!enrolled) {
+      // Another proxy may lead to a registrar that takes this device: try the next.
+      if (candidates.size() > 1) {
+        std::cerr << "concierge: " << registrar << ": " << enrolled.error().message()
+                  << (registrar == candidates.back() ? "\n" : "; trying the next\n");
+      }
+      last = enrolled.error();
+      continue;
+    }
+    const pledge::EnrollResult& result = enrolled->result;
+    RETURN_IF_ERROR(pledge::WriteDomainCredentials(
+        args.identity,
+        {result.ldevid, result.ldevid_key, result.domain_anchors, registrar, result.voucher_cms}));
+    double seconds =
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+    output.Print(Json{{"serial", identity.idevid.SubjectSerialNumber()},
+                      {"ldevid_serial", result.ldevid.SerialHex()},
+                      {"ldevid_subject", result.ldevid.SubjectText()},
+                      {"domain", result.ldevid.IssuerText()},
+                      {"registrar", registrar},
+                      {"attempts", enrolled->attempts},
+                      {"seconds", seconds}},
+                 "enrolled " + identity.idevid.SubjectSerialNumber() + ": LDevID " +
+                     result.ldevid.SerialHex() + " from \"" + result.ldevid.IssuerText() + "\"");
+    return OkStatus();
+  }
+  return std::unexpected(*last);
 }
 
 Result<std::unique_ptr<pledge::HttpsConnector>> ConnectorFor(const std::string& registrar_url) {
@@ -145,7 +199,8 @@ void AddDeviceCommands(CLI::App& app, Action& action, Output& output) {
   enroll
       ->add_option("--registrar", args->registrar,
                    "Registrar URL: https://HOST:PORT, or coaps://HOST[:PORT] for constrained "
-                   "onboarding (cBRSKI over DTLS)")
+                   "onboarding (cBRSKI over DTLS), or coap://HOST[:PORT] to discover join "
+                   "proxies or registrars there and try each in turn (docs/joinproxy.md)")
       ->required();
   enroll->add_option("--retry-for", args->retry_for,
                      "Keep retrying transport failures for this many seconds");

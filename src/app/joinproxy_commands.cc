@@ -1,6 +1,8 @@
 #include <iostream>
+#include <vector>
 
 #include "app/cli.h"
+#include "coap/discovery_client.h"
 #include "common/files.h"
 #include "joinproxy/proxy_server.h"
 #include "pledge/device_directory.h"
@@ -12,13 +14,15 @@ struct JoinProxyArgs {
   std::string dir;
   std::string listen = "[::]:0";
   std::string registrar;
+  std::string discovery;
+  std::vector<std::string> multicast_interfaces;
   std::string identity;
   int rotation_hours = 24;
 };
 
-// RegistrarJpy reads "jpy://HOST:PORT" (the discovery answer's form; the port is required,
-// JPY has no default) or "HOST:PORT".
-Result<HostPort> RegistrarJpy(std::string text) {
+// ParseJpy reads "jpy://HOST:PORT" (the discovery answer's form; the port is required: JPY has
+// no default) or "HOST:PORT".
+Result<HostPort> ParseJpy(std::string text) {
   if (text.starts_with("jpy://")) {
     text = text.substr(6);
     text = text.substr(0, text.find('/'));
@@ -31,6 +35,26 @@ Result<HostPort> RegistrarJpy(std::string text) {
   return where;
 }
 
+// RegistrarJpy is the registrar's JPY endpoint: given, or for coap://HOST[:PORT] found there
+// by asking for rt=brski.rjp, as a stateless join proxy does (draft §"Join Proxy discovery
+// of Registrar").
+Result<HostPort> RegistrarJpy(const std::string& text) {
+  if (!text.starts_with("coap://")) {
+    return ParseJpy(text);
+  }
+  ASSIGN_OR_RETURN(HostPort where, coap::ParseCoapUrl(text));
+  ASSIGN_OR_RETURN(auto answers, coap::Discover(where, "rt=brski.rjp", std::chrono::seconds(2)));
+  for (const coap::DiscoveryAnswer& answer : answers) {
+    for (const coap::Link& link : answer.links) {
+      if (link.Attribute("rt") == "brski.rjp" && link.target.starts_with("jpy://")) {
+        return ParseJpy(link.target);
+      }
+    }
+  }
+  return MakeError(ErrorCode::kNotFound,
+                   "discovery at " + text + " offered no registrar that takes JPY (rt=brski.rjp)");
+}
+
 Status RunJoinProxy(const JoinProxyArgs& args, const std::string& who) {
   ASSIGN_OR_RETURN_CTX(HostPort listen, ParseHostPort(args.listen), "--listen");
   ASSIGN_OR_RETURN_CTX(HostPort registrar, RegistrarJpy(args.registrar), "--registrar");
@@ -39,6 +63,18 @@ Status RunJoinProxy(const JoinProxyArgs& args, const std::string& who) {
   }
   joinproxy::ProxyServerOptions options{.listen = listen, .registrar = registrar};
   options.times.rotation = std::chrono::hours(args.rotation_hours);
+  if (!args.discovery.empty()) {
+    ASSIGN_OR_RETURN_CTX(HostPort discovery, ParseHostPort(args.discovery), "--discovery");
+    options.discovery = discovery;
+    options.discovery_interfaces = args.multicast_interfaces;
+    if (!args.multicast_interfaces.empty()) {
+      options.discovery_groups = discovery.host.find(':') != std::string::npos
+                                     ? std::vector<std::string>{"ff02::fd"}
+                                     : std::vector<std::string>{"224.0.1.187"};
+    }
+  } else if (!args.multicast_interfaces.empty()) {
+    return MakeError(ErrorCode::kInvalidArgument, "--multicast-interface needs --discovery");
+  }
   if (!args.dir.empty()) {
     RETURN_IF_ERROR(MakeDirectories(args.dir));
     options.state_dir = args.dir;
@@ -54,7 +90,20 @@ Status RunJoinProxy(const JoinProxyArgs& args, const std::string& who) {
             << ", relaying to jpy://"
             << (registrar.host.find(':') != std::string::npos ? "[" + registrar.host + "]"
                                                               : registrar.host)
-            << ":" << registrar.port << std::endl;
+            << ":" << registrar.port << "\n";
+  if (proxy->discovery_port()) {
+    std::string discovery_host = options.discovery->host.find(':') != std::string::npos
+                                     ? "[" + options.discovery->host + "]"
+                                     : options.discovery->host;
+    std::cout << "answering discovery (brski-jp) on coap://" << discovery_host << ":"
+              << *proxy->discovery_port();
+    for (const std::string& interface : args.multicast_interfaces) {
+      std::cout << (interface == args.multicast_interfaces.front() ? " and multicast on " : ", ")
+                << interface;
+    }
+    std::cout << "\n";
+  }
+  std::cout << std::flush;
   WaitForTermination();
   joinproxy::ProxyCounters counters = proxy->counters();
   proxy.reset();
@@ -87,9 +136,15 @@ void AddOptions(CLI::App& command, JoinProxyArgs& args) {
       ->capture_default_str();
   command
       .add_option("--registrar", args.registrar,
-                  "The registrar's JPY endpoint: jpy://HOST:PORT, as discovery gives it "
-                  "(serve --jpy-listen)")
+                  "The registrar's JPY endpoint: jpy://HOST:PORT (serve --jpy-listen), or "
+                  "coap://HOST[:PORT] to discover it there (rt=brski.rjp)")
       ->required();
+  command.add_option("--discovery", args.discovery,
+                     "HOST:PORT (UDP) where pledges discover this proxy over plain CoAP "
+                     "(?brski-jp=*; 5683 is CoAP's port); none when not given");
+  command.add_option("--multicast-interface", args.multicast_interfaces,
+                     "Interface on which --discovery also answers the all-CoAP-nodes group "
+                     "(ff02::fd for an IPv6 address, 224.0.1.187 for IPv4); repeatable");
   command
       .add_option("--key-rotation-hours", args.rotation_hours,
                   "Hours between new header keys (a rotation ends handshakes under way)")

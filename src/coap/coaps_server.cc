@@ -211,6 +211,7 @@ Status CoapsServer::Impl::Open() {
   coap_context_set_session_timeout(context_,
                                    static_cast<unsigned int>(options_.session_timeout.count()));
   coap_register_option(context_, kUriPathAbbrevOption);
+  coap_mcast_per_resource(context_);  // the resources' own multicast flags apply
   coap_dtls_pki_t pki = ServerPki(certificate_pem_, key_pem_);
   if (coap_context_set_pki(context_, &pki) != 1) {
     return MakeError(ErrorCode::kInternal, "libcoap: the DTLS certificate was not accepted");
@@ -229,9 +230,16 @@ Status CoapsServer::Impl::Open() {
     auto [it, inserted] = by_path.emplace(path, nullptr);
     if (inserted) {
       std::string relative = path.substr(1);
+      // Only discovery answers a group, and at once: a site has a registrar and a few
+      // proxies answering, not the crowd RFC 7252 §8.2's random delay spreads out, and every
+      // answer is kept no larger than its request.
+      int flags = COAP_RESOURCE_FLAGS_RELEASE_URI |
+                  (path == "/.well-known/core" ? COAP_RESOURCE_FLAGS_HAS_MCAST_SUPPORT |
+                                                     COAP_RESOURCE_FLAGS_LIB_DIS_MCAST_DELAYS
+                                               : 0);
       it->second = coap_resource_init(
           coap_new_str_const(reinterpret_cast<const uint8_t*>(relative.data()), relative.size()),
-          COAP_RESOURCE_FLAGS_RELEASE_URI);
+          flags);
       coap_add_resource(context_, it->second);
     }
     return it->second;

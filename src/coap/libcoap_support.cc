@@ -107,9 +107,22 @@ Result<coap_address_t> ToCoapAddress(const HostPort& host_port) {
     address.size = sizeof(address.addr.sin);
     return address;
   }
+  // A link-local or multicast address names its interface: fe80::1%eth0 (or RFC 6874's %25).
+  std::string zone;
+  if (size_t percent = host.find('%'); percent != std::string::npos) {
+    zone = host.substr(percent + 1);
+    zone = zone.starts_with("25") ? zone.substr(2) : zone;
+    host.resize(percent);
+  }
   if (inet_pton(AF_INET6, host.c_str(), &address.addr.sin6.sin6_addr) == 1) {
     address.addr.sin6.sin6_family = AF_INET6;
     address.addr.sin6.sin6_port = htons(host_port.port);
+    if (!zone.empty()) {
+      address.addr.sin6.sin6_scope_id = if_nametoindex(zone.c_str());
+      if (address.addr.sin6.sin6_scope_id == 0) {
+        return MakeError(ErrorCode::kInvalidArgument, "no interface \"" + zone + "\"");
+      }
+    }
     address.size = sizeof(address.addr.sin6);
     return address;
   }

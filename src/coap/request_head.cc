@@ -70,6 +70,28 @@ Result<RequestHead> ParseDatagram(ByteSpan datagram) {
   return head;
 }
 
+Result<ResponseHead> ParseResponse(ByteSpan datagram) {
+  StartLibcoap();
+  coap_pdu_t* pdu = coap_pdu_init(COAP_MESSAGE_CON, COAP_EMPTY_CODE, 0, datagram.size() + 16);
+  if (pdu == nullptr) {
+    return MakeError(ErrorCode::kInternal, "libcoap: no PDU");
+  }
+  ResponseHead head;
+  bool parsed = coap_pdu_parse(COAP_PROTO_UDP, datagram.data(), datagram.size(), pdu) == 1;
+  if (parsed) {
+    coap_pdu_code_t code = coap_pdu_get_code(pdu);
+    head.code = (code >> 5) * 100 + (code & 0x1f);
+    coap_bin_const_t token = coap_pdu_get_token(pdu);
+    head.token.assign(token.s, token.s + token.length);
+    head.payload = WholeBody(pdu);
+  }
+  coap_delete_pdu(pdu);
+  if (!parsed) {
+    return MakeError(ErrorCode::kBadFormat, "not a CoAP message");
+  }
+  return head;
+}
+
 Result<std::string> ResolvePath(const RequestHead& head, const std::vector<Resource>& resources) {
   if (!head.abbreviation) {
     return head.path;

@@ -25,6 +25,16 @@ struct RequestHead {
 // server's socket hands it over, and extracts its head. For tests and fuzzing.
 Result<RequestHead> ParseDatagram(ByteSpan datagram);
 
+// ResponseHead is what a client reads of an answer: its code, token and (whole) payload.
+struct ResponseHead {
+  int code = 0;  // class * 100 + detail
+  Bytes token;
+  Bytes payload;
+};
+
+// ParseResponse reads one CoAP-over-UDP answer with libcoap's parser.
+Result<ResponseHead> ParseResponse(ByteSpan datagram);
+
 // ResolvePath names the resource a request is for: its path, or the path its Uri-Path-Abbrev
 // value stands for (0 is /.well-known/core). An unknown value, or an abbreviation together
 // with a Uri-Path, is an option the server cannot process: kBadFormat, answered with 4.02.

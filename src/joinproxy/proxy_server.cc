@@ -10,6 +10,7 @@
 #include <thread>
 
 #include "common/files.h"
+#include "joinproxy/proxy_discovery.h"
 #include "joinproxy/udp.h"
 
 namespace concierge::joinproxy {
@@ -19,6 +20,7 @@ class ProxyServer::Impl {
   explicit Impl(ProxyServerOptions options)
       : options_(std::move(options)),
         proxy_(clock_, random_, options_.limits, options_.times),
+        askers_({64, std::chrono::microseconds(62500)}, 4096),
         wake_(eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC)) {}
 
   ~Impl() {
@@ -52,6 +54,11 @@ class ProxyServer::Impl {
       return std::unexpected(upstream.error());
     }
     registrar_ = std::move(*upstream);
+    if (options_.discovery) {
+      ASSIGN_OR_RETURN(discovery_, BindUdp(*options_.discovery));
+      RETURN_IF_ERROR(
+          JoinGroups(discovery_.get(), options_.discovery_groups, options_.discovery_interfaces));
+    }
     if (!options_.state_dir.empty()) {
       RETURN_IF_ERROR(
           WriteFileAtomic(UpstreamFile(), std::to_string(BoundPort(registrar_.get())) + "\n"));
@@ -62,6 +69,13 @@ class ProxyServer::Impl {
   }
 
   uint16_t port() const { return BoundPort(pledges_.get()); }
+
+  std::optional<uint16_t> discovery_port() const {
+    if (!discovery_.valid()) {
+      return std::nullopt;
+    }
+    return BoundPort(discovery_.get());
+  }
 
   ProxyCounters counters() {
     std::lock_guard lock(mutex_);
@@ -78,10 +92,15 @@ class ProxyServer::Impl {
   void Loop() {
     Bytes buffer(65536);
     while (!stop_) {
-      pollfd fds[3] = {
-          {pledges_.get(), POLLIN, 0}, {registrar_.get(), POLLIN, 0}, {wake_.get(), POLLIN, 0}};
-      if (poll(fds, 3, 1000) <= 0) {
+      pollfd fds[4] = {{pledges_.get(), POLLIN, 0},
+                       {registrar_.get(), POLLIN, 0},
+                       {wake_.get(), POLLIN, 0},
+                       {discovery_.valid() ? discovery_.get() : -1, POLLIN, 0}};
+      if (poll(fds, 4, 1000) <= 0) {
         continue;
+      }
+      if ((fds[3].revents & POLLIN) != 0) {
+        AnswerPledgesLooking(buffer);
       }
       if ((fds[0].revents & POLLIN) != 0) {
         FromPledges(buffer);
@@ -114,6 +133,28 @@ class ProxyServer::Impl {
       if (proxy_.sealer().epoch() != kept_epoch_) {  // Seal rotated the key
         std::lock_guard lock(mutex_);
         (void)KeepKey();
+      }
+    }
+  }
+
+  // AnswerPledgesLooking answers discovery requests: 64 at once from one address (pledges
+  // powered up together behind it), then 16 a second.
+  void AnswerPledgesLooking(Bytes& buffer) {
+    for (int i = 0; i < 16; ++i) {
+      SocketAddress from;
+      from.length = sizeof(from.storage);
+      ssize_t got =
+          recvfrom(discovery_.get(), buffer.data(), buffer.size(), 0, from.get(), &from.length);
+      if (got < 0) {
+        return;
+      }
+      std::string asker = Text(from).substr(0, Text(from).rfind(':'));
+      if (!askers_.At(asker).Take(clock_.Now())) {
+        continue;
+      }
+      auto answer = AnswerDiscovery(ByteSpan(buffer.data(), static_cast<size_t>(got)), port());
+      if (answer) {
+        (void)sendto(discovery_.get(), answer->data(), answer->size(), 0, from.get(), from.length);
       }
     }
   }
@@ -157,8 +198,10 @@ class ProxyServer::Impl {
   CryptoRandom random_;
   std::mutex mutex_;  // the proxy's state: the loop, counters() and RotateKey()
   StatelessProxy proxy_;
+  SourceBuckets askers_;  // discovery requests per source address; the loop thread only
   Fd pledges_;
   Fd registrar_;
+  Fd discovery_;
   int pledge_family_ = AF_INET6;
   Fd wake_;
   std::atomic<bool> stop_{false};
@@ -177,6 +220,10 @@ Result<std::unique_ptr<ProxyServer>> ProxyServer::Start(ProxyServerOptions optio
 
 uint16_t ProxyServer::port() const {
   return impl_->port();
+}
+
+std::optional<uint16_t> ProxyServer::discovery_port() const {
+  return impl_->discovery_port();
 }
 
 ProxyCounters ProxyServer::counters() const {

@@ -2,6 +2,9 @@
 
 #include <filesystem>
 #include <memory>
+#include <optional>
+#include <string>
+#include <vector>
 
 #include "common/error.h"
 #include "common/url.h"
@@ -18,6 +21,11 @@ struct ProxyServerOptions {
   // restarted with them lets handshakes begun before the restart go on; without, a restart is
   // a key rotation.
   std::filesystem::path state_dir = {};
+  // Where pledges discover the proxy over plain CoAP (proxy_discovery.h), if anywhere; with
+  // the multicast groups to answer on, each on every interface in discovery_interfaces.
+  std::optional<HostPort> discovery = std::nullopt;
+  std::vector<std::string> discovery_groups = {};
+  std::vector<std::string> discovery_interfaces = {};
   ProxyLimits limits = {};
   SealerTimes times = {};
 };
@@ -33,6 +41,7 @@ class ProxyServer {
   ProxyServer& operator=(const ProxyServer&) = delete;
 
   uint16_t port() const;
+  std::optional<uint16_t> discovery_port() const;
   ProxyCounters counters() const;
   // RotateKey retires the header key now (operators; tests of rotation).
   void RotateKey();

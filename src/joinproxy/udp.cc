@@ -123,6 +123,38 @@ uint16_t BoundPort(int fd) {
   return ntohs(reinterpret_cast<const sockaddr_in6*>(&local.storage)->sin6_port);
 }
 
+Status JoinGroups(int fd, const std::vector<std::string>& groups,
+                  const std::vector<std::string>& interfaces) {
+  std::vector<std::string> where = interfaces.empty() ? std::vector<std::string>{""} : interfaces;
+  for (const std::string& group : groups) {
+    for (const std::string& interface : where) {
+      unsigned index = interface.empty() ? 0 : if_nametoindex(interface.c_str());
+      if (!interface.empty() && index == 0) {
+        return MakeError(ErrorCode::kInvalidArgument, "no interface \"" + interface + "\"");
+      }
+      int result = -1;
+      in6_addr v6{};
+      in_addr v4{};
+      if (inet_pton(AF_INET6, group.c_str(), &v6) == 1) {
+        ipv6_mreq request{v6, index};
+        result = setsockopt(fd, IPPROTO_IPV6, IPV6_JOIN_GROUP, &request, sizeof(request));
+      } else if (inet_pton(AF_INET, group.c_str(), &v4) == 1) {
+        ip_mreqn request{};
+        request.imr_multiaddr = v4;
+        request.imr_ifindex = static_cast<int>(index);
+        result = setsockopt(fd, IPPROTO_IP, IP_ADD_MEMBERSHIP, &request, sizeof(request));
+      }
+      if (result != 0) {
+        return MakeError(ErrorCode::kUnavailable,
+                         "cannot join the multicast group " + group +
+                             (interface.empty() ? "" : " on " + interface) + ": " +
+                             ErrnoText(errno));
+      }
+    }
+  }
+  return OkStatus();
+}
+
 PledgeAddress PledgeOf(const SocketAddress& from) {
   PledgeAddress pledge;
   if (from.family() == AF_INET) {

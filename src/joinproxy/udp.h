@@ -3,6 +3,7 @@
 #include <sys/socket.h>
 
 #include <string>
+#include <vector>
 
 #include "common/error.h"
 #include "common/fd.h"
@@ -34,6 +35,10 @@ Result<Fd> BindUdp(const HostPort& address);
 // from local_port when it is not 0.
 Result<Fd> ConnectUdp(const SocketAddress& address, uint16_t local_port = 0);
 uint16_t BoundPort(int fd);
+// JoinGroups joins each multicast group on each interface ("" or none: where the kernel
+// chooses), for a socket bound to the groups' family (an IPv6 socket takes IPv4 groups too).
+Status JoinGroups(int fd, const std::vector<std::string>& groups,
+                  const std::vector<std::string>& interfaces);
 
 // PledgeOf is the address a pledge's datagram came from; AddressOf is where to send it back
 // from a socket of the given family (IPv4 pledges go IPv4-mapped through an IPv6 socket).

@@ -24,6 +24,7 @@ for _ in $(seq 1 50); do [ -s "$S/coap.addr" ] && break; sleep 0.1; done
 [ -s "$S/coap.addr" ] || fail "no coap.addr"
 MASA=$(cat "$M/listen.addr")
 JPY=$(cat "$S/jpy.addr")
+COAPS=$(cat "$S/coaps.addr")
 has "stateless join proxies on jpy://$JPY" <"$WORK/registrar.log" || fail "no JPY banner"
 
 step "discovery: the registrar's JPY endpoint, as a stateless proxy asks for it"
@@ -31,16 +32,22 @@ coap-client-openssl -B 10 -m get "coap://$(cat "$S/coap.addr")/.well-known/core?
   2>&1 | tee "$WORK/rjp.txt"
 has -x "<jpy://$JPY>;rt=brski.rjp" <"$WORK/rjp.txt" || fail "no rt=brski.rjp link"
 
-# start_proxy: the join proxy on PROXY_PORT (0 the first time), keeping its key in $P.
+# start_proxy: the join proxy on PROXY_PORT, answering discovery on PROXY_DISCOVERY (0 the
+# first time: ports it picks), keeping its key in $P.
 start_proxy() {
   rm -f "$P/joinproxy.addr"
+  : >"$WORK/proxy.log"
   "$BIN" joinproxy --dir "$P" --listen "127.0.0.1:${PROXY_PORT:-0}" --registrar "jpy://$JPY" \
-    >>"$WORK/proxy.log" 2>&1 &
+    --discovery "127.0.0.1:${PROXY_DISCOVERY:-0}" >>"$WORK/proxy.log" 2>&1 &
   PROXY=$!
   PIDS+=("$PROXY")
-  for _ in $(seq 1 50); do [ -s "$P/joinproxy.addr" ] && break; sleep 0.1; done
+  for _ in $(seq 1 50); do
+    [ -s "$P/joinproxy.addr" ] && has "answering discovery" <"$WORK/proxy.log" && break
+    sleep 0.1
+  done
   [ -s "$P/joinproxy.addr" ] || { cat "$WORK/proxy.log"; fail "the proxy did not start"; }
   PROXY_PORT=$(sed 's/.*://' "$P/joinproxy.addr")
+  PROXY_DISCOVERY=$(sed -n 's|^answering discovery (brski-jp) on coap://127.0.0.1:||p' "$WORK/proxy.log")
 }
 step "the join proxy, and 10 pledges enrolling through it at once"
 start_proxy
@@ -65,15 +72,40 @@ step "an enrolled device acts as a join proxy for its neighbours; one that is no
 "$BIN" maker mint --dir "$M" --serial LV-2001 --masa-url "$MASA" --out "$WORK/unenrolled" >/dev/null
 expect_exit 1 "LV-2001 is not enrolled" "$BIN" device joinproxy --identity "$WORK/unenrolled" \
   --registrar "jpy://$JPY"
-"$BIN" device joinproxy --identity "$WORK/dev01" --listen 127.0.0.1:0 --registrar "jpy://$JPY" \
-  >"$WORK/device-proxy.log" 2>&1 &
+# This one finds the registrar's JPY port by discovery (rt=brski.rjp), as a proxy does.
+"$BIN" device joinproxy --identity "$WORK/dev01" --listen 127.0.0.1:0 \
+  --registrar "coap://$(cat "$S/coap.addr")" >"$WORK/device-proxy.log" 2>&1 &
 PIDS+=($!)
-for _ in $(seq 1 50); do has "LV-1001: join proxy" <"$WORK/device-proxy.log" && break; sleep 0.1; done
+for _ in $(seq 1 50); do
+  [ -s "$WORK/device-proxy.log" ] && has "LV-1001: join proxy" <"$WORK/device-proxy.log" && break
+  sleep 0.1
+done
 neighbour_port=$(sed -n 's/.*on udp 127.0.0.1:\([0-9]*\),.*/\1/p' "$WORK/device-proxy.log")
 [ -n "$neighbour_port" ] || { cat "$WORK/device-proxy.log"; fail "the device's proxy did not start"; }
 "$BIN" maker mint --dir "$M" --serial LV-2002 --masa-url "$MASA" --out "$WORK/neighbour" >/dev/null
+has "relaying to jpy://$JPY" <"$WORK/device-proxy.log" || fail "the proxy discovered no registrar"
 "$BIN" device enroll --identity "$WORK/neighbour" --registrar "coaps://127.0.0.1:$neighbour_port" |
   has "enrolled LV-2002" || fail "the neighbour did not enroll through LV-1001"
+
+step "pledges discover where to enroll (brski-jp): the proxy, the registrar; the next offer when one fails"
+"$BIN" maker mint --dir "$M" --serial LV-2005 --masa-url "$MASA" --out "$WORK/via-proxy" >/dev/null
+"$BIN" device enroll --identity "$WORK/via-proxy" --registrar "coap://127.0.0.1:$PROXY_DISCOVERY" \
+  --json | has "\"registrar\": \"coaps://127.0.0.1:$PROXY_PORT\"" ||
+  fail "no enrollment through the proxy it discovered"
+"$BIN" maker mint --dir "$M" --serial LV-2003 --masa-url "$MASA" --out "$WORK/finder" >/dev/null
+"$BIN" device enroll --identity "$WORK/finder" --registrar "coap://$(cat "$S/coap.addr")" --json |
+  has "\"registrar\": \"coaps://127.0.0.1:${COAPS##*:}\"" || fail "no enrollment at the discovered registrar"
+# Two offers: the first leads nowhere (nothing listens on port 9), the second to the proxy.
+python3 "$WIRE" answer "$WORK/answer.port" "<>;brski-jp=9,<>;brski-jp=$neighbour_port" &
+PIDS+=($!)
+for _ in $(seq 1 50); do [ -s "$WORK/answer.port" ] && break; sleep 0.1; done
+"$BIN" maker mint --dir "$M" --serial LV-2004 --masa-url "$MASA" --out "$WORK/failover" >/dev/null
+"$BIN" device enroll --identity "$WORK/failover" \
+  --registrar "coap://127.0.0.1:$(cat "$WORK/answer.port")" >"$WORK/failover.out" 2>"$WORK/failover.err" ||
+  { cat "$WORK/failover.err"; fail "no enrollment after failing over"; }
+cat "$WORK/failover.err"
+has "coaps://127.0.0.1:9: .*; trying the next" <"$WORK/failover.err" || fail "the first offer was not tried"
+has "enrolled LV-2004" <"$WORK/failover.out" || fail "LV-2004 did not enroll"
 
 step "zero state per pledge: the proxy's memory with 1 and with 1,000 handshakes under way"
 rss() { awk '/^VmRSS/ { print $2 }' "/proc/$PROXY/status"; }
@@ -91,13 +123,15 @@ rss_many=$(rss)
 line_one=$(cat "$WORK/hellos1.json")
 line_many=$(cat "$WORK/hellos1000.json")
 echo "  1 handshake: $line_one, proxy RSS $rss_one kB; 1,000: $line_many, proxy RSS $rss_many kB"
-python3 - "$line_one" "$line_many" "$rss_one" "$rss_many" <<'PY' || fail "proxy memory"
+# "none" in sanitizer builds (tests/CMakeLists.txt): the release build checks the budget.
+budget=${JOINPROXY_RSS_BUDGET_KB:-1024}
+python3 - "$line_one" "$line_many" "$rss_one" "$rss_many" "$budget" <<'PY' || fail "proxy memory"
 import json, sys
 one, many = json.loads(sys.argv[1]), json.loads(sys.argv[2])
 assert one["answered"] == 1 and many["answered"] == 1000, (one, many)
 grew = int(sys.argv[4]) - int(sys.argv[3])
-print(f"  grew by {grew} kB")
-assert grew < 1024, f"grew by {grew} kB"
+print(f"  grew by {grew} kB (budget: {sys.argv[5]})")
+assert sys.argv[5] == "none" or grew < int(sys.argv[5]), f"grew by {grew} kB"
 PY
 
 step "a proxy restarted mid-handshake with its kept key: the handshake goes on"
@@ -115,13 +149,16 @@ cat "$WORK/resume.json"
 has '"answer": "ServerHello"' <"$WORK/resume.json" || fail "the handshake did not go on"
 
 step "a flood from one source is limited; a pledge from another enrolls meanwhile"
+# 5,000 datagrams a second for 3 s: fifty times the limit, without taking a whole core from
+# the tests running beside this one.
 python3 - "$PROXY_PORT" <<'PY' &
 import socket, sys, time
 sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
 sock.bind(("127.0.0.66", 0))
-end = time.time() + 3
-while time.time() < end:
-    sock.sendto(b"\x16\xfe\xfd" + bytes(60), ("127.0.0.1", int(sys.argv[1])))
+for burst in range(60):
+    for _ in range(250):
+        sock.sendto(b"\x16\xfe\xfd" + bytes(60), ("127.0.0.1", int(sys.argv[1])))
+    time.sleep(0.05)
 PY
 flood=$!
 "$BIN" maker mint --dir "$M" --serial LV-3001 --masa-url "$MASA" --out "$WORK/during" >/dev/null
@@ -134,6 +171,6 @@ tail -1 "$WORK/proxy.log"
 python3 - "$(tail -1 "$WORK/proxy.log")" <<'PY' || fail "the flood was not limited"
 import re, sys
 limited = int(re.search(r"dropped (\d+) over the rate", sys.argv[1]).group(1))
-assert limited > 1000, limited
+assert limited > 10000, limited
 PY
 echo "join proxy test passed"

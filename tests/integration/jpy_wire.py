@@ -13,6 +13,9 @@ Usage:
                                           same address and port and prints which handshake
                                           message came back (ServerHello: the registrar's
                                           session went on; HelloVerifyRequest: it began anew).
+  jpy_wire.py answer FILE LINKS           A plain CoAP endpoint on 127.0.0.1 that answers every
+                                          request with LINKS as link format (40); writes its
+                                          port to FILE, serves until killed.
 """
 import json
 import os
@@ -92,12 +95,29 @@ def resume(host, port, directory):
                       "cookie_bytes": cookie_length}))
 
 
+def answer(port_file, links):
+    sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    sock.bind(("127.0.0.1", 0))
+    with open(port_file + ".tmp", "w") as out:
+        out.write(str(sock.getsockname()[1]))
+    os.rename(port_file + ".tmp", port_file)
+    while True:
+        request, client = sock.recvfrom(65536)
+        token = request[4:4 + (request[0] & 0x0F)]
+        # ACK, 2.05, the request's message id and token, Content-Format 40, the links.
+        header = bytes([0x60 | len(token), 0x45]) + request[2:4] + token
+        sock.sendto(header + bytes([0xC1, 40, 0xFF]) + links.encode(), client)
+
+
 def main():
     if len(sys.argv) == 5 and sys.argv[1] == "hellos":
         hellos(sys.argv[2], int(sys.argv[3]), int(sys.argv[4]))
         return 0
     if len(sys.argv) == 5 and sys.argv[1] == "resume":
         resume(sys.argv[2], int(sys.argv[3]), sys.argv[4])
+        return 0
+    if len(sys.argv) == 4 and sys.argv[1] == "answer":
+        answer(sys.argv[2], sys.argv[3])
         return 0
     print(__doc__, file=sys.stderr)
     return 2

@@ -12,6 +12,8 @@
 #include "coap/amplification.h"
 #include "coap/coap_codes.h"
 #include "coap/coaps_server.h"
+#include "coap/discovery_client.h"
+#include "coap/link_format.h"
 #include "common/random.h"
 #include "common/simulated_clock.h"
 #include "common/token_buckets.h"
@@ -70,6 +72,35 @@ TEST(DecidePlainAnswerTest, MulticastAnswersNoLargerThanTheRequest) {
   EXPECT_EQ(DecidePlainAnswer(multicast), PlainVerdict::kSilence);
   multicast.echo_verified = true;  // Echo does not protect a victim from many servers at once
   EXPECT_EQ(DecidePlainAnswer(multicast), PlainVerdict::kSilence);
+}
+
+TEST(LinkFormatTest, ReadsTargetsAndAttributesAsRfc6690WritesThem) {
+  auto links = ParseLinkFormat(
+      "<>;brski-jp=5684;var=\"c509 v2\",<jpy://[2001:db8::1]:5685>;rt=brski.rjp,</x>;obs");
+  ASSERT_TRUE(links) << links.error().ToString();
+  ASSERT_EQ(links->size(), 3u);
+  EXPECT_EQ((*links)[0].target, "");
+  EXPECT_EQ((*links)[0].Attribute("brski-jp"), "5684");
+  EXPECT_EQ((*links)[0].Attribute("var"), "c509 v2");
+  EXPECT_EQ((*links)[1].target, "jpy://[2001:db8::1]:5685");
+  EXPECT_EQ((*links)[1].Attribute("rt"), "brski.rjp");
+  EXPECT_EQ((*links)[2].Attribute("obs"), "");
+  EXPECT_FALSE((*links)[2].Attribute("rt"));
+  EXPECT_TRUE(ParseLinkFormat("")->empty());
+
+  auto unterminated = ParseLinkFormat("<>;rt=\"open");
+  ASSERT_FALSE(unterminated);
+  EXPECT_NE(unterminated.error().message().find("closing '\"' at offset 11"), std::string::npos)
+      << unterminated.error().message();
+  EXPECT_FALSE(ParseLinkFormat("no-angle"));
+  EXPECT_FALSE(ParseLinkFormat("<a>;=x"));
+  EXPECT_FALSE(ParseLinkFormat("<a> <b>"));
+  EXPECT_FALSE(ParseLinkFormat(std::string(kMaxLinkFormatBytes + 1, ' ')));
+  std::string many;
+  for (size_t i = 0; i <= kMaxLinks; ++i) {
+    many += (many.empty() ? "<>" : ",<>");
+  }
+  EXPECT_FALSE(ParseLinkFormat(many));
 }
 
 TEST(TokenBucketsTest, RefillAndForgetTheSourceUnseenLongest) {
@@ -291,6 +322,41 @@ TEST_F(DiscoveryLoopbackTest, AnswersSmallQueriesAtOnceAndNothingElseWithoutDtls
   auto nowhere = Exchange(MakeRequest(0x01, 3, {"nowhere"}));
   ASSERT_TRUE(nowhere);
   EXPECT_EQ(nowhere->code, code::kNotFound);
+}
+
+TEST_F(DiscoveryLoopbackTest, DiscoverAnswersTheEchoChallengeItself) {
+  HostPort where{"127.0.0.1", *server_->discovery_port()};
+  auto small = Discover(where, "brski-jp=*", std::chrono::seconds(5));
+  ASSERT_TRUE(small) << small.error().ToString();
+  ASSERT_EQ(small->size(), 1u);
+  EXPECT_EQ((*small)[0].responder, "127.0.0.1");
+  ASSERT_EQ((*small)[0].links.size(), 1u);
+  EXPECT_EQ((*small)[0].links[0].Attribute("brski-jp"), std::to_string(server_->port()));
+  // The whole document is over three times the request: it comes after an Echo round trip.
+  auto all = Discover(where, "", std::chrono::seconds(5));
+  ASSERT_TRUE(all) << all.error().ToString();
+  ASSERT_EQ(all->at(0).links.size(), 2u);
+  EXPECT_EQ(all->at(0).links[1].Attribute("rt"), "brski");
+  EXPECT_TRUE(Discover(where, "rt=nothing", std::chrono::seconds(5))->at(0).links.empty());
+}
+
+TEST(CoapUrlTest, TakesZonesAndDefaultsToPort5683) {
+  EXPECT_EQ(ParseCoapUrl("coap://192.0.2.1").value().port, 5683);
+  auto zoned = ParseCoapUrl("coap://[ff02::fd%25eth0]/ignored");
+  ASSERT_TRUE(zoned) << zoned.error().ToString();
+  EXPECT_EQ(zoned->host, "ff02::fd%eth0");
+  EXPECT_EQ(zoned->port, 5683);
+  EXPECT_EQ(ParseCoapUrl("coap://[fe80::1%eth1]:6000").value().host, "fe80::1%eth1");
+  EXPECT_FALSE(ParseCoapUrl("coaps://192.0.2.1"));
+  EXPECT_FALSE(ParseCoapUrl("coap://fe80::1"));
+  EXPECT_FALSE(ParseCoapUrl("coap://192.0.2.1:0"));
+}
+
+TEST(DiscoverTest, SaysWhenNobodyAnswers) {
+  // A port with nothing on it: ICMP port unreachable, or silence.
+  auto nobody = Discover({"127.0.0.1", 9}, "", std::chrono::milliseconds(300));
+  ASSERT_FALSE(nobody);
+  EXPECT_EQ(nobody.error().code(), ErrorCode::kUnavailable);
 }
 
 TEST_F(DiscoveryLoopbackTest, RateLimitsEachSource) {

@@ -11,6 +11,7 @@
 #include "crypto/aead.h"
 #include "joinproxy/header_sealer.h"
 #include "joinproxy/jpy.h"
+#include "joinproxy/proxy_discovery.h"
 #include "joinproxy/stateless_proxy.h"
 
 namespace concierge::joinproxy {
@@ -238,6 +239,43 @@ TEST(StatelessProxyTest, AFloodingPledgeIsLimitedWithoutStarvingOthers) {
   }
   EXPECT_EQ(relayed, 10) << "100 a second";
   EXPECT_EQ(proxy.counters().rate_limited, 800u + 90u);
+}
+
+// CoreRequest is GET /.well-known/core (CON, or NON) with message id 0x1234, token 0x7a and
+// the query, if any.
+Bytes CoreRequest(const std::string& query, bool confirmable = true) {
+  Bytes out = {static_cast<uint8_t>(confirmable ? 0x41 : 0x51), 0x01, 0x12, 0x34, 0x7a, 0xbb};
+  out.insert(out.end(), {'.', 'w', 'e', 'l', 'l', '-', 'k', 'n', 'o', 'w', 'n', 0x04});
+  out.insert(out.end(), {'c', 'o', 'r', 'e'});
+  if (!query.empty()) {
+    out.push_back(static_cast<uint8_t>(0x40 | query.size()));
+    out.insert(out.end(), query.begin(), query.end());
+  }
+  return out;
+}
+
+TEST(ProxyDiscoveryTest, AnswersBrskiJpNoLargerThanTheQuestion) {
+  Bytes request = CoreRequest("brski-jp=*");
+  auto answer = AnswerDiscovery(request, 5690);
+  ASSERT_TRUE(answer);
+  EXPECT_EQ(answer->at(0), 0x61) << "an ACK with the request's one-byte token";
+  EXPECT_EQ(answer->at(1), 0x45) << "2.05";
+  EXPECT_EQ(answer->at(2), 0x12);
+  EXPECT_EQ(answer->at(3), 0x34);
+  EXPECT_EQ(answer->at(4), 0x7a);
+  EXPECT_EQ(ToString(ByteSpan(*answer).subspan(8)), "<>;brski-jp=5690");
+  EXPECT_LE(answer->size(), request.size());
+
+  auto non = AnswerDiscovery(CoreRequest("brski-jp=*", false), 5690);
+  ASSERT_TRUE(non);
+  EXPECT_EQ(non->at(0), 0x51) << "a NON is answered by a NON";
+
+  EXPECT_FALSE(AnswerDiscovery(CoreRequest(""), 5690)) << "the answer would be larger";
+  EXPECT_FALSE(AnswerDiscovery(CoreRequest("rt=brski.rjp"), 5690)) << "matches nothing here";
+  Bytes post = request;
+  post[1] = 0x02;
+  EXPECT_FALSE(AnswerDiscovery(post, 5690));
+  EXPECT_FALSE(AnswerDiscovery(Bytes{0x41, 0x01}, 5690));
 }
 
 }  // namespace
