@@ -4,6 +4,8 @@
 
 #include "app/cli.h"
 #include "coap/discovery_client.h"
+#include "dnssd/browser.h"
+#include "dnssd/mdns_message.h"
 #include "loop/event_loop.h"
 #include "pledge/coaps_connector.h"
 #include "pledge/device_directory.h"
@@ -24,6 +26,22 @@ struct DeviceArgs {
 // answer's own address is the one to use when a link names none (draft-ietf-anima-constrained-
 // join-proxy-20 §"Pledge discovery of Join Proxy").
 Result<std::vector<std::string>> RegistrarCandidates(const std::string& registrar) {
+  if (registrar.starts_with("dns-sd:")) {
+    std::string interface = registrar.substr(7);
+    ASSIGN_OR_RETURN(auto found,
+                     dnssd::Browse(dnssd::kJoinProxyService, interface, std::chrono::seconds(2)));
+    std::vector<std::string> candidates;
+    for (const dnssd::Found& one : found) {
+      candidates.push_back("coaps://[" + one.address + "]:" + std::to_string(one.port));
+    }
+    if (candidates.empty()) {
+      return MakeError(ErrorCode::kNotFound,
+                       "no join proxy or registrar announced "
+                       "_brski-proxy._udp on " +
+                           interface + " (DNS-SD) within 2 s");
+    }
+    return candidates;
+  }
   if (!registrar.starts_with("coap://")) {
     return std::vector<std::string>{registrar};
   }
@@ -200,7 +218,8 @@ void AddDeviceCommands(CLI::App& app, Action& action, Output& output) {
       ->add_option("--registrar", args->registrar,
                    "Registrar URL: https://HOST:PORT, or coaps://HOST[:PORT] for constrained "
                    "onboarding (cBRSKI over DTLS), or coap://HOST[:PORT] to discover join "
-                   "proxies or registrars there and try each in turn (docs/joinproxy.md)")
+                   "proxies or registrars there and try each in turn (docs/joinproxy.md), or "
+                   "dns-sd:IFACE to find them by DNS-SD on that link (_brski-proxy._udp)")
       ->required();
   enroll->add_option("--retry-for", args->retry_for,
                      "Keep retrying transport failures for this many seconds");

@@ -152,9 +152,9 @@ void AddLabCommands(CLI::App& app, Action& action, Output& output) {
   onboard
       ->add_option("--via", options->via,
                    "Transport: https (RFC 8995), coaps (cBRSKI over DTLS, "
-                   "docs/constrained.md) or joinproxy (coaps through a stateless join proxy, "
-                   "docs/joinproxy.md)")
-      ->check(CLI::IsMember({"https", "coaps", "joinproxy"}))
+                   "docs/constrained.md), joinproxy (coaps through a stateless join proxy, "
+                   "docs/joinproxy.md) or joinproxy-stateful (through a stateful one)")
+      ->check(CLI::IsMember({"https", "coaps", "joinproxy", "joinproxy-stateful"}))
       ->capture_default_str();
   onboard->add_option("--db", options->database,
                       "Keep the site's records in this PostgreSQL database (postgresql://…; the "

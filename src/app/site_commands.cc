@@ -15,6 +15,7 @@
 #include "coap/coaps_server.h"
 #include "common/bytes.h"
 #include "common/files.h"
+#include "dnssd/responder.h"
 #include "http/https_server.h"
 #include "joinproxy/registrar_front.h"
 #include "loop/event_loop.h"
@@ -40,6 +41,7 @@ struct SiteArgs {
   std::string coap_discovery;
   std::string jpy_listen;
   std::vector<std::string> coap_multicast_interfaces;
+  std::vector<std::string> dns_sd_interfaces;
   http::ServerOptions server;
   int64_t device_id = 0;
   std::string device;
@@ -280,6 +282,24 @@ Status Serve(const SiteArgs& args) {
           WriteFileAtomic(std::filesystem::path(args.dir) / "coap.addr", discovery_address + "\n"));
     }
   }
+  // DNS-SD: the registrar one hop away is its own join proxy (_brski-proxy._udp, its CoAPS
+  // port), and stateless join proxies find its JPY port (_brski-rjp._udp).
+  std::unique_ptr<dnssd::Responder> dns_sd;
+  if (!args.dns_sd_interfaces.empty()) {
+    if (!coaps) {
+      return MakeError(ErrorCode::kInvalidArgument,
+                       "--dns-sd-interface needs --coaps-listen: it announces the CoAPS endpoint");
+    }
+    // Named by port, not by the site: answers say what onboarding needs, no more.
+    std::string name = "registrar-" + std::to_string(coaps->port());
+    std::vector<dnssd::Service> services = {
+        {.type = dnssd::kJoinProxyService, .instance = name, .port = coaps->port()}};
+    if (jpy_front) {
+      services.push_back(
+          {.type = dnssd::kRegistrarJpyService, .instance = name, .port = jpy_front->port()});
+    }
+    ASSIGN_OR_RETURN(dns_sd, dnssd::Responder::Start(services, args.dns_sd_interfaces));
+  }
   ASSIGN_OR_RETURN(auto metrics_server, StartMetricsServer(args.dir, args.metrics_listen,
                                                            controller->directory().Tls()));
   SiteGauges gauges(*controller);
@@ -298,6 +318,14 @@ Status Serve(const SiteArgs& args) {
       banner +=
           (interface == args.coap_multicast_interfaces.front() ? " and multicast on " : ", ") +
           interface;
+    }
+    banner += "\n";
+  }
+  if (dns_sd) {
+    banner +=
+        std::string("DNS-SD (_brski-proxy._udp") + (jpy_front ? ", _brski-rjp._udp" : "") + ") on";
+    for (const std::string& interface : args.dns_sd_interfaces) {
+      banner += (interface == args.dns_sd_interfaces.front() ? " " : ", ") + interface;
     }
     banner += "\n";
   }
@@ -321,6 +349,7 @@ Status Serve(const SiteArgs& args) {
   // No wait may end on the loop while the API goes away.
   events.Stop();
   api.reset();
+  dns_sd.reset();
   jpy_front.reset();
   coaps.reset();
   registrar.server->Stop();
@@ -504,6 +533,10 @@ void AddSiteCommands(CLI::App& app, Action& action, Output& output) {
   serve->add_option("--coap-multicast-interface", args->coap_multicast_interfaces,
                     "Interface on which --coap-discovery also answers the all-CoAP-nodes groups "
                     "(ff02::fd, ff05::fd for an IPv6 address, 224.0.1.187 for IPv4); repeatable");
+  serve->add_option("--dns-sd-interface", args->dns_sd_interfaces,
+                    "Interface on which to announce the registrar by DNS-SD over multicast DNS "
+                    "(_brski-proxy._udp for pledges, _brski-rjp._udp for join proxies; IPv6); "
+                    "needs --coaps-listen; repeatable");
   serve->add_option("--api-listen", args->api_listen,
                     "HOST:PORT of the management API (docs/dashboard.md); none when not given");
   serve

@@ -1,19 +1,28 @@
 #include "joinproxy/proxy_server.h"
 
-#include <poll.h>
+#include <sys/epoll.h>
 #include <sys/eventfd.h>
 #include <unistd.h>
 
 #include <atomic>
+#include <cerrno>
 #include <cstdlib>
+#include <cstring>
 #include <mutex>
 #include <thread>
+#include <unordered_map>
 
 #include "common/files.h"
 #include "joinproxy/proxy_discovery.h"
 #include "joinproxy/udp.h"
 
 namespace concierge::joinproxy {
+namespace {
+
+// What an epoll event is about: one of the fixed sockets, or a flow (kFirstFlow + its id).
+enum : uint64_t { kPledges, kRegistrar, kWake, kDiscovery, kFirstFlow = 16 };
+
+}  // namespace
 
 class ProxyServer::Impl {
  public:
@@ -21,7 +30,12 @@ class ProxyServer::Impl {
       : options_(std::move(options)),
         proxy_(clock_, random_, options_.limits, options_.times),
         askers_({64, std::chrono::microseconds(62500)}, 4096),
-        wake_(eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC)) {}
+        wake_(eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC)),
+        epoll_(epoll_create1(EPOLL_CLOEXEC)) {
+    if (options_.mode == ProxyMode::kStateful) {
+      stateful_.emplace(clock_, options_.stateful, options_.limits);
+    }
+  }
 
   ~Impl() {
     stop_ = true;
@@ -33,6 +47,15 @@ class ProxyServer::Impl {
   }
 
   Status Open() {
+    if (!wake_.valid() || !epoll_.valid()) {
+      return MakeError(ErrorCode::kInternal, "join proxy: no eventfd or epoll");
+    }
+    ASSIGN_OR_RETURN(pledges_, BindUdp(options_.listen));
+    ASSIGN_OR_RETURN(registrar_address_, ToSocketAddress(options_.registrar));
+    if (stateful_) {
+      RETURN_IF_ERROR(OpenDiscovery());
+      return StartLoop();
+    }
     uint16_t upstream_port = 0;
     if (!options_.state_dir.empty()) {
       if (std::filesystem::exists(KeyFile())) {
@@ -44,27 +67,48 @@ class ProxyServer::Impl {
         upstream_port = static_cast<uint16_t>(std::atoi(kept->c_str()));
       }
     }
-    ASSIGN_OR_RETURN(pledges_, BindUdp(options_.listen));
-    ASSIGN_OR_RETURN(SocketAddress registrar, ToSocketAddress(options_.registrar));
-    auto upstream = ConnectUdp(registrar, upstream_port);
+    auto upstream = ConnectUdp(registrar_address_, upstream_port);
     if (!upstream && upstream_port != 0) {
-      upstream = ConnectUdp(registrar);  // taken meanwhile: a new port, as a new proxy
+      upstream = ConnectUdp(registrar_address_);  // taken meanwhile: a new port, a new proxy
     }
     if (!upstream) {
       return std::unexpected(upstream.error());
     }
     registrar_ = std::move(*upstream);
-    if (options_.discovery) {
-      ASSIGN_OR_RETURN(discovery_, BindUdp(*options_.discovery));
-      RETURN_IF_ERROR(
-          JoinGroups(discovery_.get(), options_.discovery_groups, options_.discovery_interfaces));
-    }
+    RETURN_IF_ERROR(Watch(registrar_, kRegistrar));
+    RETURN_IF_ERROR(OpenDiscovery());
     if (!options_.state_dir.empty()) {
       RETURN_IF_ERROR(
           WriteFileAtomic(UpstreamFile(), std::to_string(BoundPort(registrar_.get())) + "\n"));
     }
+    return StartLoop();
+  }
+
+  Status OpenDiscovery() {
+    if (!options_.discovery) {
+      return OkStatus();
+    }
+    ASSIGN_OR_RETURN(discovery_, BindUdp(*options_.discovery));
+    RETURN_IF_ERROR(
+        JoinGroups(discovery_.get(), options_.discovery_groups, options_.discovery_interfaces));
+    return Watch(discovery_, kDiscovery);
+  }
+
+  Status StartLoop() {
+    RETURN_IF_ERROR(Watch(pledges_, kPledges));
+    RETURN_IF_ERROR(Watch(wake_, kWake));
     pledge_family_ = ToSocketAddress(options_.listen)->family();
     thread_ = std::thread([this] { Loop(); });
+    return OkStatus();
+  }
+
+  Status Watch(const Fd& socket, uint64_t what) {
+    epoll_event event{};
+    event.events = EPOLLIN;
+    event.data.u64 = what;
+    if (epoll_ctl(epoll_.get(), EPOLL_CTL_ADD, socket.get(), &event) != 0) {
+      return MakeError(ErrorCode::kInternal, "join proxy: epoll_ctl: " + ErrnoText(errno));
+    }
     return OkStatus();
   }
 
@@ -79,7 +123,7 @@ class ProxyServer::Impl {
 
   ProxyCounters counters() {
     std::lock_guard lock(mutex_);
-    return proxy_.counters();
+    return stateful_ ? stateful_->counters() : proxy_.counters();
   }
 
   void RotateKey() {
@@ -91,22 +135,28 @@ class ProxyServer::Impl {
  private:
   void Loop() {
     Bytes buffer(65536);
+    epoll_event events[64];
+    SystemTime expired_at = clock_.Now();
     while (!stop_) {
-      pollfd fds[4] = {{pledges_.get(), POLLIN, 0},
-                       {registrar_.get(), POLLIN, 0},
-                       {wake_.get(), POLLIN, 0},
-                       {discovery_.valid() ? discovery_.get() : -1, POLLIN, 0}};
-      if (poll(fds, 4, 1000) <= 0) {
-        continue;
+      int ready = epoll_wait(epoll_.get(), events, 64, 1000);
+      for (int i = 0; i < ready; ++i) {
+        uint64_t what = events[i].data.u64;
+        if (what == kDiscovery) {
+          AnswerPledgesLooking(buffer);
+        } else if (what == kPledges) {
+          FromPledges(buffer);
+        } else if (what == kRegistrar) {
+          FromRegistrar(buffer);
+        } else if (what >= kFirstFlow) {
+          FromFlow(what - kFirstFlow, buffer);
+        }
       }
-      if ((fds[3].revents & POLLIN) != 0) {
-        AnswerPledgesLooking(buffer);
-      }
-      if ((fds[0].revents & POLLIN) != 0) {
-        FromPledges(buffer);
-      }
-      if ((fds[1].revents & POLLIN) != 0) {
-        FromRegistrar(buffer);
+      if (stateful_ && clock_.Now() - expired_at >= std::chrono::seconds(1)) {
+        expired_at = clock_.Now();
+        std::lock_guard lock(mutex_);
+        for (StatefulProxy::FlowId flow : stateful_->Expire()) {
+          flows_.erase(flow);  // closing the socket takes it out of epoll
+        }
       }
     }
   }
@@ -121,6 +171,10 @@ class ProxyServer::Impl {
       if (got < 0) {
         return;
       }
+      if (stateful_) {
+        ToFlow(PledgeOf(from), ByteSpan(buffer.data(), static_cast<size_t>(got)));
+        continue;
+      }
       std::optional<Bytes> message;
       {
         std::lock_guard lock(mutex_);
@@ -133,6 +187,48 @@ class ProxyServer::Impl {
       if (proxy_.sealer().epoch() != kept_epoch_) {  // Seal rotated the key
         std::lock_guard lock(mutex_);
         (void)KeepKey();
+      }
+    }
+  }
+
+  // ToFlow sends a pledge's datagram out on its flow's socket, opening one for a new flow.
+  void ToFlow(const PledgeAddress& pledge, ByteSpan datagram) {
+    std::lock_guard lock(mutex_);
+    if (!stateful_) {
+      return;
+    }
+    StatefulProxy& proxy = *stateful_;
+    auto forward = proxy.FromPledge(pledge, datagram.size());
+    if (!forward) {
+      return;
+    }
+    if (forward->opened) {
+      auto socket = ConnectUdp(registrar_address_);
+      if (!socket || !Watch(*socket, kFirstFlow + forward->flow)) {
+        proxy.Close(forward->flow);
+        return;
+      }
+      flows_.emplace(forward->flow, std::move(*socket));
+    }
+    (void)send(flows_.at(forward->flow).get(), datagram.data(), datagram.size(), 0);
+  }
+
+  void FromFlow(StatefulProxy::FlowId flow, Bytes& buffer) {
+    for (int i = 0; i < 64; ++i) {
+      std::lock_guard lock(mutex_);
+      auto socket = flows_.find(flow);
+      if (socket == flows_.end() || !stateful_) {
+        return;
+      }
+      ssize_t got = recv(socket->second.get(), buffer.data(), buffer.size(), 0);
+      if (got < 0) {
+        return;
+      }
+      auto pledge = stateful_->FromRegistrar(flow);
+      if (pledge) {
+        SocketAddress to = AddressOf(*pledge, pledge_family_);
+        (void)sendto(pledges_.get(), buffer.data(), static_cast<size_t>(got), 0, to.get(),
+                     to.length);
       }
     }
   }
@@ -199,11 +295,15 @@ class ProxyServer::Impl {
   std::mutex mutex_;  // the proxy's state: the loop, counters() and RotateKey()
   StatelessProxy proxy_;
   SourceBuckets askers_;  // discovery requests per source address; the loop thread only
+  std::optional<StatefulProxy> stateful_;                // stateful mode only
+  std::unordered_map<StatefulProxy::FlowId, Fd> flows_;  // a socket per flow, stateful mode
+  SocketAddress registrar_address_;
   Fd pledges_;
   Fd registrar_;
   Fd discovery_;
   int pledge_family_ = AF_INET6;
   Fd wake_;
+  Fd epoll_;
   std::atomic<bool> stop_{false};
   std::thread thread_;
 };

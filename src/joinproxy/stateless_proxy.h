@@ -30,7 +30,12 @@ struct ProxyCounters {
   uint64_t oversize = 0;      // pledge datagrams over kMaxJpyContent
   uint64_t malformed = 0;     // registrar datagrams that are not JPY
   uint64_t unauthentic = 0;   // registrar datagrams whose header this proxy did not seal (or
-                              // sealed under a retired key, or truncated)
+                              // sealed under a retired key, or truncated); in stateful
+                              // mode, answers on a flow that has ended
+  // Stateful mode only (stateful_proxy.h).
+  uint64_t flows_opened = 0;
+  uint64_t flows_expired = 0;
+  uint64_t table_full = 0;  // pledge datagrams refused a new flow by the limits
 };
 
 // StatelessProxy is the join proxy's logic in stateless mode, without sockets: a pledge's

@@ -298,13 +298,16 @@ Result<OnboardReport> RunAgainstRunningControllers(const OnboardOptions& options
 }  // namespace
 
 Result<OnboardReport> RunOnboardLab(const OnboardOptions& options) {
-  if (options.via != "https" && options.via != "coaps" && options.via != "joinproxy") {
-    return MakeError(ErrorCode::kInvalidArgument,
-                     "--via " + options.via + ": expected https, coaps or joinproxy");
+  if (options.via != "https" && options.via != "coaps" && options.via != "joinproxy" &&
+      options.via != "joinproxy-stateful") {
+    return MakeError(
+        ErrorCode::kInvalidArgument,
+        "--via " + options.via + ": expected https, coaps, joinproxy or joinproxy-stateful");
   }
   if (options.via != "https" && !options.registrars.empty()) {
-    return MakeError(ErrorCode::kInvalidArgument,
-                     "--via coaps runs the lab's own site controllers, not --registrar ones");
+    return MakeError(
+        ErrorCode::kInvalidArgument,
+        "--via " + options.via + " runs the lab's own site controllers, not --registrar ones");
   }
   if (options.devices < 1 || options.concurrency < 1 || options.controllers < 1 ||
       options.attempts < 1) {
@@ -366,6 +369,19 @@ Result<OnboardReport> RunOnboardLab(const OnboardOptions& options) {
               {.listen = {"127.0.0.1", 0}, .identity = controller->site->directory().Tls()},
               registrar::RegistrarCoapResources(controller->site->registrar())));
       HostPort pledges_reach{"127.0.0.1", listener->port()};
+      if (options.via == "joinproxy-stateful") {
+        // One stateful proxy per controller, a flow per pledge to the CoAPS listener. Every
+        // lab pledge sends from 127.0.0.1 on loopback, so the draft's limits of 2 flows per
+        // address and 10 per interface would measure the limits, not the relaying.
+        joinproxy::ProxyServerOptions proxy_options{.listen = {"127.0.0.1", 0},
+                                                    .registrar = pledges_reach,
+                                                    .mode = joinproxy::ProxyMode::kStateful};
+        proxy_options.limits.per_pledge = proxy_options.limits.all_pledges;
+        proxy_options.stateful.per_address = proxy_options.stateful.per_interface = 100000;
+        ASSIGN_OR_RETURN(auto proxy, joinproxy::ProxyServer::Start(proxy_options));
+        pledges_reach.port = proxy->port();
+        proxies.push_back(std::move(proxy));
+      }
       if (options.via == "joinproxy") {
         // One stateless proxy per controller, its JPY front on the registrar's side. Every lab
         // pledge sends from 127.0.0.1, so the proxy's limit per source is that of all sources.

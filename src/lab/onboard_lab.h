@@ -13,7 +13,7 @@ struct OnboardOptions {
   int concurrency = 64;  // pledges in flight at once
   int registrar_workers = 64;
   int masa_workers = 32;
-  std::string via = "https";  // the pledges' transport: https, coaps or joinproxy
+  std::string via = "https";  // https, coaps, joinproxy or joinproxy-stateful
   // Where the site keeps its records: "" for an SQLite file, or a PostgreSQL URI (the lab
   // makes a schema of its own there and drops it after).
   std::string database;

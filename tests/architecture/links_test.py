@@ -18,7 +18,8 @@ import sys
 PROTOCOL_MODULES = ["concierge_registrar", "concierge_masa", "concierge_pledge",
                     "concierge_ownership", "concierge_mud", "concierge_exposure",
                     "concierge_voucher", "concierge_cose", "concierge_store", "concierge_site",
-                    "concierge_registry", "concierge_operators", "concierge_joinproxy"]
+                    "concierge_registry", "concierge_operators", "concierge_joinproxy",
+                    "concierge_dnssd"]
 # A library whose name matches is a transport, or links one in.
 FORBIDDEN_LIBRARY = re.compile(
     r"^(concierge_http|concierge_loop|concierge_\w+_https|concierge_mud_network|OpenSSL::SSL|"

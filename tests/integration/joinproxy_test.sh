@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # Stateless join proxying with real processes on loopback: the registrar announces its JPY
 # port in discovery; `concierge joinproxy` relays 10 pledges' DTLS to it and they enroll
-# (LDevIDs checked by openssl); the proxy's memory with 1 and 1,000 handshakes under way; a
-# proxy restarted mid-handshake with its kept key lets the handshake go on; a flood from one
-# source is limited while another pledge enrolls. The namespace test (joinproxy_netns_test.sh)
+# (LDevIDs checked by openssl); stateful mode, chosen by discovery, with its limits; the
+# proxy's memory with 1 and 1,000 handshakes under way; a proxy restarted mid-handshake with
+# its kept key lets the handshake go on; a flood from one source is limited while another
+# pledge enrolls. The namespace test (joinproxy_netns_test.sh)
 # adds link-local addressing and multicast discovery.
 source "$(dirname "$0")/lib.sh"
 command -v coap-client-openssl >/dev/null || fail "coap-client-openssl missing (libcoap3-bin)"
@@ -106,6 +107,50 @@ for _ in $(seq 1 50); do [ -s "$WORK/answer.port" ] && break; sleep 0.1; done
 cat "$WORK/failover.err"
 has "coaps://127.0.0.1:9: .*; trying the next" <"$WORK/failover.err" || fail "the first offer was not tried"
 has "enrolled LV-2004" <"$WORK/failover.out" || fail "LV-2004 did not enroll"
+
+step "stateful mode, chosen by discovery when the registrar offers only rt=brski; a full table delays, loses nothing"
+python3 "$WIRE" answer "$WORK/brski-only.port" "<coaps://127.0.0.1:${COAPS##*:}/b>;rt=brski" &
+PIDS+=($!)
+for _ in $(seq 1 50); do [ -s "$WORK/brski-only.port" ] && break; sleep 0.1; done
+# Pledges on loopback share one address: the per-address limit (2 by default) is raised, and
+# the interface's lowered to 3, so 5 pledges at once overflow it.
+: >"$WORK/stateful.log"
+"$BIN" joinproxy --listen 127.0.0.1:0 --registrar "coap://127.0.0.1:$(cat "$WORK/brski-only.port")" \
+  --flows-per-address 10 --flows-per-interface 3 --flow-idle-seconds 2 >"$WORK/stateful.log" 2>&1 &
+STATEFUL=$!
+PIDS+=("$STATEFUL")
+for _ in $(seq 1 50); do has "join proxy (stateful)" <"$WORK/stateful.log" && break; sleep 0.1; done
+cat "$WORK/stateful.log"
+has -x "join proxy (stateful) on udp 127.0.0.1:[0-9]*, relaying to coaps://$COAPS" \
+  <"$WORK/stateful.log" || fail "discovery did not choose stateful mode at the CoAPS endpoint"
+stateful_port=$(sed -n 's/.*on udp 127.0.0.1:\([0-9]*\),.*/\1/p' "$WORK/stateful.log")
+pids=()
+for i in 1 2 3 4 5; do
+  "$BIN" maker mint --dir "$M" --serial "LV-400$i" --masa-url "$MASA" --out "$WORK/flow$i" >/dev/null
+  "$BIN" device enroll --identity "$WORK/flow$i" --registrar "coaps://127.0.0.1:$stateful_port" \
+    >"$WORK/flow$i.log" 2>&1 &
+  pids+=($!)
+done
+for i in "${!pids[@]}"; do
+  wait "${pids[$i]}" || { cat "$WORK/flow$((i + 1)).log"; fail "stateful enrollment $((i + 1))"; }
+done
+for i in 1 2 3 4 5; do
+  openssl verify -CAfile "$S/domain-ca.pem" "$WORK/flow$i/ldevid.pem" >/dev/null ||
+    fail "LDevID LV-400$i does not verify"
+done
+sleep 3 # past the idle time: every flow ends
+kill -TERM "$STATEFUL"
+wait "$STATEFUL" || true
+tail -1 "$WORK/stateful.log"
+python3 - "$(tail -1 "$WORK/stateful.log")" <<'PY' || fail "the stateful proxy's counts are wrong"
+import re, sys
+line = sys.argv[1]
+opened = int(re.search(r"(\d+) flow\(s\) opened", line).group(1))
+ended = int(re.search(r"(\d+) ended idle", line).group(1))
+refused = int(re.search(r"(\d+) datagram\(s\) refused a flow", line).group(1))
+assert opened >= 5 and ended == opened, line
+assert refused > 0, "five pledges at once never overflowed three flows: " + line
+PY
 
 step "zero state per pledge: the proxy's memory with 1 and with 1,000 handshakes under way"
 rss() { awk '/^VmRSS/ { print $2 }' "/proc/$PROXY/status"; }

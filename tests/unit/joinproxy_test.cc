@@ -2,6 +2,7 @@
 // (../shared/testdata/brski-vectors.md §1.1), the sealed header (forged, truncated, rotated
 // keys), and the proxy's relaying, limits and counters on a simulated clock.
 #include <filesystem>
+#include <vector>
 
 #include <gtest/gtest.h>
 
@@ -12,6 +13,7 @@
 #include "joinproxy/header_sealer.h"
 #include "joinproxy/jpy.h"
 #include "joinproxy/proxy_discovery.h"
+#include "joinproxy/stateful_proxy.h"
 #include "joinproxy/stateless_proxy.h"
 
 namespace concierge::joinproxy {
@@ -239,6 +241,61 @@ TEST(StatelessProxyTest, AFloodingPledgeIsLimitedWithoutStarvingOthers) {
   }
   EXPECT_EQ(relayed, 10) << "100 a second";
   EXPECT_EQ(proxy.counters().rate_limited, 800u + 90u);
+}
+
+TEST(StatefulProxyTest, GivesEachPledgeAFlowAndEndsItWhenIdle) {
+  SimulatedClock clock;
+  StatefulProxy proxy(clock);
+  auto first = proxy.FromPledge(LinkLocalPledge(1, 40000), 100);
+  ASSERT_TRUE(first);
+  EXPECT_TRUE(first->opened);
+  auto again = proxy.FromPledge(LinkLocalPledge(1, 40000), 100);
+  ASSERT_TRUE(again);
+  EXPECT_FALSE(again->opened);
+  EXPECT_EQ(again->flow, first->flow);
+  auto other = proxy.FromPledge(LinkLocalPledge(2, 40000), 100);
+  ASSERT_TRUE(other);
+  EXPECT_NE(other->flow, first->flow);
+  EXPECT_EQ(proxy.FromRegistrar(first->flow), LinkLocalPledge(1, 40000));
+
+  // An answer keeps a flow alive as a pledge's datagram does; 30 s of silence ends it.
+  clock.Advance(std::chrono::seconds(20));
+  EXPECT_TRUE(proxy.FromRegistrar(first->flow));
+  clock.Advance(std::chrono::seconds(20));
+  EXPECT_EQ(proxy.Expire(), std::vector<StatefulProxy::FlowId>{other->flow});
+  EXPECT_FALSE(proxy.FromRegistrar(other->flow)) << "an ended flow's answers go nowhere";
+  clock.Advance(std::chrono::seconds(11));
+  EXPECT_EQ(proxy.Expire(), std::vector<StatefulProxy::FlowId>{first->flow});
+  EXPECT_EQ(proxy.flows(), 0u);
+  EXPECT_EQ(proxy.counters().flows_opened, 2u);
+  EXPECT_EQ(proxy.counters().flows_expired, 2u);
+  EXPECT_EQ(proxy.counters().unauthentic, 1u);
+}
+
+TEST(StatefulProxyTest, KeepsTheDraftsLimitsPerAddressAndPerInterface) {
+  SimulatedClock clock;
+  StatefulProxy proxy(clock);
+  EXPECT_TRUE(proxy.FromPledge(LinkLocalPledge(1, 1000), 10));
+  EXPECT_TRUE(proxy.FromPledge(LinkLocalPledge(1, 1001), 10));
+  EXPECT_FALSE(proxy.FromPledge(LinkLocalPledge(1, 1002), 10)) << "two flows per address";
+  for (uint8_t pledge = 2; pledge < 10; ++pledge) {
+    EXPECT_TRUE(proxy.FromPledge(LinkLocalPledge(pledge), 10)) << int{pledge};
+  }
+  EXPECT_FALSE(proxy.FromPledge(LinkLocalPledge(10), 10)) << "ten flows per interface";
+  PledgeAddress elsewhere = LinkLocalPledge(10);
+  elsewhere.ifindex = 4;
+  EXPECT_TRUE(proxy.FromPledge(elsewhere, 10)) << "another interface has its own ten";
+  EXPECT_FALSE(proxy.FromPledge(LinkLocalPledge(11), kMaxJpyContent + 1));
+  EXPECT_EQ(proxy.counters().table_full, 2u);
+  EXPECT_EQ(proxy.counters().oversize, 1u);
+
+  // Closing a flow (its socket could not be opened) makes room again.
+  auto flows = proxy.flows();
+  auto last = proxy.FromPledge(LinkLocalPledge(1, 1001), 10);
+  ASSERT_TRUE(last);
+  proxy.Close(last->flow);
+  EXPECT_EQ(proxy.flows(), flows - 1);
+  EXPECT_TRUE(proxy.FromPledge(LinkLocalPledge(10), 10));
 }
 
 // CoreRequest is GET /.well-known/core (CON, or NON) with message id 0x1234, token 0x7a and
