@@ -15,6 +15,7 @@
 #include "coap/coaps_server.h"
 #include "common/bytes.h"
 #include "common/files.h"
+#include "common/ip_network.h"
 #include "dnssd/responder.h"
 #include "http/https_server.h"
 #include "joinproxy/registrar_front.h"
@@ -42,6 +43,7 @@ struct SiteArgs {
   std::string jpy_listen;
   std::vector<std::string> coap_multicast_interfaces;
   std::vector<std::string> dns_sd_interfaces;
+  std::vector<std::string> jpy_allow;
   http::ServerOptions server;
   int64_t device_id = 0;
   std::string device;
@@ -236,6 +238,9 @@ Status Serve(const SiteArgs& args) {
                      std::string(args.jpy_listen.empty() ? "--coap-discovery" : "--jpy-listen") +
                          " needs --coaps-listen: it leads to the CoAPS endpoint");
   }
+  if (!args.jpy_allow.empty() && args.jpy_listen.empty()) {
+    return MakeError(ErrorCode::kInvalidArgument, "--jpy-allow needs --jpy-listen");
+  }
   auto jpy_port = std::make_shared<std::atomic<uint16_t>>(0);
   std::unique_ptr<joinproxy::RegistrarFront> jpy_front;
   std::string jpy_address;
@@ -270,7 +275,12 @@ Status Serve(const SiteArgs& args) {
         files.rlim_cur = files.rlim_max;
         (void)setrlimit(RLIMIT_NOFILE, &files);
       }
-      ASSIGN_OR_RETURN(jpy_front, joinproxy::RegistrarFront::Start({.listen = jpy, .dtls = dtls}));
+      joinproxy::FrontOptions front{.listen = jpy, .dtls = dtls};
+      for (const std::string& allowed : args.jpy_allow) {
+        ASSIGN_OR_RETURN_CTX(IpNetwork network, IpNetwork::Parse(allowed), "--jpy-allow");
+        front.allowed_proxies.push_back(network);
+      }
+      ASSIGN_OR_RETURN(jpy_front, joinproxy::RegistrarFront::Start(front));
       jpy_port->store(jpy_front->port());
       jpy_address = uri_host(jpy.host) + ":" + std::to_string(jpy_front->port());
       RETURN_IF_ERROR(
@@ -310,7 +320,11 @@ Status Serve(const SiteArgs& args) {
     banner += "constrained onboarding on coaps://" + coaps_address + " (DTLS 1.2)\n";
   }
   if (!jpy_address.empty()) {
-    banner += "stateless join proxies on jpy://" + jpy_address + "\n";
+    banner += "stateless join proxies on jpy://" + jpy_address;
+    for (const std::string& allowed : args.jpy_allow) {
+      banner += (allowed == args.jpy_allow.front() ? ", only from " : ", ") + allowed;
+    }
+    banner += "\n";
   }
   if (!discovery_address.empty()) {
     banner += "discovery on coap://" + discovery_address;
@@ -530,6 +544,9 @@ void AddSiteCommands(CLI::App& app, Action& action, Output& output) {
                     "HOST:PORT (UDP) where stateless join proxies send pledges' DTLS as JPY "
                     "(docs/joinproxy.md; no default port: discovery announces it); needs "
                     "--coaps-listen");
+  serve->add_option("--jpy-allow", args->jpy_allow,
+                    "Take JPY only from join proxies in this network (CIDR, e.g. fd00:5::/64); "
+                    "repeatable; anywhere when not given");
   serve->add_option("--coap-multicast-interface", args->coap_multicast_interfaces,
                     "Interface on which --coap-discovery also answers the all-CoAP-nodes groups "
                     "(ff02::fd, ff05::fd for an IPv6 address, 224.0.1.187 for IPv4); repeatable");

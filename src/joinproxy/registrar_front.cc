@@ -4,6 +4,7 @@
 #include <sys/eventfd.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <map>
 #include <mutex>
@@ -96,6 +97,10 @@ class RegistrarFront::Impl {
       if (got < 0) {
         return;
       }
+      if (!Allowed(from)) {
+        ++counters_.not_allowed;
+        continue;
+      }
       auto message = DecodeJpy(ByteSpan(buffer.data(), static_cast<size_t>(got)));
       if (!message) {
         ++counters_.malformed;
@@ -109,6 +114,15 @@ class RegistrarFront::Impl {
       session->used = std::chrono::steady_clock::now();
       (void)send(session->toward_dtls.get(), message->content.data(), message->content.size(), 0);
     }
+  }
+
+  bool Allowed(const SocketAddress& proxy) const {
+    if (options_.allowed_proxies.empty()) {
+      return true;
+    }
+    IpNetwork source = HostOf(proxy);
+    return std::any_of(options_.allowed_proxies.begin(), options_.allowed_proxies.end(),
+                       [&](const IpNetwork& allowed) { return allowed.Contains(source); });
   }
 
   // Find is the pair's session, opened if new (pushing out the one quiet longest when full).

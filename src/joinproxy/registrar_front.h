@@ -2,8 +2,10 @@
 
 #include <chrono>
 #include <memory>
+#include <vector>
 
 #include "common/error.h"
+#include "common/ip_network.h"
 #include "common/token_buckets.h"
 #include "common/url.h"
 
@@ -18,12 +20,16 @@ struct FrontOptions {
   // behind one proxy at once, 1,000 a second after, so a stream of made-up headers pushes out
   // real sessions no faster than that (keep the JPY port to the proxies' network).
   BucketLimits new_sessions_per_sender{2000, std::chrono::milliseconds(1)};
+  // Where join proxies may send from (serve --jpy-allow); empty: anywhere. The proxies'
+  // network, so that no one else can open sessions on the registrar through the JPY port.
+  std::vector<IpNetwork> allowed_proxies = {};
 };
 
 struct FrontCounters {
   uint64_t from_proxies = 0;
   uint64_t to_proxies = 0;
-  uint64_t malformed = 0;  // datagrams that are not JPY, dropped
+  uint64_t malformed = 0;    // datagrams that are not JPY, dropped
+  uint64_t not_allowed = 0;  // datagrams from outside allowed_proxies, dropped
   uint64_t sessions_opened = 0;
   uint64_t sessions_evicted = 0;  // pushed out by newer ones at max_sessions
   uint64_t sessions_refused = 0;  // over new_sessions_per_sender, dropped

@@ -155,6 +155,15 @@ Status JoinGroups(int fd, const std::vector<std::string>& groups,
   return OkStatus();
 }
 
+IpNetwork HostOf(const SocketAddress& from) {
+  PledgeAddress source = PledgeOf(from);
+  IpNetwork host;
+  host.family = source.ipv6 ? IpFamily::kIpv6 : IpFamily::kIpv4;
+  host.bytes = source.ip;
+  host.prefix = source.ipv6 ? 128 : 32;
+  return host;
+}
+
 PledgeAddress PledgeOf(const SocketAddress& from) {
   PledgeAddress pledge;
   if (from.family() == AF_INET) {

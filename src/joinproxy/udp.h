@@ -7,6 +7,7 @@
 
 #include "common/error.h"
 #include "common/fd.h"
+#include "common/ip_network.h"
 #include "common/url.h"
 #include "joinproxy/header_sealer.h"
 
@@ -43,6 +44,8 @@ Status JoinGroups(int fd, const std::vector<std::string>& groups,
 // PledgeOf is the address a pledge's datagram came from; AddressOf is where to send it back
 // from a socket of the given family (IPv4 pledges go IPv4-mapped through an IPv6 socket).
 PledgeAddress PledgeOf(const SocketAddress& from);
+// HostOf is the address a datagram came from as a host network (IPv4-mapped ones as IPv4).
+IpNetwork HostOf(const SocketAddress& from);
 SocketAddress AddressOf(const PledgeAddress& pledge, int socket_family);
 
 }  // namespace concierge::joinproxy

@@ -47,10 +47,13 @@ in_ns site "$BIN" maker serve --dir "$M" --listen 127.0.0.1:0 >"$WORK/masa.log" 
 for _ in $(seq 1 100); do [ -s "$M/listen.addr" ] && break; sleep 0.1; done
 in_ns site "$BIN" serve --dir "$S" --listen 127.0.0.1:0 --coaps-listen '[::]:5684' \
   --jpy-listen '[::]:5685' --coap-discovery '[::]:5683' --coap-multicast-interface eth0 \
-  --dns-sd-interface eth0 >"$WORK/registrar.log" 2>&1 &
+  --dns-sd-interface eth0 --jpy-allow fd00:5::/64 --jpy-allow fe80::/10 \
+  >"$WORK/registrar.log" 2>&1 &
 for _ in $(seq 1 100); do [ -s "$S/coap.addr" ] && break; sleep 0.1; done
 [ -s "$S/coap.addr" ] || { cat "$WORK/registrar.log"; fail "the site controller did not start"; }
 MASA=$(cat "$M/listen.addr")
+has -x "stateless join proxies on jpy://\[::\]:5685, only from fd00:5::/64, fe80::/10" \
+  <"$WORK/registrar.log" || { cat "$WORK/registrar.log"; fail "the JPY port is not kept to the proxies' network"; }
 
 step "the proxy finds the registrar by multicast (ff05::fd on up0) and answers pledges on down0"
 # ip netns exec (not the in_ns function) so that $! is the proxy itself, for its counters.

@@ -1,6 +1,10 @@
 // The stateless join proxy's logic: the JPY codec against the draft's Appendix A example
 // (../shared/testdata/brski-vectors.md §1.1), the sealed header (forged, truncated, rotated
-// keys), and the proxy's relaying, limits and counters on a simulated clock.
+// keys), the proxy's relaying, limits and counters on a simulated clock (stateless and
+// stateful), and the registrar's JPY front keeping to the proxies' network.
+#include <poll.h>
+#include <sys/socket.h>
+
 #include <filesystem>
 #include <vector>
 
@@ -13,8 +17,10 @@
 #include "joinproxy/header_sealer.h"
 #include "joinproxy/jpy.h"
 #include "joinproxy/proxy_discovery.h"
+#include "joinproxy/registrar_front.h"
 #include "joinproxy/stateful_proxy.h"
 #include "joinproxy/stateless_proxy.h"
+#include "joinproxy/udp.h"
 
 namespace concierge::joinproxy {
 namespace {
@@ -296,6 +302,34 @@ TEST(StatefulProxyTest, KeepsTheDraftsLimitsPerAddressAndPerInterface) {
   proxy.Close(last->flow);
   EXPECT_EQ(proxy.flows(), flows - 1);
   EXPECT_TRUE(proxy.FromPledge(LinkLocalPledge(10), 10));
+}
+
+TEST(RegistrarFrontTest, TakesJpyOnlyFromTheProxiesNetwork) {
+  // A UDP socket stands in for the CoAPS listener: what the front relays arrives there.
+  auto listener = BindUdp({"127.0.0.1", 0});
+  ASSERT_TRUE(listener);
+  FrontOptions options{.listen = {"127.0.0.1", 0},
+                       .dtls = {"127.0.0.1", BoundPort(listener->get())}};
+  options.allowed_proxies = {IpNetwork::Parse("127.0.0.2/32").value()};
+  auto front = RegistrarFront::Start(options);
+  ASSERT_TRUE(front) << front.error().message();
+  SocketAddress jpy = ToSocketAddress({"127.0.0.1", (*front)->port()}).value();
+  for (const char* proxy : {"127.0.0.1", "127.0.0.2"}) {
+    auto socket = BindUdp({proxy, 0});
+    ASSERT_TRUE(socket);
+    Bytes message = EncodeJpy(Bytes(17, static_cast<uint8_t>(proxy[8])), Bytes{0x16, 0xfe, 0xfd});
+    ASSERT_EQ(sendto(socket->get(), message.data(), message.size(), 0, jpy.get(), jpy.length),
+              static_cast<ssize_t>(message.size()));
+  }
+  pollfd ready{listener->get(), POLLIN, 0};
+  ASSERT_EQ(poll(&ready, 1, 5000), 1) << "the allowed proxy's content never arrived";
+  Bytes got(64);
+  EXPECT_EQ(recv(listener->get(), got.data(), got.size(), 0), 3);
+  // Both datagrams were read before the relayed one was sent: the other was dropped, counted.
+  FrontCounters counters = (*front)->counters();
+  EXPECT_EQ(counters.from_proxies, 1u);
+  EXPECT_EQ(counters.not_allowed, 1u);
+  EXPECT_EQ(recv(listener->get(), got.data(), got.size(), 0), -1) << "only one relayed";
 }
 
 // CoreRequest is GET /.well-known/core (CON, or NON) with message id 0x1234, token 0x7a and
