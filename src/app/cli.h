@@ -53,7 +53,7 @@ struct StartedServer {
 };
 
 // StartLoggedServer is ServeUntilTerminated's start without the wait: the server logs every
-// refusal under role and records its bound address in DIR/address_file.
+// refusal under role and records its bound address in DIR/address_file (when DIR is not "").
 Result<StartedServer> StartLoggedServer(const std::string& dir, const std::string& listen,
                                         const http::ServerOptions& options,
                                         crypto::OpenSslPtr<SSL_CTX> ctx, const std::string& role,

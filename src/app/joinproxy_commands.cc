@@ -2,6 +2,7 @@
 #include <vector>
 
 #include "app/cli.h"
+#include "app/joinproxy_metrics.h"
 #include "coap/discovery_client.h"
 #include "common/files.h"
 #include "dnssd/browser.h"
@@ -19,6 +20,7 @@ struct JoinProxyArgs {
   std::string discovery;
   std::vector<std::string> multicast_interfaces;
   std::vector<std::string> dns_sd_interfaces;
+  std::string metrics_listen;
   std::string identity;
   int rotation_hours = 24;
   int flow_idle_seconds = 30;
@@ -207,9 +209,19 @@ std::string Summary(const joinproxy::ProxyCounters& counters, joinproxy::ProxyMo
   return summary;
 }
 
-Status RunJoinProxy(const JoinProxyArgs& args, const std::string& who) {
+// RunJoinProxy runs the proxy until SIGTERM or SIGINT; with an identity (a device's LDevID),
+// it can serve its metrics over TLS.
+Status RunJoinProxy(const JoinProxyArgs& args, const std::string& who,
+                    const std::optional<crypto::Credential>& identity) {
   ASSIGN_OR_RETURN(joinproxy::ProxyServerOptions options, ProxyOptions(args));
   ASSIGN_OR_RETURN(auto proxy, joinproxy::ProxyServer::Start(options));
+  ProxyMetrics exported(*proxy);
+  std::optional<StartedServer> metrics_server;
+  if (!args.metrics_listen.empty() && identity) {
+    ASSIGN_OR_RETURN_CTX(metrics_server,
+                         StartMetricsServer(args.dir, args.metrics_listen, *identity),
+                         "--metrics-listen");
+  }
   std::unique_ptr<dnssd::Responder> dns_sd;
   if (!args.dns_sd_interfaces.empty()) {
     ASSIGN_OR_RETURN(
@@ -223,8 +235,13 @@ Status RunJoinProxy(const JoinProxyArgs& args, const std::string& who) {
         std::filesystem::path(args.dir) / "joinproxy.addr",
         Bracketed(options.listen.host) + ":" + std::to_string(proxy->port()) + "\n"));
   }
-  std::cout << who << Banner(args, options, *proxy) << std::flush;
+  std::cout << who << Banner(args, options, *proxy)
+            << (metrics_server ? "metrics on " + metrics_server->url + "/metrics\n" : "")
+            << std::flush;
   WaitForTermination();
+  if (metrics_server) {
+    metrics_server->server->Stop();
+  }
   dns_sd.reset();
   joinproxy::ProxyCounters counters = proxy->counters();
   proxy.reset();
@@ -243,7 +260,8 @@ Status RunDeviceJoinProxy(const JoinProxyArgs& args) {
                          " is not enrolled: a device relays for its neighbours only once it "
                          "holds the site's LDevID (device enroll)");
   }
-  return RunJoinProxy(args, identity.idevid.SubjectSerialNumber() + ": ");
+  return RunJoinProxy(args, identity.idevid.SubjectSerialNumber() + ": ",
+                      crypto::Credential{domain->ldevid, domain->key, {}});
 }
 
 void AddOptions(CLI::App& command, JoinProxyArgs& args) {
@@ -296,12 +314,16 @@ void AddJoinProxyCommands(CLI::App& app, Action& action, Output& /*output*/) {
       "Relay pledges' DTLS to a registrar they cannot reach, keeping no state per "
       "pledge (stateless JPY) or a flow per pledge (stateful), docs/joinproxy.md");
   AddOptions(*proxy, *args);
-  proxy->callback([&action, args] { action = [args] { return RunJoinProxy(*args, ""); }; });
+  proxy->callback(
+      [&action, args] { action = [args] { return RunJoinProxy(*args, "", std::nullopt); }; });
 
   CLI::App* device = app.get_subcommand("device");
   CLI::App* on_device = device->add_subcommand(
       "joinproxy", "Act as a join proxy for neighbours, as an enrolled device");
   on_device->add_option("--identity", args->identity, "Device directory (enrolled)")->required();
+  on_device->add_option("--metrics-listen", args->metrics_listen,
+                        "HOST:PORT where GET /metrics (Prometheus) answers over TLS with the "
+                        "device's LDevID; none when not given");
   AddOptions(*on_device, *args);
   on_device->callback([&action, args] { action = [args] { return RunDeviceJoinProxy(*args); }; });
 }

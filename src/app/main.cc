@@ -91,7 +91,9 @@ Result<StartedServer> StartLoggedServer(const std::string& dir, const std::strin
   bool v6 = address.host.find(':') != std::string::npos;
   std::string authority =
       (v6 ? "[" + address.host + "]" : address.host) + ":" + std::to_string(server->port());
-  RETURN_IF_ERROR(WriteFileAtomic(std::filesystem::path(dir) / address_file, authority + "\n"));
+  if (!dir.empty()) {
+    RETURN_IF_ERROR(WriteFileAtomic(std::filesystem::path(dir) / address_file, authority + "\n"));
+  }
   return StartedServer{std::move(server), "https://" + authority};
 }
 

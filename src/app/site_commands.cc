@@ -11,6 +11,7 @@
 #include "api/management_api.h"
 #include "api/problem.h"
 #include "app/cli.h"
+#include "app/joinproxy_metrics.h"
 #include "app/open_site.h"
 #include "coap/coaps_server.h"
 #include "common/bytes.h"
@@ -313,6 +314,10 @@ Status Serve(const SiteArgs& args) {
   ASSIGN_OR_RETURN(auto metrics_server, StartMetricsServer(args.dir, args.metrics_listen,
                                                            controller->directory().Tls()));
   SiteGauges gauges(*controller);
+  std::optional<FrontMetrics> front_metrics;
+  if (jpy_front) {
+    front_metrics.emplace(*jpy_front);
+  }
   // One write, so whoever waits for the banner reads it whole.
   std::string banner = "site controller \"" + controller->directory().identity.site_name +
                        "\": registrar listening on " + registrar.url + "\n";
@@ -364,6 +369,7 @@ Status Serve(const SiteArgs& args) {
   events.Stop();
   api.reset();
   dns_sd.reset();
+  front_metrics.reset();
   jpy_front.reset();
   coaps.reset();
   registrar.server->Stop();

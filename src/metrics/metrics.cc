@@ -89,6 +89,12 @@ void Registry::Gauge(std::string_view name, std::string_view help, GaugeReader r
   family.read = std::move(read);
 }
 
+void Registry::ReadCounter(std::string_view name, std::string_view help, GaugeReader read) {
+  std::lock_guard lock(mutex_);
+  Family& family = FamilyOf(name, help, Type::kCounter);
+  family.read = std::move(read);
+}
+
 void Registry::RemoveGauge(std::string_view name) {
   std::lock_guard lock(mutex_);
   if (auto it = families_.find(name); it != families_.end()) {
@@ -97,12 +103,13 @@ void Registry::RemoveGauge(std::string_view name) {
 }
 
 std::string Registry::Render() const {
-  // Gauges read outside the lock: a reader may take its own locks (a store's), and may count.
+  // Gauges and read counters are read outside the lock: a reader may take its own locks (a
+  // store's), and may count.
   std::vector<std::pair<std::string, GaugeReader>> readers;
   {
     std::lock_guard lock(mutex_);
     for (const auto& [name, family] : families_) {
-      if (family.type == Type::kGauge && family.read) {
+      if (family.read) {
         readers.emplace_back(name, family.read);
       }
     }
@@ -120,6 +127,11 @@ std::string Registry::Render() const {
         out += "# TYPE " + name + " counter\n";
         for (const auto& [labels, series] : family.series) {
           out += name + LabelText(labels) + " " + Number(series.value) + "\n";
+        }
+        if (auto values = gauge_values.find(name); values != gauge_values.end()) {
+          for (const auto& [labels, value] : values->second) {
+            out += name + LabelText(labels) + " " + Number(value) + "\n";
+          }
         }
         break;
       case Type::kHistogram:

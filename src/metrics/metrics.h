@@ -29,6 +29,10 @@ class Registry {
   // what was installed under that name; RemoveGauge before what it reads goes away.
   using GaugeReader = std::function<std::vector<std::pair<Labels, double>>()>;
   void Gauge(std::string_view name, std::string_view help, GaugeReader read);
+  // ReadCounter installs what a counter reads when scraped, for a component that keeps its own
+  // counts (a join proxy's); its name ends in _total.
+  void ReadCounter(std::string_view name, std::string_view help, GaugeReader read);
+  // RemoveGauge removes a gauge or a read counter.
   void RemoveGauge(std::string_view name);
 
   std::string Render() const;

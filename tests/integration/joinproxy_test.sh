@@ -4,10 +4,11 @@
 # (LDevIDs checked by openssl); stateful mode, chosen by discovery, with its limits; the
 # proxy's memory with 1 and 1,000 handshakes under way; a proxy restarted mid-handshake with
 # its kept key lets the handshake go on; a flood from one source is limited while another
-# pledge enrolls. The namespace test (joinproxy_netns_test.sh)
+# pledge enrolls; the JPY front's and a device proxy's counts as Prometheus metrics. The namespace test (joinproxy_netns_test.sh)
 # adds link-local addressing and multicast discovery.
 source "$(dirname "$0")/lib.sh"
 command -v coap-client-openssl >/dev/null || fail "coap-client-openssl missing (libcoap3-bin)"
+command -v promtool >/dev/null || fail "promtool is missing (scripts/install-deps installs prometheus)"
 WIRE="$(dirname "$0")/jpy_wire.py"
 
 M=$WORK/maker
@@ -20,7 +21,7 @@ step "maker, site, the MASA, and the site controller with CoAPS, JPY and discove
 start_server masa "$M" maker serve --dir "$M" --listen 127.0.0.1:0
 rm -f "$S/coap.addr"
 start_server registrar "$S" serve --dir "$S" --listen 127.0.0.1:0 --coaps-listen 127.0.0.1:0 \
-  --jpy-listen 127.0.0.1:0 --coap-discovery 127.0.0.1:0
+  --jpy-listen 127.0.0.1:0 --coap-discovery 127.0.0.1:0 --metrics-listen 127.0.0.1:0
 for _ in $(seq 1 50); do [ -s "$S/coap.addr" ] && break; sleep 0.1; done
 [ -s "$S/coap.addr" ] || fail "no coap.addr"
 MASA=$(cat "$M/listen.addr")
@@ -68,6 +69,18 @@ for i in $(seq -w 1 10); do
     fail "LDevID $i does not verify"
 done
 [ "$(device_count "$S")" = 10 ] || fail "expected 10 devices in the registry"
+curl -sf --cacert "$S/domain-ca.pem" "https://$(cat "$S/metrics.addr")/metrics" >"$WORK/front.metrics" ||
+  fail "no metrics from the site controller"
+grep '^concierge_jpy_' "$WORK/front.metrics"
+promtool check metrics <"$WORK/front.metrics" || fail "promtool refuses the scrape"
+python3 - "$WORK/front.metrics" <<'PY' || fail "the JPY front's metrics do not count the enrollments"
+import re, sys
+text = open(sys.argv[1]).read()
+value = lambda series: float(re.search(re.escape(series) + r" (\S+)", text).group(1))
+assert value('concierge_jpy_datagrams_total{result="from_proxy"}') >= 100, text
+assert value('concierge_jpy_sessions_total{event="opened"}') >= 10, text
+assert value('concierge_jpy_datagrams_total{result="not_allowed"}') == 0, text
+PY
 
 step "an enrolled device acts as a join proxy for its neighbours; one that is not, may not"
 "$BIN" maker mint --dir "$M" --serial LV-2001 --masa-url "$MASA" --out "$WORK/unenrolled" >/dev/null
@@ -75,7 +88,8 @@ expect_exit 1 "LV-2001 is not enrolled" "$BIN" device joinproxy --identity "$WOR
   --registrar "jpy://$JPY"
 # This one finds the registrar's JPY port by discovery (rt=brski.rjp), as a proxy does.
 "$BIN" device joinproxy --identity "$WORK/dev01" --listen 127.0.0.1:0 \
-  --registrar "coap://$(cat "$S/coap.addr")" >"$WORK/device-proxy.log" 2>&1 &
+  --registrar "coap://$(cat "$S/coap.addr")" --metrics-listen 127.0.0.1:0 \
+  >"$WORK/device-proxy.log" 2>&1 &
 PIDS+=($!)
 for _ in $(seq 1 50); do
   [ -s "$WORK/device-proxy.log" ] && has "LV-1001: join proxy" <"$WORK/device-proxy.log" && break
@@ -87,6 +101,17 @@ neighbour_port=$(sed -n 's/.*on udp 127.0.0.1:\([0-9]*\),.*/\1/p' "$WORK/device-
 has "relaying to jpy://$JPY" <"$WORK/device-proxy.log" || fail "the proxy discovered no registrar"
 "$BIN" device enroll --identity "$WORK/neighbour" --registrar "coaps://127.0.0.1:$neighbour_port" |
   has "enrolled LV-2002" || fail "the neighbour did not enroll through LV-1001"
+# The device serves its proxy's metrics over TLS with its LDevID (no name to check: an address).
+device_metrics=$(sed -n 's|^metrics on https://\(.*\)/metrics$|\1|p' "$WORK/device-proxy.log")
+python3 - "$device_metrics" "$S/domain-ca.pem" <<'PY' || fail "the device proxy's metrics do not count"
+import re, ssl, sys, urllib.request
+context = ssl.create_default_context(cafile=sys.argv[2])
+context.check_hostname = False
+text = urllib.request.urlopen(f"https://{sys.argv[1]}/metrics", context=context).read().decode()
+relayed = float(re.search(r'concierge_joinproxy_datagrams_total\{result="to_registrar"\} (\S+)', text).group(1))
+print(f"  the device's proxy relayed {relayed:.0f} datagrams to the registrar")
+assert relayed >= 10, text
+PY
 
 step "pledges discover where to enroll (brski-jp): the proxy, the registrar; the next offer when one fails"
 "$BIN" maker mint --dir "$M" --serial LV-2005 --masa-url "$MASA" --out "$WORK/via-proxy" >/dev/null

@@ -38,5 +38,19 @@ TEST(MetricsTest, RendersCountersHistogramsAndGaugesInThePrometheusTextFormat) {
   EXPECT_THAT(registry.Render(), ::testing::Not(HasSubstr("demo_queue")));
 }
 
+TEST(MetricsTest, ACounterKeptElsewhereIsReadWhenScraped) {
+  Registry registry;
+  double relayed = 0;
+  registry.ReadCounter("demo_relayed_total", "Relayed", [&relayed] {
+    return std::vector<std::pair<Labels, double>>{{{{"way", "up"}}, relayed}};
+  });
+  relayed = 7;
+  EXPECT_THAT(registry.Render(), HasSubstr("# HELP demo_relayed_total Relayed\n"
+                                           "# TYPE demo_relayed_total counter\n"
+                                           "demo_relayed_total{way=\"up\"} 7\n"));
+  registry.RemoveGauge("demo_relayed_total");
+  EXPECT_THAT(registry.Render(), ::testing::Not(HasSubstr("demo_relayed_total")));
+}
+
 }  // namespace
 }  // namespace concierge::metrics
