@@ -14,6 +14,7 @@
 #include "mud/mud_parser.h"
 #include "mud/mud_signature.h"
 #include "pledge/device_directory.h"
+#include "store/audit_log.h"
 #include "voucher/voucher.h"
 
 namespace concierge::app {
@@ -203,6 +204,21 @@ Status Sell(const MakerArgs& args, const Output& output) {
   return OkStatus();
 }
 
+// AuditVerify walks the MASA's audit chain (every mint, sale, voucher and ownership change),
+// as `audit verify` does the site's.
+Status AuditVerify(const MakerArgs& args, const Output& output) {
+  SystemClock clock;
+  ASSIGN_OR_RETURN(auto maker, masa::LoadMakerDirectory(args.dir));
+  ASSIGN_OR_RETURN(auto store, masa::MakerStore::Open(maker.DatabaseLocation(), clock));
+  ASSIGN_OR_RETURN(auto records, store::ReadAuditEvents(store->database()));
+  RETURN_IF_ERROR(store::VerifyAuditChain(records));
+  std::string head = records.empty() ? "" : HexEncode(records.back().hash);
+  output.Print(Json{{"events", records.size()}, {"head", head}, {"intact", true}},
+               "audit chain intact: " + std::to_string(records.size()) + " events, head " +
+                   (head.empty() ? "(empty)" : head));
+  return OkStatus();
+}
+
 }  // namespace
 
 void AddMakerCommands(CLI::App& app, Action& action, Output& output) {
@@ -262,6 +278,15 @@ void AddMakerCommands(CLI::App& app, Action& action, Output& output) {
   sell->add_flag("--json", output.json, "Print JSON");
   sell->callback(
       [&action, &output, args] { action = [&output, args] { return Sell(*args, output); }; });
+
+  CLI::App* audit = maker->add_subcommand("audit", "The MASA's tamper-evident audit chain");
+  audit->require_subcommand(1);
+  CLI::App* verify = audit->add_subcommand("verify", "Walk the hash chain; non-zero on any break");
+  AddMakerDir(*verify, args->dir);
+  verify->add_flag("--json", output.json, "Print JSON");
+  verify->callback([&action, &output, args] {
+    action = [&output, args] { return AuditVerify(*args, output); };
+  });
 }
 
 }  // namespace concierge::app

@@ -130,5 +130,11 @@ step "audit verify catches a tampered chain"
 cp -r "$S" "$WORK/tampered"
 sqlite3 "$WORK/tampered/site.db" "UPDATE audit_events SET detail = '{}' WHERE seq = 3"
 expect_exit 1 "audit record 3" "$BIN" audit verify --dir "$WORK/tampered"
+# The maker's chain too: every mint and voucher (the MASA is idle: a copy is consistent).
+"$BIN" maker audit verify --dir "$M" | has "audit chain intact: [1-9][0-9]* events" ||
+  fail "the maker's chain does not verify"
+cp -r "$M" "$WORK/tampered-maker"
+sqlite3 "$WORK/tampered-maker/maker.db" "UPDATE audit_events SET subject = 'x' WHERE seq = 2"
+expect_exit 1 "audit record 2" "$BIN" maker audit verify --dir "$WORK/tampered-maker"
 
 echo "PASS: brski_processes_test"
