@@ -86,17 +86,20 @@ Result<Fd> BindUdp(const HostPort& address) {
 Result<Fd> ConnectUdp(const SocketAddress& address, uint16_t local_port) {
   ASSIGN_OR_RETURN(Fd fd, UdpSocket(address.family()));
   if (local_port != 0) {
+    // Bound to the address the route to the peer picks, not the wildcard: a wildcard bind would
+    // fail whenever any other local address holds the same port, which is allowed and common.
+    ASSIGN_OR_RETURN(Fd probe, UdpSocket(address.family()));
     SocketAddress local;
-    if (address.family() == AF_INET) {
-      auto* v4 = reinterpret_cast<sockaddr_in*>(&local.storage);
-      v4->sin_family = AF_INET;
-      v4->sin_port = htons(local_port);
-      local.length = sizeof(sockaddr_in);
+    local.length = sizeof(local.storage);
+    if (connect(probe.get(), address.get(), address.length) != 0 ||
+        getsockname(probe.get(), local.get(), &local.length) != 0) {
+      return MakeError(ErrorCode::kUnavailable,
+                       "cannot reach udp " + Text(address) + ": " + ErrnoText(errno));
+    }
+    if (local.family() == AF_INET) {
+      reinterpret_cast<sockaddr_in*>(&local.storage)->sin_port = htons(local_port);
     } else {
-      auto* v6 = reinterpret_cast<sockaddr_in6*>(&local.storage);
-      v6->sin6_family = AF_INET6;
-      v6->sin6_port = htons(local_port);
-      local.length = sizeof(sockaddr_in6);
+      reinterpret_cast<sockaddr_in6*>(&local.storage)->sin6_port = htons(local_port);
     }
     if (bind(fd.get(), local.get(), local.length) != 0) {
       return MakeError(

@@ -210,6 +210,17 @@ python3 "$WIRE" resume 127.0.0.1 "$PROXY_PORT" "$WORK" >"$WORK/resume.json" &
 resume=$!
 for _ in $(seq 1 100); do [ -e "$WORK/cookie-taken" ] && break; sleep 0.1; done
 [ -e "$WORK/cookie-taken" ] || fail "no HelloVerifyRequest through the proxy"
+# Another local address holding the proxy's upstream port (allowed: a different address) must
+# not push the restarted proxy to a new port, which the registrar would see as a new proxy.
+python3 -c '
+import socket, sys, time
+sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+sock.bind(("127.0.0.77", int(sys.argv[1])))
+open(sys.argv[2], "w").close()
+time.sleep(120)' "$(cat "$P/joinproxy.upstream")" "$WORK/port-held" &
+PIDS+=($!)
+for _ in $(seq 1 50); do [ -e "$WORK/port-held" ] && break; sleep 0.1; done
+[ -e "$WORK/port-held" ] || fail "could not hold the upstream port on 127.0.0.77"
 kill -TERM "$PROXY"
 wait "$PROXY" || true
 start_proxy
