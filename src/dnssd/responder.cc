@@ -1,16 +1,13 @@
 #include "dnssd/responder.h"
 
 #include <poll.h>
-#include <sys/eventfd.h>
-#include <unistd.h>
 
-#include <atomic>
 #include <mutex>
 #include <set>
-#include <thread>
 
 #include "common/clock.h"
 #include "common/fd.h"
+#include "common/socket_thread.h"
 #include "common/token_buckets.h"
 #include "dnssd/mdns_socket.h"
 
@@ -19,22 +16,14 @@ namespace concierge::dnssd {
 class Responder::Impl {
  public:
   explicit Impl(std::vector<Service> services)
-      : services_(std::move(services)),
-        askers_({16, std::chrono::milliseconds(250)}, 1024),
-        wake_(eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC)) {}
-
-  ~Impl() {
-    stop_ = true;
-    uint64_t one = 1;
-    (void)!write(wake_.get(), &one, sizeof(one));
-    if (thread_.joinable()) {
-      thread_.join();
-    }
-  }
+      : services_(std::move(services)), askers_({16, std::chrono::milliseconds(250)}, 1024) {}
 
   Status Open(const std::vector<std::string>& interfaces) {
     if (interfaces.empty()) {
       return MakeError(ErrorCode::kInvalidArgument, "mDNS: no interface to answer on");
+    }
+    if (!thread_.valid()) {
+      return MakeError(ErrorCode::kInternal, "mDNS: no eventfd");
     }
     ASSIGN_OR_RETURN(socket_, OpenMdnsSocket(kMdnsPort));
     std::vector<std::string> addresses;
@@ -54,7 +43,7 @@ class Responder::Impl {
         service.host = service.instance;
       }
     }
-    thread_ = std::thread([this] { Loop(); });
+    thread_.Start([this] { Loop(); });
     return OkStatus();
   }
 
@@ -65,8 +54,8 @@ class Responder::Impl {
 
  private:
   void Loop() {
-    while (!stop_) {
-      pollfd fds[2] = {{socket_.get(), POLLIN, 0}, {wake_.get(), POLLIN, 0}};
+    while (!thread_.stopping()) {
+      pollfd fds[2] = {{socket_.get(), POLLIN, 0}, {thread_.wake_fd(), POLLIN, 0}};
       if (poll(fds, 2, 1000) <= 0 || (fds[0].revents & POLLIN) == 0) {
         continue;
       }
@@ -104,9 +93,7 @@ class Responder::Impl {
   SourceBuckets askers_;
   ResponderCounters counters_;
   Fd socket_;
-  Fd wake_;
-  std::atomic<bool> stop_{false};
-  std::thread thread_;
+  SocketThread thread_;  // last: it ends before the rest goes
 };
 
 Responder::Responder(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}

@@ -1,18 +1,14 @@
 #include "joinproxy/proxy_server.h"
 
 #include <sys/epoll.h>
-#include <sys/eventfd.h>
-#include <unistd.h>
 
-#include <atomic>
 #include <cerrno>
 #include <cstdlib>
-#include <cstring>
 #include <mutex>
-#include <thread>
 #include <unordered_map>
 
 #include "common/files.h"
+#include "common/socket_thread.h"
 #include "joinproxy/proxy_discovery.h"
 #include "joinproxy/udp.h"
 
@@ -30,24 +26,14 @@ class ProxyServer::Impl {
       : options_(std::move(options)),
         proxy_(clock_, random_, options_.limits, options_.times),
         askers_({64, std::chrono::microseconds(62500)}, 4096),
-        wake_(eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC)),
         epoll_(epoll_create1(EPOLL_CLOEXEC)) {
     if (options_.mode == ProxyMode::kStateful) {
       stateful_.emplace(clock_, options_.stateful, options_.limits);
     }
   }
 
-  ~Impl() {
-    stop_ = true;
-    uint64_t one = 1;
-    (void)!write(wake_.get(), &one, sizeof(one));
-    if (thread_.joinable()) {
-      thread_.join();
-    }
-  }
-
   Status Open() {
-    if (!wake_.valid() || !epoll_.valid()) {
+    if (!thread_.valid() || !epoll_.valid()) {
       return MakeError(ErrorCode::kInternal, "join proxy: no eventfd or epoll");
     }
     ASSIGN_OR_RETURN(pledges_, BindUdp(options_.listen));
@@ -75,7 +61,7 @@ class ProxyServer::Impl {
       return std::unexpected(upstream.error());
     }
     registrar_ = std::move(*upstream);
-    RETURN_IF_ERROR(Watch(registrar_, kRegistrar));
+    RETURN_IF_ERROR(Watch(registrar_.get(), kRegistrar));
     RETURN_IF_ERROR(OpenDiscovery());
     if (!options_.state_dir.empty()) {
       RETURN_IF_ERROR(
@@ -91,22 +77,22 @@ class ProxyServer::Impl {
     ASSIGN_OR_RETURN(discovery_, BindUdp(*options_.discovery));
     RETURN_IF_ERROR(
         JoinGroups(discovery_.get(), options_.discovery_groups, options_.discovery_interfaces));
-    return Watch(discovery_, kDiscovery);
+    return Watch(discovery_.get(), kDiscovery);
   }
 
   Status StartLoop() {
-    RETURN_IF_ERROR(Watch(pledges_, kPledges));
-    RETURN_IF_ERROR(Watch(wake_, kWake));
+    RETURN_IF_ERROR(Watch(pledges_.get(), kPledges));
+    RETURN_IF_ERROR(Watch(thread_.wake_fd(), kWake));
     pledge_family_ = ToSocketAddress(options_.listen)->family();
-    thread_ = std::thread([this] { Loop(); });
+    thread_.Start([this] { Loop(); });
     return OkStatus();
   }
 
-  Status Watch(const Fd& socket, uint64_t what) {
+  Status Watch(int socket, uint64_t what) {
     epoll_event event{};
     event.events = EPOLLIN;
     event.data.u64 = what;
-    if (epoll_ctl(epoll_.get(), EPOLL_CTL_ADD, socket.get(), &event) != 0) {
+    if (epoll_ctl(epoll_.get(), EPOLL_CTL_ADD, socket, &event) != 0) {
       return MakeError(ErrorCode::kInternal, "join proxy: epoll_ctl: " + ErrnoText(errno));
     }
     return OkStatus();
@@ -137,7 +123,7 @@ class ProxyServer::Impl {
     Bytes buffer(65536);
     epoll_event events[64];
     SystemTime expired_at = clock_.Now();
-    while (!stop_) {
+    while (!thread_.stopping()) {
       int ready = epoll_wait(epoll_.get(), events, 64, 1000);
       for (int i = 0; i < ready; ++i) {
         uint64_t what = events[i].data.u64;
@@ -204,7 +190,7 @@ class ProxyServer::Impl {
     }
     if (forward->opened) {
       auto socket = ConnectUdp(registrar_address_);
-      if (!socket || !Watch(*socket, kFirstFlow + forward->flow)) {
+      if (!socket || !Watch(socket->get(), kFirstFlow + forward->flow)) {
         proxy.Close(forward->flow);
         return;
       }
@@ -302,10 +288,8 @@ class ProxyServer::Impl {
   Fd registrar_;
   Fd discovery_;
   int pledge_family_ = AF_INET6;
-  Fd wake_;
   Fd epoll_;
-  std::atomic<bool> stop_{false};
-  std::thread thread_;
+  SocketThread thread_;  // last: it ends before the rest goes
 };
 
 ProxyServer::ProxyServer(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}

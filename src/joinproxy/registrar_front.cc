@@ -1,15 +1,12 @@
 #include "joinproxy/registrar_front.h"
 
 #include <sys/epoll.h>
-#include <sys/eventfd.h>
-#include <unistd.h>
 
 #include <algorithm>
-#include <atomic>
 #include <map>
 #include <mutex>
-#include <thread>
 
+#include "common/socket_thread.h"
 #include "joinproxy/jpy.h"
 #include "joinproxy/udp.h"
 
@@ -20,27 +17,17 @@ class RegistrarFront::Impl {
   explicit Impl(FrontOptions options)
       : options_(std::move(options)),
         senders_(options_.new_sessions_per_sender, 4096),
-        epoll_(epoll_create1(EPOLL_CLOEXEC)),
-        wake_(eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC)) {}
-
-  ~Impl() {
-    stop_ = true;
-    uint64_t one = 1;
-    (void)!write(wake_.get(), &one, sizeof(one));
-    if (thread_.joinable()) {
-      thread_.join();
-    }
-  }
+        epoll_(epoll_create1(EPOLL_CLOEXEC)) {}
 
   Status Open() {
-    if (!epoll_.valid() || !wake_.valid()) {
+    if (!epoll_.valid() || !thread_.valid()) {
       return MakeError(ErrorCode::kInternal, "epoll or eventfd: " + ErrnoText(errno));
     }
     ASSIGN_OR_RETURN(jpy_, BindUdp(options_.listen));
     ASSIGN_OR_RETURN(dtls_, ToSocketAddress(options_.dtls));
     Watch(jpy_.get());
-    Watch(wake_.get());
-    thread_ = std::thread([this] { Loop(); });
+    Watch(thread_.wake_fd());
+    thread_.Start([this] { Loop(); });
     return OkStatus();
   }
 
@@ -74,14 +61,14 @@ class RegistrarFront::Impl {
   void Loop() {
     Bytes buffer(65536);
     epoll_event events[64];
-    while (!stop_) {
+    while (!thread_.stopping()) {
       int ready = epoll_wait(epoll_.get(), events, 64, 1000);
       std::lock_guard lock(mutex_);
       for (int i = 0; i < ready; ++i) {
         int fd = events[i].data.fd;
         if (fd == jpy_.get()) {
           FromProxies(buffer);
-        } else if (fd != wake_.get()) {
+        } else if (fd != thread_.wake_fd()) {
           FromDtls(fd, buffer);
         }
       }
@@ -201,7 +188,6 @@ class RegistrarFront::Impl {
   SystemClock clock_;
   SourceBuckets senders_;  // new sessions per sender address
   Fd epoll_;
-  Fd wake_;
   Fd jpy_;
   SocketAddress dtls_;
   std::mutex mutex_;                   // everything below: the loop, counters() and sessions()
@@ -209,8 +195,7 @@ class RegistrarFront::Impl {
   std::map<std::string, int> by_key_;  // (proxy, header) -> socket
   std::map<int, std::string> keys_;    // socket -> (proxy, header)
   FrontCounters counters_;
-  std::atomic<bool> stop_{false};
-  std::thread thread_;
+  SocketThread thread_;  // last: it ends before the rest goes
 };
 
 RegistrarFront::RegistrarFront(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}

@@ -1,7 +1,5 @@
 #include "joinproxy/stateful_proxy.h"
 
-#include "joinproxy/jpy.h"
-
 namespace concierge::joinproxy {
 namespace {
 
@@ -15,20 +13,12 @@ std::string FlowKey(const PledgeAddress& pledge) {
 }  // namespace
 
 StatefulProxy::StatefulProxy(const Clock& clock, StatefulLimits limits, ProxyLimits rates)
-    : clock_(clock),
-      limits_(limits),
-      per_pledge_(rates.per_pledge, rates.max_sources),
-      all_pledges_(rates.all_pledges) {}
+    : clock_(clock), limits_(limits), gate_(rates) {}
 
 std::optional<StatefulProxy::Forward> StatefulProxy::FromPledge(const PledgeAddress& from,
                                                                 size_t datagram_size) {
-  if (datagram_size > kMaxJpyContent) {
-    ++counters_.oversize;
-    return std::nullopt;
-  }
   SystemTime now = clock_.Now();
-  if (!per_pledge_.At(SourceKey(from)).Take(now) || !all_pledges_.Take(now)) {
-    ++counters_.rate_limited;
+  if (!gate_.Admit(from, datagram_size, now, counters_)) {
     return std::nullopt;
   }
   auto known = by_pledge_.find(FlowKey(from));

@@ -66,8 +66,7 @@ class StatefulProxy {
 
   const Clock& clock_;
   StatefulLimits limits_;
-  SourceBuckets per_pledge_;
-  TokenBucket all_pledges_;
+  PledgeGate gate_;
   FlowId next_ = 1;
   std::unordered_map<FlowId, Flow> flows_;
   std::map<std::string, FlowId> by_pledge_;  // SourceKey + port

@@ -11,21 +11,28 @@ std::string SourceKey(const PledgeAddress& pledge) {
   return key;
 }
 
+PledgeGate::PledgeGate(const ProxyLimits& limits)
+    : per_pledge_(limits.per_pledge, limits.max_sources), all_pledges_(limits.all_pledges) {}
+
+bool PledgeGate::Admit(const PledgeAddress& from, size_t size, SystemTime now,
+                       ProxyCounters& counters) {
+  if (size > kMaxJpyContent) {
+    ++counters.oversize;
+    return false;
+  }
+  if (!per_pledge_.At(SourceKey(from)).Take(now) || !all_pledges_.Take(now)) {
+    ++counters.rate_limited;
+    return false;
+  }
+  return true;
+}
+
 StatelessProxy::StatelessProxy(const Clock& clock, Random& random, ProxyLimits limits,
                                SealerTimes times)
-    : clock_(clock),
-      sealer_(clock, random, times),
-      per_pledge_(limits.per_pledge, limits.max_sources),
-      all_pledges_(limits.all_pledges) {}
+    : clock_(clock), sealer_(clock, random, times), gate_(limits) {}
 
 std::optional<Bytes> StatelessProxy::FromPledge(const PledgeAddress& from, ByteSpan datagram) {
-  if (datagram.size() > kMaxJpyContent) {
-    ++counters_.oversize;
-    return std::nullopt;
-  }
-  SystemTime now = clock_.Now();
-  if (!per_pledge_.At(SourceKey(from)).Take(now) || !all_pledges_.Take(now)) {
-    ++counters_.rate_limited;
+  if (!gate_.Admit(from, datagram.size(), clock_.Now(), counters_)) {
     return std::nullopt;
   }
   ++counters_.to_registrar;

@@ -38,6 +38,19 @@ struct ProxyCounters {
   uint64_t table_full = 0;  // pledge datagrams refused a new flow by the limits
 };
 
+// PledgeGate is what both modes check of a pledge's datagram first: its size, its source's
+// rate and the rate of all pledges together. What it refuses, it counts.
+class PledgeGate {
+ public:
+  explicit PledgeGate(const ProxyLimits& limits);
+
+  bool Admit(const PledgeAddress& from, size_t size, SystemTime now, ProxyCounters& counters);
+
+ private:
+  SourceBuckets per_pledge_;
+  TokenBucket all_pledges_;
+};
+
 // StatelessProxy is the join proxy's logic in stateless mode, without sockets: a pledge's
 // datagram becomes a JPY message to the registrar whose sealed header says where the answer
 // goes; a JPY answer becomes a datagram to that pledge, or is dropped and counted. It holds no
@@ -64,8 +77,7 @@ class StatelessProxy {
  private:
   const Clock& clock_;
   HeaderSealer sealer_;
-  SourceBuckets per_pledge_;
-  TokenBucket all_pledges_;
+  PledgeGate gate_;
   ProxyCounters counters_;
 };
 

@@ -66,8 +66,8 @@ class Statement {
   // BindTexts binds values to the placeholders first, first + 1, and on: for a query whose
   // conditions are built at run time (a filter, an InList).
   Statement& BindTexts(int first, const std::vector<std::string>& values) {
-    for (const std::string& value : values) {
-      backend_->Bind(first++, std::string_view(value));
+    for (std::string_view value : values) {
+      backend_->Bind(first++, value);
     }
     return *this;
   }

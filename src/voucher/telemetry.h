@@ -19,7 +19,7 @@ struct StatusReport {
   std::string reason;  // empty on success
 };
 
-inline constexpr size_t kMaxStatusReportSize = 16 * 1024;
+inline constexpr size_t kMaxStatusReportSize = size_t{16} * 1024;
 inline constexpr size_t kMaxStatusReasonSize = 1024;
 
 // The JSON form (version 1). Decoding bounds the size and keeps the first
