@@ -184,7 +184,7 @@ rss() { awk '/^VmRSS/ { print $2 }' "/proc/$PROXY/status"; }
 hellos() {
   python3 "$WIRE" hellos 127.0.0.1 "$PROXY_PORT" "$1" >"$WORK/hellos$1.json" &
   PIDS+=($!)
-  for _ in $(seq 1 300); do [ -s "$WORK/hellos$1.json" ] && break; sleep 0.1; done
+  for _ in $(seq 1 400); do [ -s "$WORK/hellos$1.json" ] && break; sleep 0.1; done
 }
 hellos 1
 rss_one=$(rss)

@@ -3,7 +3,8 @@
 
 Usage:
   jpy_wire.py hellos HOST PORT COUNT      From COUNT source addresses (127.0.x.y), sends a real
-                                          DTLS ClientHello to HOST:PORT and waits for each
+                                          DTLS ClientHello to HOST:PORT (again each second until
+                                          answered, for 30 s at most) and waits for each
                                           HelloVerifyRequest, prints how many were answered as
                                           JSON, then holds every socket open (the handshakes
                                           stay mid-way) until it is killed.
@@ -58,7 +59,8 @@ def hellos(host, port, count):
         if i % 50 == 49:
             time.sleep(0.05)  # the proxy's rate for all pledges together is 4,000 a second
     answered = set()
-    deadline = time.time() + 10
+    deadline = time.time() + 30
+    resend_at = time.time() + 1
     while len(answered) < count and time.time() < deadline:
         for i, sock in enumerate(sockets):
             if i in answered:
@@ -69,6 +71,13 @@ def hellos(host, port, count):
                     answered.add(i)
             except BlockingIOError:
                 pass
+        # UDP loses datagrams under load: like any DTLS client, send the unanswered hellos
+        # again, once a second.
+        if time.time() >= resend_at:
+            for i, sock in enumerate(sockets):
+                if i not in answered:
+                    sock.sendto(hello, (host, port))
+            resend_at = time.time() + 1
         time.sleep(0.01)
     print(json.dumps({"sent": count, "answered": len(answered)}), flush=True)
     time.sleep(600)
